@@ -1,0 +1,105 @@
+# mprof — one flat Makefile.
+#   make              build bin/mprof and lib/mprof/libmprof.so under build/
+#   make demo         install what is missing, build, profile examples/, plot
+#   make check        install what is missing, build, run unit + integration tests
+#   make check SANITIZE=1   the same with the CLI and unit tests under ASan/UBSan
+#   make bench        overhead against the bare run and memory_profiler
+#   make install PREFIX=/usr/local
+# The build tree mirrors the install tree (bin/, lib/mprof/), so build/bin/mprof finds
+# its library exactly as an installed one does: ../lib/mprof/libmprof.so.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   ?= build
+WARN    := -Wall -Wextra -Werror
+CSTD    := -std=c11 -D_GNU_SOURCE
+OPT     ?= -O2 -g
+CPPFLAGS += -Iinclude
+
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+BUILD := $(BUILD)-san
+endif
+
+CLI_CFLAGS  := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS)
+# The preload library never gets sanitizers: it is the allocator's front door.
+LIB_CFLAGS  := $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+               -fno-stack-protector -pthread
+
+CLI_SRC  := $(wildcard mprof/*.c)
+CLI_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/mprof/main.o,$(CLI_OBJ))
+LIB_SRC  := $(wildcard preload/*.c)
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+HELPER_SRC := $(wildcard tests/programs/*.c examples/*.c)
+HELPER_BIN := $(patsubst %.c,$(BUILD)/%,$(HELPER_SRC))
+
+MPROF_BIN := $(BUILD)/bin/mprof
+MPROF_LIB := $(BUILD)/lib/mprof/libmprof.so
+CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+.PHONY: all deps demo check unit integration bench install clean programs
+all: $(MPROF_BIN) $(MPROF_LIB) programs
+
+programs: $(HELPER_BIN)
+
+$(BUILD)/obj/mprof/%.o: mprof/%.c $(wildcard mprof/*.h include/mprof/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CLI_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/preload/%.o: preload/%.c $(wildcard preload/*.h include/mprof/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(LIB_CFLAGS) -c $< -o $@
+
+$(MPROF_BIN): $(CLI_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) $^ -o $@ -lm
+
+$(MPROF_LIB): $(LIB_OBJ) preload/libmprof.map
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -shared -Wl,--version-script=preload/libmprof.map \
+	    -Wl,-z,now -Wl,-z,nodelete $(LIB_OBJ) -o $@ -ldl -pthread
+
+# Test programs and C examples: plain programs, built without the sanitizers so that
+# they can run under the preload library.
+$(BUILD)/%: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -pthread $< -o $@ -lm
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Improf $(CLI_CFLAGS) $(CHECK_FLAGS) $< $(CLI_LIB_OBJ) -o $@ $(CHECK_LIBS) -lm
+
+deps:
+	@bash scripts/install-deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/demo.sh $(BUILD)
+
+unit: $(UNIT_BIN)
+	@status=0; for t in $(UNIT_BIN); do $$t || status=1; done; exit $$status
+
+integration: all
+	@bash tests/integration/run.sh $(BUILD)
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh $(BUILD)
+
+install: $(MPROF_BIN) $(MPROF_LIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/mprof $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(MPROF_BIN) $(DESTDIR)$(PREFIX)/bin/mprof
+	install -m 755 $(MPROF_LIB) $(DESTDIR)$(PREFIX)/lib/mprof/libmprof.so
+	install -m 644 doc/mprof.1 $(DESTDIR)$(PREFIX)/share/man/man1/mprof.1
+
+clean:
+	rm -rf build build-san

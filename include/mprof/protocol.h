@@ -1,0 +1,138 @@
+/*
+ * protocol.h — the wire between libmprof.so (in the target) and the mprof CLI.
+ *
+ * The library writes fixed-layout records to the pipe named by MPROF_FD. Each record
+ * is written with a single write(2) of at most MPROF_RECORD_MAX bytes (< PIPE_BUF),
+ * so records from several processes sharing the pipe (children, exec'd images) never
+ * interleave: the reader frames the stream by header.size alone.
+ *
+ * Invariant: a record is self-describing (magic, version, type, size, pid) and is
+ * little-endian; a reader rejects anything whose header does not validate rather than
+ * guessing, and keeps every record that came before it.
+ */
+#ifndef MPROF_PROTOCOL_H
+#define MPROF_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "mprof's wire format is little-endian; this host is not"
+#endif
+
+#define MPROF_PROTOCOL_MAGIC   0x4650524dU /* bytes "MRPF" */
+#define MPROF_PROTOCOL_VERSION 1
+#define MPROF_RECORD_MAX       512         /* well under PIPE_BUF (4096) */
+#define MPROF_NOTICE_TEXT_MAX  256
+
+/* Environment the CLI hands to the target (and so to every process it starts). */
+#define MPROF_ENV_FD          "MPROF_FD"          /* write end of the record pipe */
+#define MPROF_ENV_INTERVAL    "MPROF_INTERVAL"    /* sample interval, seconds (float) */
+#define MPROF_ENV_TARGET_PID  "MPROF_TARGET_PID"  /* pid of the profiled main process */
+#define MPROF_ENV_CHILDREN    "MPROF_CHILDREN"    /* "1": children report too (-C/-M) */
+
+enum mprof_record_type {
+    MPROF_RECORD_HELLO  = 1, /* a process image starts reporting (also after exec) */
+    MPROF_RECORD_SAMPLE = 2, /* one periodic sample of RSS and live heap */
+    MPROF_RECORD_NOTICE = 3, /* a one-line message for the user */
+    MPROF_RECORD_BYE    = 4, /* the image is exiting normally; a last SAMPLE precedes it */
+};
+
+struct mprof_record_header {
+    uint32_t magic;   /* MPROF_PROTOCOL_MAGIC */
+    uint16_t version; /* MPROF_PROTOCOL_VERSION */
+    uint16_t type;    /* enum mprof_record_type */
+    uint32_t size;    /* whole record in bytes, header included */
+    int32_t  pid;     /* the process the record speaks for */
+};
+
+/* HELLO flags */
+#define MPROF_HELLO_HEAP_COUNTED 0x1u /* malloc family interposed: heap bytes are real */
+#define MPROF_HELLO_PYTHON       0x2u /* running inside CPython */
+#define MPROF_HELLO_PYMALLOC     0x4u /* pymalloc blocks are counted too */
+
+struct mprof_hello {
+    struct mprof_record_header header;
+    int32_t  parent_pid;
+    uint32_t flags;          /* MPROF_HELLO_* */
+    uint64_t interval_ns;    /* the sampler's interval */
+    uint64_t start_time_ns;  /* CLOCK_REALTIME, ns since the epoch */
+};
+
+struct mprof_sample {
+    struct mprof_record_header header;
+    uint64_t time_ns;         /* CLOCK_REALTIME, ns since the epoch */
+    uint64_t rss_bytes;       /* resident set size now */
+    uint64_t rss_peak_bytes;  /* VmHWM: highest RSS so far */
+    int64_t  heap_live_bytes; /* bytes requested and not yet freed (see preload/hooks.c) */
+    uint64_t alloc_count;     /* allocations so far, all threads */
+    uint64_t free_count;      /* frees so far, all threads */
+};
+
+struct mprof_notice {
+    struct mprof_record_header header;
+    char text[MPROF_NOTICE_TEXT_MAX]; /* NUL-terminated; record size covers only text+NUL */
+};
+
+_Static_assert(sizeof(struct mprof_record_header) == 16, "header layout");
+_Static_assert(sizeof(struct mprof_hello) == 40, "hello layout");
+_Static_assert(sizeof(struct mprof_sample) == 64, "sample layout");
+_Static_assert(sizeof(struct mprof_notice) <= MPROF_RECORD_MAX, "notice fits");
+
+static inline void mprof_record_header_init(struct mprof_record_header *header,
+                                            enum mprof_record_type type,
+                                            uint32_t size, int32_t pid)
+{
+    header->magic = MPROF_PROTOCOL_MAGIC;
+    header->version = MPROF_PROTOCOL_VERSION;
+    header->type = (uint16_t)type;
+    header->size = size;
+    header->pid = pid;
+}
+
+/* The size a record of this type must have, or 0 for an unknown type. NOTICE records
+ * vary: their minimum is returned (header plus one byte, the NUL). */
+static inline uint32_t mprof_record_expected_size(uint16_t type)
+{
+    switch (type) {
+    case MPROF_RECORD_HELLO:  return sizeof(struct mprof_hello);
+    case MPROF_RECORD_SAMPLE: return sizeof(struct mprof_sample);
+    case MPROF_RECORD_NOTICE: return sizeof(struct mprof_record_header) + 1;
+    case MPROF_RECORD_BYE:    return sizeof(struct mprof_record_header);
+    default:                  return 0;
+    }
+}
+
+/*
+ * Frame one record at the start of `data` (`available` bytes).
+ * Returns the record's size when a whole valid record is there, 0 when more bytes are
+ * needed, and -1 when the bytes cannot be a record (bad magic, version, type or size):
+ * the caller stops reading the stream there.
+ */
+static inline long mprof_record_frame(const void *data, size_t available)
+{
+    struct mprof_record_header header;
+    if (available < sizeof(header))
+        return 0;
+    memcpy(&header, data, sizeof(header));
+    if (header.magic != MPROF_PROTOCOL_MAGIC || header.version != MPROF_PROTOCOL_VERSION)
+        return -1;
+    uint32_t expected = mprof_record_expected_size(header.type);
+    if (expected == 0 || header.size > MPROF_RECORD_MAX)
+        return -1;
+    if (header.type == MPROF_RECORD_NOTICE) {
+        if (header.size < expected || header.size > sizeof(struct mprof_notice))
+            return -1;
+    } else if (header.size != expected) {
+        return -1;
+    }
+    if (available < header.size)
+        return 0;
+    if (header.type == MPROF_RECORD_NOTICE &&
+        ((const char *)data)[header.size - 1] != '\0')
+        return -1;
+    return (long)header.size;
+}
+
+#endif
