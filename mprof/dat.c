@@ -181,6 +181,42 @@ static size_t dat_reader_child_slot(struct dat_reader *reader, const struct dat_
     return (size_t)(child - reader->profile->children);
 }
 
+/* Field checks that explain themselves: "MEM: <time> is not a number: '12x'". The
+ * field is quoted with anything unprintable replaced, since it goes to a terminal. */
+static bool dat_reject_field(struct dat_reader *reader, const char *word, const char *label,
+                             const char *field, const char *kind)
+{
+    char shown[41];
+    size_t i = 0;
+    for (; field[i] != '\0' && i < sizeof shown - 1; i++)
+        shown[i] = isprint((unsigned char)field[i]) ? field[i] : '?';
+    shown[i] = '\0';
+    snprintf(reader->why, sizeof reader->why, "%s: %s is not %s: '%s%s'", word, label, kind,
+             shown, field[i] != '\0' ? "..." : "");
+    return false;
+}
+
+static bool dat_field_double(struct dat_reader *reader, const char *word, const char *label,
+                             const char *field, double *value)
+{
+    return dat_parse_double(field, value) ||
+           dat_reject_field(reader, word, label, field, "a number");
+}
+
+static bool dat_field_int(struct dat_reader *reader, const char *word, const char *label,
+                          const char *field, int *value)
+{
+    return dat_parse_int(field, value) ||
+           dat_reject_field(reader, word, label, field, "an integer");
+}
+
+static bool dat_field_u64(struct dat_reader *reader, const char *word, const char *label,
+                          const char *field, uint64_t *value)
+{
+    return dat_parse_u64(field, value) ||
+           dat_reject_field(reader, word, label, field, "a byte count");
+}
+
 #define DAT_OUT_OF_MEMORY (-2)
 
 /* Parse one line (newline and CR stripped). Returns 0, -1 with reader->why filled, or
@@ -235,11 +271,9 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
             snprintf(reader->why, sizeof reader->why, "MEM needs <MiB> <time>");
             return -1;
         }
-        if (!dat_parse_double(fields[0], &sample.mem_mib) ||
-            !dat_parse_double(fields[1], &sample.time_s)) {
-            snprintf(reader->why, sizeof reader->why, "MEM needs <MiB> <time>, numbers");
+        if (!dat_field_double(reader, word, "<MiB>", fields[0], &sample.mem_mib) ||
+            !dat_field_double(reader, word, "<time>", fields[1], &sample.time_s))
             return -1;
-        }
         if (dat_grow((void **)&profile->mem, &reader->mem_capacity, profile->mem_count,
                      sizeof *profile->mem) < 0)
             return DAT_OUT_OF_MEMORY;
@@ -253,11 +287,10 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
             snprintf(reader->why, sizeof reader->why, "HEAP needs <MiB> <time> <bytes>");
             return -1;
         }
-        if (!dat_parse_double(fields[0], &mem_mib) || !dat_parse_double(fields[1], &sample.time_s) ||
-            !dat_parse_u64(fields[2], &sample.heap_bytes)) {
-            snprintf(reader->why, sizeof reader->why, "HEAP needs <MiB> <time> <bytes>, numbers");
+        if (!dat_field_double(reader, word, "<MiB>", fields[0], &mem_mib) ||
+            !dat_field_double(reader, word, "<time>", fields[1], &sample.time_s) ||
+            !dat_field_u64(reader, word, "<bytes>", fields[2], &sample.heap_bytes))
             return -1;
-        }
         if (dat_grow((void **)&profile->heap, &reader->heap_capacity, profile->heap_count,
                      sizeof *profile->heap) < 0)
             return DAT_OUT_OF_MEMORY;
@@ -271,11 +304,10 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
             snprintf(reader->why, sizeof reader->why, "CHLD needs <index> <MiB> <time>");
             return -1;
         }
-        if (!dat_parse_int(fields[0], &index) || !dat_parse_double(fields[1], &sample.mem_mib) ||
-            !dat_parse_double(fields[2], &sample.time_s)) {
-            snprintf(reader->why, sizeof reader->why, "CHLD needs <index> <MiB> <time>, numbers");
+        if (!dat_field_int(reader, word, "<index>", fields[0], &index) ||
+            !dat_field_double(reader, word, "<MiB>", fields[1], &sample.mem_mib) ||
+            !dat_field_double(reader, word, "<time>", fields[2], &sample.time_s))
             return -1;
-        }
         struct dat_child *child = dat_reader_child(reader, index);
         if (child == NULL)
             return DAT_OUT_OF_MEMORY;
@@ -294,13 +326,11 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
             snprintf(reader->why, sizeof reader->why, "CHLDHEAP needs <index> <MiB> <time> <bytes>");
             return -1;
         }
-        if (!dat_parse_int(fields[0], &index) || !dat_parse_double(fields[1], &mem_mib) ||
-            !dat_parse_double(fields[2], &sample.time_s) ||
-            !dat_parse_u64(fields[3], &sample.heap_bytes)) {
-            snprintf(reader->why, sizeof reader->why,
-                     "CHLDHEAP needs <index> <MiB> <time> <bytes>, numbers");
+        if (!dat_field_int(reader, word, "<index>", fields[0], &index) ||
+            !dat_field_double(reader, word, "<MiB>", fields[1], &mem_mib) ||
+            !dat_field_double(reader, word, "<time>", fields[2], &sample.time_s) ||
+            !dat_field_u64(reader, word, "<bytes>", fields[3], &sample.heap_bytes))
             return -1;
-        }
         struct dat_child *child = dat_reader_child(reader, index);
         if (child == NULL)
             return DAT_OUT_OF_MEMORY;
@@ -318,15 +348,12 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
                  "FUNC needs <name> <MiB start> <start> <MiB end> <end> [<level>]");
         return -1;
     }
-    if (!dat_parse_double(fields[1], &func.mem_start_mib) ||
-        !dat_parse_double(fields[2], &func.start_s) ||
-        !dat_parse_double(fields[3], &func.mem_end_mib) ||
-        !dat_parse_double(fields[4], &func.end_s) ||
-        (count >= 6 && !dat_parse_int(fields[5], &func.stack_level))) {
-        snprintf(reader->why, sizeof reader->why,
-                 "FUNC needs <name> <MiB start> <start> <MiB end> <end> [<level>], numbers");
+    if (!dat_field_double(reader, word, "<MiB start>", fields[1], &func.mem_start_mib) ||
+        !dat_field_double(reader, word, "<start>", fields[2], &func.start_s) ||
+        !dat_field_double(reader, word, "<MiB end>", fields[3], &func.mem_end_mib) ||
+        !dat_field_double(reader, word, "<end>", fields[4], &func.end_s) ||
+        (count >= 6 && !dat_field_int(reader, word, "<level>", fields[5], &func.stack_level)))
         return -1;
-    }
     if (dat_grow((void **)&profile->funcs, &reader->func_capacity, profile->func_count,
                  sizeof *profile->funcs) < 0)
         return DAT_OUT_OF_MEMORY;
