@@ -1,0 +1,44 @@
+/*
+ * cmd_list.c — `mprof list`: the mprofile_*.dat files of the current directory, numbered
+ * oldest first in the original's layout ("0 mprofile_20261124101500.dat 10:15:00
+ * 24/11/2026"); the numbers are what plot, peak and rm take as INDEX.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dat.h"
+
+static const char list_usage[] =
+    "usage: mprof list\n"
+    "List the mprofile_*.dat files of the current directory, oldest first, numbered\n"
+    "as plot, peak and rm take them.\n";
+
+int cmd_list(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(list_usage, stdout);
+            return 0;
+        }
+    }
+    if (argc > 1) {
+        mprof_error("list: takes no argument (got %s)", argv[1]);
+        return 2;
+    }
+    char **names;
+    size_t count;
+    char error[DAT_ERROR_MAX];
+    if (dat_list_files(".", &names, &count, error, sizeof error) < 0) {
+        mprof_error("%s", error);
+        return 1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        /* Every listed name is mprofile_ + 14 digits + ...: the stamp is at 9. */
+        const char *stamp = names[i] + strlen("mprofile_");
+        printf("%zu %s %.2s:%.2s:%.2s %.2s/%.2s/%.4s\n", i, names[i], stamp + 8, stamp + 10,
+               stamp + 12, stamp + 6, stamp + 4, stamp);
+    }
+    dat_free_list(names, count);
+    return fflush(stdout) == 0 ? 0 : 1;
+}

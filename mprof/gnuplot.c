@@ -1,0 +1,701 @@
+/*
+ * gnuplot.c — plot scripts for gnuplot and running gnuplot (contract in gnuplot.h).
+ *
+ * Invariant: the only text from outside that reaches a script goes through
+ * gnuplot_quote(); everything else in the script is our own fixed words and numbers we
+ * formatted from doubles (finite: the .dat reader refuses nan and inf). The data itself
+ * lives in a separate file gnuplot reads as numbers, never as commands.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gnuplot.h"
+
+/* ---------------------------------------------------------------- quoting */
+
+/* Length of the valid UTF-8 sequence at `text` (1..4), or 0 when it is not one. */
+static size_t gnuplot_utf8_length(const unsigned char *text)
+{
+    unsigned char lead = text[0];
+    size_t length;
+    uint32_t min;
+    if (lead < 0x80)
+        return 1;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        length = 2;
+        min = 0x80;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        length = 3;
+        min = 0x800;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        length = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    uint32_t code = lead & (0x7f >> length);
+    for (size_t i = 1; i < length; i++) {
+        if ((text[i] & 0xc0) != 0x80)  /* also stops at the NUL */
+            return 0;
+        code = (code << 6) | (text[i] & 0x3f);
+    }
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+        return 0;
+    return length;
+}
+
+size_t gnuplot_quote(const char *text, char *quoted, size_t quoted_size)
+{
+    static const char ellipsis[] = "...";
+    if (quoted_size < 8) {  /* no room for text: the empty string, or nothing */
+        if (quoted_size >= 3) {
+            memcpy(quoted, "''", 3);
+            return 2;
+        }
+        if (quoted_size > 0)
+            quoted[0] = '\0';
+        return 0;
+    }
+    /* Room kept for the closing quote, a possible "..." and the NUL. */
+    size_t limit = quoted_size - (1 + (sizeof ellipsis - 1) + 1);
+    size_t used = 0, kept = 0;
+    const unsigned char *cursor = (const unsigned char *)(text != NULL ? text : "");
+    quoted[used++] = '\'';
+    while (*cursor != '\0') {
+        char replacement[2] = { 0, 0 };
+        const unsigned char *piece = cursor;
+        size_t piece_length = gnuplot_utf8_length(cursor);
+        if (piece_length == 0) {             /* invalid UTF-8: one byte becomes '?' */
+            replacement[0] = '?';
+            piece_length = 1;
+        } else if (*cursor == '\'' || *cursor == '`') {
+            replacement[0] = '\'';           /* written doubled below */
+        } else if (*cursor == '@') {
+            replacement[0] = '?';            /* never a macro */
+        } else if (*cursor < 0x20 || *cursor == 0x7f) {
+            replacement[0] = ' ';            /* no newline can end the command */
+        }
+        if (replacement[0] != 0)
+            piece = (const unsigned char *)replacement;
+        size_t out_length = replacement[0] == '\'' ? 2 : (replacement[0] ? 1 : piece_length);
+        if (kept + (replacement[0] ? 1 : piece_length) > GNUPLOT_STRING_MAX ||
+            used + out_length > limit) {
+            memcpy(quoted + used, ellipsis, sizeof ellipsis - 1);
+            used += sizeof ellipsis - 1;
+            break;
+        }
+        if (replacement[0] == '\'') {
+            quoted[used++] = '\'';
+            quoted[used++] = '\'';
+        } else {
+            memcpy(quoted + used, piece, out_length);
+            used += out_length;
+        }
+        kept += replacement[0] ? 1 : piece_length;
+        cursor += piece_length;
+    }
+    quoted[used++] = '\'';
+    quoted[used] = '\0';
+    return used;
+}
+
+/* ---------------------------------------------------------------- script text */
+
+/* A growing script; the first failure sticks and is reported once at the end. */
+struct gnuplot_script {
+    char *text;
+    size_t length, capacity;
+    bool failed;
+};
+
+static void gnuplot_append(struct gnuplot_script *script, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void gnuplot_append(struct gnuplot_script *script, const char *format, ...)
+{
+    if (script->failed)
+        return;
+    for (;;) {
+        va_list args;
+        va_start(args, format);
+        int needed = vsnprintf(script->text + script->length, script->capacity - script->length,
+                               format, args);
+        va_end(args);
+        if (needed < 0) {
+            script->failed = true;
+            return;
+        }
+        if ((size_t)needed < script->capacity - script->length) {
+            script->length += (size_t)needed;
+            return;
+        }
+        size_t capacity = script->capacity * 2 + (size_t)needed + 1;
+        char *grown = realloc(script->text, capacity);
+        if (grown == NULL) {
+            script->failed = true;
+            return;
+        }
+        script->text = grown;
+        script->capacity = capacity;
+    }
+}
+
+/* Append `text` as a quoted string: the one way outside text enters a script. */
+static void gnuplot_append_string(struct gnuplot_script *script, const char *text)
+{
+    char quoted[GNUPLOT_STRING_MAX * 2 + 8];
+    gnuplot_quote(text, quoted, sizeof quoted);
+    gnuplot_append(script, "%s", quoted);
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+struct gnuplot_fit gnuplot_fit_line(const double *times_s, const double *mems_mib, size_t count)
+{
+    struct gnuplot_fit fit = { .valid = false };
+    if (count < 2)
+        return fit;
+    double mean_t = 0, mean_m = 0;
+    for (size_t i = 0; i < count; i++) {
+        mean_t += times_s[i];
+        mean_m += mems_mib[i];
+    }
+    mean_t /= (double)count;
+    mean_m /= (double)count;
+    double covariance = 0, variance = 0;
+    for (size_t i = 0; i < count; i++) {
+        covariance += (times_s[i] - mean_t) * (mems_mib[i] - mean_m);
+        variance += (times_s[i] - mean_t) * (times_s[i] - mean_t);
+    }
+    if (!(variance > 0))
+        return fit;
+    fit.valid = true;
+    fit.slope_mib_per_s = covariance / variance;
+    fit.intercept_mib = mean_m - fit.slope_mib_per_s * mean_t;
+    return fit;
+}
+
+double gnuplot_profile_start(const struct dat_profile *profile)
+{
+    double start = profile->mem_count > 0 ? profile->mem[0].time_s : 0.0;
+    for (size_t i = 0; i < profile->mem_count; i++)
+        if (profile->mem[i].time_s < start)
+            start = profile->mem[i].time_s;
+    for (size_t i = 0; i < profile->func_count; i++)
+        if (profile->funcs[i].start_s < start)
+            start = profile->funcs[i].start_s;
+    return start;
+}
+
+/* Fit a MEM-like or HEAP-like series, times relative to `start`. */
+static struct gnuplot_fit gnuplot_fit_mem(const struct dat_sample *samples, size_t count,
+                                          double start)
+{
+    struct gnuplot_fit fit = { .valid = false };
+    double *times = malloc((count ? count : 1) * sizeof *times);
+    double *mems = malloc((count ? count : 1) * sizeof *mems);
+    if (times != NULL && mems != NULL) {
+        for (size_t i = 0; i < count; i++) {
+            times[i] = samples[i].time_s - start;
+            mems[i] = samples[i].mem_mib;
+        }
+        fit = gnuplot_fit_line(times, mems, count);
+    }
+    free(times);
+    free(mems);
+    return fit;
+}
+
+static struct gnuplot_fit gnuplot_fit_heap(const struct dat_heap_sample *samples, size_t count,
+                                           double start)
+{
+    struct gnuplot_fit fit = { .valid = false };
+    double *times = malloc((count ? count : 1) * sizeof *times);
+    double *mems = malloc((count ? count : 1) * sizeof *mems);
+    if (times != NULL && mems != NULL) {
+        for (size_t i = 0; i < count; i++) {
+            times[i] = samples[i].time_s - start;
+            mems[i] = (double)samples[i].heap_bytes / DAT_BYTES_PER_MIB;
+        }
+        fit = gnuplot_fit_line(times, mems, count);
+    }
+    free(times);
+    free(mems);
+    return fit;
+}
+
+/* ---------------------------------------------------------------- building */
+
+/* What the plot command accumulates: one element per drawn series. */
+struct gnuplot_builder {
+    struct gnuplot_script script;    /* the settings */
+    struct gnuplot_script plots;     /* the plot elements, joined with ", \" */
+    FILE *data;
+    const char *data_path;
+    int block;                       /* index of the next data block */
+    size_t plot_count;
+    double x_min, x_max, y_min, y_max;  /* extent of everything drawn */
+};
+
+static void gnuplot_extend(struct gnuplot_builder *builder, double x, double y)
+{
+    if (x < builder->x_min) builder->x_min = x;
+    if (x > builder->x_max) builder->x_max = x;
+    if (y < builder->y_min) builder->y_min = y;
+    if (y > builder->y_max) builder->y_max = y;
+}
+
+/* End the data block just written and start a plot element reading it. The caller appends
+ * the style and then ends the element with gnuplot_end_plot(). */
+static void gnuplot_begin_plot(struct gnuplot_builder *builder)
+{
+    fputs("\n\n", builder->data);
+    gnuplot_append(&builder->plots, "%s", builder->plot_count > 0 ? ", \\\n     " : "plot ");
+    gnuplot_append_string(&builder->plots, builder->data_path);
+    gnuplot_append(&builder->plots, " index %d using 1:2", builder->block);
+    builder->block++;
+    builder->plot_count++;
+}
+
+static void gnuplot_end_plot(struct gnuplot_builder *builder, const char *title)
+{
+    if (title == NULL) {
+        gnuplot_append(&builder->plots, " notitle");
+    } else {
+        gnuplot_append(&builder->plots, " title ");
+        gnuplot_append_string(&builder->plots, title);
+    }
+}
+
+static void gnuplot_write_point(struct gnuplot_builder *builder, double x, double y)
+{
+    fprintf(builder->data, "%.6f %.6f\n", x, y);
+    gnuplot_extend(builder, x, y);
+}
+
+/* RSS and heap colours per profile: the original's line colours for RSS, a distinct
+ * lighter partner for the heap. */
+static const char *const gnuplot_mem_colours[] = {
+    "#000000", "#1f3fbf", "#c0202f", "#208020", "#10a0a0", "#a0a000", "#a020a0",
+};
+static const char *const gnuplot_heap_colours[] = {
+    "#e66100", "#5fa8ff", "#ff8f9f", "#80d080", "#70e0e0", "#e0e060", "#e080e0",
+};
+static const char *const gnuplot_func_colours[] = {
+    "#00bfbf", "#bfbf00", "#00a000", "#e00000", "#0000e0",
+};
+#define GNUPLOT_COLOURS(table, n) (table[(size_t)(n) % (sizeof table / sizeof table[0])])
+
+/* The legend of a profile's RSS line: its start time, as the original writes it. */
+static void gnuplot_start_label(double start, char *label, size_t label_size)
+{
+    time_t seconds = (time_t)floor(start);
+    int millis = (int)lround((start - floor(start)) * 1000.0);
+    if (millis >= 1000)
+        millis = 999;
+    struct tm local;
+    size_t written = 0;
+    if (localtime_r(&seconds, &local) != NULL)
+        written = strftime(label, label_size, "%d / %m / %Y - start at %H:%M:%S", &local);
+    if (written == 0)
+        written = (size_t)snprintf(label, label_size, "start at %.0f", floor(start));
+    if (written < label_size)
+        snprintf(label + written, label_size - written, ".%03d", millis);
+}
+
+static void gnuplot_trend(struct gnuplot_builder *builder, struct gnuplot_fit fit,
+                          double x_first, double x_last, const char *colour)
+{
+    if (!fit.valid)
+        return;
+    fprintf(builder->data, "%.6f %.6f\n%.6f %.6f\n", x_first,
+            fit.slope_mib_per_s * x_first + fit.intercept_mib, x_last,
+            fit.slope_mib_per_s * x_last + fit.intercept_mib);
+    gnuplot_begin_plot(builder);
+    gnuplot_append(&builder->plots, " with lines dt 2 lw 1 lc rgb '%s'", colour);
+    gnuplot_end_plot(builder, NULL);
+}
+
+static void gnuplot_add_profile(struct gnuplot_builder *builder, const struct dat_profile *profile,
+                                size_t n, size_t count, const struct gnuplot_options *options,
+                                struct gnuplot_profile_fits *fits)
+{
+    double start = gnuplot_profile_start(profile);
+    char label[GNUPLOT_STRING_MAX + 64];
+    struct gnuplot_profile_fits local_fits = { { .valid = false }, { .valid = false } };
+    if (options->slope) {
+        local_fits.mem = gnuplot_fit_mem(profile->mem, profile->mem_count, start);
+        local_fits.heap = gnuplot_fit_heap(profile->heap, profile->heap_count, start);
+    }
+    if (fits != NULL)
+        fits[n] = local_fits;
+
+    /* RSS: points and line, as the original's "+-". */
+    double first_x = profile->mem[0].time_s - start, last_x = first_x;
+    for (size_t i = 0; i < profile->mem_count; i++) {
+        double x = profile->mem[i].time_s - start;
+        gnuplot_write_point(builder, x, profile->mem[i].mem_mib);
+        if (x < first_x) first_x = x;
+        if (x > last_x) last_x = x;
+    }
+    gnuplot_start_label(start, label, sizeof label);
+    if (local_fits.mem.valid) {
+        size_t used = strlen(label);
+        snprintf(label + used, sizeof label - used, " slope %.5f", local_fits.mem.slope_mib_per_s);
+    }
+    gnuplot_begin_plot(builder);
+    gnuplot_append(&builder->plots, " with linespoints pt 1 ps 0.6 lw 1.5 lc rgb '%s'",
+                   GNUPLOT_COLOURS(gnuplot_mem_colours, n));
+    gnuplot_end_plot(builder, label);
+    gnuplot_trend(builder, local_fits.mem, first_x, last_x, "#00e3d8");
+
+    /* Live heap: a dashed line in its own colour. */
+    if (profile->heap_count > 0) {
+        for (size_t i = 0; i < profile->heap_count; i++)
+            gnuplot_write_point(builder, profile->heap[i].time_s - start,
+                                (double)profile->heap[i].heap_bytes / DAT_BYTES_PER_MIB);
+        if (count == 1)
+            snprintf(label, sizeof label, "heap");
+        else
+            snprintf(label, sizeof label, "heap %.*s", GNUPLOT_STRING_MAX, profile->path);
+        if (local_fits.heap.valid) {
+            size_t used = strlen(label);
+            snprintf(label + used, sizeof label - used, " slope %.5f",
+                     local_fits.heap.slope_mib_per_s);
+        }
+        gnuplot_begin_plot(builder);
+        gnuplot_append(&builder->plots, " with lines dt 2 lw 2 lc rgb '%s'",
+                       GNUPLOT_COLOURS(gnuplot_heap_colours, n));
+        gnuplot_end_plot(builder, label);
+        gnuplot_trend(builder, local_fits.heap, first_x, last_x, "#ff9900");
+    }
+
+    /* Children (-M): RSS and heap per child index. */
+    for (size_t c = 0; c < profile->child_count; c++) {
+        const struct dat_child *child = &profile->children[c];
+        if (child->mem_count > 0) {
+            for (size_t i = 0; i < child->mem_count; i++)
+                gnuplot_write_point(builder, child->mem[i].time_s - start, child->mem[i].mem_mib);
+            snprintf(label, sizeof label, "child %d", child->index);
+            if (options->slope) {
+                struct gnuplot_fit fit = gnuplot_fit_mem(child->mem, child->mem_count, start);
+                if (fit.valid) {
+                    size_t used = strlen(label);
+                    snprintf(label + used, sizeof label - used, " slope %.5f", fit.slope_mib_per_s);
+                }
+            }
+            gnuplot_begin_plot(builder);
+            gnuplot_append(&builder->plots, " with linespoints pt 1 ps 0.6 lc rgb '%s'",
+                           GNUPLOT_COLOURS(gnuplot_mem_colours, n + c + 1));
+            gnuplot_end_plot(builder, label);
+        }
+        if (child->heap_count > 0) {
+            for (size_t i = 0; i < child->heap_count; i++)
+                gnuplot_write_point(builder, child->heap[i].time_s - start,
+                                    (double)child->heap[i].heap_bytes / DAT_BYTES_PER_MIB);
+            snprintf(label, sizeof label, "child %d heap", child->index);
+            gnuplot_begin_plot(builder);
+            gnuplot_append(&builder->plots, " with lines dt 2 lc rgb '%s'",
+                           GNUPLOT_COLOURS(gnuplot_heap_colours, n + c + 1));
+            gnuplot_end_plot(builder, label);
+        }
+    }
+}
+
+/* FUNC brackets, the original's shape: "[" at (start, MiB start) and "]" at (end, MiB
+ * end), sized from the plot's extent. One legend entry per function name. */
+static void gnuplot_add_brackets(struct gnuplot_builder *builder, const struct dat_profile *profile)
+{
+    double start = gnuplot_profile_start(profile);
+    double x_min = builder->x_min, x_max = builder->x_max;
+    double y_span = builder->y_max - builder->y_min;
+    if (!(y_span > 0))
+        y_span = 1.0;
+    double v = y_span / 20.0;
+    double h = (x_max - x_min > 0 ? x_max - x_min : 1.0) / 60.0;
+    size_t colour = 0;
+    for (size_t f = 0; f < profile->func_count; f++) {
+        const char *name = profile->funcs[f].name;
+        bool seen = false;
+        for (size_t g = 0; g < f && !seen; g++)
+            seen = strcmp(profile->funcs[g].name, name) == 0;
+        if (seen)
+            continue;
+        size_t calls = 0;
+        double duration = 0;
+        for (size_t g = f; g < profile->func_count; g++) {
+            const struct dat_func *func = &profile->funcs[g];
+            if (strcmp(func->name, name) != 0)
+                continue;
+            double s = func->start_s - start, e = func->end_s - start;
+            fprintf(builder->data, "%.6f %.6f\n%.6f %.6f\n%.6f %.6f\n%.6f %.6f\n\n",
+                    s + h, func->mem_start_mib + v, s, func->mem_start_mib + v,
+                    s, func->mem_start_mib - v, s + h, func->mem_start_mib - v);
+            fprintf(builder->data, "%.6f %.6f\n%.6f %.6f\n%.6f %.6f\n%.6f %.6f\n\n",
+                    e - h, func->mem_end_mib + v, e, func->mem_end_mib + v,
+                    e, func->mem_end_mib - v, e - h, func->mem_end_mib - v);
+            calls++;
+            duration = func->end_s - func->start_s;
+        }
+        char label[GNUPLOT_STRING_MAX + 64];
+        if (calls == 1)
+            snprintf(label, sizeof label, "%.*s %.3fs", GNUPLOT_STRING_MAX, name, duration);
+        else
+            snprintf(label, sizeof label, "%.*s (%zu calls)", GNUPLOT_STRING_MAX, name, calls);
+        gnuplot_begin_plot(builder);
+        gnuplot_append(&builder->plots, " with lines lw 2 lc rgb '%s'",
+                       GNUPLOT_COLOURS(gnuplot_func_colours, colour));
+        gnuplot_end_plot(builder, label);
+        colour++;
+    }
+}
+
+static void gnuplot_add_terminal(struct gnuplot_script *script, const struct gnuplot_options *options)
+{
+    switch (options->format) {
+    case GNUPLOT_FORMAT_PNG:
+        gnuplot_append(script, "set terminal pngcairo size 1260,540 noenhanced font 'sans,10'\n");
+        break;
+    case GNUPLOT_FORMAT_SVG:
+        gnuplot_append(script, "set terminal svg size 1260,540 dynamic noenhanced font 'sans,10'\n");
+        break;
+    case GNUPLOT_FORMAT_PDF:
+        gnuplot_append(script, "set terminal pdfcairo size 14in,6in noenhanced font 'sans,10'\n");
+        break;
+    case GNUPLOT_FORMAT_DUMB: {
+        int columns = options->columns >= 40 && options->columns <= 1000 ? options->columns : 100;
+        int lines = options->lines >= 15 && options->lines <= 1000 ? options->lines : 30;
+        gnuplot_append(script, "set terminal dumb size %d,%d noenhanced\n", columns, lines);
+        break;
+    }
+    }
+}
+
+char *gnuplot_build(const struct dat_profile *profiles, size_t count,
+                    const struct gnuplot_options *options, FILE *data, const char *data_path,
+                    struct gnuplot_profile_fits *fits, char *error, size_t error_size)
+{
+    struct gnuplot_builder builder = {
+        .data = data, .data_path = data_path,
+        .x_min = INFINITY, .x_max = -INFINITY, .y_min = INFINITY, .y_max = -INFINITY,
+    };
+    struct gnuplot_script *script = &builder.script;
+
+    gnuplot_append(script, "# mprof plot: every string below is a quoted literal; the numbers "
+                           "are in the data file\n");
+    gnuplot_append(script, "set encoding utf8\n");
+    gnuplot_add_terminal(script, options);
+    gnuplot_append(script, "set termoption noenhanced\n");
+
+    const char *title = options->title;
+    if (title == NULL && count == 1)
+        title = profiles[0].cmdline;
+    if (title != NULL) {
+        gnuplot_append(script, "set title ");
+        gnuplot_append_string(script, title);
+        gnuplot_append(script, " noenhanced\n");
+    }
+    gnuplot_append(script, "set xlabel 'time (in seconds)'\n");
+    gnuplot_append(script, "set ylabel 'memory used (in MiB)'\n");
+    gnuplot_append(script, "set grid\n");
+    if (options->format == GNUPLOT_FORMAT_DUMB)
+        gnuplot_append(script, "set key top left\n");
+    else
+        gnuplot_append(script, "set key outside right center box opaque\n");
+    if (options->window)
+        gnuplot_append(script, "set xrange [%.6f:%.6f]\n", options->window_min_s,
+                       options->window_max_s);
+
+    for (size_t n = 0; n < count; n++)
+        gnuplot_add_profile(&builder, &profiles[n], n, count, options, fits);
+    if (options->window) {
+        builder.x_min = options->window_min_s;
+        builder.x_max = options->window_max_s;
+    }
+    if (count == 1 && options->function_marks && profiles[0].func_count > 0)
+        gnuplot_add_brackets(&builder, &profiles[0]);
+
+    /* The peak marker: dashed red lines through the highest RSS sample (one profile only,
+     * as the original; with several the lines would say nothing). */
+    if (count == 1) {
+        double peak_time, start = gnuplot_profile_start(&profiles[0]);
+        double peak = dat_peak_mem_mib(&profiles[0], &peak_time);
+        peak_time -= start;
+        gnuplot_append(script, "set arrow 1 from first %.6f, graph 0 to first %.6f, graph 1 "
+                               "nohead dt 2 lw 1 lc rgb '#ff0000' front\n", peak_time, peak_time);
+        gnuplot_append(script, "set arrow 2 from graph 0, first %.6f to graph 1, first %.6f "
+                               "nohead dt 2 lw 1 lc rgb '#ff0000' front\n", peak, peak);
+        gnuplot_append(script, "set label 1 'peak %.3f MiB' at first %.6f, first %.6f "
+                               "offset 1,0.7 tc rgb '#ff0000' front\n", peak, peak_time, peak);
+    }
+
+    /* A little headroom so that the peak line is not the frame. */
+    if (builder.y_max > builder.y_min)
+        gnuplot_append(script, "set yrange [%.6f:%.6f]\n",
+                       builder.y_min - (builder.y_max - builder.y_min) * 0.05,
+                       builder.y_max + (builder.y_max - builder.y_min) * 0.08);
+
+    gnuplot_append(&builder.plots, "\n");
+    gnuplot_append(script, "%s", builder.plots.text != NULL ? builder.plots.text : "");
+    free(builder.plots.text);
+
+    if (fflush(data) != 0 || ferror(data)) {
+        snprintf(error, error_size, "%s: cannot write plot data: %s", data_path, strerror(errno));
+        free(script->text);
+        return NULL;
+    }
+    if (script->failed || builder.plots.failed) {
+        snprintf(error, error_size, "plot script: out of memory");
+        free(script->text);
+        return NULL;
+    }
+    return script->text;
+}
+
+/* ---------------------------------------------------------------- running */
+
+/* The last non-empty line of gnuplot's stderr (where it says what went wrong), with
+ * anything unprintable replaced. */
+static void gnuplot_last_error_line(int fd, char *line, size_t line_size)
+{
+    char text[8192];
+    line[0] = '\0';
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return;
+    ssize_t length = read(fd, text, sizeof text - 1);
+    if (length <= 0)
+        return;
+    text[length] = '\0';
+    char *end = text + length;
+    while (end > text && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r'))
+        *--end = '\0';
+    char *begin = end;
+    while (begin > text && begin[-1] != '\n')
+        begin--;
+    while (*begin == ' ')
+        begin++;
+    size_t i = 0;
+    for (; begin[i] != '\0' && i < line_size - 1; i++)
+        line[i] = (begin[i] >= 0x20 && begin[i] < 0x7f) ? begin[i] : '?';
+    line[i] = '\0';
+}
+
+int gnuplot_run(const char *script, int output_fd, char *error, size_t error_size)
+{
+    int script_pipe[2], exec_pipe[2];
+    char stderr_path[] = "/tmp/mprof-gnuplot-err-XXXXXX";
+    int stderr_fd = mkstemp(stderr_path);
+    if (stderr_fd < 0) {
+        snprintf(error, error_size, "%s: %s", stderr_path, strerror(errno));
+        return -1;
+    }
+    unlink(stderr_path);  /* only the descriptor is needed */
+    if (pipe2(script_pipe, O_CLOEXEC) < 0) {
+        snprintf(error, error_size, "gnuplot: pipe: %s", strerror(errno));
+        close(stderr_fd);
+        return -1;
+    }
+    if (pipe2(exec_pipe, O_CLOEXEC) < 0) {
+        snprintf(error, error_size, "gnuplot: pipe: %s", strerror(errno));
+        close(script_pipe[0]);
+        close(script_pipe[1]);
+        close(stderr_fd);
+        return -1;
+    }
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(error, error_size, "gnuplot: fork: %s", strerror(errno));
+        close(script_pipe[0]);
+        close(script_pipe[1]);
+        close(exec_pipe[0]);
+        close(exec_pipe[1]);
+        close(stderr_fd);
+        return -1;
+    }
+    if (pid == 0) {
+        /* The child: stdin the script, stdout the image, stderr captured. dup2 clears
+         * close-on-exec on the copies, so only these three reach gnuplot. */
+        if (dup2(script_pipe[0], STDIN_FILENO) < 0 ||
+            (output_fd >= 0 && dup2(output_fd, STDOUT_FILENO) < 0) ||
+            dup2(stderr_fd, STDERR_FILENO) < 0)
+            _exit(126);
+        /* -d: no init files, so nothing but our script is run. */
+        char *const args[] = { (char *)"gnuplot", (char *)"-d", NULL };
+        execvp("gnuplot", args);
+        int exec_errno = errno;
+        ssize_t ignored = write(exec_pipe[1], &exec_errno, sizeof exec_errno);
+        (void)ignored;
+        _exit(127);
+    }
+    close(script_pipe[0]);
+    close(exec_pipe[1]);
+
+    int exec_errno = 0;
+    ssize_t got;
+    do
+        got = read(exec_pipe[0], &exec_errno, sizeof exec_errno);
+    while (got < 0 && errno == EINTR);
+    close(exec_pipe[0]);
+
+    int status = 0;
+    if (got != (ssize_t)sizeof exec_errno) {
+        /* gnuplot runs: feed it the script. SIGPIPE is ignored meanwhile so that a gnuplot
+         * dying early is an error we report, not our death. */
+        struct sigaction ignore = { .sa_handler = SIG_IGN }, previous;
+        sigaction(SIGPIPE, &ignore, &previous);
+        size_t length = strlen(script), done = 0;
+        while (done < length) {
+            ssize_t wrote = write(script_pipe[1], script + done, length - done);
+            if (wrote < 0 && errno == EINTR)
+                continue;
+            if (wrote <= 0)
+                break;  /* the exit status below says why */
+            done += (size_t)wrote;
+        }
+        close(script_pipe[1]);
+        sigaction(SIGPIPE, &previous, NULL);
+    } else {
+        close(script_pipe[1]);
+    }
+
+    int wait_status;
+    while (waitpid(pid, &wait_status, 0) < 0) {
+        if (errno != EINTR) {
+            snprintf(error, error_size, "gnuplot: waitpid: %s", strerror(errno));
+            close(stderr_fd);
+            return -1;
+        }
+    }
+    if (got == (ssize_t)sizeof exec_errno) {
+        if (exec_errno == ENOENT)
+            snprintf(error, error_size,
+                     "gnuplot: not found; install it with: apt-get install gnuplot-nox");
+        else
+            snprintf(error, error_size, "gnuplot: %s", strerror(exec_errno));
+        status = -1;
+    } else if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
+        char line[300];
+        gnuplot_last_error_line(stderr_fd, line, sizeof line);
+        if (line[0] != '\0')
+            snprintf(error, error_size, "gnuplot: %s", line);
+        else if (WIFSIGNALED(wait_status))
+            snprintf(error, error_size, "gnuplot: killed by signal %d", WTERMSIG(wait_status));
+        else
+            snprintf(error, error_size, "gnuplot: exited with status %d",
+                     WEXITSTATUS(wait_status));
+        status = -1;
+    }
+    close(stderr_fd);
+    return status;
+}

@@ -1,0 +1,29 @@
+/*
+ * profiles.h — which .dat files a command means: FILE or INDEX arguments (indices as
+ * `mprof list` numbers them), or by default the newest mprofile_*.dat of the current
+ * directory. Shared by plot, peak and rm.
+ *
+ * Error convention: 0 on success; -1 after the error was printed with mprof_error().
+ */
+#ifndef MPROF_PROFILES_H
+#define MPROF_PROFILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Resolve `args` (count entries) into malloc'd paths, each once, in argument order. An
+ * argument that names an existing path is that path (as the original decides); else an
+ * integer is an index into the listing (0 the oldest, -1 the newest); else it is an
+ * error ("x.dat: no such file"). With no arguments and `newest_by_default`, the newest
+ * mprofile_*.dat; none gives "no mprofile_*.dat in <cwd>". */
+int profiles_select(int count, char **args, bool newest_by_default, char ***paths,
+                    size_t *path_count);
+void profiles_free(char **paths, size_t count);
+
+/* Copy argv with "--" inserted before the first argument that is a negative integer,
+ * so that getopt leaves "-1" (the newest profile) alone, as the original does. The copy
+ * is malloc'd (free it, not its strings); *new_argc receives its length. NULL when out
+ * of memory. */
+char **profiles_protect_negative_indices(int argc, char **argv, int *new_argc);
+
+#endif
