@@ -1,0 +1,341 @@
+/*
+ * hooks.c — the malloc family, interposed: guard, count, forward.
+ *
+ * How freed sizes are known, exactly: every block we hand out carries a 16-byte header
+ * just below the pointer, written by us, holding the size the program asked for. free()
+ * reads it back, so the live heap is the sum of requested sizes, to the byte, for
+ * blocks of any size and any allocator underneath (glibc, or jemalloc when the program
+ * brings it). The header also keeps the distance to the real allocation (aligned
+ * blocks sit further in) and a check word tying it to its pointer: a pointer we never
+ * handed out (allocated before we were loaded, or by a library that calls the real
+ * allocator directly) fails the check and is forwarded untouched and uncounted.
+ *
+ * Hot path: one TLS load for the thread's counter block, two plain adds, the header
+ * stores, and the call through. No locks, no syscalls, no atomics read-modify-write.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+#define HEADER_BYTES        16
+#define OFFSET_UNCOUNTED    0x80000000u  /* allocated by the library itself: not counted */
+#define OFFSET_MASK         0x7fffffffu
+#define MAX_ALIGNMENT       ((size_t)1 << 30)
+
+struct block_header {
+    uint64_t requested;  /* what the program asked for */
+    uint32_t offset;     /* user pointer - real block; OFFSET_UNCOUNTED flag on top */
+    uint32_t check;      /* header_check(user, requested, offset) */
+};
+_Static_assert(sizeof(struct block_header) == HEADER_BYTES, "header is 16 bytes");
+
+static struct {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void (*free)(void *);
+    void *(*memalign)(size_t, size_t);
+    size_t (*usable_size)(void *);
+} next_allocator;
+
+static int hooks_ready;
+static __thread int tls_resolving TLS_INITIAL_EXEC;
+
+static inline uint32_t header_check(const void *user, uint64_t requested, uint32_t offset)
+{
+    uint64_t mixed = ((uintptr_t)user >> 4) ^ (requested * 0x9E3779B97F4A7C15ull) ^ offset;
+    return (uint32_t)(mixed ^ (mixed >> 32)) ^ 0x4d505246u;
+}
+
+static inline struct block_header *header_of(void *user)
+{
+    return (struct block_header *)((char *)user - HEADER_BYTES);
+}
+
+static inline int header_is_ours(void *user, const struct block_header *header)
+{
+    return header->check == header_check(user, header->requested, header->offset);
+}
+
+int hooks_resolve(void)
+{
+    if (hooks_ready)
+        return 0;
+    /* dlsym allocates: those calls come back into our hooks and are served from the
+     * boot arena while this thread is resolving. */
+    tls_resolving = 1;
+    next_allocator.malloc = dlsym(RTLD_NEXT, "malloc");
+    next_allocator.calloc = dlsym(RTLD_NEXT, "calloc");
+    next_allocator.realloc = dlsym(RTLD_NEXT, "realloc");
+    next_allocator.free = dlsym(RTLD_NEXT, "free");
+    next_allocator.memalign = dlsym(RTLD_NEXT, "memalign");
+    next_allocator.usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
+    tls_resolving = 0;
+    if (!next_allocator.malloc || !next_allocator.calloc || !next_allocator.realloc ||
+        !next_allocator.free || !next_allocator.memalign) {
+        diag("cannot find the next malloc family (dlsym RTLD_NEXT); aborting");
+        abort();
+    }
+    __atomic_store_n(&hooks_ready, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* Count one new block; returns the offset flag to store (uncounted inside library). */
+static inline uint32_t count_alloc(uint64_t requested)
+{
+    if (UNLIKELY(tls_in_library))
+        return OFFSET_UNCOUNTED;
+    struct thread_stats *stats = stats_this_thread();
+    stats_add(stats, &stats->malloc_alloc_bytes, requested);
+    stats_add(stats, &stats->alloc_count, 1);
+    return 0;
+}
+
+static inline void count_free(uint64_t requested)
+{
+    struct thread_stats *stats = stats_this_thread();
+    stats_add(stats, &stats->malloc_free_bytes, requested);
+    stats_add(stats, &stats->free_count, 1);
+}
+
+static inline void *finish_block(void *base, size_t offset, uint64_t requested)
+{
+    char *user = (char *)base + offset;
+    struct block_header *header = header_of(user);
+    uint32_t stored_offset = (uint32_t)offset | count_alloc(requested);
+    header->requested = requested;
+    header->offset = stored_offset;
+    header->check = header_check(user, requested, stored_offset);
+    return user;
+}
+
+/* Before the real allocator is known: the boot arena (resolving thread) or resolve. */
+static void *early_alloc(size_t size, int *served)
+{
+    *served = 0;
+    if (!tls_resolving) {
+        hooks_resolve();
+        return NULL;
+    }
+    *served = 1;
+    if (size > SIZE_MAX - HEADER_BYTES)
+        return NULL;
+    void *base = arena_boot_alloc(size + HEADER_BYTES);
+    if (base == NULL)
+        return NULL;
+    char *user = (char *)base + HEADER_BYTES;
+    struct block_header *header = header_of(user);
+    header->requested = size;
+    header->offset = HEADER_BYTES | OFFSET_UNCOUNTED;
+    header->check = header_check(user, size, header->offset);
+    return user; /* boot memory is static and never reused: already zero */
+}
+
+MPROF_EXPORT void *malloc(size_t size)
+{
+    if (UNLIKELY(!hooks_ready)) {
+        int served;
+        void *user = early_alloc(size, &served);
+        if (served)
+            return user;
+    }
+    if (UNLIKELY(size > SIZE_MAX - HEADER_BYTES)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *base = next_allocator.malloc(size + HEADER_BYTES);
+    if (UNLIKELY(base == NULL))
+        return NULL;
+    return finish_block(base, HEADER_BYTES, size);
+}
+
+MPROF_EXPORT void *calloc(size_t count, size_t size)
+{
+    size_t total;
+    if (UNLIKELY(__builtin_mul_overflow(count, size, &total) ||
+                 total > SIZE_MAX - HEADER_BYTES)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (UNLIKELY(!hooks_ready)) {
+        int served;
+        void *user = early_alloc(total, &served);
+        if (served)
+            return user;
+    }
+    void *base = next_allocator.calloc(1, total + HEADER_BYTES);
+    if (UNLIKELY(base == NULL))
+        return NULL;
+    return finish_block(base, HEADER_BYTES, total);
+}
+
+MPROF_EXPORT void free(void *user)
+{
+    if (UNLIKELY(user == NULL))
+        return;
+    if (UNLIKELY(arena_boot_contains(user)))
+        return;
+    struct block_header *header = header_of(user);
+    if (UNLIKELY(!header_is_ours(user, header))) {
+        if (UNLIKELY(!hooks_ready))
+            hooks_resolve();
+        next_allocator.free(user);
+        return;
+    }
+    uint32_t offset = header->offset;
+    if (LIKELY(!(offset & OFFSET_UNCOUNTED)))
+        count_free(header->requested);
+    /* Spoil the check so a double free is forwarded as-is and the real allocator's own
+     * double-free detection sees it, instead of us counting it twice. */
+    header->check ^= 1;
+    next_allocator.free((char *)user - (offset & OFFSET_MASK));
+}
+
+static void *aligned_block(size_t alignment, size_t size)
+{
+    if (alignment <= HEADER_BYTES)
+        return malloc(size);
+    if (UNLIKELY(!hooks_ready))
+        hooks_resolve();
+    if (alignment > MAX_ALIGNMENT || size > SIZE_MAX - alignment) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    /* The header sits in the alignment gap below the aligned user pointer. */
+    void *base = next_allocator.memalign(alignment, size + alignment);
+    if (base == NULL)
+        return NULL;
+    return finish_block(base, alignment, size);
+}
+
+static int is_power_of_two(size_t value)
+{
+    return value != 0 && (value & (value - 1)) == 0;
+}
+
+MPROF_EXPORT void *realloc(void *user, size_t size)
+{
+    if (user == NULL)
+        return malloc(size);
+    if (UNLIKELY(arena_boot_contains(user))) {
+        void *moved = malloc(size);
+        if (moved != NULL) {
+            uint64_t old = header_of(user)->requested;
+            memcpy(moved, user, old < size ? old : size);
+        }
+        return moved;
+    }
+    struct block_header *header = header_of(user);
+    if (UNLIKELY(!header_is_ours(user, header))) {
+        if (UNLIKELY(!hooks_ready))
+            hooks_resolve();
+        return next_allocator.realloc(user, size);
+    }
+    if (size == 0) { /* glibc: realloc(p, 0) frees p and returns NULL */
+        free(user);
+        return NULL;
+    }
+    uint64_t old_requested = header->requested;
+    uint32_t old_offset = header->offset;
+    if ((old_offset & OFFSET_MASK) != HEADER_BYTES) {
+        /* An aligned block: the real realloc would not keep the alignment. */
+        void *moved = malloc(size);
+        if (moved == NULL)
+            return NULL;
+        memcpy(moved, user, old_requested < size ? old_requested : size);
+        free(user);
+        return moved;
+    }
+    if (UNLIKELY(size > SIZE_MAX - HEADER_BYTES)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *base = next_allocator.realloc((char *)user - HEADER_BYTES, size + HEADER_BYTES);
+    if (UNLIKELY(base == NULL))
+        return NULL; /* the old block is untouched and still counted */
+    if (!(old_offset & OFFSET_UNCOUNTED))
+        count_free(old_requested);
+    return finish_block(base, HEADER_BYTES, size);
+}
+
+MPROF_EXPORT void *reallocarray(void *user, size_t count, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(user, total);
+}
+
+MPROF_EXPORT int posix_memalign(void **result, size_t alignment, size_t size)
+{
+    if (!is_power_of_two(alignment) || alignment % sizeof(void *) != 0)
+        return EINVAL;
+    int saved_errno = errno;
+    void *user = aligned_block(alignment, size);
+    if (user == NULL) {
+        errno = saved_errno;
+        return ENOMEM;
+    }
+    *result = user;
+    return 0;
+}
+
+MPROF_EXPORT void *aligned_alloc(size_t alignment, size_t size)
+{
+    if (!is_power_of_two(alignment)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aligned_block(alignment, size);
+}
+
+MPROF_EXPORT void *memalign(size_t alignment, size_t size)
+{
+    /* glibc rounds a non-power-of-two alignment up to the next power of two. */
+    size_t rounded = 1;
+    while (rounded < alignment && rounded < MAX_ALIGNMENT * 2)
+        rounded <<= 1;
+    return aligned_block(rounded, size);
+}
+
+MPROF_EXPORT void *valloc(size_t size)
+{
+    return aligned_block((size_t)sysconf(_SC_PAGESIZE), size);
+}
+
+MPROF_EXPORT void *pvalloc(size_t size)
+{
+    /* pvalloc hands out whole pages; the program may use them all, so count them. */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t rounded = size == 0 ? page : (size + page - 1) & ~(page - 1);
+    if (rounded < size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return aligned_block(page, rounded);
+}
+
+MPROF_EXPORT size_t malloc_usable_size(void *user)
+{
+    if (user == NULL)
+        return 0;
+    if (arena_boot_contains(user))
+        return header_of(user)->requested;
+    struct block_header *header = header_of(user);
+    if (UNLIKELY(!hooks_ready))
+        hooks_resolve();
+    if (next_allocator.usable_size == NULL)
+        return header_is_ours(user, header) ? header->requested : 0;
+    if (!header_is_ours(user, header))
+        return next_allocator.usable_size(user);
+    size_t offset = header->offset & OFFSET_MASK;
+    return next_allocator.usable_size((char *)user - offset) - offset;
+}

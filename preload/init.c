@@ -1,0 +1,126 @@
+/*
+ * init.c — the library's start and end in each process image.
+ *
+ * Who we are decides what we do. The CLI sets MPROF_TARGET_PID to the main target's pid:
+ * an image with that pid is the main process (exec keeps the pid, so a bash shim that
+ * execs python stays "main"); any other image is a child, which reports only when the
+ * CLI asked for children (-C/-M) and otherwise stays quiet: it forwards and counts,
+ * but never writes. Without MPROF_FD (loaded by hand) the library is quiet too.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mprof/protocol.h"
+#include "preload.h"
+
+#define DEFAULT_INTERVAL_NS 100000000ull
+
+static uint32_t hello_flags;
+static uint64_t interval_ns = DEFAULT_INTERVAL_NS;
+static int children_report;
+
+uint64_t clock_realtime_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+static long env_long(const char *name, long fallback)
+{
+    const char *text = getenv(name);
+    if (text == NULL || *text == '\0')
+        return fallback;
+    char *end;
+    long value = strtol(text, &end, 10);
+    return *end == '\0' ? value : fallback;
+}
+
+static uint64_t env_interval_ns(void)
+{
+    const char *text = getenv(MPROF_ENV_INTERVAL);
+    if (text == NULL)
+        return DEFAULT_INTERVAL_NS;
+    /* Parse "0.1" by hand: strtod is locale-dependent and may allocate. */
+    uint64_t whole = 0, fraction = 0, scale = 1000000000ull;
+    const char *cursor = text;
+    while (*cursor >= '0' && *cursor <= '9')
+        whole = whole * 10 + (uint64_t)(*cursor++ - '0');
+    if (*cursor == '.') {
+        cursor++;
+        while (*cursor >= '0' && *cursor <= '9') {
+            scale /= 10;
+            fraction += (uint64_t)(*cursor++ - '0') * scale;
+        }
+    }
+    uint64_t total = whole * 1000000000ull + fraction;
+    return *cursor == '\0' && total >= 1000000ull ? total : DEFAULT_INTERVAL_NS;
+}
+
+static void send_hello(void)
+{
+    struct mprof_hello hello;
+    memset(&hello, 0, sizeof(hello));
+    mprof_record_header_init(&hello.header, MPROF_RECORD_HELLO, sizeof(hello), (int32_t)getpid());
+    hello.parent_pid = (int32_t)getppid();
+    hello.flags = hello_flags;
+    hello.interval_ns = interval_ns;
+    hello.start_time_ns = clock_realtime_ns();
+    writer_send(&hello, sizeof(hello));
+}
+
+/* Start reporting from this process: HELLO, then the sampler. */
+static void start_reporting(void)
+{
+    send_hello();
+    if (sampler_start(interval_ns) != 0)
+        diag_notice("cannot start the sampling thread; heap samples are missing");
+}
+
+static void fork_child(void)
+{
+    stats_atfork_child();
+    /* The sampler did not survive the fork. A child reports on its own only when asked. */
+    if (children_report && writer_is_open()) {
+        start_reporting();
+    } else {
+        writer_close();
+    }
+}
+
+__attribute__((constructor)) static void mprof_start(void)
+{
+    tls_in_library++;
+    hooks_resolve();
+    stats_init();
+    interval_ns = env_interval_ns();
+    children_report = env_long(MPROF_ENV_CHILDREN, 0) == 1;
+    long target_pid = env_long(MPROF_ENV_TARGET_PID, -1);
+    int is_main = target_pid == (long)getpid();
+    long fd = env_long(MPROF_ENV_FD, -1);
+    int reporting = fd >= 0 && (is_main || children_report) && writer_open((int)fd) == 0;
+
+    hello_flags = MPROF_HELLO_HEAP_COUNTED;
+    if (reporting || getenv(MPROF_ENV_FD) == NULL)
+        hello_flags |= python_attach();
+    pthread_atfork(NULL, NULL, fork_child);
+    if (reporting)
+        start_reporting();
+    tls_in_library--;
+}
+
+/* Normal exit (exit(), return from main): a last sample, then BYE. _exit, abort and
+ * signals skip this; the CLI then keeps the samples up to the last interval. */
+__attribute__((destructor)) static void mprof_stop(void)
+{
+    if (!writer_is_open())
+        return;
+    sampler_stop();
+    sampler_sample_now();
+    struct mprof_record_header bye;
+    mprof_record_header_init(&bye, MPROF_RECORD_BYE, sizeof(bye), (int32_t)getpid());
+    writer_send(&bye, sizeof(bye));
+}

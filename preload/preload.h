@@ -1,0 +1,129 @@
+/*
+ * preload.h — what the files of libmprof.so share. Nothing here is exported: the
+ * library's only public symbols are the allocator entry points (libmprof.map).
+ *
+ * The one invariant every file keeps: code that a malloc hook can reach never calls
+ * malloc (directly or through stdio, dlsym, printf...), never takes a lock and never
+ * makes a syscall on the hot path. The library's own memory comes from mmap.
+ */
+#ifndef MPROF_PRELOAD_H
+#define MPROF_PRELOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MPROF_EXPORT __attribute__((visibility("default")))
+#define LIKELY(x)   __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TLS_INITIAL_EXEC __attribute__((tls_model("initial-exec")))
+
+/* ---- arena.c: the library's own memory ---------------------------------------- */
+
+/* Memory for allocations made while the real allocator is not yet known (dlsym calls
+ * calloc while we look malloc up). Never freed. Returns NULL when the arena is spent. */
+void *arena_boot_alloc(size_t size);
+/* Whether `pointer` was handed out by arena_boot_alloc. */
+int arena_boot_contains(const void *pointer);
+/* Zeroed pages straight from mmap, for the library's own long-lived tables.
+ * Returns NULL on failure. */
+void *arena_pages_alloc(size_t size);
+void arena_pages_free(void *pages, size_t size);
+
+/* ---- stats.c: per-thread heap counters ------------------------------------------ */
+
+/* One block per live thread, written only by its owner (plain adds, no atomics: the
+ * sampler's relaxed 64-bit loads may be a moment stale, never torn). Blocks are
+ * recycled when a thread exits, keeping their sums: the totals are sums over blocks,
+ * so a new owner just keeps adding. */
+struct thread_stats {
+    uint64_t malloc_alloc_bytes;  /* requested bytes of blocks served by malloc & co */
+    uint64_t malloc_free_bytes;
+    uint64_t pymem_alloc_bytes;   /* bytes of blocks served by pymalloc (python.c) */
+    uint64_t pymem_free_bytes;
+    uint64_t alloc_count;
+    uint64_t free_count;
+    struct thread_stats *next;    /* the registry's list; never unlinked */
+    int owned;                    /* a live thread owns it (atomic) */
+    int shared;                   /* several threads write it: update with atomics */
+};
+
+struct heap_totals {
+    int64_t malloc_live_bytes;
+    int64_t pymem_live_bytes;
+    uint64_t alloc_count;
+    uint64_t free_count;
+};
+
+extern __thread struct thread_stats *tls_thread_stats TLS_INITIAL_EXEC;
+/* Non-zero while this thread runs library code that may allocate (the sampler, the
+ * registry itself): such allocations are forwarded but not counted. */
+extern __thread int tls_in_library TLS_INITIAL_EXEC;
+
+/* The calling thread's block, registering it on first use. Never NULL: when no block
+ * can be had it returns a shared block whose counts are approximate. */
+struct thread_stats *stats_register_thread(void);
+static inline struct thread_stats *stats_this_thread(void)
+{
+    struct thread_stats *stats = tls_thread_stats;
+    return LIKELY(stats != NULL) ? stats : stats_register_thread();
+}
+/* Add to one counter of the calling thread's block. */
+static inline void stats_add(struct thread_stats *stats, uint64_t *counter, uint64_t amount)
+{
+    if (UNLIKELY(stats->shared))
+        __atomic_fetch_add(counter, amount, __ATOMIC_RELAXED);
+    else
+        __atomic_store_n(counter, *counter + amount, __ATOMIC_RELAXED);
+}
+/* In a fork child: forget a registry lock that a vanished thread may have held. */
+void stats_atfork_child(void);
+/* Prepare thread-exit recycling (pthread key). Called once from the constructor. */
+int stats_init(void);
+/* Sum every block. Safe from any thread, at any time. */
+void stats_sum(struct heap_totals *totals);
+/* The heap bytes that the PyMem layer learnt it had missed (python.c), added to sums. */
+void stats_adjust_pymem(int64_t bytes);
+
+/* ---- hooks.c: the malloc family ------------------------------------------------- */
+
+/* Resolve the next allocator's entry points (idempotent). 0 on success. */
+int hooks_resolve(void);
+
+/* ---- writer.c: records to the CLI ---------------------------------------------- */
+
+/* Adopt `fd` (the pipe from MPROF_FD) if it is a pipe. 0 on success, -1 otherwise. */
+int writer_open(int fd);
+/* Send one record in one write(2); SIGPIPE never kills the program. 0, or -1 when the
+ * pipe is gone (the writer then stays closed). */
+int writer_send(const void *record, size_t size);
+int writer_is_open(void);
+/* Forget the pipe (a quiet child, or after the CLI went away). */
+void writer_close(void);
+
+/* ---- sampler.c: the sampling thread -------------------------------------------- */
+
+int sampler_start(uint64_t interval_ns);
+/* Send one sample now (from any thread). */
+void sampler_sample_now(void);
+/* Stop the thread (it may be mid-sleep; it exits at its next wake-up). */
+void sampler_stop(void);
+
+/* ---- python.c: inside CPython ---------------------------------------------------- */
+
+/* Find CPython in this process and hook pymalloc. Returns MPROF_HELLO_* flags. */
+uint32_t python_attach(void);
+/* Called by the sampler each tick: queue the entry point once the interpreter runs. */
+void python_tick(void);
+
+/* ---- diag.c ---------------------------------------------------------------------- */
+
+/* Format into a stack buffer and write(2) to stderr as "mprof: ...": never mallocs. */
+void diag(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* The same text as a NOTICE record when the pipe is open, else on stderr. */
+void diag_notice(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- init.c ---------------------------------------------------------------------- */
+
+uint64_t clock_realtime_ns(void);
+
+#endif
