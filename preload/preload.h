@@ -112,8 +112,9 @@ void sampler_stop(void);
 
 /* Find CPython in this process and hook pymalloc. Returns MPROF_HELLO_* flags. */
 uint32_t python_attach(void);
-/* Called by the sampler each tick: queue the entry point once the interpreter runs. */
-void python_tick(void);
+/* Called by the sampler: queue the entry point once the interpreter runs. Returns 1
+ * while it is still waiting for the interpreter (poll again soon), else 0. */
+int python_tick(void);
 
 /* ---- diag.c ---------------------------------------------------------------------- */
 

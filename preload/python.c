@@ -335,12 +335,13 @@ static int python_entry(void *unused)
     return 0;
 }
 
-void python_tick(void)
+int python_tick(void)
 {
     if (!python_counting || __atomic_load_n(&python_entry_queued, __ATOMIC_ACQUIRE))
-        return;
-    if (!python_api.is_initialized())
-        return;
-    if (python_api.add_pending_call(python_entry, NULL) == 0)
+        return 0;
+    if (python_api.is_initialized() && python_api.add_pending_call(python_entry, NULL) == 0) {
         __atomic_store_n(&python_entry_queued, 1, __ATOMIC_RELEASE);
+        return 0;
+    }
+    return 1;
 }

@@ -94,20 +94,50 @@ void sampler_sample_now(void)
     tls_in_library = was_in_library;
 }
 
+/* Sleep until `deadline` (CLOCK_MONOTONIC), or only `poll_ns` when that is sooner. */
+static void sleep_until(const struct timespec *deadline, uint64_t poll_ns)
+{
+    struct timespec now, wake = *deadline;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    uint64_t deadline_ns = (uint64_t)deadline->tv_sec * 1000000000u + (uint64_t)deadline->tv_nsec;
+    if (poll_ns != 0 && now_ns + poll_ns < deadline_ns) {
+        wake.tv_sec = (time_t)((now_ns + poll_ns) / 1000000000u);
+        wake.tv_nsec = (long)((now_ns + poll_ns) % 1000000000u);
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, NULL) == EINTR)
+        ;
+}
+
+static int deadline_passed(const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > deadline->tv_sec ||
+           (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
 static void *sampler_main(void *unused)
 {
     (void)unused;
     tls_in_library = 1;
     struct timespec next_tick;
     clock_gettime(CLOCK_MONOTONIC, &next_tick);
+    /* While the interpreter starts, look for it every millisecond (for 5 s at most), so
+     * the Python entry point runs before the script's first line, not an interval in. */
+    uint64_t startup_polls_left = 5000;
     while (!__atomic_load_n(&sampler_stopping, __ATOMIC_ACQUIRE) && writer_is_open()) {
-        python_tick();
-        sampler_sample_now();
-        uint64_t nanoseconds = (uint64_t)next_tick.tv_nsec + sampler_interval_ns;
-        next_tick.tv_sec += (time_t)(nanoseconds / 1000000000u);
-        next_tick.tv_nsec = (long)(nanoseconds % 1000000000u);
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next_tick, NULL) == EINTR)
-            ;
+        int python_waiting = python_tick();
+        if (deadline_passed(&next_tick)) {
+            sampler_sample_now();
+            uint64_t nanoseconds = (uint64_t)next_tick.tv_nsec + sampler_interval_ns;
+            next_tick.tv_sec += (time_t)(nanoseconds / 1000000000u);
+            next_tick.tv_nsec = (long)(nanoseconds % 1000000000u);
+        }
+        int fast_poll = python_waiting && startup_polls_left > 0;
+        if (fast_poll)
+            startup_polls_left--;
+        sleep_until(&next_tick, fast_poll ? 1000000u : 0);
     }
     return NULL;
 }
