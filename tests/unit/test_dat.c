@@ -1,0 +1,498 @@
+/*
+ * test_dat.c — mprof/dat.c: every writer read back exactly, the original tool's files
+ * read, ours read by the original, every reader error with its message and line, and
+ * the order of listed names.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dat.h"
+
+static char test_dir[] = "/tmp/mprof-test-dat-XXXXXX";
+
+static void setup(void)
+{
+    strcpy(test_dir, "/tmp/mprof-test-dat-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(test_dir));
+}
+
+static void teardown(void)
+{
+    char command[256];
+    snprintf(command, sizeof command, "rm -rf '%s'", test_dir);
+    ck_assert_int_eq(system(command), 0);
+}
+
+/* A file named `name` in the test directory holding exactly `length` bytes. */
+static const char *write_file(const char *name, const char *content, size_t length)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", test_dir, name);
+    FILE *out = fopen(path, "wb");
+    ck_assert_ptr_nonnull(out);
+    ck_assert_uint_eq(fwrite(content, 1, length, out), length);
+    ck_assert_int_eq(fclose(out), 0);
+    return path;
+}
+
+static const char *write_text(const char *name, const char *content)
+{
+    return write_file(name, content, strlen(content));
+}
+
+static char *read_whole(const char *path)
+{
+    FILE *in = fopen(path, "rb");
+    ck_assert_ptr_nonnull(in);
+    static char text[65536];
+    size_t length = fread(text, 1, sizeof text - 1, in);
+    text[length] = '\0';
+    fclose(in);
+    return text;
+}
+
+/* The error dat_read gives for `content`, with the test directory cut from the path. */
+static const char *read_error(const char *content, size_t length)
+{
+    const char *path = write_file("x.dat", content, length);
+    struct dat_profile profile;
+    static char error[DAT_ERROR_MAX];
+    ck_assert_int_eq(dat_read(path, &profile, error, sizeof error), -1);
+    size_t prefix = strlen(test_dir) + 1;
+    ck_assert(strncmp(error, path, strlen(path)) == 0);
+    return error + prefix;
+}
+
+#define ERROR_OF(text) read_error((text), sizeof(text) - 1)
+
+/* ---------------------------------------------------------------- writers */
+
+static void write_every_line(FILE *out)
+{
+    ck_assert_int_eq(dat_write_cmdline(out, "python3 x.py 'a b'\nsecond\rline"), 0);
+    ck_assert_int_eq(dat_write_meta(out, "version", "0.1.0"), 0);
+    ck_assert_int_eq(dat_write_mem(out, 1.5, 1700000000.1234), 0);
+    ck_assert_int_eq(dat_write_heap(out, 3145728, 1700000000.1234), 0);
+    ck_assert_int_eq(dat_write_mem(out, 22.804688, 1700000000.2239), 0);
+    ck_assert_int_eq(dat_write_heap(out, 10000057, 1700000000.2239), 0);
+    ck_assert_int_eq(dat_write_child_mem(out, 0, 7.25, 1700000000.2239), 0);
+    ck_assert_int_eq(dat_write_child_heap(out, 0, 99, 1700000000.2239), 0);
+    ck_assert_int_eq(dat_write_child_mem(out, 3, 1.0, 1700000000.3000), 0);
+    struct dat_func with_level = { (char *)"__main__.my_func", 1.5, 1700000000.1, 22.8047,
+                                   1700000000.2, 2 };
+    struct dat_func without_level = { (char *)"name with space", 1.0, 1700000000.15, 2.0,
+                                      1700000000.25, -1 };
+    ck_assert_int_eq(dat_write_func(out, &with_level), 0);
+    ck_assert_int_eq(dat_write_func(out, &without_level), 0);
+}
+
+START_TEST(test_writers_exact_text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/w.dat", test_dir);
+    FILE *out = fopen(path, "w");
+    ck_assert_ptr_nonnull(out);
+    write_every_line(out);
+    /* Each writer flushed: the text is on disk before fclose. */
+    ck_assert_str_eq(read_whole(path),
+        "CMDLINE python3 x.py 'a b' second line\n"
+        "MPROF version 0.1.0\n"
+        "MEM 1.500000 1700000000.1234\n"
+        "HEAP 3.000000 1700000000.1234 3145728\n"
+        "MEM 22.804688 1700000000.2239\n"
+        "HEAP 9.536798 1700000000.2239 10000057\n"
+        "CHLD 0 7.250000 1700000000.2239\n"
+        "CHLDHEAP 0 0.000094 1700000000.2239 99\n"
+        "CHLD 3 1.000000 1700000000.3000\n"
+        "FUNC __main__.my_func 1.5000 1700000000.1000 22.8047 1700000000.2000 2\n"
+        "FUNC name_with_space 1.0000 1700000000.1500 2.0000 1700000000.2500\n");
+    fclose(out);
+}
+END_TEST
+
+START_TEST(test_round_trip)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/w.dat", test_dir);
+    FILE *out = fopen(path, "w");
+    ck_assert_ptr_nonnull(out);
+    write_every_line(out);
+    fclose(out);
+
+    struct dat_profile p;
+    char error[DAT_ERROR_MAX] = "";
+    ck_assert_msg(dat_read(path, &p, error, sizeof error) == 0, "%s", error);
+    ck_assert_str_eq(p.path, path);
+    ck_assert_str_eq(p.cmdline, "python3 x.py 'a b' second line");
+    ck_assert_uint_eq(p.mem_count, 2);
+    ck_assert_double_eq(p.mem[0].mem_mib, 1.5);
+    ck_assert_double_eq_tol(p.mem[0].time_s, 1700000000.1234, 1e-6);
+    ck_assert_double_eq(p.mem[1].mem_mib, 22.804688);
+    ck_assert_uint_eq(p.heap_count, 2);
+    ck_assert_uint_eq(p.heap[0].heap_bytes, 3145728);
+    ck_assert_uint_eq(p.heap[1].heap_bytes, 10000057);  /* bytes exact, not via MiB */
+    ck_assert_double_eq_tol(p.heap[1].time_s, 1700000000.2239, 1e-6);
+    ck_assert_uint_eq(p.child_count, 2);
+    ck_assert_int_eq(p.children[0].index, 0);
+    ck_assert_uint_eq(p.children[0].mem_count, 1);
+    ck_assert_double_eq(p.children[0].mem[0].mem_mib, 7.25);
+    ck_assert_uint_eq(p.children[0].heap_count, 1);
+    ck_assert_uint_eq(p.children[0].heap[0].heap_bytes, 99);
+    ck_assert_int_eq(p.children[1].index, 3);
+    ck_assert_uint_eq(p.children[1].heap_count, 0);
+    ck_assert_uint_eq(p.func_count, 2);
+    ck_assert_str_eq(p.funcs[0].name, "__main__.my_func");
+    ck_assert_double_eq(p.funcs[0].mem_start_mib, 1.5);
+    ck_assert_double_eq_tol(p.funcs[0].start_s, 1700000000.1, 1e-6);
+    ck_assert_double_eq(p.funcs[0].mem_end_mib, 22.8047);
+    ck_assert_double_eq_tol(p.funcs[0].end_s, 1700000000.2, 1e-6);
+    ck_assert_int_eq(p.funcs[0].stack_level, 2);
+    ck_assert_str_eq(p.funcs[1].name, "name_with_space");
+    ck_assert_int_eq(p.funcs[1].stack_level, -1);
+    ck_assert_uint_eq(p.meta_count, 1);
+    ck_assert_str_eq(p.meta[0].key, "version");
+    ck_assert_str_eq(p.meta[0].value, "0.1.0");
+
+    double when;
+    ck_assert_double_eq(dat_peak_mem_mib(&p, &when), 22.804688);
+    ck_assert_double_eq_tol(when, 1700000000.2239, 1e-6);
+    ck_assert_uint_eq(dat_peak_heap_bytes(&p, &when), 10000057);
+    ck_assert_double_eq_tol(when, 1700000000.2239, 1e-6);
+    dat_free(&p);
+}
+END_TEST
+
+START_TEST(test_writer_error_reported)
+{
+    FILE *full = fopen("/dev/full", "w");
+    if (full == NULL)
+        return;  /* no /dev/full in this sandbox: nothing to test */
+    ck_assert_int_eq(dat_write_mem(full, 1.0, 2.0), -1);
+    ck_assert_int_eq(dat_write_cmdline(full, "x"), -1);
+    fclose(full);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- the original's files */
+
+/* As memory_profiler 0.61's `mprof run --python` writes: MEM lines, then FUNC lines with
+ * a stack level, then CMDLINE last (it is appended after the run). */
+START_TEST(test_reads_original_format)
+{
+    const char *path = write_text("orig.dat",
+        "MEM 0.285156 1795562436.3615\n"
+        "MEM 12.605469 1795562436.4620\n"
+        "MEM 22.804688 1795562436.5624\n"
+        "MEM 22.804688 1795562436.6629\n"
+        "CHLD 0 5.000000 1795562436.4620\n"
+        "CHLD 0 6.500000 1795562436.5624\n"
+        "FUNC __main__.f 21.6758 1795562437.1615 31.2148 1795562437.3682 0\n"
+        "FUNC __main__.f 21.0000 1795562436.4000 22.0000 1795562436.5000 1\n"
+        "CMDLINE /usr/bin/python3 f.py\n");
+    struct dat_profile p;
+    char error[DAT_ERROR_MAX] = "";
+    ck_assert_msg(dat_read(path, &p, error, sizeof error) == 0, "%s", error);
+    ck_assert_str_eq(p.cmdline, "/usr/bin/python3 f.py");
+    ck_assert_uint_eq(p.mem_count, 4);
+    ck_assert_uint_eq(p.heap_count, 0);
+    ck_assert_uint_eq(p.child_count, 1);
+    ck_assert_uint_eq(p.children[0].mem_count, 2);
+    ck_assert_double_eq(p.children[0].mem[1].mem_mib, 6.5);
+    ck_assert_uint_eq(p.func_count, 2);
+    ck_assert_int_eq(p.funcs[1].stack_level, 1);
+    double when;
+    ck_assert_double_eq(dat_peak_mem_mib(&p, &when), 22.804688);
+    ck_assert_double_eq_tol(when, 1795562436.5624, 1e-6);  /* the first of equal peaks */
+    ck_assert_uint_eq(dat_peak_heap_bytes(&p, &when), 0);
+    ck_assert_double_eq(when, 0.0);
+    dat_free(&p);
+}
+END_TEST
+
+/* Old files: no stack level, Windows line ends, lines we do not know, a last line with
+ * no newline that parses fine. */
+START_TEST(test_reads_tolerantly)
+{
+    const char *path = write_text("old.dat",
+        "CMDLINE python x.py\r\n"
+        "SOMETHING new 1 2 3\r\n"
+        "\n"
+        "FUNC f 1.0 10.0 2.0 11.0\r\n"
+        "MEM 1.0 10.0\r\n"
+        "MEM 3.0 11.0");
+    struct dat_profile p;
+    char error[DAT_ERROR_MAX] = "";
+    ck_assert_msg(dat_read(path, &p, error, sizeof error) == 0, "%s", error);
+    ck_assert_str_eq(p.cmdline, "python x.py");
+    ck_assert_uint_eq(p.mem_count, 2);
+    ck_assert_double_eq(p.mem[1].mem_mib, 3.0);
+    ck_assert_int_eq(p.funcs[0].stack_level, -1);
+    dat_free(&p);
+}
+END_TEST
+
+static int run_shell(const char *command)
+{
+    int status = system(command);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The real original writes a file; we read it. Skipped when it is not installed. */
+START_TEST(test_reads_file_written_by_original)
+{
+    if (access("/usr/bin/python3-mprof", X_OK) != 0)
+        return;
+    char command[1024], path[512];
+    snprintf(path, sizeof path, "%s/real.dat", test_dir);
+    snprintf(command, sizeof command,
+             "cd '%s' && /usr/bin/python3-mprof run -T 0.05 --output real.dat /usr/bin/python3 -c "
+             "'import time; a = bytearray(30 * 2**20); time.sleep(0.4)' >/dev/null 2>&1",
+             test_dir);
+    ck_assert_int_eq(run_shell(command), 0);
+    struct dat_profile p;
+    char error[DAT_ERROR_MAX] = "";
+    ck_assert_msg(dat_read(path, &p, error, sizeof error) == 0, "%s", error);
+    ck_assert_ptr_nonnull(p.cmdline);
+    ck_assert_ptr_nonnull(strstr(p.cmdline, "bytearray(30 * 2**20)"));
+    ck_assert_uint_ge(p.mem_count, 3);
+    double peak = dat_peak_mem_mib(&p, NULL);
+    ck_assert_msg(peak > 30.0 && peak < 80.0, "peak %f MiB for a 30 MiB bytearray", peak);
+    dat_free(&p);
+}
+END_TEST
+
+/* The original reads ours, our extra lines included, and finds the same peak. */
+START_TEST(test_original_reads_ours)
+{
+    if (access("/usr/bin/python3-mprof", X_OK) != 0)
+        return;
+    char path[512];
+    snprintf(path, sizeof path, "%s/ours.dat", test_dir);
+    FILE *out = fopen(path, "w");
+    ck_assert_ptr_nonnull(out);
+    write_every_line(out);
+    fclose(out);
+    char command[1024];
+    snprintf(command, sizeof command, "cd '%s' && /usr/bin/python3-mprof peak ours.dat 2>&1",
+             test_dir);
+    FILE *peak = popen(command, "r");
+    ck_assert_ptr_nonnull(peak);
+    char output[4096];
+    size_t length = fread(output, 1, sizeof output - 1, peak);
+    output[length] = '\0';
+    ck_assert_int_eq(pclose(peak), 0);
+    ck_assert_str_eq(output,
+                     "ours.dat\t22.805 MiB\n"
+                     "  Child 0\t\t\t7.250 MiB\n"
+                     "  Child 3\t\t\t1.000 MiB\n");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- reader errors */
+
+START_TEST(test_error_missing_file)
+{
+    struct dat_profile profile;
+    char error[DAT_ERROR_MAX];
+    ck_assert_int_eq(dat_read("/nonexistent/m.dat", &profile, error, sizeof error), -1);
+    ck_assert_str_eq(error, "/nonexistent/m.dat: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_error_empty)
+{
+    ck_assert_str_eq(ERROR_OF(""), "x.dat: empty file");
+}
+END_TEST
+
+START_TEST(test_error_mem_without_time)
+{
+    ck_assert_str_eq(ERROR_OF("CMDLINE x\nMEM 1.0 2.0\nMEM 12.3\nMEM 1.0 3.0\n"),
+                     "x.dat: line 3: MEM needs <MiB> <time>");
+    ck_assert_str_eq(ERROR_OF("MEM\n"), "x.dat: line 1: MEM needs <MiB> <time>");
+}
+END_TEST
+
+START_TEST(test_error_non_numeric)
+{
+    ck_assert_str_eq(ERROR_OF("MEM 1.0 2.0\nMEM abc 3.0\n"),
+                     "x.dat: line 2: MEM: <MiB> is not a number: 'abc'");
+    ck_assert_str_eq(ERROR_OF("MEM 1.0 2.0x\n"),
+                     "x.dat: line 1: MEM: <time> is not a number: '2.0x'");
+    ck_assert_str_eq(ERROR_OF("MEM nan 2.0\n"),
+                     "x.dat: line 1: MEM: <MiB> is not a number: 'nan'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nHEAP 1.0 2.0 -5\n"),
+                     "x.dat: line 2: HEAP: <bytes> is not a byte count: '-5'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nHEAP 1.0 2.0\n"),
+                     "x.dat: line 2: HEAP needs <MiB> <time> <bytes>");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nCHLD x 1.0 2.0\n"),
+                     "x.dat: line 2: CHLD: <index> is not an integer: 'x'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nCHLDHEAP 0 1.0 2.0\n"),
+                     "x.dat: line 2: CHLDHEAP needs <index> <MiB> <time> <bytes>");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nFUNC f 1 2 3\n"),
+                     "x.dat: line 2: FUNC needs <name> <MiB start> <start> <MiB end> <end> "
+                     "[<level>]");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nFUNC f 1 2 3 4 top\n"),
+                     "x.dat: line 2: FUNC: <level> is not an integer: 'top'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nMPROF\n"), "x.dat: line 2: MPROF needs <key> <value>");
+}
+END_TEST
+
+START_TEST(test_error_shows_long_field_cut)
+{
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nMEM 1 0123456789012345678901234567890123456789xyz\n"),
+                     "x.dat: line 2: MEM: <time> is not a number: "
+                     "'0123456789012345678901234567890123456789...'");
+}
+END_TEST
+
+START_TEST(test_error_truncated_last_line)
+{
+    ck_assert_str_eq(ERROR_OF("MEM 1.0 2.0\nMEM 1.5"),
+                     "x.dat: line 2: truncated (MEM needs <MiB> <time>)");
+    ck_assert_str_eq(ERROR_OF("MEM 1.0 2.0\nMEM 1.5 3."
+                              "\x31\x32\x33x"),  /* "3.123x": cut mid-write */
+                     "x.dat: line 2: truncated (MEM: <time> is not a number: '3.123x')");
+    ck_assert_str_eq(ERROR_OF("MEM 1.0 2.0\nME"),
+                     "x.dat: line 2: truncated (a known word cut short)");
+}
+END_TEST
+
+START_TEST(test_error_binary)
+{
+    static const char binary[] = "\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0";
+    ck_assert_str_eq(read_error(binary, sizeof binary - 1),
+                     "x.dat: line 1: binary data, not a .dat file");
+    /* A PNG's header: the "\x89PNG\r" line alone passes for text, the next does not. */
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nMEM 1 3\n\x89PNG\r\n\x1a\n"),
+                     "x.dat: line 4: binary data, not a .dat file");
+}
+END_TEST
+
+START_TEST(test_error_not_a_dat)
+{
+    ck_assert_str_eq(ERROR_OF("import time\nprint('hello')\n"),
+                     "x.dat: not a .dat file (no CMDLINE, MEM, CHLD or FUNC line in 2 lines)");
+}
+END_TEST
+
+START_TEST(test_error_no_mem)
+{
+    ck_assert_str_eq(ERROR_OF("CMDLINE python3 x.py\nFUNC f 1 2 3 4\n"),
+                     "x.dat: no MEM line (no memory samples)");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- listing */
+
+static void touch(const char *name)
+{
+    write_text(name, "MEM 1 2\n");
+}
+
+START_TEST(test_list_sorted_oldest_first)
+{
+    touch("mprofile_20250101120500_10.dat");
+    touch("mprofile_20250101120500.dat");
+    touch("mprofile_20241231235959.dat");
+    touch("mprofile_20250101120500_2.dat");
+    touch("mprofile_20260101000000.dat");
+    /* Not profiles: wrong digit count, suffix, extension, prefix. */
+    touch("mprofile_2025010112050.dat");
+    touch("mprofile_20250101120500_.dat");
+    touch("mprofile_20250101120500.dat.png");
+    touch("mprofile_20250101120500.png");
+    touch("xmprofile_20250101120500.dat");
+    touch("mprofile_2025010112050a.dat");
+    char **names;
+    size_t count;
+    char error[DAT_ERROR_MAX];
+    ck_assert_int_eq(dat_list_files(test_dir, &names, &count, error, sizeof error), 0);
+    ck_assert_uint_eq(count, 5);
+    ck_assert_str_eq(names[0], "mprofile_20241231235959.dat");
+    ck_assert_str_eq(names[1], "mprofile_20250101120500.dat");
+    ck_assert_str_eq(names[2], "mprofile_20250101120500_2.dat");
+    ck_assert_str_eq(names[3], "mprofile_20250101120500_10.dat");
+    ck_assert_str_eq(names[4], "mprofile_20260101000000.dat");
+    dat_free_list(names, count);
+}
+END_TEST
+
+START_TEST(test_list_empty_and_missing_dir)
+{
+    char **names;
+    size_t count = 99;
+    char error[DAT_ERROR_MAX];
+    ck_assert_int_eq(dat_list_files(test_dir, &names, &count, error, sizeof error), 0);
+    ck_assert_uint_eq(count, 0);
+    dat_free_list(names, count);
+    ck_assert_int_eq(dat_list_files("/nonexistent", &names, &count, error, sizeof error), -1);
+    ck_assert_str_eq(error, "/nonexistent: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_default_name)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    char name[64];
+    dat_default_name(name, sizeof name, 1795562436L);  /* 2026-11-24 23:20:36 UTC */
+    ck_assert_str_eq(name, "mprofile_20261124232036.dat");
+}
+END_TEST
+
+static Suite *dat_suite(void)
+{
+    Suite *suite = suite_create("dat");
+    TCase *writers = tcase_create("writers");
+    tcase_add_checked_fixture(writers, setup, teardown);
+    tcase_add_test(writers, test_writers_exact_text);
+    tcase_add_test(writers, test_round_trip);
+    tcase_add_test(writers, test_writer_error_reported);
+    suite_add_tcase(suite, writers);
+
+    TCase *original = tcase_create("original");
+    tcase_add_checked_fixture(original, setup, teardown);
+    tcase_set_timeout(original, 30);
+    tcase_add_test(original, test_reads_original_format);
+    tcase_add_test(original, test_reads_tolerantly);
+    tcase_add_test(original, test_reads_file_written_by_original);
+    tcase_add_test(original, test_original_reads_ours);
+    suite_add_tcase(suite, original);
+
+    TCase *errors = tcase_create("errors");
+    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_add_test(errors, test_error_missing_file);
+    tcase_add_test(errors, test_error_empty);
+    tcase_add_test(errors, test_error_mem_without_time);
+    tcase_add_test(errors, test_error_non_numeric);
+    tcase_add_test(errors, test_error_shows_long_field_cut);
+    tcase_add_test(errors, test_error_truncated_last_line);
+    tcase_add_test(errors, test_error_binary);
+    tcase_add_test(errors, test_error_not_a_dat);
+    tcase_add_test(errors, test_error_no_mem);
+    suite_add_tcase(suite, errors);
+
+    TCase *listing = tcase_create("listing");
+    tcase_add_checked_fixture(listing, setup, teardown);
+    tcase_add_test(listing, test_list_sorted_oldest_first);
+    tcase_add_test(listing, test_list_empty_and_missing_dir);
+    tcase_add_test(listing, test_default_name);
+    suite_add_tcase(suite, listing);
+    return suite;
+}
+
+int main(void)
+{
+    SRunner *runner = srunner_create(dat_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,481 @@
+/*
+ * test_gnuplot.c — mprof/gnuplot.c: the script for a known profile, quoting, and hostile
+ * text (from a .dat anyone could write) that must stay data: checked on the script text
+ * and by running real gnuplot on it.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gnuplot.h"
+
+static char test_dir[] = "/tmp/mprof-test-gnuplot-XXXXXX";
+
+static void setup(void)
+{
+    strcpy(test_dir, "/tmp/mprof-test-gnuplot-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(test_dir));
+}
+
+static void teardown(void)
+{
+    char command[256];
+    snprintf(command, sizeof command, "rm -rf '%s'", test_dir);
+    ck_assert_int_eq(system(command), 0);
+}
+
+/* ---------------------------------------------------------------- quoting */
+
+static const char *quote(const char *text)
+{
+    static char quoted[GNUPLOT_STRING_MAX * 2 + 8];
+    gnuplot_quote(text, quoted, sizeof quoted);
+    return quoted;
+}
+
+START_TEST(test_quote_plain_and_quotes)
+{
+    ck_assert_str_eq(quote("python3 x.py"), "'python3 x.py'");
+    ck_assert_str_eq(quote(""), "''");
+    ck_assert_str_eq(quote(NULL), "''");
+    ck_assert_str_eq(quote("it's"), "'it''s'");
+    ck_assert_str_eq(quote("\"double\""), "'\"double\"'");
+    ck_assert_str_eq(quote("caf\xc3\xa9 \xe2\x86\x92"), "'caf\xc3\xa9 \xe2\x86\x92'");
+}
+END_TEST
+
+START_TEST(test_quote_neutralises)
+{
+    ck_assert_str_eq(quote("`touch /tmp/pwned`"), "'''touch /tmp/pwned'''");
+    ck_assert_str_eq(quote("@macro"), "'?macro'");
+    ck_assert_str_eq(quote("a\nset output '/tmp/x'"), "'a set output ''/tmp/x'''");
+    ck_assert_str_eq(quote("tab\there\r\x1b[31m\x7f"), "'tab here  [31m '");
+    ck_assert_str_eq(quote("bad \xff\xc3( utf8"), "'bad ?" "?( utf8'");
+    ck_assert_str_eq(quote("\xed\xa0\x80"), "'?" "?" "?'");  /* a UTF-16 surrogate is not UTF-8 */
+}
+END_TEST
+
+START_TEST(test_quote_length_limited)
+{
+    char text[5000];
+    memset(text, 'a', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    const char *quoted = quote(text);
+    ck_assert_uint_eq(strlen(quoted), 1 + GNUPLOT_STRING_MAX + 3 + 1);
+    ck_assert(strncmp(quoted + 1 + GNUPLOT_STRING_MAX, "...'", 4) == 0);
+
+    /* All quotes: doubling must not overflow and must not cut a '' pair in two. */
+    memset(text, '\'', sizeof text - 1);
+    quoted = quote(text);
+    size_t length = strlen(quoted);
+    ck_assert_uint_le(length, GNUPLOT_STRING_MAX * 2 + 7);
+    ck_assert_str_eq(quoted + length - 4, "...'");
+    size_t inner_quotes = 0;
+    for (size_t i = 1; i < length - 4; i++)
+        inner_quotes += quoted[i] == '\'';
+    ck_assert_uint_eq(inner_quotes % 2, 0);
+
+    /* A multi-byte character is never cut. */
+    char accents[600] = "";
+    for (int i = 0; i < 250; i++)
+        strcat(accents, "\xc3\xa9");
+    quoted = quote(accents);
+    length = strlen(quoted);
+    ck_assert_uint_eq(length, 1 + GNUPLOT_STRING_MAX + 3 + 1);
+
+    /* Small buffers still get a closed literal. */
+    char tiny[3];
+    ck_assert_uint_eq(gnuplot_quote("abc", tiny, sizeof tiny), 2);
+    ck_assert_str_eq(tiny, "''");
+    char small[10];
+    gnuplot_quote("abcdefghijkl", small, sizeof small);
+    ck_assert_str_eq(small, "'abcd...'");
+}
+END_TEST
+
+START_TEST(test_fit_line)
+{
+    double t[] = { 0, 1, 2, 3 }, m[] = { 1, 3, 5, 7 };
+    struct gnuplot_fit fit = gnuplot_fit_line(t, m, 4);
+    ck_assert(fit.valid);
+    ck_assert_double_eq_tol(fit.slope_mib_per_s, 2.0, 1e-12);
+    ck_assert_double_eq_tol(fit.intercept_mib, 1.0, 1e-12);
+    ck_assert(!gnuplot_fit_line(t, m, 1).valid);
+    double same[] = { 5, 5 };
+    ck_assert(!gnuplot_fit_line(same, m, 2).valid);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- a known profile */
+
+static struct dat_sample mem[] = {
+    { 1000.0, 10.0 }, { 1000.5, 30.0 }, { 1001.0, 50.0 }, { 1001.5, 20.0 },
+};
+static struct dat_heap_sample heap[] = {
+    { 1000.0, 1048576 }, { 1000.5, 20 * 1048576 }, { 1001.0, 40 * 1048576 }, { 1001.5, 0 },
+};
+static struct dat_func funcs[] = {
+    { (char *)"__main__.grow", 10.0, 1000.2, 50.0, 1001.1, 0 },
+};
+
+static struct dat_profile known_profile(void)
+{
+    struct dat_profile profile = {
+        .path = (char *)"mprofile_20250101120000.dat",
+        .cmdline = (char *)"python3 grow.py --size 40",
+        .mem = mem, .mem_count = 4, .heap = heap, .heap_count = 4,
+        .funcs = funcs, .func_count = 1,
+    };
+    return profile;
+}
+
+/* Build a script and its data file; both texts returned (static storage). */
+static const char *build(const struct dat_profile *profiles, size_t count,
+                         const struct gnuplot_options *options, const char **data_text)
+{
+    static char data_path[512], data_buffer[65536];
+    snprintf(data_path, sizeof data_path, "%s/data", test_dir);
+    FILE *data = fopen(data_path, "w");
+    ck_assert_ptr_nonnull(data);
+    char error[256] = "";
+    static struct gnuplot_profile_fits fits[4];
+    static char *script;
+    free(script);
+    script = gnuplot_build(profiles, count, options, data, data_path, fits, error, sizeof error);
+    ck_assert_msg(script != NULL, "%s", error);
+    fclose(data);
+    if (data_text != NULL) {
+        FILE *in = fopen(data_path, "r");
+        size_t length = fread(data_buffer, 1, sizeof data_buffer - 1, in);
+        data_buffer[length] = '\0';
+        fclose(in);
+        *data_text = data_buffer;
+    }
+    return script;
+}
+
+#define ASSERT_HAS(script, text) \
+    ck_assert_msg(strstr((script), (text)) != NULL, "missing <%s> in:\n%s", (text), (script))
+#define ASSERT_HAS_NOT(script, text) \
+    ck_assert_msg(strstr((script), (text)) == NULL, "unexpected <%s> in:\n%s", (text), (script))
+
+START_TEST(test_script_known_profile)
+{
+    setenv("TZ", "UTC", 1);
+    struct dat_profile profile = known_profile();
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG, .function_marks = true };
+    const char *data;
+    const char *script = build(&profile, 1, &options, &data);
+    ASSERT_HAS(script, "set terminal pngcairo size 1260,540 noenhanced");
+    ASSERT_HAS(script, "set title 'python3 grow.py --size 40' noenhanced\n");
+    ASSERT_HAS(script, "set xlabel 'time (in seconds)'\n");
+    ASSERT_HAS(script, "set ylabel 'memory used (in MiB)'\n");
+    /* The peak: 50 MiB at 1.0 s after the start, dashed red both ways. */
+    ASSERT_HAS(script, "set arrow 1 from first 1.000000, graph 0 to first 1.000000, graph 1 "
+                       "nohead dt 2");
+    ASSERT_HAS(script, "set arrow 2 from graph 0, first 50.000000 to graph 1, first 50.000000 "
+                       "nohead dt 2");
+    ASSERT_HAS(script, "set label 1 'peak 50.000 MiB'");
+    /* RSS with the start time as legend, heap dashed in another colour, the bracket. */
+    char expected[1024];
+    snprintf(expected, sizeof expected,
+             "plot '%s/data' index 0 using 1:2 with linespoints pt 1 ps 0.6 lw 1.5 lc rgb "
+             "'#000000' title '01 / 01 / 1970 - start at 00:16:40.000', \\\n"
+             "     '%s/data' index 1 using 1:2 with lines dt 2 lw 2 lc rgb '#e66100' title "
+             "'heap', \\\n"
+             "     '%s/data' index 2 using 1:2 with lines lw 2 lc rgb '#00bfbf' title "
+             "'__main__.grow 0.900s'\n",
+             test_dir, test_dir, test_dir);
+    ASSERT_HAS(script, expected);
+    ASSERT_HAS_NOT(script, "set output");
+    /* The numbers: relative seconds, MiB; heap bytes converted. */
+    ck_assert(strncmp(data,
+                      "0.000000 10.000000\n0.500000 30.000000\n1.000000 50.000000\n"
+                      "1.500000 20.000000\n\n\n"
+                      "0.000000 1.000000\n0.500000 20.000000\n1.000000 40.000000\n"
+                      "1.500000 0.000000\n\n\n",
+                      strlen("0.000000 10.000000\n0.500000 30.000000\n1.000000 50.000000\n"
+                             "1.500000 20.000000\n\n\n"
+                             "0.000000 1.000000\n0.500000 20.000000\n1.000000 40.000000\n"
+                             "1.500000 0.000000\n\n\n")) == 0);
+    /* The bracket "[" at (0.2 s, 10 MiB): y span 0..50 -> half-height 2.5, x 0..1.5 -> 0.025. */
+    ASSERT_HAS(data, "0.225000 12.500000\n0.200000 12.500000\n0.200000 7.500000\n"
+                     "0.225000 7.500000\n\n");
+}
+END_TEST
+
+START_TEST(test_script_terminals)
+{
+    struct dat_profile profile = known_profile();
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_SVG };
+    ASSERT_HAS(build(&profile, 1, &options, NULL), "set terminal svg size 1260,540 dynamic noenhanced");
+    options.format = GNUPLOT_FORMAT_PDF;
+    ASSERT_HAS(build(&profile, 1, &options, NULL), "set terminal pdfcairo size 14in,6in noenhanced");
+    options.format = GNUPLOT_FORMAT_DUMB;
+    ASSERT_HAS(build(&profile, 1, &options, NULL), "set terminal dumb size 100,30 noenhanced\n");
+    options.columns = 132;
+    options.lines = 50;
+    ASSERT_HAS(build(&profile, 1, &options, NULL), "set terminal dumb size 132,50 noenhanced\n");
+    options.columns = 5;  /* nonsense sizes fall back */
+    ASSERT_HAS(build(&profile, 1, &options, NULL), "set terminal dumb size 100,50 noenhanced\n");
+}
+END_TEST
+
+START_TEST(test_script_options)
+{
+    struct dat_profile profile = known_profile();
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG, .title = "My title",
+                                       .function_marks = false, .slope = true, .window = true,
+                                       .window_min_s = 0.25, .window_max_s = 1.25 };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "set title 'My title' noenhanced\n");
+    ASSERT_HAS(script, "set xrange [0.250000:1.250000]\n");
+    ASSERT_HAS_NOT(script, "__main__.grow");          /* -n */
+    ASSERT_HAS(script, "start at 00:16:40.000 slope 10.00000'");  /* fit of 10,30,50,20 */
+    ASSERT_HAS(script, "title 'heap slope ");
+    ASSERT_HAS(script, "dt 2 lw 1 lc rgb '#00e3d8' notitle");
+
+    /* Several files: no title from a CMDLINE, no brackets or peak marker, heap named. */
+    struct dat_profile two[2] = { known_profile(), known_profile() };
+    two[1].path = (char *)"other.dat";
+    struct gnuplot_options plain = { .format = GNUPLOT_FORMAT_PNG, .function_marks = true };
+    script = build(two, 2, &plain, NULL);
+    ASSERT_HAS_NOT(script, "set title");
+    ASSERT_HAS_NOT(script, "set arrow");
+    ASSERT_HAS_NOT(script, "__main__.grow");
+    ASSERT_HAS(script, "title 'heap other.dat'");
+    ASSERT_HAS(script, "index 3 using 1:2");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- hostile text */
+
+/* The script with every quoted literal removed; fails the test when a literal is not
+ * closed on its own line (a newline would let the rest run as a command). */
+static char *code_outside_strings(const char *script)
+{
+    char *code = malloc(strlen(script) + 1);
+    ck_assert_ptr_nonnull(code);
+    size_t out = 0;
+    for (const char *c = script; *c != '\0'; c++) {
+        if (*c == '#' ) {  /* a comment: to the end of the line */
+            while (c[1] != '\0' && c[1] != '\n')
+                c++;
+            continue;
+        }
+        if (*c != '\'') {
+            code[out++] = *c;
+            continue;
+        }
+        for (c++;; c++) {
+            ck_assert_msg(*c != '\0' && *c != '\n', "unclosed quote in:\n%s", script);
+            if (*c == '\'' && c[1] == '\'') {
+                c++;
+                continue;
+            }
+            if (*c == '\'')
+                break;
+        }
+        code[out++] = 'S';  /* where a string was */
+    }
+    code[out] = '\0';
+    return code;
+}
+
+static void assert_script_is_safe(const char *script)
+{
+    /* Nothing that substitutes, expands or escapes survives anywhere, quoted or not. */
+    ASSERT_HAS_NOT(script, "`");
+    ASSERT_HAS_NOT(script, "@");
+    for (const char *c = script; *c != '\0'; c++)
+        ck_assert_msg(*c == '\n' || (unsigned char)*c >= 0x20, "control byte in script");
+    char *code = code_outside_strings(script);
+    ASSERT_HAS_NOT(code, "system");
+    ASSERT_HAS_NOT(code, "set output");
+    ASSERT_HAS_NOT(code, "\"");
+    ASSERT_HAS_NOT(code, "touch");
+    ASSERT_HAS_NOT(code, "pwned");
+    ASSERT_HAS_NOT(code, "load");
+    ASSERT_HAS_NOT(code, "shell");
+    ASSERT_HAS_NOT(code, "eval");
+    ASSERT_HAS_NOT(code, ";");
+    /* Every line is one of ours: a comment, a set, the plot and its continuations. */
+    char *saveptr = NULL;
+    for (char *line = strtok_r(code, "\n", &saveptr); line != NULL;
+         line = strtok_r(NULL, "\n", &saveptr)) {
+        ck_assert_msg(strncmp(line, "set ", 4) == 0 || strncmp(line, "plot S index ", 13) == 0 ||
+                      strncmp(line, "     S index ", 13) == 0 || line[0] == '\0',
+                      "unexpected line <%s>", line);
+    }
+    free(code);
+}
+
+static char pwned_path[128];
+
+static void hostile_profile(struct dat_profile *profile, struct dat_func *hostile_funcs,
+                            char *cmdline, size_t cmdline_size, char *long_name)
+{
+    snprintf(pwned_path, sizeof pwned_path, "/tmp/mprof_pwned_%d", (int)getpid());
+    snprintf(cmdline, cmdline_size,
+             "x' ; system(\"touch %s_system\") ; `touch %s_backquote` "
+             "\" ; `touch %s_dq` \" @macro \n set output '%s_output'\n"
+             "print \"`touch %s_print`\" \\\n ; eval('system(\"touch %s_eval\")')",
+             pwned_path, pwned_path, pwned_path, pwned_path, pwned_path, pwned_path);
+    memset(long_name, 'F', 9999);
+    long_name[9999] = '\0';
+    memcpy(long_name + 5000, "'`touch /tmp/mprof_pwned_long`", 30);
+    *profile = known_profile();
+    profile->cmdline = cmdline;
+    profile->path = (char *)"evil'`touch x`@m.dat";
+    hostile_funcs[0] = funcs[0];
+    hostile_funcs[0].name = (char *)"f'); system('touch /tmp/mprof_pwned_func'); #";
+    hostile_funcs[1] = funcs[0];
+    hostile_funcs[1].name = long_name;
+    hostile_funcs[2] = funcs[0];
+    hostile_funcs[2].name = (char *)"@x `id` \n!touch /tmp/mprof_pwned_bang";
+    profile->funcs = hostile_funcs;
+    profile->func_count = 3;
+}
+
+START_TEST(test_hostile_strings_stay_quoted)
+{
+    struct dat_profile profile;
+    struct dat_func hostile_funcs[3];
+    char cmdline[2048];
+    static char long_name[10000];
+    hostile_profile(&profile, hostile_funcs, cmdline, sizeof cmdline, long_name);
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG, .function_marks = true,
+                                       .slope = true };
+    assert_script_is_safe(build(&profile, 1, &options, NULL));
+    /* A hostile -t title and several files (file names reach the legend). */
+    options.title = "t'\n!touch /tmp/mprof_pwned_title\n";
+    struct dat_profile two[2] = { profile, profile };
+    const char *script = build(two, 2, &options, NULL);
+    assert_script_is_safe(script);
+    /* The title's text is still shown, as data. */
+    ASSERT_HAS(script, "set title 't'' !touch /tmp/mprof_pwned_title ' noenhanced\n");
+}
+END_TEST
+
+static bool exists(const char *path)
+{
+    struct stat info;
+    return stat(path, &info) == 0;
+}
+
+/* Real gnuplot on the hostile script: it draws, and nothing it was told to run ran. */
+START_TEST(test_hostile_strings_real_gnuplot)
+{
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0)
+        return;  /* gnuplot-nox not installed: the text checks above still ran */
+    struct dat_profile profile;
+    struct dat_func hostile_funcs[3];
+    char cmdline[2048];
+    static char long_name[10000];
+    hostile_profile(&profile, hostile_funcs, cmdline, sizeof cmdline, long_name);
+    static const char *const suffixes[] = { "_system", "_backquote", "_dq", "_output",
+                                            "_print", "_eval" };
+    char path[256];
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", pwned_path, suffixes[i]);
+        unlink(path);
+    }
+    enum gnuplot_format formats[] = { GNUPLOT_FORMAT_DUMB, GNUPLOT_FORMAT_PNG };
+    for (size_t f = 0; f < 2; f++) {
+        struct gnuplot_options options = { .format = formats[f], .function_marks = true,
+                                           .title = f == 1 ? "@x `touch /tmp/mprof_pwned_t`"
+                                                           : NULL };
+        const char *script = build(&profile, 1, &options, NULL);
+        char output_path[512];
+        snprintf(output_path, sizeof output_path, "%s/out", test_dir);
+        int output = open(output_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ck_assert_int_ge(output, 0);
+        char error[512] = "";
+        ck_assert_msg(gnuplot_run(script, output, error, sizeof error) == 0, "%s", error);
+        close(output);
+        struct stat info;
+        ck_assert_int_eq(stat(output_path, &info), 0);
+        ck_assert_int_gt(info.st_size, 500);  /* it did draw */
+    }
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", pwned_path, suffixes[i]);
+        ck_assert_msg(!exists(path), "%s was created", path);
+    }
+    ck_assert(!exists("/tmp/mprof_pwned_func"));
+    ck_assert(!exists("/tmp/mprof_pwned_long"));
+    ck_assert(!exists("/tmp/mprof_pwned_bang"));
+    ck_assert(!exists("/tmp/mprof_pwned_t"));
+}
+END_TEST
+
+/* ---------------------------------------------------------------- running gnuplot */
+
+START_TEST(test_run_gnuplot_missing)
+{
+    char *path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    setenv("PATH", "/nonexistent", 1);
+    char error[512];
+    int result = gnuplot_run("plot sin(x)\n", -1, error, sizeof error);
+    setenv("PATH", path, 1);  /* teardown needs rm */
+    free(path);
+    ck_assert_int_eq(result, -1);
+    ck_assert_str_eq(error, "gnuplot: not found; install it with: apt-get install gnuplot-nox");
+}
+END_TEST
+
+START_TEST(test_run_gnuplot_error_reported)
+{
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0)
+        return;
+    char error[512] = "";
+    int devnull = open("/dev/null", O_WRONLY);
+    ck_assert_int_eq(gnuplot_run("set terminal dumb\nplot '/nonexistent/data' using 1:2\n",
+                                 devnull, error, sizeof error), -1);
+    close(devnull);
+    /* gnuplot's last word: "line 0: No data in plot" (it warned of the file before). */
+    ck_assert_msg(strncmp(error, "gnuplot: ", 9) == 0 && strstr(error, "No data in plot"),
+                  "%s", error);
+    ck_assert_ptr_null(strchr(error, '\n'));
+}
+END_TEST
+
+static Suite *gnuplot_suite(void)
+{
+    Suite *suite = suite_create("gnuplot");
+    TCase *quoting = tcase_create("quoting");
+    tcase_add_test(quoting, test_quote_plain_and_quotes);
+    tcase_add_test(quoting, test_quote_neutralises);
+    tcase_add_test(quoting, test_quote_length_limited);
+    tcase_add_test(quoting, test_fit_line);
+    suite_add_tcase(suite, quoting);
+
+    TCase *script = tcase_create("script");
+    tcase_add_checked_fixture(script, setup, teardown);
+    tcase_add_test(script, test_script_known_profile);
+    tcase_add_test(script, test_script_terminals);
+    tcase_add_test(script, test_script_options);
+    suite_add_tcase(suite, script);
+
+    TCase *hostile = tcase_create("hostile");
+    tcase_add_checked_fixture(hostile, setup, teardown);
+    tcase_set_timeout(hostile, 30);
+    tcase_add_test(hostile, test_hostile_strings_stay_quoted);
+    tcase_add_test(hostile, test_hostile_strings_real_gnuplot);
+    tcase_add_test(hostile, test_run_gnuplot_missing);
+    tcase_add_test(hostile, test_run_gnuplot_error_reported);
+    suite_add_tcase(suite, hostile);
+    return suite;
+}
+
+int main(void)
+{
+    SRunner *runner = srunner_create(gnuplot_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
