@@ -507,11 +507,13 @@ char *gnuplot_build(const struct dat_profile *profiles, size_t count,
     }
     gnuplot_append(script, "set xlabel 'time (in seconds)'\n");
     gnuplot_append(script, "set ylabel 'memory used (in MiB)'\n");
-    gnuplot_append(script, "set grid\n");
-    if (options->format == GNUPLOT_FORMAT_DUMB)
-        gnuplot_append(script, "set key top left\n");
-    else
+    /* In text, a grid and a legend inside the frame would bury the curves. */
+    if (options->format == GNUPLOT_FORMAT_DUMB) {
+        gnuplot_append(script, "set key outside below\n");
+    } else {
+        gnuplot_append(script, "set grid\n");
         gnuplot_append(script, "set key outside right center box opaque\n");
+    }
     if (options->window)
         gnuplot_append(script, "set xrange [%.6f:%.6f]\n", options->window_min_s,
                        options->window_max_s);
@@ -535,8 +537,17 @@ char *gnuplot_build(const struct dat_profile *profiles, size_t count,
                                "nohead dt 2 lw 1 lc rgb '#ff0000' front\n", peak_time, peak_time);
         gnuplot_append(script, "set arrow 2 from graph 0, first %.6f to graph 1, first %.6f "
                                "nohead dt 2 lw 1 lc rgb '#ff0000' front\n", peak, peak);
-        gnuplot_append(script, "set label 1 'peak %.3f MiB' at first %.6f, first %.6f "
-                               "offset 1,0.7 tc rgb '#ff0000' front\n", peak, peak_time, peak);
+        if (options->format == GNUPLOT_FORMAT_DUMB)
+            gnuplot_append(script, "set label 1 'peak %.3f MiB' at graph 1, graph 1 right "
+                                   "offset -1,-1 front\n", peak);
+        else if (peak_time > builder.x_min + 0.7 * (builder.x_max - builder.x_min))
+            /* near the right edge: written leftwards, so it stays inside the frame */
+            gnuplot_append(script, "set label 1 'peak %.3f MiB' at first %.6f, first %.6f "
+                                   "right offset -1,0.7 tc rgb '#ff0000' front\n",
+                           peak, peak_time, peak);
+        else
+            gnuplot_append(script, "set label 1 'peak %.3f MiB' at first %.6f, first %.6f "
+                                   "offset 1,0.7 tc rgb '#ff0000' front\n", peak, peak_time, peak);
     }
 
     /* A little headroom so that the peak line is not the frame. */
