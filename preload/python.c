@@ -8,10 +8,14 @@
  * aligned to 1 MiB, and mark them in a bitmap of the address space: a block is
  * pymalloc's exactly when its MiB is marked.
  *
- * How exact: a pymalloc block is counted at its size class, read from its pool header
- * on both allocation and free (so the two always balance): the request rounded up to
- * 16 bytes. bytearray(10**7) counts 10,000,001 (malloc, exact) + 64 for its 56-byte
- * object. Under PYTHONMALLOC=debug the debug hooks' own 32 bytes per block count too.
+ * How exact: to the byte. Each arena sits in a 2 MiB slot of its own: the arena in the
+ * first MiB, then a shadow of one byte per 16-byte granule holding how far the block's
+ * size class (read from its pool header) exceeds what was requested. Allocation counts
+ * the request and writes the shadow; free counts class - shadow and clears it. So
+ * bytearray(10**7) counts 10,000,001 (malloc) + 56 (its object), exactly. Blocks made
+ * while our hooks were not on top (PYTHONMALLOC, -X dev, until the entry point) have a
+ * zero shadow and count at their class, on both sides. Under PYTHONMALLOC=debug the
+ * debug hooks sit below ours; we count what the program asked of them.
  *
  * This relies on pymalloc's pool layout (16 KiB pools, szidx at byte 36), the same in
  * CPython 3.10–3.12 on 64-bit; other versions are checked at start-up and, if it does
@@ -42,14 +46,16 @@ struct py_arena_allocator {
 };
 enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
 
-#define ARENA_ALIGN_BITS   20                  /* our arenas: 1 MiB, 1 MiB-aligned */
-#define ARENA_ALIGN        ((uintptr_t)1 << ARENA_ALIGN_BITS)
+#define ARENA_BYTES        ((uintptr_t)1 << 20) /* pymalloc's arena: 1 MiB */
+#define SLOT_BITS          21                   /* our slot: arena + shadow, 2 MiB-aligned */
+#define SLOT_BYTES         ((uintptr_t)1 << SLOT_BITS)
+#define SHADOW_BYTES       (ARENA_BYTES >> 4)   /* one byte per 16-byte granule */
 #define POOL_BITS          14                  /* pymalloc pools: 16 KiB */
 #define POOL_SIZE          ((uintptr_t)1 << POOL_BITS)
 #define POOL_SZIDX_OFFSET  36
 #define POOL_COUNT_OFFSET  0
 #define ADDRESS_BITS       47
-#define ARENA_MAP_BYTES    (((size_t)1 << (ADDRESS_BITS - ARENA_ALIGN_BITS)) / 8)
+#define ARENA_MAP_BYTES    (((size_t)1 << (ADDRESS_BITS - SLOT_BITS)) / 8)
 #define ARENA_LIST_MAX     (128 * 1024)        /* 128 GiB of pymalloc arenas */
 
 static struct {
@@ -70,7 +76,7 @@ static struct pymem_domain mem_domain = { .domain = PY_DOMAIN_MEM };
 static struct pymem_domain obj_domain = { .domain = PY_DOMAIN_OBJ };
 static struct py_arena_allocator next_arena_allocator;
 
-static unsigned char *arena_map;     /* one bit per MiB of address space */
+static unsigned char *arena_map;     /* one bit per 2 MiB slot of address space */
 static uintptr_t *arena_list;        /* our live arenas, for walking their pools */
 static size_t arena_list_count;
 static int python_counting;          /* pymalloc blocks are being counted */
@@ -80,15 +86,15 @@ static int python_entry_queued;
 
 static inline int arena_map_contains(const void *block)
 {
-    uintptr_t slot = (uintptr_t)block >> ARENA_ALIGN_BITS;
-    if (slot >= ((uintptr_t)1 << (ADDRESS_BITS - ARENA_ALIGN_BITS)))
+    uintptr_t slot = (uintptr_t)block >> SLOT_BITS;
+    if (slot >= ((uintptr_t)1 << (ADDRESS_BITS - SLOT_BITS)))
         return 0;
     return (__atomic_load_n(&arena_map[slot >> 3], __ATOMIC_RELAXED) >> (slot & 7)) & 1;
 }
 
 static void arena_map_set(uintptr_t base, int present)
 {
-    uintptr_t slot = base >> ARENA_ALIGN_BITS;
+    uintptr_t slot = base >> SLOT_BITS;
     unsigned char bit = (unsigned char)(1u << (slot & 7));
     if (present)
         __atomic_fetch_or(&arena_map[slot >> 3], bit, __ATOMIC_RELAXED);
@@ -101,19 +107,24 @@ static void *arena_alloc(void *ctx, size_t size)
     (void)ctx;
     /* 3.10-3.12 ask for exactly 1 MiB; anything else is left to the old allocator and
      * its blocks, outside our map, go uncounted on both sides. */
-    if (size != ARENA_ALIGN || arena_list_count >= ARENA_LIST_MAX)
+    if (size != ARENA_BYTES || arena_list_count >= ARENA_LIST_MAX)
         return next_arena_allocator.alloc(next_arena_allocator.ctx, size);
-    /* Map twice the alignment and trim, so the arena owns its whole MiB. */
-    size_t span = 2 * ARENA_ALIGN;
-    char *mapping = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* Reserve twice the slot and trim to one aligned slot; the part past the shadow
+     * stays reserved (PROT_NONE) so nothing else is ever mapped inside our slot. */
+    size_t span = 2 * SLOT_BYTES;
+    char *mapping = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mapping == MAP_FAILED)
         return NULL;
-    uintptr_t base = ((uintptr_t)mapping + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+    uintptr_t base = ((uintptr_t)mapping + SLOT_BYTES - 1) & ~(SLOT_BYTES - 1);
     if (base > (uintptr_t)mapping)
         munmap(mapping, base - (uintptr_t)mapping);
     uintptr_t end = (uintptr_t)mapping + span;
-    if (end > base + ARENA_ALIGN)
-        munmap((void *)(base + ARENA_ALIGN), end - (base + ARENA_ALIGN));
+    if (end > base + SLOT_BYTES)
+        munmap((void *)(base + SLOT_BYTES), end - (base + SLOT_BYTES));
+    if (mprotect((void *)base, ARENA_BYTES + SHADOW_BYTES, PROT_READ | PROT_WRITE) != 0) {
+        munmap((void *)base, SLOT_BYTES);
+        return NULL;
+    }
     arena_list[arena_list_count++] = base;
     arena_map_set(base, 1);
     return (void *)base;
@@ -123,7 +134,7 @@ static void arena_free(void *ctx, void *arena, size_t size)
 {
     (void)ctx;
     uintptr_t base = (uintptr_t)arena;
-    if ((base & (ARENA_ALIGN - 1)) != 0 || !arena_map_contains(arena)) {
+    if ((base & (SLOT_BYTES - 1)) != 0 || !arena_map_contains(arena)) {
         next_arena_allocator.free(next_arena_allocator.ctx, arena, size);
         return;
     }
@@ -134,7 +145,15 @@ static void arena_free(void *ctx, void *arena, size_t size)
             break;
         }
     }
-    munmap(arena, size);
+    munmap(arena, SLOT_BYTES);
+}
+
+/* The shadow byte of a block: class size minus the bytes we counted for it. */
+static inline unsigned char *shadow_of(const void *block)
+{
+    uintptr_t address = (uintptr_t)block;
+    uintptr_t slot = address & ~(SLOT_BYTES - 1);
+    return (unsigned char *)(slot + ARENA_BYTES + ((address & (ARENA_BYTES - 1)) >> 4));
 }
 
 /* The size class of a pymalloc block: its pool says. */
@@ -146,12 +165,15 @@ static inline uint64_t pool_block_bytes(const void *block)
     return ((uint64_t)size_index + 1) << 4;
 }
 
-/* Bytes held in pymalloc blocks right now, from the pools themselves (GIL held). */
+/* Bytes counted for pymalloc blocks right now, from the pools and shadows themselves
+ * (GIL held): per pool, used blocks times the class, less the live blocks' shadows
+ * (a freed block's shadow is cleared, so summing the whole shadow is enough). */
 static int64_t arenas_live_bytes(void)
 {
     int64_t live = 0;
     for (size_t i = 0; i < arena_list_count; i++) {
-        for (uintptr_t pool = arena_list[i]; pool < arena_list[i] + ARENA_ALIGN; pool += POOL_SIZE) {
+        uintptr_t arena = arena_list[i];
+        for (uintptr_t pool = arena; pool < arena + ARENA_BYTES; pool += POOL_SIZE) {
             uint32_t used, size_index;
             memcpy(&used, (const void *)(pool + POOL_COUNT_OFFSET), sizeof(used));
             if (used == 0)
@@ -159,8 +181,31 @@ static int64_t arenas_live_bytes(void)
             memcpy(&size_index, (const void *)(pool + POOL_SZIDX_OFFSET), sizeof(size_index));
             live += (int64_t)used * (int64_t)(((uint64_t)size_index + 1) << 4);
         }
+        const unsigned char *shadow = shadow_of((const void *)arena);
+        for (size_t granule = 0; granule < SHADOW_BYTES; granule++)
+            live -= shadow[granule];
     }
     return live;
+}
+
+/* Count a new pymalloc block of `requested` bytes and remember the slack. */
+static inline uint64_t block_allocated(void *block, size_t requested)
+{
+    uint64_t class_bytes = pool_block_bytes(block);
+    uint64_t slack = class_bytes > requested ? class_bytes - requested : 0;
+    if (slack > 255) /* only below debug hooks: count what the shadow can hold */
+        slack = 255;
+    *shadow_of(block) = (unsigned char)slack;
+    return class_bytes - slack;
+}
+
+/* The bytes counted for a pymalloc block about to be freed; clears its shadow. */
+static inline uint64_t block_freed(void *block)
+{
+    unsigned char *shadow = shadow_of(block);
+    uint64_t counted = pool_block_bytes(block) - *shadow;
+    *shadow = 0;
+    return counted;
 }
 
 /* ---- the PyMem hooks (MEM and OBJ domains; the GIL is held) ---------------------- */
@@ -183,7 +228,7 @@ static void *pymem_malloc(void *ctx, size_t size)
     struct pymem_domain *domain = ctx;
     void *block = domain->next.malloc(domain->next.ctx, size);
     if (block != NULL && arena_map_contains(block))
-        count_pymem(pool_block_bytes(block), 0);
+        count_pymem(block_allocated(block, size), 0);
     return block;
 }
 
@@ -192,18 +237,24 @@ static void *pymem_calloc(void *ctx, size_t count, size_t size)
     struct pymem_domain *domain = ctx;
     void *block = domain->next.calloc(domain->next.ctx, count, size);
     if (block != NULL && arena_map_contains(block))
-        count_pymem(pool_block_bytes(block), 0);
+        count_pymem(block_allocated(block, count * size), 0);
     return block;
 }
 
 static void *pymem_realloc(void *ctx, void *block, size_t size)
 {
     struct pymem_domain *domain = ctx;
-    uint64_t old_bytes = block != NULL && arena_map_contains(block) ? pool_block_bytes(block) : 0;
+    int was_pymalloc = block != NULL && arena_map_contains(block);
+    /* Read the old size first; put the shadow back if the realloc fails. */
+    unsigned char old_shadow = was_pymalloc ? *shadow_of(block) : 0;
+    uint64_t old_bytes = was_pymalloc ? block_freed(block) : 0;
     void *moved = domain->next.realloc(domain->next.ctx, block, size);
-    if (moved == NULL)
+    if (moved == NULL) {
+        if (was_pymalloc)
+            *shadow_of(block) = old_shadow;
         return NULL;
-    uint64_t new_bytes = arena_map_contains(moved) ? pool_block_bytes(moved) : 0;
+    }
+    uint64_t new_bytes = arena_map_contains(moved) ? block_allocated(moved, size) : 0;
     if (old_bytes != 0 || new_bytes != 0)
         count_pymem(new_bytes, old_bytes);
     return moved;
@@ -214,7 +265,7 @@ static void pymem_free(void *ctx, void *block)
     struct pymem_domain *domain = ctx;
     /* Read the size before freeing: the pool may go back to the arena. */
     if (block != NULL && arena_map_contains(block))
-        count_pymem(0, pool_block_bytes(block));
+        count_pymem(0, block_freed(block));
     domain->next.free(domain->next.ctx, block);
 }
 
@@ -273,7 +324,8 @@ static int pools_look_right(void)
     void *block = current.malloc(current.ctx, 100);
     if (block == NULL)
         return 0;
-    int right = arena_map_contains(block) && pool_block_bytes(block) == 112;
+    int right = arena_map_contains(block) && pool_block_bytes(block) == 112 &&
+                *shadow_of(block) == 12;
     current.free(current.ctx, block);
     return right;
 }
