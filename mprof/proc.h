@@ -1,0 +1,38 @@
+/*
+ * proc.h — what the CLI learns from the OS about processes (through /proc) and about
+ * executable files (their ELF headers). Everything Linux-specific that `mprof run`
+ * needs sits behind these few functions.
+ *
+ * Error convention: 0 on success, -1 with errno set on failure.
+ */
+#ifndef MPROF_PROC_H
+#define MPROF_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The resident set size of `pid` in bytes (/proc/<pid>/statm, resident pages times the
+ * page size: what psutil and so memory_profiler report). A zombie reads as 0.
+ * Returns 0, or -1 when the process is gone or /proc cannot be read. */
+int proc_rss_bytes(pid_t pid, uint64_t *rss_bytes);
+
+/* Every live descendant of `root` (children, grandchildren, ...), found by scanning the
+ * parent pid of each /proc/<pid>/stat. Zombies are left out: they hold no memory, and
+ * their own children have been reparented already. The pids come in ascending order
+ * in a malloc'd array the caller frees (NULL when there are none).
+ * Returns 0, or -1 when /proc cannot be listed. */
+int proc_descendants(pid_t root, pid_t **pids, size_t *count);
+
+enum proc_exe_kind {
+    PROC_EXE_DYNAMIC, /* ELF with a PT_INTERP: the dynamic loader will honour LD_PRELOAD */
+    PROC_EXE_STATIC,  /* ELF without PT_INTERP: no preload is possible */
+    PROC_EXE_SCRIPT,  /* starts with "#!": the interpreter decides */
+    PROC_EXE_OTHER,   /* anything else (execvp hands it to /bin/sh) */
+};
+
+/* What kind of executable the file at `path` is, from its first bytes and, for an ELF,
+ * its program headers. Returns 0 and sets *kind, or -1 when the file cannot be read. */
+int proc_exe_kind(const char *path, enum proc_exe_kind *kind);
+
+#endif

@@ -1,0 +1,381 @@
+/*
+ * recorder.c — pipe records and polled RSS → .dat lines (see recorder.h).
+ *
+ * Invariant: every point goes through its series' filter, and the peaks and counts
+ * are taken before the filter, so simplification never changes what `MPROF
+ * rss_peak_bytes` / `heap_peak_bytes` say. Records are framed only by
+ * mprof_record_frame(): the first one that does not frame ends the stream, and all
+ * that came before it has been written.
+ */
+#include "recorder.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dat.h"
+
+static void recorder_filter_init(const struct recorder *recorder, struct simplify *filter)
+{
+    simplify_init(filter, !recorder->all_samples, SIMPLIFY_MIN_TOLERANCE_BYTES,
+                  SIMPLIFY_REL_TOLERANCE);
+}
+
+void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t main_pid,
+                   unsigned children, bool all_samples)
+{
+    memset(recorder, 0, sizeof(*recorder));
+    recorder->out = out;
+    recorder->notices = notices;
+    recorder->main_pid = main_pid;
+    recorder->children = children;
+    recorder->all_samples = all_samples;
+    recorder_filter_init(recorder, &recorder->mem_filter);
+    recorder_filter_init(recorder, &recorder->heap_filter);
+}
+
+void recorder_free(struct recorder *recorder)
+{
+    free(recorder->child_list);
+    recorder->child_list = NULL;
+    recorder->child_count = recorder->child_capacity = 0;
+}
+
+/* Note a failed write once and pass the status on. */
+static int recorder_check(struct recorder *recorder, int status)
+{
+    if (status < 0 && recorder->write_errno == 0)
+        recorder->write_errno = errno != 0 ? errno : EIO;
+    return status;
+}
+
+/* The kinds of series a filter can feed; each knows its .dat line. */
+enum recorder_series { SERIES_MEM, SERIES_HEAP, SERIES_CHILD_MEM, SERIES_CHILD_HEAP };
+
+static int recorder_write_point(struct recorder *recorder, enum recorder_series series,
+                                int index, struct simplify_point point)
+{
+    /* Heap values are whole bytes held in a double: exact below 2^53. */
+    uint64_t bytes = point.value > 0 ? (uint64_t)(point.value + 0.5) : 0;
+    int status = -1;
+    switch (series) {
+    case SERIES_MEM:
+        status = dat_write_mem(recorder->out, point.value / DAT_BYTES_PER_MIB, point.time_s);
+        break;
+    case SERIES_HEAP:
+        status = dat_write_heap(recorder->out, bytes, point.time_s);
+        break;
+    case SERIES_CHILD_MEM:
+        status = dat_write_child_mem(recorder->out, index, point.value / DAT_BYTES_PER_MIB,
+                                     point.time_s);
+        break;
+    case SERIES_CHILD_HEAP:
+        status = dat_write_child_heap(recorder->out, index, bytes, point.time_s);
+        break;
+    }
+    return recorder_check(recorder, status);
+}
+
+static int recorder_push(struct recorder *recorder, struct simplify *filter,
+                         enum recorder_series series, int index, double time_s, double value)
+{
+    struct simplify_point kept;
+    if (simplify_push(filter, (struct simplify_point){ time_s, value }, &kept) == 0)
+        return 0;
+    return recorder_write_point(recorder, series, index, kept);
+}
+
+static int recorder_flush(struct recorder *recorder, struct simplify *filter,
+                          enum recorder_series series, int index)
+{
+    struct simplify_point kept;
+    if (simplify_flush(filter, &kept) == 0)
+        return 0;
+    return recorder_write_point(recorder, series, index, kept);
+}
+
+static struct recorder_child *recorder_find_child(struct recorder *recorder, pid_t pid)
+{
+    for (size_t i = 0; i < recorder->child_count; i++)
+        if (recorder->child_list[i].pid == pid)
+            return &recorder->child_list[i];
+    return NULL;
+}
+
+/* The child entry for `pid`, created (without an index) when new; NULL when out of
+ * memory. A pid seen again after it ended is the same child again. */
+static struct recorder_child *recorder_get_child(struct recorder *recorder, pid_t pid)
+{
+    struct recorder_child *child = recorder_find_child(recorder, pid);
+    if (child != NULL) {
+        child->live = true;
+        return child;
+    }
+    if (recorder->child_count == recorder->child_capacity) {
+        size_t capacity = recorder->child_capacity ? recorder->child_capacity * 2 : 8;
+        struct recorder_child *grown =
+            realloc(recorder->child_list, capacity * sizeof(*grown));
+        if (grown == NULL)
+            return NULL;
+        recorder->child_list = grown;
+        recorder->child_capacity = capacity;
+    }
+    child = &recorder->child_list[recorder->child_count];
+    memset(child, 0, sizeof(*child));
+    child->pid = pid;
+    child->index = -1;
+    child->live = true;
+    recorder_filter_init(recorder, &child->mem_filter);
+    recorder_filter_init(recorder, &child->heap_filter);
+    recorder->child_count++;
+    return child;
+}
+
+/* The child entry for `pid` with a CHLD index, assigned now if it has none. */
+static struct recorder_child *recorder_get_indexed_child(struct recorder *recorder, pid_t pid)
+{
+    struct recorder_child *child = recorder_get_child(recorder, pid);
+    if (child != NULL && child->index < 0)
+        child->index = recorder->next_child_index++;
+    return child;
+}
+
+int recorder_child_index(struct recorder *recorder, pid_t pid)
+{
+    struct recorder_child *child = recorder_get_indexed_child(recorder, pid);
+    return child != NULL ? child->index : -1;
+}
+
+/* A child has ended: its heap leaves the -C sum and its series are complete. */
+static int recorder_end_child(struct recorder *recorder, struct recorder_child *child)
+{
+    child->live = false;
+    child->have_heap = false;
+    if (child->index < 0)
+        return 0; /* never had a series */
+    int status = recorder_flush(recorder, &child->mem_filter, SERIES_CHILD_MEM, child->index);
+    if (recorder_flush(recorder, &child->heap_filter, SERIES_CHILD_HEAP, child->index) < 0)
+        status = -1;
+    return status;
+}
+
+static int recorder_heap_point(struct recorder *recorder, double time_s, uint64_t heap_bytes)
+{
+    recorder->heap_samples++;
+    if (heap_bytes > recorder->heap_peak_bytes)
+        recorder->heap_peak_bytes = heap_bytes;
+    return recorder_push(recorder, &recorder->heap_filter, SERIES_HEAP, 0, time_s,
+                         (double)heap_bytes);
+}
+
+static int recorder_on_sample(struct recorder *recorder, const struct mprof_sample *sample)
+{
+    double time_s = (double)sample->time_ns / 1e9;
+    uint64_t heap_bytes = sample->heap_live_bytes > 0 ? (uint64_t)sample->heap_live_bytes : 0;
+    if (sample->header.pid == recorder->main_pid) {
+        recorder->have_main_sample = true;
+        recorder->main_sample_time_s = time_s;
+        recorder->main_sample_rss_bytes = sample->rss_bytes;
+        recorder->main_heap_bytes = heap_bytes;
+        if (sample->rss_peak_bytes > recorder->rss_hwm_bytes)
+            recorder->rss_hwm_bytes = sample->rss_peak_bytes;
+        uint64_t total = heap_bytes;
+        if (recorder->children & RECORDER_CHILDREN_SUM)
+            for (size_t i = 0; i < recorder->child_count; i++)
+                if (recorder->child_list[i].live && recorder->child_list[i].have_heap)
+                    total += recorder->child_list[i].heap_bytes;
+        return recorder_heap_point(recorder, time_s, total);
+    }
+    if (recorder->children == RECORDER_CHILDREN_IGNORE)
+        return 0; /* a child whose library should have stayed quiet */
+    struct recorder_child *child = recorder_get_child(recorder, sample->header.pid);
+    if (child == NULL)
+        return 0; /* out of memory: this child's heap is lost, the run goes on */
+    child->have_heap = true;
+    child->heap_bytes = heap_bytes;
+    child->heap_time_s = time_s;
+    if ((recorder->children & RECORDER_CHILDREN_SERIES) && child->index >= 0)
+        return recorder_push(recorder, &child->heap_filter, SERIES_CHILD_HEAP, child->index,
+                             time_s, (double)heap_bytes);
+    return 0;
+}
+
+static void recorder_on_notice(struct recorder *recorder, const struct mprof_notice *notice)
+{
+    if (recorder->notices == NULL)
+        return;
+    /* The text is NUL-terminated (framing checked it); one line however it was sent. */
+    size_t length = strlen(notice->text);
+    while (length > 0 && (notice->text[length - 1] == '\n' || notice->text[length - 1] == '\r'))
+        length--;
+    fputs("mprof: ", recorder->notices);
+    for (size_t i = 0; i < length; i++) {
+        char c = notice->text[i];
+        fputc(c == '\n' || c == '\r' ? ' ' : c, recorder->notices);
+    }
+    fputc('\n', recorder->notices);
+    fflush(recorder->notices);
+}
+
+static int recorder_on_record(struct recorder *recorder, const unsigned char *bytes,
+                              size_t size)
+{
+    struct mprof_record_header header;
+    memcpy(&header, bytes, sizeof(header));
+    bool from_main = header.pid == recorder->main_pid;
+    switch (header.type) {
+    case MPROF_RECORD_HELLO: {
+        struct mprof_hello hello;
+        memcpy(&hello, bytes, sizeof(hello));
+        if (from_main) {
+            recorder->main_hello = true;
+            recorder->main_flags = hello.flags;
+        } else if (recorder->children != RECORDER_CHILDREN_IGNORE) {
+            recorder_get_child(recorder, header.pid);
+        }
+        return 0;
+    }
+    case MPROF_RECORD_SAMPLE: {
+        struct mprof_sample sample;
+        memcpy(&sample, bytes, sizeof(sample));
+        return recorder_on_sample(recorder, &sample);
+    }
+    case MPROF_RECORD_NOTICE: {
+        struct mprof_notice notice;
+        memset(&notice, 0, sizeof(notice));
+        memcpy(&notice, bytes, size);
+        recorder_on_notice(recorder, &notice);
+        return 0;
+    }
+    case MPROF_RECORD_BYE:
+        if (!from_main && recorder->children != RECORDER_CHILDREN_IGNORE) {
+            struct recorder_child *child = recorder_find_child(recorder, header.pid);
+            if (child != NULL && child->live)
+                return recorder_end_child(recorder, child);
+        }
+        return 0;
+    default:
+        return 0; /* cannot happen: framing rejects unknown types */
+    }
+}
+
+int recorder_feed(struct recorder *recorder, const void *bytes, size_t length)
+{
+    const unsigned char *input = bytes;
+    int status = 0;
+    while (length > 0 && !recorder->stream_broken) {
+        /* Leftovers are always shorter than one record, so there is room for at least
+         * MPROF_RECORD_MAX more bytes. */
+        size_t room = sizeof(recorder->pending) - recorder->pending_length;
+        size_t take = length < room ? length : room;
+        memcpy(recorder->pending + recorder->pending_length, input, take);
+        recorder->pending_length += take;
+        input += take;
+        length -= take;
+
+        size_t used = 0;
+        for (;;) {
+            long size = mprof_record_frame(recorder->pending + used,
+                                           recorder->pending_length - used);
+            if (size == 0)
+                break;
+            if (size < 0) {
+                recorder->stream_broken = true;
+                break;
+            }
+            if (recorder_on_record(recorder, recorder->pending + used, (size_t)size) < 0)
+                status = -1;
+            used += (size_t)size;
+        }
+        if (recorder->stream_broken) {
+            recorder->pending_length = 0;
+            break;
+        }
+        memmove(recorder->pending, recorder->pending + used, recorder->pending_length - used);
+        recorder->pending_length -= used;
+    }
+    return status;
+}
+
+int recorder_mem(struct recorder *recorder, double time_s, uint64_t rss_bytes)
+{
+    recorder->mem_samples++;
+    recorder->last_mem_time_s = time_s;
+    if (rss_bytes > recorder->rss_peak_bytes)
+        recorder->rss_peak_bytes = rss_bytes;
+    return recorder_push(recorder, &recorder->mem_filter, SERIES_MEM, 0, time_s,
+                         (double)rss_bytes);
+}
+
+int recorder_child_mem(struct recorder *recorder, pid_t pid, double time_s, uint64_t rss_bytes)
+{
+    if (!(recorder->children & RECORDER_CHILDREN_SERIES))
+        return 0;
+    struct recorder_child *child = recorder_find_child(recorder, pid);
+    bool new_series = child == NULL || child->index < 0;
+    child = recorder_get_indexed_child(recorder, pid);
+    if (child == NULL)
+        return 0;
+    /* Its heap series starts with what the pipe told before /proc saw it. */
+    if (new_series && child->have_heap &&
+        recorder_push(recorder, &child->heap_filter, SERIES_CHILD_HEAP, child->index,
+                      child->heap_time_s, (double)child->heap_bytes) < 0)
+        return -1;
+    return recorder_push(recorder, &child->mem_filter, SERIES_CHILD_MEM, child->index, time_s,
+                         (double)rss_bytes);
+}
+
+int recorder_children_alive(struct recorder *recorder, const pid_t *pids, size_t count)
+{
+    int status = 0;
+    for (size_t i = 0; i < recorder->child_count; i++) {
+        struct recorder_child *child = &recorder->child_list[i];
+        if (!child->live)
+            continue;
+        bool alive = false;
+        for (size_t j = 0; j < count && !alive; j++)
+            alive = pids[j] == child->pid;
+        if (!alive && recorder_end_child(recorder, child) < 0)
+            status = -1;
+    }
+    return status;
+}
+
+static int recorder_write_meta_u64(struct recorder *recorder, const char *key, uint64_t value)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%" PRIu64, value);
+    return recorder_check(recorder, dat_write_meta(recorder->out, key, text));
+}
+
+int recorder_finish(struct recorder *recorder, int exit_status)
+{
+    int status = 0;
+    if (recorder_flush(recorder, &recorder->mem_filter, SERIES_MEM, 0) < 0)
+        status = -1;
+    if (recorder_flush(recorder, &recorder->heap_filter, SERIES_HEAP, 0) < 0)
+        status = -1;
+    for (size_t i = 0; i < recorder->child_count; i++) {
+        struct recorder_child *child = &recorder->child_list[i];
+        if (child->index < 0)
+            continue;
+        if (recorder_flush(recorder, &child->mem_filter, SERIES_CHILD_MEM, child->index) < 0 ||
+            recorder_flush(recorder, &child->heap_filter, SERIES_CHILD_HEAP, child->index) < 0)
+            status = -1;
+    }
+    char text[32];
+    snprintf(text, sizeof(text), "%d", exit_status);
+    if (recorder_check(recorder, dat_write_meta(recorder->out, "exit_status", text)) < 0 ||
+        recorder_write_meta_u64(recorder, "samples", recorder->mem_samples) < 0 ||
+        recorder_write_meta_u64(recorder, "rss_peak_bytes", recorder->rss_peak_bytes) < 0)
+        status = -1;
+    if (recorder->heap_samples > 0 &&
+        (recorder_write_meta_u64(recorder, "heap_samples", recorder->heap_samples) < 0 ||
+         recorder_write_meta_u64(recorder, "heap_peak_bytes", recorder->heap_peak_bytes) < 0))
+        status = -1;
+    if (recorder->rss_hwm_bytes > 0 &&
+        recorder_write_meta_u64(recorder, "rss_hwm_bytes", recorder->rss_hwm_bytes) < 0)
+        status = -1;
+    return status < 0 || recorder->write_errno != 0 ? -1 : 0;
+}

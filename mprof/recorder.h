@@ -1,0 +1,110 @@
+/*
+ * recorder.h — turns what `mprof run` learns during a run into .dat lines: RSS polled
+ * from /proc by the CLI (MEM, CHLD) and the library's records from the pipe (HEAP,
+ * CHLDHEAP, notices), each series through its own simplify filter.
+ *
+ * The recorder does no I/O of its own besides the two streams it is given, so a test
+ * can feed it byte streams and read back the exact lines. It keeps no global state.
+ *
+ * Error convention: functions returning int give 0, or -1 when writing the .dat failed
+ * (errno from stdio); the first such failure is also kept in `write_errno`.
+ */
+#ifndef MPROF_RECORDER_H
+#define MPROF_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "mprof/protocol.h"
+#include "simplify.h"
+
+enum recorder_children {
+    RECORDER_CHILDREN_IGNORE = 0,  /* only the main process */
+    RECORDER_CHILDREN_SUM = 1,     /* -C: children summed into MEM and HEAP */
+    RECORDER_CHILDREN_SERIES = 2,  /* -M: each child its own CHLD/CHLDHEAP series */
+};
+
+struct recorder_child {
+    pid_t pid;
+    int index;             /* CHLD index in order of discovery by /proc, -1 before */
+    bool live;             /* still running, as far as we know */
+    bool have_heap;
+    uint64_t heap_bytes;   /* its latest live heap */
+    double heap_time_s;    /* and when it was sampled */
+    struct simplify mem_filter, heap_filter;
+};
+
+struct recorder {
+    FILE *out;                 /* the .dat */
+    FILE *notices;             /* where "mprof: <notice>" lines go (stderr) */
+    pid_t main_pid;
+    unsigned children;         /* enum recorder_children bits */
+    bool all_samples;          /* -a: no simplification */
+
+    /* The pipe: bytes not yet framed into a whole record. */
+    unsigned char pending[2 * MPROF_RECORD_MAX];
+    size_t pending_length;
+    bool stream_broken;        /* a record did not frame; the rest of the pipe is ignored */
+
+    struct simplify mem_filter, heap_filter;
+    struct recorder_child *child_list;
+    size_t child_count, child_capacity;
+    int next_child_index;
+
+    /* What the run learned, for the end metadata and the closing message. */
+    bool main_hello;           /* the main process's library said HELLO */
+    uint32_t main_flags;       /* MPROF_HELLO_* of its latest HELLO */
+    bool have_main_sample;
+    double main_sample_time_s; /* the main process's latest SAMPLE */
+    uint64_t main_sample_rss_bytes;
+    uint64_t main_heap_bytes;
+    uint64_t mem_samples;      /* MEM points recorded (before simplification) */
+    uint64_t heap_samples;     /* HEAP points recorded */
+    double last_mem_time_s;
+    uint64_t rss_peak_bytes;   /* over every MEM point, before simplification */
+    uint64_t heap_peak_bytes;  /* over every HEAP point, before simplification */
+    uint64_t rss_hwm_bytes;    /* the main process's VmHWM as its library last saw it */
+    int write_errno;           /* first write failure, 0 if none */
+};
+
+/* Start recording into `out`. `children` is an enum recorder_children value (the two
+ * modes may be or'ed: -C -M). Cannot fail. */
+void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t main_pid,
+                   unsigned children, bool all_samples);
+
+/* Release what the recorder holds (not the streams). */
+void recorder_free(struct recorder *recorder);
+
+/* Feed bytes read from the pipe, in any split: records are framed across calls. A
+ * record from the main pid gives HEAP (plus the children's latest heaps under -C); one
+ * from another pid only counts when children are recorded. NOTICE text goes to
+ * `notices`. After a record that does not frame, stream_broken is set and the rest is
+ * ignored. Returns 0, or -1 when writing the .dat failed. */
+int recorder_feed(struct recorder *recorder, const void *bytes, size_t length);
+
+/* A MEM point: the main process's RSS (with -C, plus its descendants'). */
+int recorder_mem(struct recorder *recorder, double time_s, uint64_t rss_bytes);
+
+/* A CHLD point for descendant `pid` (under -M); the pid gets an index if new.
+ * Only children seen by the /proc poll get an index and series: a child known only
+ * from the pipe (the dozens of helpers an exec chain such as the pyenv shim forks and
+ * reaps within one interval) counts in the -C sum but gets no CHLD/CHLDHEAP series,
+ * just as polling alone would never have seen it. */
+int recorder_child_mem(struct recorder *recorder, pid_t pid, double time_s, uint64_t rss_bytes);
+
+/* The descendants alive now. A known child missing from `pids` has ended: its heap no
+ * longer counts under -C and its series are flushed. */
+int recorder_children_alive(struct recorder *recorder, const pid_t *pids, size_t count);
+
+/* The CHLD index of `pid`, assigning the next one when it has none yet. -1 if out of
+ * memory. */
+int recorder_child_index(struct recorder *recorder, pid_t pid);
+
+/* End of run: flush every series and write the end metadata (exit status, peaks).
+ * Returns 0, or -1 when writing failed now or earlier. */
+int recorder_finish(struct recorder *recorder, int exit_status);
+
+#endif

@@ -1,0 +1,445 @@
+/*
+ * test_recorder.c — mprof/recorder.c: byte streams from the pipe, split at every
+ * possible boundary, and polled RSS points become exactly the expected .dat lines.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mprof/protocol.h"
+#include "recorder.h"
+
+#define MAIN_PID 1000
+#define T0_NS    1700000000000000000ull /* 1700000000.0000 s */
+#define MS_NS    1000000ull
+
+struct stream {
+    unsigned char bytes[8192];
+    size_t length;
+};
+
+static void stream_add(struct stream *stream, const void *record, size_t size)
+{
+    ck_assert_uint_le(stream->length + size, sizeof(stream->bytes));
+    memcpy(stream->bytes + stream->length, record, size);
+    stream->length += size;
+}
+
+static void add_hello(struct stream *stream, int32_t pid, uint32_t flags)
+{
+    struct mprof_hello hello;
+    memset(&hello, 0, sizeof(hello));
+    mprof_record_header_init(&hello.header, MPROF_RECORD_HELLO, sizeof(hello), pid);
+    hello.flags = flags;
+    hello.interval_ns = 100 * MS_NS;
+    hello.start_time_ns = T0_NS;
+    stream_add(stream, &hello, sizeof(hello));
+}
+
+static void add_sample(struct stream *stream, int32_t pid, uint64_t time_ms, int64_t heap_bytes,
+                       uint64_t rss_bytes)
+{
+    struct mprof_sample sample;
+    memset(&sample, 0, sizeof(sample));
+    mprof_record_header_init(&sample.header, MPROF_RECORD_SAMPLE, sizeof(sample), pid);
+    sample.time_ns = T0_NS + time_ms * MS_NS;
+    sample.heap_live_bytes = heap_bytes;
+    sample.rss_bytes = rss_bytes;
+    sample.rss_peak_bytes = rss_bytes;
+    stream_add(stream, &sample, sizeof(sample));
+}
+
+static void add_notice(struct stream *stream, int32_t pid, const char *text)
+{
+    struct mprof_notice notice;
+    memset(&notice, 0, sizeof(notice));
+    size_t size = sizeof(notice.header) + strlen(text) + 1;
+    mprof_record_header_init(&notice.header, MPROF_RECORD_NOTICE, (uint32_t)size, pid);
+    memcpy(notice.text, text, strlen(text) + 1);
+    stream_add(stream, &notice, size);
+}
+
+static void add_bye(struct stream *stream, int32_t pid)
+{
+    struct mprof_record_header bye;
+    mprof_record_header_init(&bye, MPROF_RECORD_BYE, sizeof(bye), pid);
+    stream_add(stream, &bye, sizeof(bye));
+}
+
+/* A recorder writing into memory streams. */
+struct harness {
+    struct recorder recorder;
+    FILE *out, *notices;
+    char *out_text, *notice_text;
+    size_t out_size, notice_size;
+};
+
+static void harness_open(struct harness *harness, unsigned children, bool all_samples)
+{
+    memset(harness, 0, sizeof(*harness));
+    harness->out = open_memstream(&harness->out_text, &harness->out_size);
+    harness->notices = open_memstream(&harness->notice_text, &harness->notice_size);
+    ck_assert_ptr_nonnull(harness->out);
+    ck_assert_ptr_nonnull(harness->notices);
+    recorder_init(&harness->recorder, harness->out, harness->notices, MAIN_PID, children,
+                  all_samples);
+}
+
+/* Finish the recorder (when `exit_status` >= 0), close the streams, and compare. */
+static void harness_close(struct harness *harness, int exit_status, const char *expected_out,
+                          const char *expected_notices)
+{
+    if (exit_status >= 0)
+        ck_assert_int_eq(recorder_finish(&harness->recorder, exit_status), 0);
+    recorder_free(&harness->recorder);
+    ck_assert_int_eq(fclose(harness->out), 0);
+    ck_assert_int_eq(fclose(harness->notices), 0);
+    ck_assert_str_eq(harness->out_text, expected_out);
+    ck_assert_str_eq(harness->notice_text, expected_notices);
+    free(harness->out_text);
+    free(harness->notice_text);
+}
+
+/* The main process's life as its library tells it. */
+static void main_life(struct stream *stream)
+{
+    memset(stream, 0, sizeof(*stream));
+    add_hello(stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    add_sample(stream, MAIN_PID, 100, 1048576, 8u << 20);
+    add_notice(stream, MAIN_PID, "python layer on");
+    add_sample(stream, MAIN_PID, 200, 3145728, 9u << 20);
+    add_sample(stream, MAIN_PID, 300, 2097152, 12u << 20);
+    add_bye(stream, MAIN_PID);
+}
+
+static const char main_life_lines[] =
+    "HEAP 1.000000 1700000000.1000 1048576\n"
+    "HEAP 3.000000 1700000000.2000 3145728\n"
+    "HEAP 2.000000 1700000000.3000 2097152\n"
+    "MPROF exit_status 0\n"
+    "MPROF samples 0\n"
+    "MPROF rss_peak_bytes 0\n"
+    "MPROF heap_samples 3\n"
+    "MPROF heap_peak_bytes 3145728\n"
+    "MPROF rss_hwm_bytes 12582912\n";
+
+START_TEST(whole_stream_at_once)
+{
+    struct stream stream;
+    main_life(&stream);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert(harness.recorder.main_hello);
+    ck_assert_uint_eq(harness.recorder.main_flags, MPROF_HELLO_HEAP_COUNTED);
+    ck_assert(!harness.recorder.stream_broken);
+    ck_assert_uint_eq(harness.recorder.pending_length, 0);
+    harness_close(&harness, 0, main_life_lines, "mprof: python layer on\n");
+}
+END_TEST
+
+START_TEST(stream_split_at_every_boundary)
+{
+    struct stream stream;
+    main_life(&stream);
+    for (size_t split = 0; split <= stream.length; split++) {
+        struct harness harness;
+        harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+        ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, split), 0);
+        ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes + split,
+                                       stream.length - split), 0);
+        harness_close(&harness, 0, main_life_lines, "mprof: python layer on\n");
+    }
+}
+END_TEST
+
+START_TEST(stream_split_in_three_everywhere)
+{
+    struct stream stream;
+    main_life(&stream);
+    for (size_t first = 0; first <= stream.length; first += 3) {
+        for (size_t second = first; second <= stream.length; second += 5) {
+            struct harness harness;
+            harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+            recorder_feed(&harness.recorder, stream.bytes, first);
+            recorder_feed(&harness.recorder, stream.bytes + first, second - first);
+            recorder_feed(&harness.recorder, stream.bytes + second, stream.length - second);
+            harness_close(&harness, 0, main_life_lines, "mprof: python layer on\n");
+        }
+    }
+}
+END_TEST
+
+START_TEST(stream_byte_by_byte)
+{
+    struct stream stream;
+    main_life(&stream);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    for (size_t i = 0; i < stream.length; i++)
+        ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes + i, 1), 0);
+    harness_close(&harness, 0, main_life_lines, "mprof: python layer on\n");
+}
+END_TEST
+
+START_TEST(bad_record_keeps_what_came_before)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_sample(&stream, MAIN_PID, 100, 1048576, 0);
+    size_t good = stream.length;
+    add_sample(&stream, MAIN_PID, 200, 2097152, 0);
+    stream.bytes[good] ^= 0xff; /* the second record's magic */
+    add_sample(&stream, MAIN_PID, 300, 4194304, 0);
+    for (size_t split = 0; split <= stream.length; split++) {
+        struct harness harness;
+        harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+        recorder_feed(&harness.recorder, stream.bytes, split);
+        recorder_feed(&harness.recorder, stream.bytes + split, stream.length - split);
+        ck_assert(harness.recorder.stream_broken);
+        ck_assert_uint_eq(harness.recorder.heap_samples, 1);
+        harness_close(&harness, 1,
+                      "HEAP 1.000000 1700000000.1000 1048576\n"
+                      "MPROF exit_status 1\n"
+                      "MPROF samples 0\n"
+                      "MPROF rss_peak_bytes 0\n"
+                      "MPROF heap_samples 1\n"
+                      "MPROF heap_peak_bytes 1048576\n",
+                      "");
+    }
+}
+END_TEST
+
+START_TEST(notice_newlines_become_one_line)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_notice(&stream, MAIN_PID, "two\nlines\n");
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_feed(&harness.recorder, stream.bytes, stream.length);
+    harness_close(&harness, -1, "", "mprof: two lines\n");
+}
+END_TEST
+
+START_TEST(negative_heap_is_written_as_zero)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_sample(&stream, MAIN_PID, 100, -4096, 0);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_feed(&harness.recorder, stream.bytes, stream.length);
+    harness_close(&harness, -1, "HEAP 0.000000 1700000000.1000 0\n", "");
+}
+END_TEST
+
+/* Polled RSS through the filter: a flat run costs two lines, the peak survives in the
+ * series and, exactly, in the metadata. */
+START_TEST(mem_series_is_simplified)
+{
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, false);
+    for (int i = 0; i < 10; i++)
+        recorder_mem(&harness.recorder, 1700000000.0 + 0.1 * i, 10u << 20);
+    recorder_mem(&harness.recorder, 1700000001.0, 30u << 20);
+    for (int i = 11; i < 20; i++)
+        recorder_mem(&harness.recorder, 1700000000.0 + 0.1 * i, 10u << 20);
+    harness_close(&harness, 3,
+                  "MEM 10.000000 1700000000.0000\n"
+                  "MEM 10.000000 1700000000.9000\n"
+                  "MEM 30.000000 1700000001.0000\n"
+                  "MEM 10.000000 1700000001.1000\n"
+                  "MEM 10.000000 1700000001.9000\n"
+                  "MPROF exit_status 3\n"
+                  "MPROF samples 20\n"
+                  "MPROF rss_peak_bytes 31457280\n",
+                  "");
+}
+END_TEST
+
+START_TEST(heap_series_is_simplified)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    for (uint64_t i = 0; i < 10; i++)
+        add_sample(&stream, MAIN_PID, 100 * i, (int64_t)(i << 20), 0); /* a straight ramp */
+    for (uint64_t i = 10; i < 20; i++)
+        add_sample(&stream, MAIN_PID, 100 * i, 9 << 20, 0);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, false);
+    recorder_feed(&harness.recorder, stream.bytes, stream.length);
+    harness_close(&harness, 0,
+                  "HEAP 0.000000 1700000000.0000 0\n"
+                  "HEAP 9.000000 1700000000.9000 9437184\n"
+                  "HEAP 9.000000 1700000001.9000 9437184\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n"
+                  "MPROF heap_samples 20\n"
+                  "MPROF heap_peak_bytes 9437184\n",
+                  "");
+}
+END_TEST
+
+START_TEST(children_are_ignored_without_c_or_m)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, 2000, MPROF_HELLO_HEAP_COUNTED);
+    add_sample(&stream, 2000, 100, 5 << 20, 0);
+    add_sample(&stream, MAIN_PID, 100, 1 << 20, 0);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_feed(&harness.recorder, stream.bytes, stream.length);
+    recorder_child_mem(&harness.recorder, 2000, 1700000000.1, 7u << 20);
+    ck_assert_uint_eq(harness.recorder.child_count, 0);
+    ck_assert(!harness.recorder.main_hello);
+    harness_close(&harness, -1, "HEAP 1.000000 1700000000.1000 1048576\n", "");
+}
+END_TEST
+
+/* -C: a child's latest heap is added to the main process's HEAP until it ends. */
+START_TEST(include_children_sums_heap)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_sample(&stream, MAIN_PID, 100, 1 << 20, 0);
+    add_hello(&stream, 2000, MPROF_HELLO_HEAP_COUNTED);
+    add_sample(&stream, 2000, 150, 4 << 20, 0);
+    add_sample(&stream, MAIN_PID, 200, 1 << 20, 0);
+    add_bye(&stream, 2000);
+    add_sample(&stream, MAIN_PID, 300, 1 << 20, 0);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_SUM, true);
+    recorder_feed(&harness.recorder, stream.bytes, stream.length);
+    harness_close(&harness, -1,
+                  "HEAP 1.000000 1700000000.1000 1048576\n"
+                  "HEAP 5.000000 1700000000.2000 5242880\n"
+                  "HEAP 1.000000 1700000000.3000 1048576\n",
+                  "");
+}
+END_TEST
+
+/* -C: a child that vanished without BYE (SIGKILL) stops counting when /proc says so. */
+START_TEST(include_children_forgets_killed_child)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_sample(&stream, 2000, 150, 4 << 20, 0);
+    add_sample(&stream, MAIN_PID, 200, 1 << 20, 0);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_SUM, true);
+    recorder_feed(&harness.recorder, stream.bytes, stream.length);
+    pid_t alive[] = { 2000 };
+    recorder_children_alive(&harness.recorder, alive, 1);
+    recorder_children_alive(&harness.recorder, NULL, 0);
+    memset(&stream, 0, sizeof(stream));
+    add_sample(&stream, MAIN_PID, 300, 1 << 20, 0);
+    recorder_feed(&harness.recorder, stream.bytes, stream.length);
+    harness_close(&harness, -1,
+                  "HEAP 5.000000 1700000000.2000 5242880\n"
+                  "HEAP 1.000000 1700000000.3000 1048576\n",
+                  "");
+}
+END_TEST
+
+/* -M: each child its own CHLD and CHLDHEAP series, indexed in the order /proc finds
+ * them; a child known only from the pipe (gone within one interval) gets no series. */
+START_TEST(multiprocess_gives_each_child_an_index)
+{
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_SERIES, true);
+    recorder_child_mem(&harness.recorder, 3000, 1700000000.1, 2u << 20);
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, 2000, MPROF_HELLO_HEAP_COUNTED);
+    add_sample(&stream, 2000, 150, 4 << 20, 0);
+    add_sample(&stream, 3000, 160, 6 << 20, 0);
+    add_hello(&stream, 4000, MPROF_HELLO_HEAP_COUNTED);
+    add_sample(&stream, 4000, 170, 8 << 20, 0);
+    add_bye(&stream, 4000);
+    add_sample(&stream, MAIN_PID, 200, 1 << 20, 0);
+    recorder_feed(&harness.recorder, stream.bytes, stream.length);
+    recorder_child_mem(&harness.recorder, 2000, 1700000000.2, 3u << 20);
+    ck_assert_int_eq(recorder_child_index(&harness.recorder, 3000), 0);
+    ck_assert_int_eq(recorder_child_index(&harness.recorder, 2000), 1);
+    ck_assert_uint_eq(harness.recorder.child_count, 3);
+    ck_assert_int_eq(harness.recorder.next_child_index, 2);
+    harness_close(&harness, -1,
+                  "CHLD 0 2.000000 1700000000.1000\n"
+                  "CHLDHEAP 0 6.000000 1700000000.1600 6291456\n"
+                  "HEAP 1.000000 1700000000.2000 1048576\n"
+                  "CHLDHEAP 1 4.000000 1700000000.1500 4194304\n"
+                  "CHLD 1 3.000000 1700000000.2000\n",
+                  "");
+}
+END_TEST
+
+/* -M with simplification: an ended child's held-back points are written when it ends,
+ * not only at the end of the run. */
+START_TEST(multiprocess_flushes_an_ended_child)
+{
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_SERIES, false);
+    for (int i = 0; i < 5; i++)
+        recorder_child_mem(&harness.recorder, 2000, 1700000000.0 + 0.1 * i, 2u << 20);
+    ck_assert_int_eq(recorder_children_alive(&harness.recorder, NULL, 0), 0);
+    ck_assert(!harness.recorder.child_list[0].live);
+    harness_close(&harness, -1,
+                  "CHLD 0 2.000000 1700000000.0000\n"
+                  "CHLD 0 2.000000 1700000000.4000\n",
+                  "");
+}
+END_TEST
+
+START_TEST(finish_reports_a_failed_write)
+{
+    /* A read-only stream: every write fails, and finish says so. */
+    FILE *out = fopen("/dev/null", "r");
+    ck_assert_ptr_nonnull(out);
+    struct recorder recorder;
+    recorder_init(&recorder, out, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_mem(&recorder, 1700000000.0, 1u << 20), -1);
+    ck_assert_int_eq(recorder_finish(&recorder, 0), -1);
+    ck_assert_int_ne(recorder.write_errno, 0);
+    recorder_free(&recorder);
+    fclose(out);
+}
+END_TEST
+
+static Suite *recorder_suite(void)
+{
+    Suite *suite = suite_create("recorder");
+    TCase *pipe_cases = tcase_create("pipe");
+    tcase_add_test(pipe_cases, whole_stream_at_once);
+    tcase_add_test(pipe_cases, stream_split_at_every_boundary);
+    tcase_add_test(pipe_cases, stream_split_in_three_everywhere);
+    tcase_add_test(pipe_cases, stream_byte_by_byte);
+    tcase_add_test(pipe_cases, bad_record_keeps_what_came_before);
+    tcase_add_test(pipe_cases, notice_newlines_become_one_line);
+    tcase_add_test(pipe_cases, negative_heap_is_written_as_zero);
+    suite_add_tcase(suite, pipe_cases);
+    TCase *series_cases = tcase_create("series");
+    tcase_add_test(series_cases, mem_series_is_simplified);
+    tcase_add_test(series_cases, heap_series_is_simplified);
+    tcase_add_test(series_cases, finish_reports_a_failed_write);
+    suite_add_tcase(suite, series_cases);
+    TCase *children_cases = tcase_create("children");
+    tcase_add_test(children_cases, children_are_ignored_without_c_or_m);
+    tcase_add_test(children_cases, include_children_sums_heap);
+    tcase_add_test(children_cases, include_children_forgets_killed_child);
+    tcase_add_test(children_cases, multiprocess_gives_each_child_an_index);
+    tcase_add_test(children_cases, multiprocess_flushes_an_ended_child);
+    suite_add_tcase(suite, children_cases);
+    return suite;
+}
+
+int main(void)
+{
+    SRunner *runner = srunner_create(recorder_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
