@@ -54,6 +54,13 @@ static size_t gnuplot_utf8_length(const unsigned char *text)
     return length;
 }
 
+/* Why a quote is not always doubled: gnuplot's scanner (scanner.c) reads '' as an
+ * escaped quote only when it looks ahead from a plain character. Right after the opening
+ * quote, or right after another escaped quote, '' would end the literal and let the rest
+ * of the text be read as code. There a quote is written as U+2019 instead. */
+#define GNUPLOT_RIGHT_QUOTE "\xe2\x80\x99"   /* ' where '' cannot be used */
+#define GNUPLOT_LEFT_QUOTE  "\xe2\x80\x98"   /* ` */
+
 size_t gnuplot_quote(const char *text, char *quoted, size_t quoted_size)
 {
     static const char ellipsis[] = "...";
@@ -66,43 +73,46 @@ size_t gnuplot_quote(const char *text, char *quoted, size_t quoted_size)
             quoted[0] = '\0';
         return 0;
     }
-    /* Room kept for the closing quote, a possible "..." and the NUL. */
-    size_t limit = quoted_size - (1 + (sizeof ellipsis - 1) + 1);
-    size_t used = 0, kept = 0;
+    /* Room kept for the opening and closing quotes, a possible "..." and the NUL. */
+    size_t content_max = quoted_size - (2 + (sizeof ellipsis - 1) + 1);
+    if (content_max > GNUPLOT_STRING_MAX)
+        content_max = GNUPLOT_STRING_MAX;
+    size_t used = 0;
+    bool after_plain = false;  /* the last content byte can carry a doubled quote */
     const unsigned char *cursor = (const unsigned char *)(text != NULL ? text : "");
     quoted[used++] = '\'';
     while (*cursor != '\0') {
-        char replacement[2] = { 0, 0 };
-        const unsigned char *piece = cursor;
-        size_t piece_length = gnuplot_utf8_length(cursor);
-        if (piece_length == 0) {             /* invalid UTF-8: one byte becomes '?' */
-            replacement[0] = '?';
-            piece_length = 1;
-        } else if (*cursor == '\'' || *cursor == '`') {
-            replacement[0] = '\'';           /* written doubled below */
+        const char *piece;
+        size_t piece_length, consumed = 1;
+        bool plain = true;
+        size_t character_length = gnuplot_utf8_length(cursor);
+        if (character_length == 0) {         /* invalid UTF-8: one byte becomes '?' */
+            piece = "?";
+        } else if (*cursor == '\'' && after_plain) {
+            piece = "''";
+            plain = false;
+        } else if (*cursor == '\'') {
+            piece = GNUPLOT_RIGHT_QUOTE;
+        } else if (*cursor == '`') {
+            piece = GNUPLOT_LEFT_QUOTE;      /* never command substitution */
         } else if (*cursor == '@') {
-            replacement[0] = '?';            /* never a macro */
+            piece = "?";                     /* never a macro */
         } else if (*cursor < 0x20 || *cursor == 0x7f) {
-            replacement[0] = ' ';            /* no newline can end the command */
+            piece = " ";                     /* no newline can end the command */
+        } else {
+            piece = (const char *)cursor;
+            consumed = character_length;
         }
-        if (replacement[0] != 0)
-            piece = (const unsigned char *)replacement;
-        size_t out_length = replacement[0] == '\'' ? 2 : (replacement[0] ? 1 : piece_length);
-        if (kept + (replacement[0] ? 1 : piece_length) > GNUPLOT_STRING_MAX ||
-            used + out_length > limit) {
+        piece_length = piece == (const char *)cursor ? consumed : strlen(piece);
+        if (used - 1 + piece_length > content_max) {
             memcpy(quoted + used, ellipsis, sizeof ellipsis - 1);
             used += sizeof ellipsis - 1;
             break;
         }
-        if (replacement[0] == '\'') {
-            quoted[used++] = '\'';
-            quoted[used++] = '\'';
-        } else {
-            memcpy(quoted + used, piece, out_length);
-            used += out_length;
-        }
-        kept += replacement[0] ? 1 : piece_length;
-        cursor += piece_length;
+        memcpy(quoted + used, piece, piece_length);
+        used += piece_length;
+        after_plain = plain;
+        cursor += consumed;
     }
     quoted[used++] = '\'';
     quoted[used] = '\0';
@@ -153,7 +163,7 @@ static void gnuplot_append(struct gnuplot_script *script, const char *format, ..
 /* Append `text` as a quoted string: the one way outside text enters a script. */
 static void gnuplot_append_string(struct gnuplot_script *script, const char *text)
 {
-    char quoted[GNUPLOT_STRING_MAX * 2 + 8];
+    char quoted[GNUPLOT_STRING_MAX + 8];
     gnuplot_quote(text, quoted, sizeof quoted);
     gnuplot_append(script, "%s", quoted);
 }

@@ -53,11 +53,12 @@ struct gnuplot_profile_fits {
 };
 
 /* Write `text` as one gnuplot single-quoted string literal into `quoted` (always
- * NUL-terminated; needs at least 3 bytes). Inside: single quotes doubled; control
- * characters become spaces; backquotes become single quotes (doubled) and '@' becomes '?'
- * so no command substitution or macro can ever come of it; invalid UTF-8 bytes become
- * '?'; more than GNUPLOT_STRING_MAX bytes are cut at a character boundary and end in
- * "...". Returns the length written. */
+ * NUL-terminated; needs at least 3 bytes; GNUPLOT_STRING_MAX + 8 holds any result).
+ * Inside: a single quote is doubled where gnuplot's scanner reads '' as a quote (after a
+ * plain character), else written as U+2019; a backquote becomes U+2018 and '@' becomes
+ * '?', so no command substitution or macro can come of it; control characters become
+ * spaces; invalid UTF-8 bytes become '?'; content beyond GNUPLOT_STRING_MAX bytes is cut
+ * at a character boundary and ends in "...". Returns the length written. */
 size_t gnuplot_quote(const char *text, char *quoted, size_t quoted_size);
 
 /* Least-squares fit of (t, mem) pairs; times are taken relative to start_s. */

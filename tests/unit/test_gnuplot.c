@@ -32,10 +32,13 @@ static void teardown(void)
 
 static const char *quote(const char *text)
 {
-    static char quoted[GNUPLOT_STRING_MAX * 2 + 8];
+    static char quoted[GNUPLOT_STRING_MAX + 8];
     gnuplot_quote(text, quoted, sizeof quoted);
     return quoted;
 }
+
+#define RQ "\xe2\x80\x99"  /* U+2019, where '' would not be read as a quote */
+#define LQ "\xe2\x80\x98"  /* U+2018, for a backquote */
 
 START_TEST(test_quote_plain_and_quotes)
 {
@@ -43,6 +46,11 @@ START_TEST(test_quote_plain_and_quotes)
     ck_assert_str_eq(quote(""), "''");
     ck_assert_str_eq(quote(NULL), "''");
     ck_assert_str_eq(quote("it's"), "'it''s'");
+    ck_assert_str_eq(quote("end'"), "'end'''");
+    /* gnuplot's scanner takes '' as a quote only after a plain character. */
+    ck_assert_str_eq(quote("'start"), "'" RQ "start'");
+    ck_assert_str_eq(quote("a''b"), "'a''" RQ "b'");
+    ck_assert_str_eq(quote("''''"), "'" RQ "''" RQ "'''");
     ck_assert_str_eq(quote("\"double\""), "'\"double\"'");
     ck_assert_str_eq(quote("caf\xc3\xa9 \xe2\x86\x92"), "'caf\xc3\xa9 \xe2\x86\x92'");
 }
@@ -50,7 +58,7 @@ END_TEST
 
 START_TEST(test_quote_neutralises)
 {
-    ck_assert_str_eq(quote("`touch /tmp/pwned`"), "'''touch /tmp/pwned'''");
+    ck_assert_str_eq(quote("`touch /tmp/pwned`"), "'" LQ "touch /tmp/pwned" LQ "'");
     ck_assert_str_eq(quote("@macro"), "'?macro'");
     ck_assert_str_eq(quote("a\nset output '/tmp/x'"), "'a set output ''/tmp/x'''");
     ck_assert_str_eq(quote("tab\there\r\x1b[31m\x7f"), "'tab here  [31m '");
@@ -68,16 +76,12 @@ START_TEST(test_quote_length_limited)
     ck_assert_uint_eq(strlen(quoted), 1 + GNUPLOT_STRING_MAX + 3 + 1);
     ck_assert(strncmp(quoted + 1 + GNUPLOT_STRING_MAX, "...'", 4) == 0);
 
-    /* All quotes: doubling must not overflow and must not cut a '' pair in two. */
+    /* All quotes: the escapes never overflow and the literal stays closed. */
     memset(text, '\'', sizeof text - 1);
     quoted = quote(text);
     size_t length = strlen(quoted);
-    ck_assert_uint_le(length, GNUPLOT_STRING_MAX * 2 + 7);
+    ck_assert_uint_le(length, 1 + GNUPLOT_STRING_MAX + 3 + 1);
     ck_assert_str_eq(quoted + length - 4, "...'");
-    size_t inner_quotes = 0;
-    for (size_t i = 1; i < length - 4; i++)
-        inner_quotes += quoted[i] == '\'';
-    ck_assert_uint_eq(inner_quotes % 2, 0);
 
     /* A multi-byte character is never cut. */
     char accents[600] = "";
@@ -254,15 +258,17 @@ END_TEST
 
 /* ---------------------------------------------------------------- hostile text */
 
-/* The script with every quoted literal removed; fails the test when a literal is not
- * closed on its own line (a newline would let the rest run as a command). */
+/* The script with every quoted literal removed, scanned exactly as gnuplot's scanner.c
+ * does: a literal ends at the first quote, except that from a plain character a look
+ * ahead takes in a following '' pair. Fails the test when a literal is not closed on its
+ * own line (a newline would let the rest run as a command). */
 static char *code_outside_strings(const char *script)
 {
     char *code = malloc(strlen(script) + 1);
     ck_assert_ptr_nonnull(code);
     size_t out = 0;
     for (const char *c = script; *c != '\0'; c++) {
-        if (*c == '#' ) {  /* a comment: to the end of the line */
+        if (*c == '#') {  /* a comment: to the end of the line */
             while (c[1] != '\0' && c[1] != '\n')
                 c++;
             continue;
@@ -271,14 +277,10 @@ static char *code_outside_strings(const char *script)
             code[out++] = *c;
             continue;
         }
-        for (c++;; c++) {
+        while (*++c != '\'') {
             ck_assert_msg(*c != '\0' && *c != '\n', "unclosed quote in:\n%s", script);
-            if (*c == '\'' && c[1] == '\'') {
-                c++;
-                continue;
-            }
-            if (*c == '\'')
-                break;
+            if (c[1] == '\'' && c[2] == '\'')
+                c += 2;
         }
         code[out++] = 'S';  /* where a string was */
     }
@@ -321,10 +323,12 @@ static void hostile_profile(struct dat_profile *profile, struct dat_func *hostil
 {
     snprintf(pwned_path, sizeof pwned_path, "/tmp/mprof_pwned_%d", (int)getpid());
     snprintf(cmdline, cmdline_size,
-             "x' ; system(\"touch %s_system\") ; `touch %s_backquote` "
+             "`touch %s_lead` \"; system(\"touch %s_lead2\"); set output '%s_hijack'; \" '"
+             " ; system(\"touch %s_system\") ; `touch %s_backquote` "
              "\" ; `touch %s_dq` \" @macro \n set output '%s_output'\n"
              "print \"`touch %s_print`\" \\\n ; eval('system(\"touch %s_eval\")')",
-             pwned_path, pwned_path, pwned_path, pwned_path, pwned_path, pwned_path);
+             pwned_path, pwned_path, pwned_path, pwned_path, pwned_path, pwned_path, pwned_path,
+             pwned_path, pwned_path);
     memset(long_name, 'F', 9999);
     long_name[9999] = '\0';
     memcpy(long_name + 5000, "'`touch /tmp/mprof_pwned_long`", 30);
@@ -336,7 +340,7 @@ static void hostile_profile(struct dat_profile *profile, struct dat_func *hostil
     hostile_funcs[1] = funcs[0];
     hostile_funcs[1].name = long_name;
     hostile_funcs[2] = funcs[0];
-    hostile_funcs[2].name = (char *)"@x `id` \n!touch /tmp/mprof_pwned_bang";
+    hostile_funcs[2].name = (char *)"'@x `id` \n!touch /tmp/mprof_pwned_bang";
     profile->funcs = hostile_funcs;
     profile->func_count = 3;
 }
@@ -378,7 +382,7 @@ START_TEST(test_hostile_strings_real_gnuplot)
     static char long_name[10000];
     hostile_profile(&profile, hostile_funcs, cmdline, sizeof cmdline, long_name);
     static const char *const suffixes[] = { "_system", "_backquote", "_dq", "_output",
-                                            "_print", "_eval" };
+                                            "_print", "_eval", "_lead", "_lead2", "_hijack" };
     char path[256];
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         snprintf(path, sizeof path, "%s%s", pwned_path, suffixes[i]);
@@ -409,6 +413,47 @@ START_TEST(test_hostile_strings_real_gnuplot)
     ck_assert(!exists("/tmp/mprof_pwned_long"));
     ck_assert(!exists("/tmp/mprof_pwned_bang"));
     ck_assert(!exists("/tmp/mprof_pwned_t"));
+}
+END_TEST
+
+/* What gnuplot reads from our literals is the text, with only the documented
+ * substitutions: checked by having real gnuplot print them back. */
+START_TEST(test_quote_read_back_by_gnuplot)
+{
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0)
+        return;
+    static const char *const texts[] = {
+        "plain", "it's", "'start", "end'", "a''b", "''''", "'", "`id`", "x';print 'y",
+        "a\nb", "\"dq\" \\ $x #c", "caf\xc3\xa9",
+    };
+    static const char *const expected[] = {
+        "plain", "it's", RQ "start", "end'", "a'" RQ "b", RQ "'" RQ "'", RQ, LQ "id" LQ,
+        "x';print 'y", "a b", "\"dq\" \\ $x #c", "caf\xc3\xa9",
+    };
+    char script[4096] = "set print '-'\n";
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        strcat(script, "print ");
+        strcat(script, quote(texts[i]));
+        strcat(script, "\n");
+    }
+    char output_path[512];
+    snprintf(output_path, sizeof output_path, "%s/printed", test_dir);
+    int output = open(output_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(output, 0);
+    char error[512] = "";
+    ck_assert_msg(gnuplot_run(script, output, error, sizeof error) == 0, "%s\n%s", error, script);
+    char printed[4096];
+    ssize_t length = pread(output, printed, sizeof printed - 1, 0);
+    close(output);
+    ck_assert_int_gt(length, 0);
+    printed[length] = '\0';
+    char *saveptr = NULL, *line = strtok_r(printed, "\n", &saveptr);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        ck_assert_msg(line != NULL, "gnuplot printed %zu lines", i);
+        ck_assert_str_eq(line, expected[i]);
+        line = strtok_r(NULL, "\n", &saveptr);
+    }
+    ck_assert_ptr_null(line);
 }
 END_TEST
 
@@ -465,6 +510,7 @@ static Suite *gnuplot_suite(void)
     tcase_set_timeout(hostile, 30);
     tcase_add_test(hostile, test_hostile_strings_stay_quoted);
     tcase_add_test(hostile, test_hostile_strings_real_gnuplot);
+    tcase_add_test(hostile, test_quote_read_back_by_gnuplot);
     tcase_add_test(hostile, test_run_gnuplot_missing);
     tcase_add_test(hostile, test_run_gnuplot_error_reported);
     suite_add_tcase(suite, hostile);
