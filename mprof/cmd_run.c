@@ -391,7 +391,6 @@ struct run_session {
     struct recorder recorder;
     pid_t pid;
     int pipe_fd;               /* read end, -1 once closed */
-    const char *output_path;
 };
 
 /* One tick: RSS of the main process (and with -C/-M of its descendants) from /proc. */
@@ -705,8 +704,7 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &forward, &saved_term);
     sigaction(SIGHUP, &forward, &saved_hup);
 
-    struct run_session session = { .options = &options, .pid = pid, .pipe_fd = fds[0],
-                                   .output_path = output_path };
+    struct run_session session = { .options = &options, .pid = pid, .pipe_fd = fds[0] };
     recorder_init(&session.recorder, out, stderr, pid, options.children, options.all_samples);
     int wait_status = run_watch(&session, &wait_mask);
     run_forward_pid = 0;

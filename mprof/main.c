@@ -21,11 +21,11 @@ struct command_entry {
 static const struct command_entry command_table[] = {
     { "run", cmd_run, "[options] PROGRAM|SCRIPT.py|-m MODULE [args...]",
       "run a program and record its memory over time in mprofile_*.dat" },
-    { "plot", cmd_plot, "[options] [FILE.dat...]",
+    { "plot", cmd_plot, "[options] [FILE|INDEX ...]",
       "plot the newest (or the given) .dat files with gnuplot" },
     { "list", cmd_list, "", "list the mprofile_*.dat files here, oldest first" },
-    { "peak", cmd_peak, "[FILE.dat...]", "print the peak RSS and heap of each file" },
-    { "rm", cmd_rm, "[--dry-run] N|FILE...", "remove .dat files by number or name" },
+    { "peak", cmd_peak, "[FILE|INDEX ...]", "print the peak RSS and heap of each file" },
+    { "rm", cmd_rm, "[--dry-run] N|FILE ...", "remove .dat files by number or name" },
     { "clean", cmd_clean, "[--dry-run]", "remove every mprofile_*.dat file here" },
 };
 

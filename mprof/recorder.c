@@ -177,7 +177,6 @@ static int recorder_on_sample(struct recorder *recorder, const struct mprof_samp
         recorder->have_main_sample = true;
         recorder->main_sample_time_s = time_s;
         recorder->main_sample_rss_bytes = sample->rss_bytes;
-        recorder->main_heap_bytes = heap_bytes;
         if (sample->rss_peak_bytes > recorder->rss_hwm_bytes)
             recorder->rss_hwm_bytes = sample->rss_peak_bytes;
         uint64_t total = heap_bytes;

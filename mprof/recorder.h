@@ -60,7 +60,6 @@ struct recorder {
     bool have_main_sample;
     double main_sample_time_s; /* the main process's latest SAMPLE */
     uint64_t main_sample_rss_bytes;
-    uint64_t main_heap_bytes;
     uint64_t mem_samples;      /* MEM points recorded (before simplification) */
     uint64_t heap_samples;     /* HEAP points recorded */
     double last_mem_time_s;
