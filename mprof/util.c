@@ -1,7 +1,6 @@
 /*
  * util.c — the CLI's single error reporter and small OS helpers shared by subcommands.
  */
-#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
