@@ -329,6 +329,11 @@ t_debian_reads_ours() {
     expect_rc 0 mp peak "$dat"
     has_number_near out.txt "$theirs" 0.01 ||
         fail "mprof peak '$(tr '\n' '|' <out.txt)' has no RSS peak near python3-mprof's $theirs MiB"
+    # Their plot needs matplotlib (only recommended by python3-memory-profiler).
+    if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+        expect_rc 0 env MPLBACKEND=Agg python3-mprof plot -o theirs.png "$dat"
+        is_png theirs.png || fail "python3-mprof plot of our .dat made no PNG"
+    fi
 }
 
 register ours_reads_debian
@@ -475,6 +480,22 @@ t_gnuplot_missing() {
     write_fixture good.dat
     mkdir emptybin
     expect_error '.*gnuplot.*apt(-get)? install .*gnuplot' env PATH="$PWD/emptybin" "$MPROF" plot -o x.png good.dat
+}
+
+register install_relocated
+t_install_relocated() {
+    # The layout `make install` makes (bin/mprof, lib/mprof/libmprof.so), then moved:
+    # mprof finds its library relative to itself. MPROF_LIBRARY overrides that.
+    mkdir -p first/bin first/lib/mprof lonely/bin
+    install -m 755 "$MPROF" first/bin/mprof
+    install -m 755 "$BUILD/lib/mprof/libmprof.so" first/lib/mprof/libmprof.so
+    mv first moved
+    expect_rc 0 timeout -k 5 "$TIMEOUT" moved/bin/mprof run -o moved.dat "$PROGRAMS/hold" 8 0.4
+    check moved.dat "near(heap_peak - heap_before(4*MiB), 8*MiB, 0.01)"
+    install -m 755 "$MPROF" lonely/bin/mprof
+    expect_rc 0 env MPROF_LIBRARY="$PWD/moved/lib/mprof/libmprof.so" \
+        timeout -k 5 "$TIMEOUT" lonely/bin/mprof run -o override.dat "$PROGRAMS/hold" 8 0.4
+    check override.dat "near(heap_peak - heap_before(4*MiB), 8*MiB, 0.01)"
 }
 
 # ---- the runner ------------------------------------------------------------------------
