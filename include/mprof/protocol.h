@@ -23,7 +23,7 @@
 
 #define MPROF_PROTOCOL_MAGIC   0x4650524dU /* bytes "MRPF" */
 #define MPROF_PROTOCOL_VERSION 1
-#define MPROF_RECORD_MAX       512         /* well under PIPE_BUF (4096) */
+#define MPROF_RECORD_MAX       4096        /* PIPE_BUF on Linux: one write is atomic */
 #define MPROF_NOTICE_TEXT_MAX  256
 
 /* Environment the CLI hands to the target (and so to every process it starts). */
@@ -37,6 +37,11 @@ enum mprof_record_type {
     MPROF_RECORD_SAMPLE = 2, /* one periodic sample of RSS and live heap */
     MPROF_RECORD_NOTICE = 3, /* a one-line message for the user */
     MPROF_RECORD_BYE    = 4, /* the image is exiting normally; a last SAMPLE precedes it */
+    /* @profile line tables (sent once, at the end, before the interpreter finalizes): */
+    MPROF_RECORD_FUNCTION = 5, /* a decorated function: id, line range, name, file */
+    MPROF_RECORD_LINE     = 6, /* one line of a decorated function that ran */
+    MPROF_RECORD_CALL     = 7, /* one call of a decorated function (plot brackets) */
+    MPROF_RECORD_SITE     = 8, /* whole-program: a source line holding heap at the peak */
 };
 
 struct mprof_record_header {
@@ -75,7 +80,55 @@ struct mprof_notice {
     char text[MPROF_NOTICE_TEXT_MAX]; /* NUL-terminated; record size covers only text+NUL */
 };
 
+/* A decorated function. Lines first_line..last_line are its source (first_line is
+ * co_firstlineno: the first decorator). text = qualified name NUL file name NUL. */
+struct mprof_function {
+    struct mprof_record_header header;
+    uint32_t function_id;   /* unique within the sending process */
+    uint32_t first_line;
+    uint32_t last_line;
+    uint32_t call_count;    /* calls made (CALL records may be fewer: they are capped) */
+    char text[MPROF_RECORD_MAX - 32];
+};
+
+/* One source line of a decorated function that ran at least once. */
+struct mprof_line {
+    struct mprof_record_header header;
+    uint32_t function_id;
+    uint32_t line;
+    uint64_t occurrences;      /* times the line ran (a loop header: iterations + 1) */
+    int64_t  increment_bytes;  /* net heap change while it ran, callees included, this thread */
+    int64_t  mem_usage_bytes;  /* the process's live heap after the line, max over runs */
+};
+
+/* One call of a decorated function, for the plot's brackets. */
+struct mprof_call {
+    struct mprof_record_header header;
+    uint32_t function_id;
+    uint32_t stack_level;      /* decorated calls already on this thread's stack */
+    uint64_t start_ns;         /* CLOCK_REALTIME */
+    uint64_t end_ns;
+    int64_t  heap_start_bytes; /* process live heap at entry and at exit */
+    int64_t  heap_end_bytes;
+};
+
+/* Whole program: one source line and the heap its allocations held at the heap's peak.
+ * text = function name NUL file name NUL. */
+struct mprof_site {
+    struct mprof_record_header header;
+    uint32_t line;
+    uint32_t rank;             /* 1 = holds the most */
+    int64_t  live_bytes;       /* bytes allocated there and still live at the peak */
+    uint64_t live_blocks;      /* blocks allocated there and still live at the peak */
+    uint64_t alloc_count;      /* allocations made there over the whole run */
+    char text[MPROF_RECORD_MAX - 48];
+};
+
 _Static_assert(sizeof(struct mprof_record_header) == 16, "header layout");
+_Static_assert(sizeof(struct mprof_function) == MPROF_RECORD_MAX, "function layout");
+_Static_assert(sizeof(struct mprof_line) == 48, "line layout");
+_Static_assert(sizeof(struct mprof_call) == 56, "call layout");
+_Static_assert(sizeof(struct mprof_site) == MPROF_RECORD_MAX, "site layout");
 _Static_assert(sizeof(struct mprof_hello) == 40, "hello layout");
 _Static_assert(sizeof(struct mprof_sample) == 64, "sample layout");
 _Static_assert(sizeof(struct mprof_notice) <= MPROF_RECORD_MAX, "notice fits");
@@ -91,17 +144,40 @@ static inline void mprof_record_header_init(struct mprof_record_header *header,
     header->pid = pid;
 }
 
-/* The size a record of this type must have, or 0 for an unknown type. NOTICE records
- * vary: their minimum is returned (header plus one byte, the NUL). */
+/* The size a record of this type must have, or 0 for an unknown type. Records that end
+ * in text (NOTICE, FUNCTION, SITE) vary: their minimum is returned (the fixed part and
+ * the NULs of empty strings); they may be longer, up to their struct's size. */
 static inline uint32_t mprof_record_expected_size(uint16_t type)
 {
     switch (type) {
-    case MPROF_RECORD_HELLO:  return sizeof(struct mprof_hello);
-    case MPROF_RECORD_SAMPLE: return sizeof(struct mprof_sample);
-    case MPROF_RECORD_NOTICE: return sizeof(struct mprof_record_header) + 1;
-    case MPROF_RECORD_BYE:    return sizeof(struct mprof_record_header);
-    default:                  return 0;
+    case MPROF_RECORD_HELLO:    return sizeof(struct mprof_hello);
+    case MPROF_RECORD_SAMPLE:   return sizeof(struct mprof_sample);
+    case MPROF_RECORD_NOTICE:   return sizeof(struct mprof_record_header) + 1;
+    case MPROF_RECORD_BYE:      return sizeof(struct mprof_record_header);
+    case MPROF_RECORD_FUNCTION: return offsetof(struct mprof_function, text) + 2;
+    case MPROF_RECORD_LINE:     return sizeof(struct mprof_line);
+    case MPROF_RECORD_CALL:     return sizeof(struct mprof_call);
+    case MPROF_RECORD_SITE:     return offsetof(struct mprof_site, text) + 2;
+    default:                    return 0;
     }
+}
+
+/* The largest size a record of this type may have (its struct's size). */
+static inline uint32_t mprof_record_max_size(uint16_t type)
+{
+    switch (type) {
+    case MPROF_RECORD_NOTICE:   return sizeof(struct mprof_notice);
+    case MPROF_RECORD_FUNCTION: return sizeof(struct mprof_function);
+    case MPROF_RECORD_SITE:     return sizeof(struct mprof_site);
+    default:                    return mprof_record_expected_size(type);
+    }
+}
+
+/* Whether records of this type end in NUL-terminated text. */
+static inline int mprof_record_has_text(uint16_t type)
+{
+    return type == MPROF_RECORD_NOTICE || type == MPROF_RECORD_FUNCTION ||
+           type == MPROF_RECORD_SITE;
 }
 
 /*
@@ -121,16 +197,11 @@ static inline long mprof_record_frame(const void *data, size_t available)
     uint32_t expected = mprof_record_expected_size(header.type);
     if (expected == 0 || header.size > MPROF_RECORD_MAX)
         return -1;
-    if (header.type == MPROF_RECORD_NOTICE) {
-        if (header.size < expected || header.size > sizeof(struct mprof_notice))
-            return -1;
-    } else if (header.size != expected) {
+    if (header.size < expected || header.size > mprof_record_max_size(header.type))
         return -1;
-    }
     if (available < header.size)
         return 0;
-    if (header.type == MPROF_RECORD_NOTICE &&
-        ((const char *)data)[header.size - 1] != '\0')
+    if (mprof_record_has_text(header.type) && ((const char *)data)[header.size - 1] != '\0')
         return -1;
     return (long)header.size;
 }

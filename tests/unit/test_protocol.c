@@ -123,7 +123,7 @@ START_TEST(bad_type_is_refused)
     struct mprof_sample sample = make_sample();
     sample.header.type = 0;
     ck_assert_int_eq(mprof_record_frame(&sample, sizeof(sample)), -1);
-    sample.header.type = 5;
+    sample.header.type = 9; /* the first unused type */
     ck_assert_int_eq(mprof_record_frame(&sample, sizeof(sample)), -1);
     sample.header.type = 0xffff;
     ck_assert_int_eq(mprof_record_frame(&sample, sizeof(sample)), -1);
