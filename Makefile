@@ -31,6 +31,13 @@ CLI_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/mprof/main.o,$(CLI_OBJ))
 LIB_SRC  := $(wildcard preload/*.c)
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+# The @profile plugin, one per CPython minor version, built against that version's
+# headers (Debian's python3-dev). libmprof.so loads it only inside a matching interpreter.
+PY311_SRC := $(wildcard preload/python311/*.c)
+PY311_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PY311_SRC))
+PY311_CONFIG := $(firstword $(wildcard /usr/bin/python3.11-config) python3.11-config)
+PY311_INCLUDES := $(shell $(PY311_CONFIG) --includes 2>/dev/null)
+PY311_LIB := $(BUILD)/lib/mprof/libmprof-python311.so
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_SRC := $(wildcard tests/programs/*.c examples/*.c)
@@ -42,7 +49,7 @@ CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 .PHONY: all deps demo check unit integration bench install clean programs
-all: $(MPROF_BIN) $(MPROF_LIB) programs
+all: $(MPROF_BIN) $(MPROF_LIB) $(PY311_LIB) programs
 
 programs: $(HELPER_BIN)
 
@@ -57,6 +64,16 @@ $(BUILD)/obj/preload/%.o: preload/%.c $(wildcard preload/*.h include/mprof/*.h)
 $(MPROF_BIN): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) $^ -o $@ -lm
+
+$(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/plugin.h $(wildcard include/mprof/*.h)
+	@mkdir -p $(dir $@)
+	@test -n "$(PY311_INCLUDES)" || { echo "mprof: python3.11-config not found; install it with: apt-get install python3-dev" >&2; exit 1; }
+	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic -c $< -o $@
+
+# Py* symbols stay undefined: the interpreter that dlopens the plugin provides them.
+$(PY311_LIB): $(PY311_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -shared $(PY311_OBJ) -o $@
 
 $(MPROF_LIB): $(LIB_OBJ) preload/libmprof.map
 	@mkdir -p $(dir $@)
@@ -95,10 +112,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh $(BUILD)
 
-install: $(MPROF_BIN) $(MPROF_LIB)
+install: $(MPROF_BIN) $(MPROF_LIB) $(PY311_LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/mprof $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(MPROF_BIN) $(DESTDIR)$(PREFIX)/bin/mprof
 	install -m 755 $(MPROF_LIB) $(DESTDIR)$(PREFIX)/lib/mprof/libmprof.so
+	install -m 755 $(PY311_LIB) $(DESTDIR)$(PREFIX)/lib/mprof/libmprof-python311.so
 	install -m 644 doc/mprof.1 $(DESTDIR)$(PREFIX)/share/man/man1/mprof.1
 
 clean:

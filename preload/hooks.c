@@ -149,6 +149,8 @@ MPROF_EXPORT void *malloc(size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (UNLIKELY(python_watching))
+        python_watch_tick();
     void *base = next_allocator.malloc(size + HEADER_BYTES);
     if (UNLIKELY(base == NULL))
         return NULL;

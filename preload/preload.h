@@ -112,6 +112,11 @@ void sampler_stop(void);
 
 /* Find CPython in this process and hook pymalloc. Returns MPROF_HELLO_* flags. */
 uint32_t python_attach(void);
+/* Set while the interpreter is starting: the malloc hooks call python_watch_tick(),
+ * which queues the entry point from the first allocation after Py_IsInitialized(), so
+ * it runs before the script's first line. */
+extern int python_watching;
+void python_watch_tick(void);
 /* Called by the sampler: queue the entry point once the interpreter runs. Returns 1
  * while it is still waiting for the interpreter (poll again soon), else 0. */
 int python_tick(void);

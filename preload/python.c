@@ -24,11 +24,13 @@
  */
 #include <dlfcn.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "mprof/protocol.h"
+#include "plugin.h"
 #include "preload.h"
 
 /* Stable ABI layouts (Include/cpython/pymem.h, Include/cpython/objimpl.h). */
@@ -80,7 +82,12 @@ static unsigned char *arena_map;     /* one bit per 2 MiB slot of address space 
 static uintptr_t *arena_list;        /* our live arenas, for walking their pools */
 static size_t arena_list_count;
 static int python_counting;          /* pymalloc blocks are being counted */
-static int python_entry_queued;
+static int python_entry_queued;      /* atomic: 1 once the entry point is queued */
+static int python_minor;             /* 3.<minor> of the running interpreter */
+static const struct mprof_plugin *python_plugin;
+/* Non-zero while we wait for the interpreter to initialise: the allocation hooks then
+ * check, on every call, whether the entry point can be queued (see python_watch_tick). */
+int python_watching;
 
 /* ---- our arenas ------------------------------------------------------------------ */
 
@@ -208,6 +215,31 @@ static inline uint64_t block_freed(void *block)
     return counted;
 }
 
+/* ---- the entry point ---------------------------------------------------------------- */
+
+static int python_entry(void *unused);
+
+/* Queue the entry point if the interpreter is ready. The flag is taken before calling
+ * Py_AddPendingCall, so an allocation inside that call cannot come back here. */
+static int queue_entry(void)
+{
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&python_entry_queued, &expected, 1, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return 0;
+    if (python_api.is_initialized() && python_api.add_pending_call(python_entry, NULL) == 0) {
+        __atomic_store_n(&python_watching, 0, __ATOMIC_RELEASE);
+        return 0;
+    }
+    __atomic_store_n(&python_entry_queued, 0, __ATOMIC_RELEASE);
+    return 1;
+}
+
+void python_watch_tick(void)
+{
+    queue_entry();
+}
+
 /* ---- the PyMem hooks (MEM and OBJ domains; the GIL is held) ---------------------- */
 
 static inline void count_pymem(uint64_t allocated, uint64_t freed)
@@ -226,6 +258,8 @@ static inline void count_pymem(uint64_t allocated, uint64_t freed)
 static void *pymem_malloc(void *ctx, size_t size)
 {
     struct pymem_domain *domain = ctx;
+    if (UNLIKELY(python_watching))
+        python_watch_tick();
     void *block = domain->next.malloc(domain->next.ctx, size);
     if (block != NULL && arena_map_contains(block))
         count_pymem(block_allocated(block, size), 0);
@@ -306,13 +340,71 @@ static int lookup_api(void)
     return 0;
 }
 
-static int version_has_known_pools(const char *version)
+static int version_minor(const char *version)
 {
     /* "3.11.7 (main, ...": major.minor */
     if (version == NULL || version[0] != '3' || version[1] != '.')
-        return 0;
-    int minor = atoi(version + 2);
-    return minor >= 10 && minor <= 12;
+        return -1;
+    return atoi(version + 2);
+}
+
+/* ---- the plugin ---------------------------------------------------------------------- */
+
+static int64_t core_thread_net_bytes(void)
+{
+    struct thread_stats *stats = stats_this_thread();
+    return (int64_t)(stats->malloc_alloc_bytes - stats->malloc_free_bytes) +
+           (int64_t)(stats->pymem_alloc_bytes - stats->pymem_free_bytes);
+}
+
+static int64_t core_process_live_bytes(void)
+{
+    struct heap_totals totals;
+    stats_sum(&totals);
+    return totals.malloc_live_bytes + totals.pymem_live_bytes;
+}
+
+static void core_notice(const char *text)
+{
+    diag_notice("%s", text);
+}
+
+static const struct mprof_core_api core_api = {
+    .version = MPROF_PLUGIN_API_VERSION,
+    .thread_net_bytes = core_thread_net_bytes,
+    .process_live_bytes = core_process_live_bytes,
+    .realtime_ns = clock_realtime_ns,
+    .send = writer_send,
+    .reporting = writer_is_open,
+    .notice = core_notice,
+    .pages_alloc = arena_pages_alloc,
+};
+
+/* Load libmprof-python3NN.so from beside this library. Only the @profile line tables
+ * need it; without it the heap is still counted. */
+static void load_plugin(void)
+{
+    Dl_info self;
+    char path[4096];
+    if (dladdr((void *)load_plugin, &self) == 0 || self.dli_fname == NULL)
+        return;
+    const char *slash = strrchr(self.dli_fname, '/');
+    size_t dir_length = slash ? (size_t)(slash - self.dli_fname) : 0;
+    int length = snprintf(path, sizeof(path), "%.*s%slibmprof-python3%d.so", (int)dir_length,
+                          self.dli_fname, slash ? "/" : "", python_minor);
+    if (length < 0 || (size_t)length >= sizeof(path))
+        return;
+    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        diag_notice("Python 3.%d: no @profile support in this build (%s)", python_minor,
+                    dlerror());
+        return;
+    }
+    mprof_plugin_init_fn init = (mprof_plugin_init_fn)dlsym(handle, MPROF_PLUGIN_INIT_SYMBOL);
+    python_plugin = init ? init(&core_api) : NULL;
+    if (python_plugin == NULL)
+        diag_notice("Python 3.%d: the @profile plugin does not fit this interpreter",
+                    python_minor);
 }
 
 /* Allocate one small object through our hooks and see that its pool says the right
@@ -335,7 +427,8 @@ uint32_t python_attach(void)
     if (lookup_api() != 0)
         return 0;
     uint32_t flags = MPROF_HELLO_PYTHON;
-    if (!version_has_known_pools(python_api.get_version())) {
+    python_minor = version_minor(python_api.get_version());
+    if (python_minor < 10 || python_minor > 12) {
         diag_notice("Python %.20s: pymalloc layout not known to this build; "
                     "heap counts malloc only", python_api.get_version());
         return flags;
@@ -361,6 +454,8 @@ uint32_t python_attach(void)
         return flags;
     }
     python_counting = 1;
+    __atomic_store_n(&python_watching, 1, __ATOMIC_RELEASE);
+    load_plugin();
     return flags | MPROF_HELLO_PYMALLOC;
 }
 
@@ -384,6 +479,8 @@ static int python_entry(void *unused)
     if (getenv("MPROF_DEBUG") != NULL)
         diag("python entry: pymalloc believed %lld, pools hold %lld",
              (long long)totals.pymem_live_bytes, (long long)actual);
+    if (python_plugin != NULL && python_plugin->entry != NULL)
+        python_plugin->entry();
     return 0;
 }
 
@@ -391,9 +488,5 @@ int python_tick(void)
 {
     if (!python_counting || __atomic_load_n(&python_entry_queued, __ATOMIC_ACQUIRE))
         return 0;
-    if (python_api.is_initialized() && python_api.add_pending_call(python_entry, NULL) == 0) {
-        __atomic_store_n(&python_entry_queued, 1, __ATOMIC_RELEASE);
-        return 0;
-    }
-    return 1;
+    return queue_entry();
 }

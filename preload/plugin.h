@@ -1,0 +1,46 @@
+/*
+ * plugin.h — the boundary between libmprof.so and its per-CPython-version plugin
+ * (libmprof-python311.so), which is built against that version's headers and loaded
+ * with dlopen only inside a matching interpreter. The core never links against
+ * libpython; the plugin never touches the allocator hooks: it asks the core for counts.
+ */
+#ifndef MPROF_PLUGIN_H
+#define MPROF_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MPROF_PLUGIN_API_VERSION 1
+#define MPROF_PLUGIN_INIT_SYMBOL "mprof_python_plugin_init"
+
+/* What the core offers the plugin. Every function is safe to call with the GIL held
+ * and never allocates through the hooks. */
+struct mprof_core_api {
+    uint32_t version;                       /* MPROF_PLUGIN_API_VERSION */
+    /* Net heap bytes (allocated - freed, every layer) of the calling thread so far:
+     * differences between two calls are that thread's net change, exactly. */
+    int64_t (*thread_net_bytes)(void);
+    /* The whole process's live heap bytes now. */
+    int64_t (*process_live_bytes)(void);
+    uint64_t (*realtime_ns)(void);
+    /* Send one record to the CLI (0, or -1 when there is no CLI to send to). */
+    int (*send)(const void *record, size_t size);
+    /* Whether records reach a CLI (false in a quiet child or without mprof run). */
+    int (*reporting)(void);
+    /* A one-line notice for the user. */
+    void (*notice)(const char *text);
+    /* Zeroed memory from mmap for the plugin's own tables (NULL on failure). */
+    void *(*pages_alloc)(size_t size);
+};
+
+struct mprof_plugin {
+    /* Runs once on the main thread with the GIL, before the script's first line:
+     * install what the program sees (the profile builtin). 0, or -1 after a notice. */
+    int (*entry)(void);
+};
+
+/* The plugin's one exported symbol. Returns NULL when this interpreter does not fit
+ * the plugin (it checks the running version itself). */
+typedef const struct mprof_plugin *(*mprof_plugin_init_fn)(const struct mprof_core_api *core);
+
+#endif

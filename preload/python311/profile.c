@@ -1,0 +1,559 @@
+/*
+ * profile.c — @profile inside CPython 3.11: per-line exact heap increments.
+ *
+ * Built against 3.11's headers (its internal frame layout included) into
+ * libmprof-python311.so, which libmprof.so loads only inside a 3.11 interpreter.
+ *
+ * How a line's increment is measured: the core counts every allocation and free, per
+ * thread, to the byte (hooks.c, python.c). While a decorated function runs, a C trace
+ * function receives its line events; at each one, the thread's net bytes since the
+ * previous event are added to the line that just finished. So an increment is the net
+ * heap change while the line ran, callees included, on this thread only, and nothing is
+ * paid per allocation. Tracing is switched on for a thread only while it is inside a
+ * decorated call (the wrapper's start/stop), so the rest of the program runs untraced,
+ * and frames that are not decorated get no line events (f_trace_lines = 0).
+ *
+ * The results go to the CLI as FUNCTION/LINE/CALL records from an atexit callback,
+ * before the interpreter finalizes (a report after Py_Finalize would crash).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define Py_BUILD_CORE 1
+#include "internal/pycore_frame.h"
+#undef Py_BUILD_CORE
+
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mprof/protocol.h"
+#include "../plugin.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+#define MAX_FUNCTIONS      4096
+#define CODE_TABLE_SLOTS   8192      /* power of two, over twice MAX_FUNCTIONS */
+#define MAX_ACTIVE_CALLS   1024      /* decorated calls nested on one thread */
+#define MAX_CALL_RECORDS   10000     /* plot brackets kept per process */
+#define MAX_LINES          100000    /* lines one decorated function may span */
+
+static const struct mprof_core_api *core;
+
+/* ---- decorated functions ------------------------------------------------------------ */
+
+struct line_stats {
+    uint64_t occurrences;
+    int64_t increment_bytes;
+    int64_t mem_usage_bytes;
+};
+
+struct function_stats {
+    PyObject *code;            /* a strong reference, kept until the process ends */
+    uint32_t id;
+    uint32_t first_line;       /* co_firstlineno: the first decorator's line */
+    uint32_t last_line;
+    uint32_t first_call_order; /* 0 until called */
+    uint64_t calls;
+    const char *name;          /* "module.qualname" */
+    const char *filename;
+    struct line_stats *lines;  /* [last_line - first_line + 1] */
+};
+
+static struct function_stats *functions[MAX_FUNCTIONS];
+static uint32_t function_count;
+static uint32_t call_order;
+static struct {
+    PyObject *code;
+    struct function_stats *function;
+} code_table[CODE_TABLE_SLOTS];
+
+static inline size_t code_slot(const PyObject *code)
+{
+    return (size_t)((((uintptr_t)code >> 4) * 0x9E3779B97F4A7C15ull) >> 51) & (CODE_TABLE_SLOTS - 1);
+}
+
+static inline struct function_stats *function_of(const PyObject *code)
+{
+    for (size_t slot = code_slot(code);; slot = (slot + 1) & (CODE_TABLE_SLOTS - 1)) {
+        if (code_table[slot].code == code)
+            return code_table[slot].function;
+        if (code_table[slot].code == NULL)
+            return NULL;
+    }
+}
+
+/* ---- per-thread state, only while a thread is inside a decorated call -------------- */
+
+struct active_call {
+    PyFrameObject *frame;
+    struct function_stats *function;
+    int32_t line;              /* the line running now, -1 before the first */
+    uint32_t level;
+    int64_t line_start_net;    /* the thread's net bytes when that line started */
+    uint64_t start_ns;
+    int64_t start_heap;
+};
+
+struct thread_profile {
+    int enable_count;
+    int depth;
+    Py_tracefunc saved_function;   /* a tracer that was there before us: chained */
+    PyObject *saved_object;
+    struct thread_profile *next_free;
+    struct active_call calls[MAX_ACTIVE_CALLS];
+};
+
+static __thread struct thread_profile *tls_profile;
+static struct thread_profile *free_profiles;   /* GIL-protected */
+
+static struct mprof_call *call_records;
+static uint32_t call_record_count;
+
+static struct thread_profile *profile_acquire(void)
+{
+    struct thread_profile *profile = free_profiles;
+    if (profile != NULL) {
+        free_profiles = profile->next_free;
+        memset(profile, 0, offsetof(struct thread_profile, calls));
+        return profile;
+    }
+    return core->pages_alloc(sizeof(struct thread_profile));
+}
+
+static void profile_release(struct thread_profile *profile)
+{
+    profile->next_free = free_profiles;
+    free_profiles = profile;
+}
+
+/* ---- line events -------------------------------------------------------------------- */
+
+/* Close the line `call` is on: its net bytes and the heap after it. Returns the heap. */
+static int64_t finish_line(struct active_call *call, int64_t net_now)
+{
+    int64_t heap = core->process_live_bytes();
+    struct function_stats *function = call->function;
+    if (call->line >= (int32_t)function->first_line && call->line <= (int32_t)function->last_line) {
+        struct line_stats *line = &function->lines[call->line - (int32_t)function->first_line];
+        line->increment_bytes += net_now - call->line_start_net;
+        if (heap > line->mem_usage_bytes)
+            line->mem_usage_bytes = heap;
+    }
+    return heap;
+}
+
+static void on_call(struct thread_profile *profile, PyFrameObject *frame)
+{
+    struct function_stats *function = function_of((PyObject *)frame->f_frame->f_code);
+    if (function == NULL) {
+        /* A callee: its allocations count in the decorated line that called it, but
+         * its own lines need no events (unless a chained tracer wants them). */
+        if (profile->saved_function == NULL)
+            frame->f_trace_lines = 0;
+        return;
+    }
+    if (profile->depth >= MAX_ACTIVE_CALLS)
+        return;
+    int64_t heap = core->process_live_bytes();
+    struct line_stats *decorator_row = &function->lines[0];
+    if (function->first_call_order == 0) {
+        function->first_call_order = ++call_order;
+        /* As memory_profiler: the first row shows the memory at entry as its increment. */
+        decorator_row->increment_bytes = heap;
+    }
+    function->calls++;
+    decorator_row->occurrences++;
+    if (heap > decorator_row->mem_usage_bytes)
+        decorator_row->mem_usage_bytes = heap;
+    struct active_call *call = &profile->calls[profile->depth];
+    call->frame = frame;
+    call->function = function;
+    call->line = -1;
+    call->level = (uint32_t)profile->depth;
+    call->start_heap = heap;
+    call->start_ns = core->realtime_ns();
+    profile->depth++;
+    /* Last, so that the bookkeeping above is not in the first line's increment. */
+    call->line_start_net = core->thread_net_bytes();
+}
+
+static void on_line(struct thread_profile *profile, PyFrameObject *frame)
+{
+    struct active_call *call = &profile->calls[profile->depth - 1];
+    int64_t net = core->thread_net_bytes();
+    if (call->line >= 0)
+        finish_line(call, net);
+    int line = frame->f_lineno;
+    struct function_stats *function = call->function;
+    call->line = line;
+    if (line >= (int)function->first_line && line <= (int)function->last_line)
+        function->lines[line - (int)function->first_line].occurrences++;
+    call->line_start_net = core->thread_net_bytes();
+}
+
+static void on_return(struct thread_profile *profile)
+{
+    struct active_call *call = &profile->calls[profile->depth - 1];
+    int64_t heap = call->line >= 0 ? finish_line(call, core->thread_net_bytes())
+                                   : core->process_live_bytes();
+    if (call_records == NULL && call_record_count == 0)
+        call_records = core->pages_alloc(MAX_CALL_RECORDS * sizeof(struct mprof_call));
+    if (call_records != NULL && call_record_count < MAX_CALL_RECORDS) {
+        struct mprof_call *record = &call_records[call_record_count++];
+        record->function_id = call->function->id;
+        record->stack_level = call->level;
+        record->start_ns = call->start_ns;
+        record->end_ns = core->realtime_ns();
+        record->heap_start_bytes = call->start_heap;
+        record->heap_end_bytes = heap;
+    } else if (call_records == NULL) {
+        call_record_count = MAX_CALL_RECORDS; /* no memory for them: stop trying */
+    }
+    profile->depth--;
+}
+
+static int trace_lines(PyObject *object, PyFrameObject *frame, int what, PyObject *argument)
+{
+    (void)object;
+    struct thread_profile *profile = tls_profile;
+    if (profile == NULL)
+        return 0;
+    switch (what) {
+    case PyTrace_CALL:
+        on_call(profile, frame);
+        break;
+    case PyTrace_LINE:
+        if (profile->depth > 0 && profile->calls[profile->depth - 1].frame == frame)
+            on_line(profile, frame);
+        break;
+    case PyTrace_RETURN:
+        if (profile->depth > 0 && profile->calls[profile->depth - 1].frame == frame)
+            on_return(profile);
+        break;
+    default:
+        break;
+    }
+    if (profile->saved_function != NULL)
+        return profile->saved_function(profile->saved_object, frame, what, argument);
+    return 0;
+}
+
+/* ---- the _mprof module the Python glue calls -------------------------------------- */
+
+static char *copy_string(char **cursor, const char *text)
+{
+    size_t length = strlen(text);
+    char *copy = *cursor;
+    memcpy(copy, text, length + 1);
+    *cursor += length + 1;
+    return copy;
+}
+
+/* register(code, name, last_line): make `code` a decorated function. */
+static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 3 || !PyCode_Check(args[0]) || !PyUnicode_Check(args[1]) || !PyLong_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "register(code, name, last_line)");
+        return NULL;
+    }
+    PyCodeObject *code = (PyCodeObject *)args[0];
+    if (function_of((PyObject *)code) != NULL)
+        Py_RETURN_NONE;
+    if (function_count >= MAX_FUNCTIONS) {
+        core->notice("more than 4096 functions under @profile: the rest are not profiled");
+        Py_RETURN_NONE;
+    }
+    const char *name = PyUnicode_AsUTF8(args[1]);
+    const char *filename = PyUnicode_AsUTF8(code->co_filename);
+    long last_line = PyLong_AsLong(args[2]);
+    if (name == NULL || filename == NULL || (last_line == -1 && PyErr_Occurred()))
+        return NULL;
+    long first_line = code->co_firstlineno;
+    if (last_line < first_line)
+        last_line = first_line;
+    if (last_line - first_line >= MAX_LINES)
+        last_line = first_line + MAX_LINES - 1;
+    size_t line_count = (size_t)(last_line - first_line + 1);
+    size_t bytes = sizeof(struct function_stats) + line_count * sizeof(struct line_stats) +
+                   strlen(name) + strlen(filename) + 2;
+    struct function_stats *function = core->pages_alloc(bytes);
+    if (function == NULL)
+        return PyErr_NoMemory();
+    function->lines = (struct line_stats *)(function + 1);
+    char *strings = (char *)(function->lines + line_count);
+    function->name = copy_string(&strings, name);
+    function->filename = copy_string(&strings, filename);
+    function->first_line = (uint32_t)first_line;
+    function->last_line = (uint32_t)last_line;
+    function->id = function_count;
+    Py_INCREF(code);
+    function->code = (PyObject *)code;
+    functions[function_count++] = function;
+    size_t slot = code_slot((PyObject *)code);
+    while (code_table[slot].code != NULL)
+        slot = (slot + 1) & (CODE_TABLE_SLOTS - 1);
+    code_table[slot].function = function;
+    code_table[slot].code = (PyObject *)code;
+    Py_RETURN_NONE;
+}
+
+/* start(): this thread enters a decorated call; tracing on at the outermost one. */
+static PyObject *mprof_start(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    struct thread_profile *profile = tls_profile;
+    if (profile == NULL) {
+        profile = profile_acquire();
+        if (profile == NULL)
+            return PyErr_NoMemory();
+        tls_profile = profile;
+    }
+    if (profile->enable_count++ == 0) {
+        PyThreadState *thread = PyThreadState_Get();
+        profile->saved_function = thread->c_tracefunc;
+        profile->saved_object = thread->c_traceobj;
+        Py_XINCREF(profile->saved_object);
+        PyEval_SetTrace(trace_lines, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+/* stop(): this thread leaves a decorated call; the tracer it found comes back. */
+static PyObject *mprof_stop(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    struct thread_profile *profile = tls_profile;
+    if (profile == NULL || profile->enable_count == 0)
+        Py_RETURN_NONE;
+    if (--profile->enable_count == 0) {
+        PyEval_SetTrace(profile->saved_function, profile->saved_object);
+        Py_XDECREF(profile->saved_object);
+        tls_profile = NULL;
+        profile_release(profile);
+    }
+    Py_RETURN_NONE;
+}
+
+static void send_function(const struct function_stats *function)
+{
+    struct mprof_function record;
+    memset(&record, 0, offsetof(struct mprof_function, text));
+    record.function_id = function->id;
+    record.first_line = function->first_line;
+    record.last_line = function->last_line;
+    record.call_count = (uint32_t)(function->calls > UINT32_MAX ? UINT32_MAX : function->calls);
+    size_t room = sizeof(record.text);
+    size_t name_length = strnlen(function->name, room / 4);
+    size_t file_length = strnlen(function->filename, room - name_length - 2);
+    memcpy(record.text, function->name, name_length);
+    record.text[name_length] = '\0';
+    memcpy(record.text + name_length + 1, function->filename, file_length);
+    record.text[name_length + 1 + file_length] = '\0';
+    uint32_t size = (uint32_t)(offsetof(struct mprof_function, text) + name_length + file_length + 2);
+    mprof_record_header_init(&record.header, MPROF_RECORD_FUNCTION, size, (int32_t)getpid());
+    core->send(&record, size);
+
+    uint32_t line_count = function->last_line - function->first_line + 1;
+    for (uint32_t index = 0; index < line_count; index++) {
+        const struct line_stats *stats = &function->lines[index];
+        if (stats->occurrences == 0)
+            continue;
+        struct mprof_line line = {
+            .function_id = function->id,
+            .line = function->first_line + index,
+            .occurrences = stats->occurrences,
+            .increment_bytes = stats->increment_bytes,
+            .mem_usage_bytes = stats->mem_usage_bytes,
+        };
+        mprof_record_header_init(&line.header, MPROF_RECORD_LINE, sizeof(line), (int32_t)getpid());
+        core->send(&line, sizeof(line));
+    }
+}
+
+/* report(): send every table to the CLI. Registered with atexit by the entry point. */
+static PyObject *mprof_report(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    if (!core->reporting())
+        Py_RETURN_NONE;
+    /* Functions in the order they were first called; never-called ones after. */
+    for (uint32_t order = 1; order <= call_order; order++)
+        for (uint32_t index = 0; index < function_count; index++)
+            if (functions[index]->first_call_order == order)
+                send_function(functions[index]);
+    for (uint32_t index = 0; index < function_count; index++)
+        if (functions[index]->first_call_order == 0)
+            send_function(functions[index]);
+    uint32_t records = call_record_count < MAX_CALL_RECORDS ? call_record_count : MAX_CALL_RECORDS;
+    for (uint32_t index = 0; call_records != NULL && index < records; index++) {
+        mprof_record_header_init(&call_records[index].header, MPROF_RECORD_CALL,
+                                 sizeof(struct mprof_call), (int32_t)getpid());
+        core->send(&call_records[index], sizeof(struct mprof_call));
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef mprof_methods[] = {
+    {"register", (PyCFunction)(void (*)(void))mprof_register, METH_FASTCALL,
+     "register(code, name, last_line)"},
+    {"start", mprof_start, METH_NOARGS, "start line tracing on this thread"},
+    {"stop", mprof_stop, METH_NOARGS, "stop line tracing on this thread"},
+    {"report", mprof_report, METH_NOARGS, "send the tables to mprof"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef mprof_module = {
+    PyModuleDef_HEAD_INIT, "_mprof", "mprof's @profile primitives", -1, mprof_methods,
+    NULL, NULL, NULL, NULL,
+};
+
+/* The decorator itself is Python: functools.wraps, generators and the
+ * profile(precision=...) form are simplest there, and it runs once per call, not per line. */
+static const char glue_source[] =
+    "def _make(_mprof):\n"
+    "    def _last_line(func, code):\n"
+    "        try:\n"
+    "            import inspect\n"
+    "            lines, start = inspect.getsourcelines(func)\n"
+    "            return start + len(lines) - 1\n"
+    "        except Exception:\n"
+    "            last, stack = code.co_firstlineno, [code]\n"
+    "            while stack:\n"
+    "                c = stack.pop()\n"
+    "                last = max([last] + [l for _, _, l in c.co_lines() if l])\n"
+    "                stack.extend(k for k in c.co_consts if hasattr(k, 'co_lines'))\n"
+    "            return last\n"
+    "\n"
+    "    def profile(func=None, stream=None, precision=1, backend=None):\n"
+    "        '''Profile a function's memory line by line (mprof: exact heap bytes).\n"
+    "\n"
+    "        The table is printed by mprof when the program ends; stream, precision and\n"
+    "        backend are accepted for memory_profiler compatibility (use mprof run\n"
+    "        --unit/--precision instead).'''\n"
+    "        if func is None:\n"
+    "            return profile\n"
+    "        code = getattr(func, '__code__', None)\n"
+    "        if code is None:\n"
+    "            return func\n"
+    "        module = getattr(func, '__module__', None) or '?'\n"
+    "        _mprof.register(code, module + '.' + code.co_qualname, _last_line(func, code))\n"
+    "        import functools, inspect\n"
+    "        start, stop = _mprof.start, _mprof.stop\n"
+    "        if inspect.isgeneratorfunction(func):\n"
+    "            @functools.wraps(func)\n"
+    "            def generator_wrapper(*args, **kwargs):\n"
+    "                generator = func(*args, **kwargs)\n"
+    "                value, error = None, None\n"
+    "                while True:\n"
+    "                    start()\n"
+    "                    try:\n"
+    "                        if error is not None:\n"
+    "                            item = generator.throw(error)\n"
+    "                        else:\n"
+    "                            item = generator.send(value)\n"
+    "                    except StopIteration as end:\n"
+    "                        return end.value\n"
+    "                    finally:\n"
+    "                        stop()\n"
+    "                    value, error = None, None\n"
+    "                    try:\n"
+    "                        value = yield item\n"
+    "                    except GeneratorExit:\n"
+    "                        generator.close()\n"
+    "                        raise\n"
+    "                    except BaseException as raised:\n"
+    "                        error = raised\n"
+    "            return generator_wrapper\n"
+    "        if inspect.iscoroutinefunction(func):\n"
+    "            @functools.wraps(func)\n"
+    "            async def coroutine_wrapper(*args, **kwargs):\n"
+    "                start()\n"
+    "                try:\n"
+    "                    return await func(*args, **kwargs)\n"
+    "                finally:\n"
+    "                    stop()\n"
+    "            return coroutine_wrapper\n"
+    "        @functools.wraps(func)\n"
+    "        def wrapper(*args, **kwargs):\n"
+    "            start()\n"
+    "            try:\n"
+    "                return func(*args, **kwargs)\n"
+    "            finally:\n"
+    "                stop()\n"
+    "        return wrapper\n"
+    "    return profile\n";
+
+/* Install builtins.profile and a memory_profiler module whose profile is ours, and
+ * register the report with atexit. Runs on the main thread with the GIL. */
+static int install(void)
+{
+    PyObject *module = PyModule_Create(&mprof_module);
+    PyObject *globals = PyDict_New();
+    PyObject *builtins = PyImport_ImportModule("builtins");
+    PyObject *profile = NULL, *compat = NULL, *atexit = NULL, *result = NULL;
+    int status = -1;
+    if (module == NULL || globals == NULL || builtins == NULL)
+        goto done;
+    if (PyDict_SetItemString(globals, "__builtins__", builtins) != 0)
+        goto done;
+    result = PyRun_String(glue_source, Py_file_input, globals, globals);
+    if (result == NULL)
+        goto done;
+    PyObject *make = PyDict_GetItemString(globals, "_make"); /* borrowed */
+    profile = make ? PyObject_CallOneArg(make, module) : NULL;
+    if (profile == NULL || PyObject_SetAttrString(builtins, "profile", profile) != 0)
+        goto done;
+    compat = PyModule_New("memory_profiler");
+    if (compat == NULL || PyModule_AddObjectRef(compat, "profile", profile) != 0 ||
+        PyDict_SetItemString(PyImport_GetModuleDict(), "memory_profiler", compat) != 0)
+        goto done;
+    atexit = PyImport_ImportModule("atexit");
+    PyObject *report = PyObject_GetAttrString(module, "report");
+    PyObject *registered = (atexit && report)
+        ? PyObject_CallMethod(atexit, "register", "O", report) : NULL;
+    Py_XDECREF(report);
+    if (registered == NULL)
+        goto done;
+    Py_DECREF(registered);
+    status = 0;
+done:
+    if (status != 0) {
+        PyErr_Clear();
+        core->notice("could not install the profile builtin; no line tables this run");
+    }
+    Py_XDECREF(result);
+    Py_XDECREF(atexit);
+    Py_XDECREF(compat);
+    Py_XDECREF(profile);
+    Py_XDECREF(builtins);
+    Py_XDECREF(globals);
+    Py_XDECREF(module); /* the glue's closures keep what they use */
+    return status;
+}
+
+static int plugin_entry(void)
+{
+    /* A pending call may run with an exception set by the interrupted code's caller:
+     * keep it out of our way and put it back. */
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    int status = install();
+    PyErr_Restore(type, value, traceback);
+    return status;
+}
+
+static const struct mprof_plugin plugin = { .entry = plugin_entry };
+
+EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_core_api *api)
+{
+    const char *version = Py_GetVersion();
+    if (api == NULL || api->version != MPROF_PLUGIN_API_VERSION ||
+        strncmp(version, "3.11.", 5) != 0)
+        return NULL;
+    core = api;
+    return &plugin;
+}
