@@ -116,10 +116,91 @@ static bool dat_parse_u64(const char *field, uint64_t *value)
     return true;
 }
 
+static bool dat_parse_i64(const char *field, int64_t *value)
+{
+    const char *digits = field[0] == '-' ? field + 1 : field;
+    if (!isdigit((unsigned char)digits[0]))
+        return false;
+    char *end;
+    errno = 0;
+    long long parsed = strtoll(field, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        return false;
+    *value = parsed;
+    return true;
+}
+
+static bool dat_parse_u32(const char *field, uint32_t *value)
+{
+    uint64_t parsed;
+    if (!dat_parse_u64(field, &parsed) || parsed > UINT32_MAX)
+        return false;
+    *value = (uint32_t)parsed;
+    return true;
+}
+
+/* Split `text` in place into exactly `count` space-free tokens, each followed by one
+ * space, and the rest of the line (which keeps its spaces and tabs; "" when the line
+ * ends after the last token). Returns the number of tokens found. */
+static size_t dat_split_with_rest(char *text, char **fields, size_t count, char **rest)
+{
+    size_t found = 0;
+    char *cursor = text;
+    *rest = NULL;
+    while (found < count && *cursor != '\0') {
+        fields[found++] = cursor;
+        cursor += strcspn(cursor, " ");
+        if (*cursor == '\0')
+            break;
+        *cursor++ = '\0';
+    }
+    if (found == count)
+        *rest = cursor;
+    return found;
+}
+
+static int dat_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Undo the writers' escaping in place: "\\" and "\xHH" (not \x00, which a C string
+ * cannot hold: it stays as written). Anything else stays as it is. */
+static void dat_unescape(char *text)
+{
+    char *out = text;
+    for (const char *in = text; *in != '\0'; ) {
+        if (in[0] == '\\' && in[1] == '\\') {
+            *out++ = '\\';
+            in += 2;
+            continue;
+        }
+        if (in[0] == '\\' && in[1] == 'x') {
+            int high = dat_hex_value(in[2]), low = high >= 0 ? dat_hex_value(in[3]) : -1;
+            if (low >= 0 && (high | low) != 0) {
+                *out++ = (char)(high * 16 + low);
+                in += 4;
+                continue;
+            }
+        }
+        *out++ = *in++;
+    }
+    *out = '\0';
+}
+
 /* The reader's working state: capacities beside the profile's arrays. */
 struct dat_reader {
     struct dat_profile *profile;
     size_t mem_capacity, heap_capacity, child_capacity, func_capacity, meta_capacity;
+    size_t profiled_capacity, top_capacity;
+    size_t line_capacity;  /* of the lines of profiled[line_owner] */
+    size_t line_owner;
     size_t *child_mem_capacity, *child_heap_capacity;  /* parallel to profile->children */
     bool any_known_line;
     char why[DAT_ERROR_MAX];  /* what is wrong with the current line */
@@ -127,6 +208,7 @@ struct dat_reader {
 
 static const char *const dat_known_words[] = {
     "CMDLINE", "MEM", "CHLD", "FUNC", "HEAP", "CHLDHEAP", "MPROF",
+    "PROFILE_FUNC", "PROFILE_LINE", "TOP",
 };
 
 static bool dat_is_known_word(const char *word)
@@ -219,6 +301,164 @@ static bool dat_field_u64(struct dat_reader *reader, const char *word, const cha
 
 #define DAT_OUT_OF_MEMORY (-2)
 
+static bool dat_field_i64(struct dat_reader *reader, const char *word, const char *label,
+                          const char *field, int64_t *value)
+{
+    return dat_parse_i64(field, value) ||
+           dat_reject_field(reader, word, label, field, "an integer");
+}
+
+static bool dat_field_u32(struct dat_reader *reader, const char *word, const char *label,
+                          const char *field, uint32_t *value)
+{
+    return dat_parse_u32(field, value) ||
+           dat_reject_field(reader, word, label, field, "a count");
+}
+
+/* A malloc'd unescaped copy of `text`, or NULL when out of memory. */
+static char *dat_unescaped_copy(const char *text)
+{
+    char *copy = strdup(text);
+    if (copy != NULL)
+        dat_unescape(copy);
+    return copy;
+}
+
+/* PROFILE_FUNC <pid> <id> <first line> <last line> <calls> <name> <file...> */
+static int dat_parse_profiled_function(struct dat_reader *reader, char *text)
+{
+    static const char word[] = "PROFILE_FUNC";
+    struct dat_profile *profile = reader->profile;
+    char *fields[6], *rest;
+    if (dat_split_with_rest(text, fields, 6, &rest) < 6) {
+        snprintf(reader->why, sizeof reader->why,
+                 "PROFILE_FUNC needs <pid> <id> <first line> <last line> <calls> <name> <file>");
+        return -1;
+    }
+    struct dat_profiled_function function = { 0 };
+    if (!dat_field_int(reader, word, "<pid>", fields[0], &function.pid) ||
+        !dat_field_u32(reader, word, "<id>", fields[1], &function.id) ||
+        !dat_field_u32(reader, word, "<first line>", fields[2], &function.first_line) ||
+        !dat_field_u32(reader, word, "<last line>", fields[3], &function.last_line) ||
+        !dat_field_u32(reader, word, "<calls>", fields[4], &function.call_count))
+        return -1;
+    if (function.last_line < function.first_line) {
+        snprintf(reader->why, sizeof reader->why,
+                 "PROFILE_FUNC: <last line> %u is before <first line> %u",
+                 function.last_line, function.first_line);
+        return -1;
+    }
+    if (dat_grow((void **)&profile->profiled, &reader->profiled_capacity,
+                 profile->profiled_count, sizeof *profile->profiled) < 0)
+        return DAT_OUT_OF_MEMORY;
+    function.name = dat_unescaped_copy(fields[5]);
+    function.filename = dat_unescaped_copy(rest);
+    if (function.name == NULL || function.filename == NULL) {
+        dat_free_profiled_function(&function);
+        return DAT_OUT_OF_MEMORY;
+    }
+    profile->profiled[profile->profiled_count++] = function;
+    return 0;
+}
+
+/* The function a PROFILE_LINE belongs to: the latest PROFILE_FUNC with its pid and id. */
+static struct dat_profiled_function *dat_reader_profiled(struct dat_reader *reader, int pid,
+                                                         uint32_t id)
+{
+    struct dat_profile *profile = reader->profile;
+    for (size_t i = profile->profiled_count; i-- > 0; )
+        if (profile->profiled[i].pid == pid && profile->profiled[i].id == id)
+            return &profile->profiled[i];
+    return NULL;
+}
+
+/* PROFILE_LINE <pid> <id> <line> <occurrences> <increment> <mem usage> <text...> */
+static int dat_parse_profiled_line(struct dat_reader *reader, char *text)
+{
+    static const char word[] = "PROFILE_LINE";
+    char *fields[6], *rest;
+    if (dat_split_with_rest(text, fields, 6, &rest) < 6) {
+        snprintf(reader->why, sizeof reader->why,
+                 "PROFILE_LINE needs <pid> <id> <line> <occurrences> <increment> <mem usage> "
+                 "<text>");
+        return -1;
+    }
+    int pid = 0;
+    uint32_t id = 0;
+    struct dat_profiled_line line = { 0 };
+    if (!dat_field_int(reader, word, "<pid>", fields[0], &pid) ||
+        !dat_field_u32(reader, word, "<id>", fields[1], &id) ||
+        !dat_field_u32(reader, word, "<line>", fields[2], &line.line) ||
+        !dat_field_u64(reader, word, "<occurrences>", fields[3], &line.occurrences) ||
+        !dat_field_i64(reader, word, "<increment>", fields[4], &line.increment_bytes) ||
+        !dat_field_i64(reader, word, "<mem usage>", fields[5], &line.mem_usage_bytes))
+        return -1;
+    struct dat_profiled_function *function = dat_reader_profiled(reader, pid, id);
+    if (function == NULL) {
+        snprintf(reader->why, sizeof reader->why,
+                 "PROFILE_LINE: no PROFILE_FUNC %d %u before it", pid, id);
+        return -1;
+    }
+    size_t owner = (size_t)(function - reader->profile->profiled);
+    if (owner != reader->line_owner) {
+        /* Another function's lines: its capacity is at least its count. */
+        reader->line_owner = owner;
+        reader->line_capacity = function->line_count;
+    }
+    if (line.line < function->first_line || line.line > function->last_line) {
+        snprintf(reader->why, sizeof reader->why,
+                 "PROFILE_LINE: line %u is outside its function's lines %u-%u", line.line,
+                 function->first_line, function->last_line);
+        return -1;
+    }
+    if (function->line_count > 0 && function->lines[function->line_count - 1].line >= line.line) {
+        snprintf(reader->why, sizeof reader->why,
+                 "PROFILE_LINE: line %u comes after line %u", line.line,
+                 function->lines[function->line_count - 1].line);
+        return -1;
+    }
+    if (dat_grow((void **)&function->lines, &reader->line_capacity, function->line_count,
+                 sizeof *function->lines) < 0)
+        return DAT_OUT_OF_MEMORY;
+    line.contents = dat_unescaped_copy(rest);
+    if (line.contents == NULL)
+        return DAT_OUT_OF_MEMORY;
+    function->lines[function->line_count++] = line;
+    return 0;
+}
+
+/* TOP <rank> <live bytes> <live blocks> <allocations> <line> <function> <file...> */
+static int dat_parse_top_site(struct dat_reader *reader, char *text)
+{
+    static const char word[] = "TOP";
+    struct dat_profile *profile = reader->profile;
+    char *fields[6], *rest;
+    if (dat_split_with_rest(text, fields, 6, &rest) < 6) {
+        snprintf(reader->why, sizeof reader->why,
+                 "TOP needs <rank> <live bytes> <live blocks> <allocations> <line> <function> "
+                 "<file>");
+        return -1;
+    }
+    struct dat_top_site site = { 0 };
+    if (!dat_field_u32(reader, word, "<rank>", fields[0], &site.rank) ||
+        !dat_field_i64(reader, word, "<live bytes>", fields[1], &site.live_bytes) ||
+        !dat_field_u64(reader, word, "<live blocks>", fields[2], &site.live_blocks) ||
+        !dat_field_u64(reader, word, "<allocations>", fields[3], &site.alloc_count) ||
+        !dat_field_u32(reader, word, "<line>", fields[4], &site.line))
+        return -1;
+    if (dat_grow((void **)&profile->top_sites, &reader->top_capacity, profile->top_site_count,
+                 sizeof *profile->top_sites) < 0)
+        return DAT_OUT_OF_MEMORY;
+    site.function = dat_unescaped_copy(fields[5]);
+    site.filename = dat_unescaped_copy(rest);
+    if (site.function == NULL || site.filename == NULL) {
+        dat_free_top_site(&site);
+        return DAT_OUT_OF_MEMORY;
+    }
+    profile->top_sites[profile->top_site_count++] = site;
+    return 0;
+}
+
 /* Parse one line (newline and CR stripped). Returns 0, -1 with reader->why filled, or
  * DAT_OUT_OF_MEMORY. Unknown first words are skipped, as the original does. */
 static int dat_parse_line(struct dat_reader *reader, char *line)
@@ -263,6 +503,13 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
         profile->meta[profile->meta_count++] = (struct dat_meta){ key, value };
         return 0;
     }
+
+    if (strcmp(word, "PROFILE_FUNC") == 0)
+        return dat_parse_profiled_function(reader, rest);
+    if (strcmp(word, "PROFILE_LINE") == 0)
+        return dat_parse_profiled_line(reader, rest);
+    if (strcmp(word, "TOP") == 0)
+        return dat_parse_top_site(reader, rest);
 
     size_t count = dat_split(rest, fields, DAT_FIELDS_MAX);
     if (strcmp(word, "MEM") == 0) {
@@ -489,7 +736,41 @@ void dat_free(struct dat_profile *profile)
         free(profile->meta[i].value);
     }
     free(profile->meta);
+    for (size_t i = 0; i < profile->profiled_count; i++)
+        dat_free_profiled_function(&profile->profiled[i]);
+    free(profile->profiled);
+    for (size_t i = 0; i < profile->top_site_count; i++)
+        dat_free_top_site(&profile->top_sites[i]);
+    free(profile->top_sites);
     memset(profile, 0, sizeof *profile);
+}
+
+void dat_free_profiled_function(struct dat_profiled_function *function)
+{
+    free(function->name);
+    free(function->filename);
+    for (size_t i = 0; i < function->line_count; i++)
+        free(function->lines[i].contents);
+    free(function->lines);
+    memset(function, 0, sizeof *function);
+}
+
+void dat_free_top_site(struct dat_top_site *site)
+{
+    free(site->function);
+    free(site->filename);
+    memset(site, 0, sizeof *site);
+}
+
+int dat_main_pid(const struct dat_profile *profile)
+{
+    for (size_t i = profile->meta_count; i-- > 0; ) {
+        int pid;
+        if (strcmp(profile->meta[i].key, "main_pid") == 0 &&
+            dat_parse_int(profile->meta[i].value, &pid))
+            return pid;
+    }
+    return profile->profiled_count > 0 ? profile->profiled[0].pid : 0;
 }
 
 double dat_peak_mem_mib(const struct dat_profile *profile, double *peak_time_s)
@@ -597,6 +878,120 @@ int dat_write_meta(FILE *out, const char *key, const char *value)
 {
     if (fputs("MPROF ", out) == EOF || dat_put_sanitized(out, key, true) < 0 ||
         putc(' ', out) == EOF || dat_put_sanitized(out, value, false) < 0 ||
+        putc('\n', out) == EOF)
+        return -1;
+    return fflush(out) == 0 ? 0 : -1;
+}
+
+/* The length of the valid UTF-8 sequence at `text` (as Python's strict decoder takes
+ * it: no overlong forms, no surrogates, nothing above U+10FFFF), or 0 when the byte
+ * there does not start one. `text` is NUL-terminated, so a cut sequence stops at the
+ * NUL. */
+static size_t dat_utf8_length(const unsigned char *text)
+{
+    unsigned char c = text[0];
+    size_t length;
+    unsigned char low = 0x80, high = 0xbf;  /* the range of the second byte */
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        length = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        length = 3;
+        if (c == 0xe0)
+            low = 0xa0;
+        else if (c == 0xed)
+            high = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        length = 4;
+        if (c == 0xf0)
+            low = 0x90;
+        else if (c == 0xf4)
+            high = 0x8f;
+    } else
+        return 0;
+    if (text[1] < low || text[1] > high)
+        return 0;
+    for (size_t i = 2; i < length; i++)
+        if (text[i] < 0x80 || text[i] > 0xbf)
+            return 0;
+    return length;
+}
+
+/* Write `text` escaped as dat.h describes; with `token`, spaces and tabs too, and an
+ * empty text as "?" so that the field is still there. */
+static int dat_put_escaped(FILE *out, const char *text, bool token)
+{
+    if (token && text[0] == '\0')
+        return putc('?', out) == EOF ? -1 : 0;
+    const unsigned char *cursor = (const unsigned char *)text;
+    while (*cursor != '\0') {
+        unsigned char c = *cursor;
+        size_t length = dat_utf8_length(cursor);
+        int status;
+        if (c == '\\')
+            status = fputs("\\\\", out);
+        else if (length == 0 || c == 0x7f || (c < 0x20 && c != '\t') ||
+                 (token && (c == ' ' || c == '\t')))
+            status = fprintf(out, "\\x%02x", c);
+        else
+            status = fwrite(cursor, 1, length, out) == length ? 0 : EOF;
+        if (status < 0)
+            return -1;
+        cursor += length > 0 ? length : 1;
+    }
+    return 0;
+}
+
+int dat_write_profiled_function(FILE *out, const struct dat_profiled_function *function)
+{
+    if (fprintf(out, "PROFILE_FUNC %d %u %u %u %u ", function->pid, function->id,
+                function->first_line, function->last_line, function->call_count) < 0 ||
+        dat_put_escaped(out, function->name != NULL ? function->name : "", true) < 0 ||
+        putc(' ', out) == EOF ||
+        dat_put_escaped(out, function->filename != NULL ? function->filename : "", false) < 0 ||
+        putc('\n', out) == EOF)
+        return -1;
+    return fflush(out) == 0 ? 0 : -1;
+}
+
+/* One PROFILE_LINE, not flushed (a function's lines are flushed together). */
+static int dat_put_profiled_line(FILE *out, int pid, uint32_t id,
+                                 const struct dat_profiled_line *line)
+{
+    if (fprintf(out, "PROFILE_LINE %d %u %u %" PRIu64 " %" PRId64 " %" PRId64 " ", pid, id,
+                line->line, line->occurrences, line->increment_bytes,
+                line->mem_usage_bytes) < 0 ||
+        dat_put_escaped(out, line->contents != NULL ? line->contents : "", false) < 0 ||
+        putc('\n', out) == EOF)
+        return -1;
+    return 0;
+}
+
+int dat_write_profiled_line(FILE *out, int pid, uint32_t id, const struct dat_profiled_line *line)
+{
+    if (dat_put_profiled_line(out, pid, id, line) < 0)
+        return -1;
+    return fflush(out) == 0 ? 0 : -1;
+}
+
+int dat_write_profiled(FILE *out, const struct dat_profiled_function *function)
+{
+    if (dat_write_profiled_function(out, function) < 0)
+        return -1;
+    for (size_t i = 0; i < function->line_count; i++)
+        if (dat_put_profiled_line(out, function->pid, function->id, &function->lines[i]) < 0)
+            return -1;
+    return fflush(out) == 0 ? 0 : -1;
+}
+
+int dat_write_top_site(FILE *out, const struct dat_top_site *site)
+{
+    if (fprintf(out, "TOP %u %" PRId64 " %" PRIu64 " %" PRIu64 " %u ", site->rank,
+                site->live_bytes, site->live_blocks, site->alloc_count, site->line) < 0 ||
+        dat_put_escaped(out, site->function != NULL ? site->function : "", true) < 0 ||
+        putc(' ', out) == EOF ||
+        dat_put_escaped(out, site->filename != NULL ? site->filename : "", false) < 0 ||
         putc('\n', out) == EOF)
         return -1;
     return fflush(out) == 0 ? 0 : -1;

@@ -11,6 +11,20 @@
  *   HEAP <MiB %.6f> <epoch %.4f> <bytes>                main process live heap
  *   CHLDHEAP <index> <MiB %.6f> <epoch %.4f> <bytes>    one child's live heap (-M)
  *   MPROF <key> <value>                                 metadata (version, interval, ...)
+ *   PROFILE_FUNC <pid> <id> <first line> <last line> <calls> <name> <file...>
+ *                                                       one @profile-decorated function
+ *   PROFILE_LINE <pid> <id> <line> <occurrences> <increment bytes> <mem usage bytes> <text...>
+ *                                                       one line of it (every line of its
+ *                                                       range; occurrences 0: never ran)
+ *   TOP <rank> <live bytes> <live blocks> <allocations> <line> <function> <file...>
+ *                                                       whole program: a line holding heap
+ *                                                       at the peak (main process)
+ * In those three the last field runs to the end of the line and keeps its spaces and
+ * tabs (source text keeps its indentation). Text fields are escaped so that every line
+ * stays one line of valid UTF-8 for the original's text-mode reader: a backslash is
+ * written "\\", and a control character other than tab, DEL, or a byte that is not part
+ * of valid UTF-8 is written "\xHH"; in the one-token fields (<name>, <function>) space
+ * and tab are written "\x20" and "\x09" too. The reader undoes exactly that.
  *
  * Error convention: functions returning int give 0 on success and -1 on failure; on
  * failure they have filled `error` (when given) with one line, without the "mprof: "
@@ -54,6 +68,35 @@ struct dat_meta {          /* MPROF <key> <value> */
     char *value;
 };
 
+struct dat_profiled_line {   /* PROFILE_LINE */
+    uint32_t line;
+    uint64_t occurrences;        /* 0: the line never ran (blank cells in the table) */
+    int64_t increment_bytes;     /* net heap change while it ran */
+    int64_t mem_usage_bytes;     /* live heap after it, max over its runs */
+    char *contents;              /* the source text, never NULL ("" when unknown) */
+};
+
+struct dat_profiled_function {  /* PROFILE_FUNC and the PROFILE_LINEs that follow it */
+    int pid;
+    uint32_t id;                 /* unique within its pid */
+    uint32_t first_line, last_line;
+    uint32_t call_count;
+    char *name;                  /* module.qualname */
+    char *filename;              /* as the interpreter named it; "" when unknown */
+    struct dat_profiled_line *lines;  /* ascending by line */
+    size_t line_count;
+};
+
+struct dat_top_site {        /* TOP */
+    uint32_t rank;               /* 1 = holds the most */
+    int64_t live_bytes;
+    uint64_t live_blocks;
+    uint64_t alloc_count;
+    uint32_t line;
+    char *function;
+    char *filename;
+};
+
 struct dat_profile {
     char *path;            /* as given to dat_read */
     char *cmdline;         /* NULL when the file had no CMDLINE */
@@ -67,6 +110,10 @@ struct dat_profile {
     size_t func_count;
     struct dat_meta *meta;
     size_t meta_count;
+    struct dat_profiled_function *profiled;  /* in file order (the order first called) */
+    size_t profiled_count;
+    struct dat_top_site *top_sites;          /* in file order (by rank) */
+    size_t top_site_count;
 };
 
 /* Read a whole .dat. Rejects an empty file, a line that is not one of the forms above
@@ -89,6 +136,21 @@ int dat_write_child_mem(FILE *out, int index, double mem_mib, double time_s);
 int dat_write_child_heap(FILE *out, int index, uint64_t heap_bytes, double time_s);
 int dat_write_func(FILE *out, const struct dat_func *func);
 int dat_write_meta(FILE *out, const char *key, const char *value);
+/* PROFILE_FUNC for `function` (its lines are not written). */
+int dat_write_profiled_function(FILE *out, const struct dat_profiled_function *function);
+/* PROFILE_LINE for one line of the function (pid, id). */
+int dat_write_profiled_line(FILE *out, int pid, uint32_t id, const struct dat_profiled_line *line);
+/* The PROFILE_FUNC line and one PROFILE_LINE per entry of function->lines. */
+int dat_write_profiled(FILE *out, const struct dat_profiled_function *function);
+int dat_write_top_site(FILE *out, const struct dat_top_site *site);
+
+/* Release what one profiled function holds (not the struct itself). */
+void dat_free_profiled_function(struct dat_profiled_function *function);
+void dat_free_top_site(struct dat_top_site *site);
+
+/* The pid whose tables come first: `MPROF main_pid`, else the first PROFILE_FUNC's pid,
+ * else 0. */
+int dat_main_pid(const struct dat_profile *profile);
 
 /* The mprofile_*.dat files of `dir`, oldest first (by the timestamp in the name, then
  * by name), as malloc'd names without the directory. Returns 0 (count may be 0) or -1. */

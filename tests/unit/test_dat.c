@@ -294,6 +294,186 @@ START_TEST(test_original_reads_ours)
 }
 END_TEST
 
+
+/* ---------------------------------------------------------------- @profile lines */
+
+/* Source text with everything a line of source can hold: tabs, trailing blanks,
+ * backslashes (also one that looks like our escape), a form feed, a lone CR, DEL, bytes
+ * that are not UTF-8, UTF-8. */
+static const char *const odd_contents[] = {
+    "@profile",
+    "\tx = 'tab\there'  ",
+    "    s = '\\x41\\\\n' + \"\\\\\"",
+    "form\x0c" "feed\rcr\x7f" "del",
+    "\xff\xfe latin \xe9 cut \xe2\x86",
+    "caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x90\x8d",
+    "",
+};
+#define ODD_COUNT (sizeof odd_contents / sizeof odd_contents[0])
+
+static void write_profile_lines(FILE *out)
+{
+    ck_assert_int_eq(dat_write_cmdline(out, "python3 'my script.py'"), 0);
+    ck_assert_int_eq(dat_write_mem(out, 22.5, 1700000000.1), 0);
+    ck_assert_int_eq(dat_write_meta(out, "main_pid", "4242"), 0);
+    struct dat_profiled_line lines[ODD_COUNT];
+    for (size_t i = 0; i < ODD_COUNT; i++)
+        lines[i] = (struct dat_profiled_line){ (uint32_t)(10 + i), i == 2 ? 0 : 3,
+                                               i == 3 ? -50000057 : (int64_t)i * 1000,
+                                               (int64_t)i * 1000 + 7, (char *)odd_contents[i] };
+    struct dat_profiled_function function = {
+        .pid = 4242, .id = 3, .first_line = 10, .last_line = 10 + ODD_COUNT - 1,
+        .call_count = 3, .name = (char *)"__main__.weird name", .filename =
+        (char *)"/tmp/a dir/my script\t1.py", .lines = lines, .line_count = ODD_COUNT,
+    };
+    ck_assert_int_eq(dat_write_profiled(out, &function), 0);
+    struct dat_profiled_function empty = {
+        .pid = 7, .id = 0, .first_line = 1, .last_line = 1, .name = (char *)"",
+        .filename = (char *)"",
+    };
+    ck_assert_int_eq(dat_write_profiled_function(out, &empty), 0);
+    ck_assert_int_eq(dat_write_profiled_line(out, 7, 0, &(struct dat_profiled_line){
+                                                 1, 1, 2, 3, (char *)"  x" }), 0);
+    struct dat_top_site top = { 1, 50000057, 1, 2, 9, (char *)"<module>", (char *)"/x/a b.py" };
+    struct dat_top_site odd = { 2, 24, 3, 4, 5, (char *)"f g", (char *)"\\odd\\path" };
+    ck_assert_int_eq(dat_write_top_site(out, &top), 0);
+    ck_assert_int_eq(dat_write_top_site(out, &odd), 0);
+    struct dat_func call = { (char *)"__main__.weird name", 20.0, 1700000000.2, 30.0,
+                             1700000000.3, 0 };
+    ck_assert_int_eq(dat_write_func(out, &call), 0);
+}
+
+START_TEST(test_profile_writers_exact_text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/p.dat", test_dir);
+    FILE *out = fopen(path, "w");
+    ck_assert_ptr_nonnull(out);
+    write_profile_lines(out);
+    ck_assert_str_eq(read_whole(path),
+        "CMDLINE python3 'my script.py'\n"
+        "MEM 22.500000 1700000000.1000\n"
+        "MPROF main_pid 4242\n"
+        "PROFILE_FUNC 4242 3 10 16 3 __main__.weird\\x20name /tmp/a dir/my script\t1.py\n"
+        "PROFILE_LINE 4242 3 10 3 0 7 @profile\n"
+        "PROFILE_LINE 4242 3 11 3 1000 1007 \tx = 'tab\there'  \n"
+        "PROFILE_LINE 4242 3 12 0 2000 2007     s = '\\\\x41\\\\\\\\n' + \"\\\\\\\\\"\n"
+        "PROFILE_LINE 4242 3 13 3 -50000057 3007 form\\x0cfeed\\x0dcr\\x7fdel\n"
+        "PROFILE_LINE 4242 3 14 3 4000 4007 \\xff\\xfe latin \\xe9 cut \\xe2\\x86\n"
+        "PROFILE_LINE 4242 3 15 3 5000 5007 caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x90\x8d\n"
+        "PROFILE_LINE 4242 3 16 3 6000 6007 \n"
+        "PROFILE_FUNC 7 0 1 1 0 ? \n"
+        "PROFILE_LINE 7 0 1 1 2 3   x\n"
+        "TOP 1 50000057 1 2 9 <module> /x/a b.py\n"
+        "TOP 2 24 3 4 5 f\\x20g \\\\odd\\\\path\n"
+        "FUNC __main__.weird_name 20.0000 1700000000.2000 30.0000 1700000000.3000 0\n");
+    fclose(out);
+}
+END_TEST
+
+START_TEST(test_profile_round_trip)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/p.dat", test_dir);
+    FILE *out = fopen(path, "w");
+    ck_assert_ptr_nonnull(out);
+    write_profile_lines(out);
+    fclose(out);
+    struct dat_profile p;
+    char error[DAT_ERROR_MAX] = "";
+    ck_assert_msg(dat_read(path, &p, error, sizeof error) == 0, "%s", error);
+    ck_assert_int_eq(dat_main_pid(&p), 4242);
+    ck_assert_uint_eq(p.profiled_count, 2);
+    const struct dat_profiled_function *f = &p.profiled[0];
+    ck_assert_int_eq(f->pid, 4242);
+    ck_assert_uint_eq(f->id, 3);
+    ck_assert_uint_eq(f->first_line, 10);
+    ck_assert_uint_eq(f->last_line, 16);
+    ck_assert_uint_eq(f->call_count, 3);
+    ck_assert_str_eq(f->name, "__main__.weird name");
+    ck_assert_str_eq(f->filename, "/tmp/a dir/my script\t1.py");
+    ck_assert_uint_eq(f->line_count, ODD_COUNT);
+    for (size_t i = 0; i < ODD_COUNT; i++) {
+        ck_assert_uint_eq(f->lines[i].line, 10 + i);
+        ck_assert_str_eq(f->lines[i].contents, odd_contents[i]);
+        ck_assert_uint_eq(f->lines[i].occurrences, i == 2 ? 0 : 3);
+        ck_assert_int_eq(f->lines[i].mem_usage_bytes, (int64_t)i * 1000 + 7);
+    }
+    ck_assert_int_eq(f->lines[3].increment_bytes, -50000057);
+    ck_assert_str_eq(p.profiled[1].name, "?");
+    ck_assert_str_eq(p.profiled[1].filename, "");
+    ck_assert_uint_eq(p.profiled[1].line_count, 1);
+    ck_assert_str_eq(p.profiled[1].lines[0].contents, "  x");
+    ck_assert_uint_eq(p.top_site_count, 2);
+    ck_assert_uint_eq(p.top_sites[0].rank, 1);
+    ck_assert_int_eq(p.top_sites[0].live_bytes, 50000057);
+    ck_assert_uint_eq(p.top_sites[0].live_blocks, 1);
+    ck_assert_uint_eq(p.top_sites[0].alloc_count, 2);
+    ck_assert_uint_eq(p.top_sites[0].line, 9);
+    ck_assert_str_eq(p.top_sites[0].function, "<module>");
+    ck_assert_str_eq(p.top_sites[0].filename, "/x/a b.py");
+    ck_assert_str_eq(p.top_sites[1].function, "f g");
+    ck_assert_str_eq(p.top_sites[1].filename, "\\odd\\path");
+    ck_assert_uint_eq(p.func_count, 1);
+    ck_assert_str_eq(p.funcs[0].name, "__main__.weird_name");
+    dat_free(&p);
+}
+END_TEST
+
+/* Escapes we never write are read as they stand; lines of two functions may interleave. */
+START_TEST(test_profile_reader_tolerates)
+{
+    const char *path = write_text("t.dat",
+        "MEM 1.0 10.0\n"
+        "PROFILE_FUNC 1 1 1 3 1 a f.py\n"
+        "PROFILE_FUNC 1 2 5 6 1 b g.py\n"
+        "PROFILE_LINE 1 1 1 1 0 0 \\q \\x0 \\x00 \\\n"
+        "PROFILE_LINE 1 2 5 1 0 0 five\n"
+        "PROFILE_LINE 1 1 2 1 0 0\n"
+        "PROFILE_LINE 1 2 6 1 0 0 six\n");
+    struct dat_profile p;
+    char error[DAT_ERROR_MAX] = "";
+    ck_assert_msg(dat_read(path, &p, error, sizeof error) == 0, "%s", error);
+    ck_assert_uint_eq(p.profiled[0].line_count, 2);
+    ck_assert_str_eq(p.profiled[0].lines[0].contents, "\\q \\x0 \\x00 \\");
+    ck_assert_str_eq(p.profiled[0].lines[1].contents, "");
+    ck_assert_uint_eq(p.profiled[1].line_count, 2);
+    ck_assert_str_eq(p.profiled[1].lines[1].contents, "six");
+    ck_assert_int_eq(dat_main_pid(&p), 1);
+    dat_free(&p);
+}
+END_TEST
+
+/* The original reads a .dat with our @profile lines and finds the same peak. */
+START_TEST(test_original_reads_profile_lines)
+{
+    if (access("/usr/bin/python3-mprof", X_OK) != 0)
+        return;
+    char path[512];
+    snprintf(path, sizeof path, "%s/prof.dat", test_dir);
+    FILE *out = fopen(path, "w");
+    ck_assert_ptr_nonnull(out);
+    write_profile_lines(out);
+    fclose(out);
+    char command[1024];
+    /* LC_ALL=C: the original then reads text as ASCII unless Python coerces to UTF-8;
+     * either way it must not choke. */
+    static const char *const locales[] = { "C.UTF-8", "C" };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(command, sizeof command,
+                 "cd '%s' && LC_ALL=%s /usr/bin/python3-mprof peak prof.dat 2>&1", test_dir,
+                 locales[i]);
+        FILE *peak = popen(command, "r");
+        ck_assert_ptr_nonnull(peak);
+        char output[4096];
+        size_t length = fread(output, 1, sizeof output - 1, peak);
+        output[length] = '\0';
+        ck_assert_msg(pclose(peak) == 0, "%s", output);
+        ck_assert_str_eq(output, "prof.dat\t22.500 MiB\n");
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------------- reader errors */
 
 START_TEST(test_error_missing_file)
@@ -447,6 +627,35 @@ START_TEST(test_default_name)
 }
 END_TEST
 
+
+START_TEST(test_error_profile_lines)
+{
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nPROFILE_LINE 1 1 1 1 0 0 x\n"),
+                     "x.dat: line 2: PROFILE_LINE: no PROFILE_FUNC 1 1 before it");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nPROFILE_FUNC 1 1 5 6 1\n"),
+                     "x.dat: line 2: PROFILE_FUNC needs <pid> <id> <first line> <last line> "
+                     "<calls> <name> <file>");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nPROFILE_FUNC 1 1 5 4 1 f a.py\n"),
+                     "x.dat: line 2: PROFILE_FUNC: <last line> 4 is before <first line> 5");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nPROFILE_FUNC 1 1 5 6 -1 f a.py\n"),
+                     "x.dat: line 2: PROFILE_FUNC: <calls> is not a count: '-1'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nPROFILE_FUNC 1 1 5 6 1 f a.py\n"
+                              "PROFILE_LINE 1 1 7 1 0 0 x\n"),
+                     "x.dat: line 3: PROFILE_LINE: line 7 is outside its function's lines 5-6");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nPROFILE_FUNC 1 1 5 6 1 f a.py\n"
+                              "PROFILE_LINE 1 1 6 1 0 0 x\nPROFILE_LINE 1 1 5 1 0 0 x\n"),
+                     "x.dat: line 4: PROFILE_LINE: line 5 comes after line 6");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nPROFILE_FUNC 1 1 5 6 1 f a.py\n"
+                              "PROFILE_LINE 1 1 5 1 1.5 0 x\n"),
+                     "x.dat: line 3: PROFILE_LINE: <increment> is not an integer: '1.5'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nTOP 1 2 3 4 5\n"),
+                     "x.dat: line 2: TOP needs <rank> <live bytes> <live blocks> <allocations> "
+                     "<line> <function> <file>");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nTOP 1 2 x 4 5 f a.py\n"),
+                     "x.dat: line 2: TOP: <live blocks> is not a byte count: 'x'");
+}
+END_TEST
+
 static Suite *dat_suite(void)
 {
     Suite *suite = suite_create("dat");
@@ -455,6 +664,9 @@ static Suite *dat_suite(void)
     tcase_add_test(writers, test_writers_exact_text);
     tcase_add_test(writers, test_round_trip);
     tcase_add_test(writers, test_writer_error_reported);
+    tcase_add_test(writers, test_profile_writers_exact_text);
+    tcase_add_test(writers, test_profile_round_trip);
+    tcase_add_test(writers, test_profile_reader_tolerates);
     suite_add_tcase(suite, writers);
 
     TCase *original = tcase_create("original");
@@ -464,6 +676,7 @@ static Suite *dat_suite(void)
     tcase_add_test(original, test_reads_tolerantly);
     tcase_add_test(original, test_reads_file_written_by_original);
     tcase_add_test(original, test_original_reads_ours);
+    tcase_add_test(original, test_original_reads_profile_lines);
     suite_add_tcase(suite, original);
 
     TCase *errors = tcase_create("errors");
@@ -477,6 +690,7 @@ static Suite *dat_suite(void)
     tcase_add_test(errors, test_error_binary);
     tcase_add_test(errors, test_error_not_a_dat);
     tcase_add_test(errors, test_error_no_mem);
+    tcase_add_test(errors, test_error_profile_lines);
     suite_add_tcase(suite, errors);
 
     TCase *listing = tcase_create("listing");
