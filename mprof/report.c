@@ -1,0 +1,193 @@
+/*
+ * report.c — @profile tables and top lines as text (contract in report.h).
+ *
+ * Invariant: with the MiB unit a table is exactly what memory_profiler's show_results
+ * prints for the same numbers (tests/golden/ holds text it printed). Python's '{:5.1f}'
+ * and C's "%5.1f" both round the double's exact value to nearest, ties to even, so the
+ * same double gives the same digits; values are bytes / 2^20, an exact division.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define REPORT_CELL_MAX 64
+
+int report_parse_unit(const char *text, enum report_unit *unit)
+{
+    static const struct { const char *name; enum report_unit unit; } names[] = {
+        { "B", REPORT_UNIT_B }, { "KiB", REPORT_UNIT_KIB }, { "KB", REPORT_UNIT_KIB },
+        { "K", REPORT_UNIT_KIB }, { "MiB", REPORT_UNIT_MIB }, { "MB", REPORT_UNIT_MIB },
+        { "M", REPORT_UNIT_MIB },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcasecmp(text, names[i].name) == 0) {
+            *unit = names[i].unit;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int report_parse_precision(const char *text, int *precision)
+{
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || value < 0 || value > REPORT_PRECISION_MAX)
+        return -1;
+    *precision = (int)value;
+    return 0;
+}
+
+void report_format_bytes(char *cell, size_t cell_size, long long bytes,
+                         const struct report_options *options)
+{
+    switch (options->unit) {
+    case REPORT_UNIT_B:
+        snprintf(cell, cell_size, "%lld B", bytes);
+        break;
+    case REPORT_UNIT_KIB:
+        snprintf(cell, cell_size, "%*.*f KiB", options->precision + 4, options->precision,
+                 (double)bytes / 1024.0);
+        break;
+    case REPORT_UNIT_MIB:
+    default:
+        snprintf(cell, cell_size, "%*.*f MiB", options->precision + 4, options->precision,
+                 (double)bytes / DAT_BYTES_PER_MIB);
+        break;
+    }
+}
+
+/* memory_profiler's row template, '{0:>6} {1:>12} {2:>12}  {3:>10}   {4:<}'. */
+static int report_put_row(FILE *out, const char *line, const char *mem, const char *increment,
+                          const char *occurrences, const char *contents)
+{
+    return fprintf(out, "%6s %12s %12s  %10s   %s\n", line, mem, increment, occurrences,
+                   contents) < 0 ? -1 : 0;
+}
+
+int report_function_ran(const struct dat_profiled_function *function)
+{
+    for (size_t i = 0; i < function->line_count; i++)
+        if (function->lines[i].occurrences > 0)
+            return 1;
+    return 0;
+}
+
+int report_write_function(FILE *out, const struct dat_profiled_function *function,
+                          const struct report_options *options)
+{
+    char header[128];
+    snprintf(header, sizeof header, "%6s %12s %12s  %10s   %s", "Line #", "Mem usage",
+             "Increment", "Occurrences", "Line Contents");
+    if (fprintf(out, "Filename: %s\n\n%s\n", function->filename, header) < 0)
+        return -1;
+    for (size_t i = strlen(header); i > 0; i--)
+        if (putc('=', out) == EOF)
+            return -1;
+    if (putc('\n', out) == EOF)
+        return -1;
+
+    /* Lines are ascending: walk them beside the range. */
+    size_t next = 0;
+    for (uint64_t number = function->first_line; number <= function->last_line; number++) {
+        while (next < function->line_count && function->lines[next].line < number)
+            next++;
+        const struct dat_profiled_line *line =
+            next < function->line_count && function->lines[next].line == number
+                ? &function->lines[next] : NULL;
+        char line_text[16], mem[REPORT_CELL_MAX] = "", increment[REPORT_CELL_MAX] = "",
+             occurrences[24] = "";
+        snprintf(line_text, sizeof line_text, "%" PRIu64, number);
+        if (line != NULL && line->occurrences > 0) {
+            report_format_bytes(mem, sizeof mem, line->mem_usage_bytes, options);
+            report_format_bytes(increment, sizeof increment, line->increment_bytes, options);
+            snprintf(occurrences, sizeof occurrences, "%" PRIu64, line->occurrences);
+        }
+        if (report_put_row(out, line_text, mem, increment, occurrences,
+                           line != NULL ? line->contents : "") < 0)
+            return -1;
+    }
+    return fputs("\n\n", out) == EOF ? -1 : 0;
+}
+
+int report_write_tables(FILE *out, const struct dat_profiled_function *functions,
+                        size_t count, int main_pid, const struct report_options *options)
+{
+    int written = 0;
+    /* The main pid's tables, then each other pid's, in order of first appearance. */
+    for (size_t i = 0; i < count; i++) {
+        if (functions[i].pid != main_pid || !report_function_ran(&functions[i]))
+            continue;
+        if (report_write_function(out, &functions[i], options) < 0)
+            return -1;
+        written++;
+    }
+    for (size_t i = 0; i < count; i++) {
+        int pid = functions[i].pid;
+        bool first_of_pid = pid != main_pid;
+        for (size_t j = 0; j < i && first_of_pid; j++)
+            first_of_pid = functions[j].pid != pid;
+        if (!first_of_pid)
+            continue;
+        bool headed = false;
+        for (size_t j = i; j < count; j++) {
+            if (functions[j].pid != pid || !report_function_ran(&functions[j]))
+                continue;
+            if (!headed && fprintf(out, "Child process %d:\n\n", pid) < 0)
+                return -1;
+            headed = true;
+            if (report_write_function(out, &functions[j], options) < 0)
+                return -1;
+            written++;
+        }
+    }
+    return fflush(out) == 0 ? written : -1;
+}
+
+static int report_compare_rank(const void *left, const void *right)
+{
+    const struct dat_top_site *a = *(const struct dat_top_site *const *)left;
+    const struct dat_top_site *b = *(const struct dat_top_site *const *)right;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    return a < b ? -1 : a > b;  /* stable: file order among equal ranks */
+}
+
+int report_write_top(FILE *out, const struct dat_top_site *sites, size_t count, size_t limit,
+                     const struct report_options *options)
+{
+    const struct dat_top_site **order = malloc((count > 0 ? count : 1) * sizeof *order);
+    if (order == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        order[i] = &sites[i];
+    qsort(order, count, sizeof *order, report_compare_rank);
+    char header[128];
+    snprintf(header, sizeof header, "%6s %14s %13s %13s   %s", "Rank", "Heap at peak",
+             "Live blocks", "Allocations", "Line (function)");
+    int status = fprintf(out, "%s\n", header) < 0 ? -1 : 0;
+    for (size_t i = strlen(header); i > 0 && status == 0; i--)
+        if (putc('=', out) == EOF)
+            status = -1;
+    if (status == 0 && putc('\n', out) == EOF)
+        status = -1;
+    for (size_t i = 0; i < count && i < limit && status == 0; i++) {
+        const struct dat_top_site *site = order[i];
+        char heap[REPORT_CELL_MAX];
+        report_format_bytes(heap, sizeof heap, site->live_bytes, options);
+        if (fprintf(out, "%6u %14s %13" PRIu64 " %13" PRIu64 "   %s:%u (%s)\n", site->rank,
+                    heap, site->live_blocks, site->alloc_count, site->filename, site->line,
+                    site->function) < 0)
+            status = -1;
+    }
+    free(order);
+    if (status == 0 && fflush(out) != 0)
+        status = -1;
+    return status;
+}
