@@ -3,8 +3,16 @@
  * from /proc by the CLI (MEM, CHLD) and the library's records from the pipe (HEAP,
  * CHLDHEAP, notices), each series through its own simplify filter.
  *
- * The recorder does no I/O of its own besides the two streams it is given, so a test
- * can feed it byte streams and read back the exact lines. It keeps no global state.
+ * @profile data (FUNCTION, LINE, CALL and SITE records, sent once at the end of each
+ * profiled process) is kept until recorder_finish(), which writes it as PROFILE_FUNC,
+ * PROFILE_LINE, TOP and FUNC lines (see dat.h) and keeps the tables for `mprof run` to
+ * print. FUNC lines carry RSS interpolated from the MEM points written (CHLD points for
+ * a child with its own series), so their brackets sit on the plotted RSS curve.
+ *
+ * The recorder does no I/O of its own besides the two streams it is given and, at the
+ * end, reading the profiled functions' source files (for the Line Contents column), so
+ * a test can feed it byte streams and read back the exact lines. It keeps no global
+ * state.
  *
  * Error convention: functions returning int give 0, or -1 when writing the .dat failed
  * (errno from stdio); the first such failure is also kept in `write_errno`.
@@ -18,6 +26,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "dat.h"
 #include "mprof/protocol.h"
 #include "simplify.h"
 
@@ -25,6 +34,27 @@ enum recorder_children {
     RECORDER_CHILDREN_IGNORE = 0,  /* only the main process */
     RECORDER_CHILDREN_SUM = 1,     /* -C: children summed into MEM and HEAP */
     RECORDER_CHILDREN_SERIES = 2,  /* -M: each child its own CHLD/CHLDHEAP series */
+};
+
+/* Points of a series as written to the .dat (after simplification), for interpolation. */
+struct recorder_points {
+    struct simplify_point *points;  /* in time order */
+    size_t count, capacity;
+};
+
+/* A FUNCTION record. */
+struct recorder_function {
+    pid_t pid;
+    uint32_t id, first_line, last_line, call_count;
+    char *name, *filename;
+};
+
+/* A SITE record of the main process. */
+struct recorder_site {
+    uint32_t rank, line;
+    int64_t live_bytes;
+    uint64_t live_blocks, alloc_count;
+    char *function, *filename;
 };
 
 struct recorder_child {
@@ -35,6 +65,7 @@ struct recorder_child {
     uint64_t heap_bytes;   /* its latest live heap */
     double heap_time_s;    /* and when it was sampled */
     struct simplify mem_filter, heap_filter;
+    struct recorder_points mem_points;  /* its CHLD points */
 };
 
 struct recorder {
@@ -67,6 +98,23 @@ struct recorder {
     uint64_t heap_peak_bytes;  /* over every HEAP point, before simplification */
     uint64_t rss_hwm_bytes;    /* the main process's VmHWM as its library last saw it */
     int write_errno;           /* first write failure, 0 if none */
+
+    /* @profile records, in arrival order, until recorder_finish(). */
+    struct recorder_points mem_points;  /* MEM points written */
+    struct recorder_function *functions;
+    size_t function_count, function_capacity;
+    struct mprof_line *lines;
+    size_t line_count, line_capacity;
+    struct mprof_call *calls;
+    size_t call_count, call_capacity;
+    struct recorder_site *sites;
+    size_t site_count, site_capacity;
+    bool profile_data_lost;    /* out of memory: some of it was dropped (said once) */
+
+    /* Built by recorder_finish(): the tables as written to the .dat, the main pid's
+     * first, then each child's, each pid's in the order its FUNCTION records came. */
+    struct dat_profiled_function *profiled;
+    size_t profiled_count;
 };
 
 /* Start recording into `out`. `children` is an enum recorder_children value (the two
@@ -102,7 +150,10 @@ int recorder_children_alive(struct recorder *recorder, const pid_t *pids, size_t
  * memory. */
 int recorder_child_index(struct recorder *recorder, pid_t pid);
 
-/* End of run: flush every series and write the end metadata (exit status, peaks).
+/* End of run: flush every series, write the @profile data (PROFILE_FUNC, PROFILE_LINE
+ * with each line's source text, TOP, FUNC) and the end metadata (exit status, peaks).
+ * A source file that cannot be read gets one notice and empty Line Contents. After
+ * this, `profiled` holds the tables (see report.h to print them).
  * Returns 0, or -1 when writing failed now or earlier. */
 int recorder_finish(struct recorder *recorder, int exit_status);
 

@@ -1,10 +1,13 @@
 /*
  * test_recorder.c — mprof/recorder.c: byte streams from the pipe, split at every
- * possible boundary, and polled RSS points become exactly the expected .dat lines.
+ * possible boundary, and polled RSS points become exactly the expected .dat lines;
+ * @profile records become PROFILE_FUNC/PROFILE_LINE/TOP/FUNC lines and tables.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mprof/protocol.h"
 #include "recorder.h"
@@ -14,7 +17,7 @@
 #define MS_NS    1000000ull
 
 struct stream {
-    unsigned char bytes[8192];
+    unsigned char bytes[32768];
     size_t length;
 };
 
@@ -64,6 +67,77 @@ static void add_bye(struct stream *stream, int32_t pid)
     struct mprof_record_header bye;
     mprof_record_header_init(&bye, MPROF_RECORD_BYE, sizeof(bye), pid);
     stream_add(stream, &bye, sizeof(bye));
+}
+
+/* FUNCTION and SITE records carry "first\0second\0" and are sent only as long as that. */
+static size_t put_text_pair(char *text, size_t room, const char *first, const char *second)
+{
+    size_t first_size = strlen(first) + 1, second_size = strlen(second) + 1;
+    ck_assert_uint_le(first_size + second_size, room);
+    memcpy(text, first, first_size);
+    memcpy(text + first_size, second, second_size);
+    return first_size + second_size;
+}
+
+static void add_function(struct stream *stream, int32_t pid, uint32_t id, uint32_t first_line,
+                         uint32_t last_line, uint32_t calls, const char *name, const char *file)
+{
+    static struct mprof_function function;
+    memset(&function, 0, sizeof(function));
+    size_t size = offsetof(struct mprof_function, text) +
+                  put_text_pair(function.text, sizeof(function.text), name, file);
+    mprof_record_header_init(&function.header, MPROF_RECORD_FUNCTION, (uint32_t)size, pid);
+    function.function_id = id;
+    function.first_line = first_line;
+    function.last_line = last_line;
+    function.call_count = calls;
+    stream_add(stream, &function, size);
+}
+
+static void add_line(struct stream *stream, int32_t pid, uint32_t id, uint32_t line,
+                     uint64_t occurrences, int64_t increment, int64_t mem_usage)
+{
+    struct mprof_line record;
+    memset(&record, 0, sizeof(record));
+    mprof_record_header_init(&record.header, MPROF_RECORD_LINE, sizeof(record), pid);
+    record.function_id = id;
+    record.line = line;
+    record.occurrences = occurrences;
+    record.increment_bytes = increment;
+    record.mem_usage_bytes = mem_usage;
+    stream_add(stream, &record, sizeof(record));
+}
+
+static void add_call(struct stream *stream, int32_t pid, uint32_t id, uint32_t level,
+                     uint64_t start_ms, uint64_t end_ms, int64_t heap_start, int64_t heap_end)
+{
+    struct mprof_call call;
+    memset(&call, 0, sizeof(call));
+    mprof_record_header_init(&call.header, MPROF_RECORD_CALL, sizeof(call), pid);
+    call.function_id = id;
+    call.stack_level = level;
+    call.start_ns = T0_NS + start_ms * MS_NS;
+    call.end_ns = T0_NS + end_ms * MS_NS;
+    call.heap_start_bytes = heap_start;
+    call.heap_end_bytes = heap_end;
+    stream_add(stream, &call, sizeof(call));
+}
+
+static void add_site(struct stream *stream, int32_t pid, uint32_t rank, uint32_t line,
+                     int64_t live_bytes, uint64_t live_blocks, uint64_t allocs,
+                     const char *function, const char *file)
+{
+    static struct mprof_site site;
+    memset(&site, 0, sizeof(site));
+    size_t size = offsetof(struct mprof_site, text) +
+                  put_text_pair(site.text, sizeof(site.text), function, file);
+    mprof_record_header_init(&site.header, MPROF_RECORD_SITE, (uint32_t)size, pid);
+    site.rank = rank;
+    site.line = line;
+    site.live_bytes = live_bytes;
+    site.live_blocks = live_blocks;
+    site.alloc_count = allocs;
+    stream_add(stream, &site, size);
 }
 
 /* A recorder writing into memory streams. */
@@ -408,6 +482,169 @@ START_TEST(finish_reports_a_failed_write)
 }
 END_TEST
 
+
+/* ---------------------------------------------------------------- @profile records */
+
+static char source_dir[] = "/tmp/mprof-test-recorder-XXXXXX";
+static char source_path[256];
+
+/* A source file whose name has a space, with CRLF endings, a tab, a backslash and
+ * trailing blanks: line N of the file is line N of the table. */
+static void source_setup(void)
+{
+    strcpy(source_dir, "/tmp/mprof-test-recorder-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(source_dir));
+    snprintf(source_path, sizeof(source_path), "%s/my src.py", source_dir);
+    FILE *out = fopen(source_path, "wb");
+    ck_assert_ptr_nonnull(out);
+    fputs("import os\r\n@profile\r\ndef f(n):\r\n\tx = 'a\\b'  \r\n    return x\r\n", out);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+static void source_teardown(void)
+{
+    unlink(source_path);
+    rmdir(source_dir);
+}
+
+/* The main process's tables, calls and top sites, out of order where order is free. */
+static void profile_life(struct stream *stream)
+{
+    memset(stream, 0, sizeof(*stream));
+    add_function(stream, MAIN_PID, 7, 2, 5, 2, "__main__.f", source_path);
+    add_line(stream, MAIN_PID, 7, 5, 2, 0, 3000);
+    add_line(stream, MAIN_PID, 7, 2, 2, 1000, 1000);
+    add_line(stream, MAIN_PID, 7, 4, 2, -2000, 3000);
+    add_call(stream, MAIN_PID, 7, 0, 200, 400, 1000, 3000);
+    add_call(stream, MAIN_PID, 7, 1, 250, 260, 1500, 2500);
+    add_site(stream, MAIN_PID, 2, 4, 2000, 2, 5, "f", source_path);
+    add_site(stream, MAIN_PID, 1, 9, 50000057, 1, 1, "<module>", "/x/a b.py");
+    /* A child's records count only with -C/-M. */
+    add_function(stream, 2000, 7, 1, 1, 1, "__main__.g", source_path);
+    add_line(stream, 2000, 7, 1, 1, 1, 1);
+}
+
+static char *profile_life_lines(void)
+{
+    static char text[4096];
+    snprintf(text, sizeof(text),
+             "MEM 10.000000 1700000000.1000\n"
+             "MEM 30.000000 1700000000.3000\n"
+             "MPROF main_pid 1000\n"
+             "PROFILE_FUNC 1000 7 2 5 2 __main__.f %s\n"
+             "PROFILE_LINE 1000 7 2 2 1000 1000 @profile\n"
+             "PROFILE_LINE 1000 7 3 0 0 0 def f(n):\n"
+             "PROFILE_LINE 1000 7 4 2 -2000 3000 \tx = 'a\\\\b'  \n"
+             "PROFILE_LINE 1000 7 5 2 0 3000     return x\n"
+             "TOP 1 50000057 1 1 9 <module> /x/a b.py\n"
+             "TOP 2 2000 2 5 4 f %s\n"
+             "FUNC __main__.f 20.0000 1700000000.2000 30.0000 1700000000.4000 0\n"
+             "FUNC __main__.f 25.0000 1700000000.2500 26.0000 1700000000.2600 1\n"
+             "MPROF exit_status 0\n"
+             "MPROF samples 2\n"
+             "MPROF rss_peak_bytes 31457280\n",
+             source_path, source_path);
+    return text;
+}
+
+START_TEST(profile_records_become_dat_lines)
+{
+    struct stream stream;
+    profile_life(&stream);
+    for (size_t split = 0; split <= stream.length; split += 97) {
+        struct harness harness;
+        harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+        recorder_mem(&harness.recorder, 1700000000.1, 10u << 20);
+        recorder_mem(&harness.recorder, 1700000000.3, 30u << 20);
+        ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, split), 0);
+        ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes + split,
+                                       stream.length - split), 0);
+        ck_assert_int_eq(recorder_finish(&harness.recorder, 0), 0);
+        /* The tables stay for `mprof run` to print. */
+        ck_assert_uint_eq(harness.recorder.profiled_count, 1);
+        const struct dat_profiled_function *table = &harness.recorder.profiled[0];
+        ck_assert_str_eq(table->name, "__main__.f");
+        ck_assert_uint_eq(table->line_count, 4);
+        ck_assert_str_eq(table->lines[2].contents, "\tx = 'a\\b'  ");
+        ck_assert_int_eq(table->lines[2].increment_bytes, -2000);
+        ck_assert_uint_eq(table->lines[1].occurrences, 0);
+        harness_close(&harness, -1, profile_life_lines(), "");
+    }
+}
+END_TEST
+
+/* A file that cannot be read: said once, its rows have no text. Lines of functions
+ * never described are dropped, a line outside the range widens it, calls of unknown
+ * functions give no FUNC, and with no MEM point a bracket sits at the heap. */
+START_TEST(unreadable_source_is_said_once)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_function(&stream, MAIN_PID, 1, 10, 11, 1, "m.a", "/nonexistent/x.py");
+    add_function(&stream, MAIN_PID, 2, 20, 20, 1, "m.b", "/nonexistent/x.py");
+    add_line(&stream, MAIN_PID, 1, 10, 1, 5, 5);
+    add_line(&stream, MAIN_PID, 2, 21, 3, 7, 8);
+    add_line(&stream, MAIN_PID, 9, 1, 1, 1, 1);
+    add_call(&stream, MAIN_PID, 2, 0, 100, 200, 1048576, 3145728);
+    add_call(&stream, MAIN_PID, 9, 0, 100, 200, 0, 0);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    harness_close(&harness, 0,
+                  "MPROF main_pid 1000\n"
+                  "PROFILE_FUNC 1000 1 10 11 1 m.a /nonexistent/x.py\n"
+                  "PROFILE_LINE 1000 1 10 1 5 5 \n"
+                  "PROFILE_LINE 1000 1 11 0 0 0 \n"
+                  "PROFILE_FUNC 1000 2 20 21 1 m.b /nonexistent/x.py\n"
+                  "PROFILE_LINE 1000 2 20 0 0 0 \n"
+                  "PROFILE_LINE 1000 2 21 3 7 8 \n"
+                  "FUNC m.b 1.0000 1700000000.1000 3.0000 1700000000.2000 0\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n",
+                  "mprof: /nonexistent/x.py: cannot read the source (No such file or "
+                  "directory): its @profile lines are shown without their text\n");
+}
+END_TEST
+
+/* -M: the main process's tables first, then each child's; a child's brackets sit on
+ * its own CHLD curve. */
+START_TEST(children_tables_follow_and_bracket_their_curve)
+{
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_SERIES, true);
+    recorder_child_mem(&harness.recorder, 2000, 1700000000.1, 4u << 20);
+    recorder_child_mem(&harness.recorder, 2000, 1700000000.3, 8u << 20);
+    recorder_mem(&harness.recorder, 1700000000.1, 100u << 20);
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_function(&stream, 2000, 1, 1, 1, 1, "__main__.g", source_path);
+    add_line(&stream, 2000, 1, 1, 1, 1, 1);
+    add_call(&stream, 2000, 1, 0, 200, 300, 0, 0);
+    add_function(&stream, 3000, 1, 1, 1, 1, "__main__.h", source_path);
+    add_function(&stream, MAIN_PID, 1, 2, 2, 1, "__main__.f", source_path);
+    add_function(&stream, 2000, 2, 1, 1, 1, "__main__.k", source_path);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_int_eq(recorder_finish(&harness.recorder, 0), 0);
+    ck_assert_uint_eq(harness.recorder.profiled_count, 4);
+    ck_assert_int_eq(harness.recorder.profiled[0].pid, MAIN_PID);
+    ck_assert_str_eq(harness.recorder.profiled[1].name, "__main__.g");
+    ck_assert_str_eq(harness.recorder.profiled[2].name, "__main__.k");
+    ck_assert_str_eq(harness.recorder.profiled[3].name, "__main__.h");
+    ck_assert_str_eq(harness.recorder.profiled[1].lines[0].contents, "import os");
+    fflush(harness.out);
+    ck_assert_ptr_nonnull(strstr(harness.out_text,
+        "FUNC __main__.g 6.0000 1700000000.2000 8.0000 1700000000.3000 0\n"));
+    ck_assert_ptr_nonnull(strstr(harness.out_text, "MPROF main_pid 1000\n"
+                                 "PROFILE_FUNC 1000 1 2 2 1 __main__.f "));
+    recorder_free(&harness.recorder);
+    fclose(harness.out);
+    fclose(harness.notices);
+    free(harness.out_text);
+    free(harness.notice_text);
+}
+END_TEST
+
 static Suite *recorder_suite(void)
 {
     Suite *suite = suite_create("recorder");
@@ -432,6 +669,12 @@ static Suite *recorder_suite(void)
     tcase_add_test(children_cases, multiprocess_gives_each_child_an_index);
     tcase_add_test(children_cases, multiprocess_flushes_an_ended_child);
     suite_add_tcase(suite, children_cases);
+    TCase *profile_cases = tcase_create("profile");
+    tcase_add_checked_fixture(profile_cases, source_setup, source_teardown);
+    tcase_add_test(profile_cases, profile_records_become_dat_lines);
+    tcase_add_test(profile_cases, unreadable_source_is_said_once);
+    tcase_add_test(profile_cases, children_tables_follow_and_bracket_their_curve);
+    suite_add_tcase(suite, profile_cases);
     return suite;
 }
 
