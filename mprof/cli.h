@@ -14,6 +14,7 @@ int cmd_list(int argc, char **argv);
 int cmd_peak(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Print "mprof: <formatted message>\n" on stderr. Callers name the input first:
  * mprof_error("%s: no such file", path). */

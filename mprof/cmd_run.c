@@ -8,7 +8,8 @@
  * inherits. The run ends when the main process ends, however it ends: the CLI then
  * drains what is already in the pipe without waiting for EOF (a daemonized grandchild
  * may hold the write end forever), writes the end metadata and exits with the
- * target's status (128+signal for a signal, as shells report it).
+ * target's status (128+signal for a signal, as shells report it). The @profile tables
+ * the library sent are printed last, on stdout, after the program's own output.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@
 #include "mprof/protocol.h"
 #include "proc.h"
 #include "recorder.h"
+#include "report.h"
 
 #define RUN_EXIT_USAGE        2
 #define RUN_EXIT_FAILURE      1
@@ -48,6 +50,8 @@ struct run_options {
     const char *module;       /* -m MODULE */
     char **args;              /* the program (or module) arguments, as given */
     int arg_count;
+    struct report_options report;
+    bool no_report;           /* --no-report: tables only in the .dat */
 };
 
 static const char run_usage[] =
@@ -69,7 +73,15 @@ static const char run_usage[] =
     "      --nopython          run a .py file as a program (it needs its #! line)\n"
     "  -m MODULE               run python3 -m MODULE [args...]\n"
     "  -a, --all-samples       write every sample (no simplification of straight runs)\n"
+    "      --unit B|KiB|MiB    unit of the @profile tables (default MiB)\n"
+    "      --precision N       digits after the point for KiB and MiB (default 1)\n"
+    "      --no-report         do not print the @profile tables (they are still in the\n"
+    "                          .dat: see mprof report)\n"
     "  -h, --help              print this help\n"
+    "\n"
+    "Functions decorated with @profile (no import needed; `from memory_profiler import\n"
+    "profile` works too) get memory_profiler's line-by-line table, printed on stdout\n"
+    "after the program ends: exact heap bytes per line, callees included.\n"
     "\n"
     "environment: MPROF_LIBRARY overrides the path of libmprof.so.\n";
 
@@ -100,10 +112,16 @@ static int run_parse(int argc, char **argv, struct run_options *options)
         { "python", no_argument, NULL, 'p' },
         { "nopython", no_argument, NULL, 'P' },
         { "all-samples", no_argument, NULL, 'a' },
+        { "unit", required_argument, NULL, 'U' },
+        { "precision", required_argument, NULL, 'R' },
+        { "no-report", no_argument, NULL, 'N' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    *options = (struct run_options){ .interval_s = 0.1 };
+    *options = (struct run_options){
+        .interval_s = 0.1,
+        .report = { REPORT_UNIT_MIB, REPORT_PRECISION_DEFAULT },
+    };
     /* '+': stop at the first non-option, the program's own arguments are not ours.
      * ':': report missing arguments ourselves. optind = 0 restarts GNU getopt. */
     opterr = 0;
@@ -146,6 +164,22 @@ static int run_parse(int argc, char **argv, struct run_options *options)
             break;
         case 'a':
             options->all_samples = true;
+            break;
+        case 'U':
+            if (report_parse_unit(optarg, &options->report.unit) < 0) {
+                mprof_error("run: --unit %s: not a unit (B, KiB or MiB)", optarg);
+                return RUN_EXIT_USAGE;
+            }
+            break;
+        case 'R':
+            if (report_parse_precision(optarg, &options->report.precision) < 0) {
+                mprof_error("run: --precision %s: not a precision (0 to %d)", optarg,
+                            REPORT_PRECISION_MAX);
+                return RUN_EXIT_USAGE;
+            }
+            break;
+        case 'N':
+            options->no_report = true;
             break;
         case 'm':
             options->module = optarg;
@@ -750,6 +784,11 @@ int cmd_run(int argc, char **argv)
     mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s)", output_path,
                 (unsigned long long)recorder->mem_samples,
                 (double)recorder->rss_peak_bytes / DAT_BYTES_PER_MIB, heap_text);
+    /* The tables come after everything the program printed: it has ended. */
+    if (!options.no_report && recorder->profiled_count > 0 &&
+        report_write_tables(stdout, recorder->profiled, recorder->profiled_count,
+                            (int)recorder->main_pid, &options.report) < 0)
+        mprof_error("stdout: %s", strerror(errno));
     recorder_free(recorder);
 
     sigaction(SIGTERM, &saved_term, NULL);

@@ -23,6 +23,8 @@ static const struct command_entry command_table[] = {
       "run a program and record its memory over time in mprofile_*.dat" },
     { "plot", cmd_plot, "[options] [FILE|INDEX ...]",
       "plot the newest (or the given) .dat files with gnuplot" },
+    { "report", cmd_report, "[--unit B|KiB|MiB] [--precision N] [--top N] [FILE|INDEX]",
+      "print the @profile line tables (or the top lines) stored in a .dat" },
     { "list", cmd_list, "", "list the mprofile_*.dat files here, oldest first" },
     { "peak", cmd_peak, "[FILE|INDEX ...]", "print the peak RSS and heap of each file" },
     { "rm", cmd_rm, "[--dry-run] N|FILE ...", "remove .dat files by number or name" },
