@@ -65,10 +65,11 @@ $(MPROF_BIN): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) $^ -o $@ -lm
 
-$(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/plugin.h $(wildcard include/mprof/*.h)
+$(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/python311/glue.py preload/plugin.h $(wildcard include/mprof/*.h)
 	@mkdir -p $(dir $@)
 	@test -n "$(PY311_INCLUDES)" || { echo "mprof: python3.11-config not found; install it with: apt-get install python3-dev" >&2; exit 1; }
-	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic -c $< -o $@
+	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic \
+	    -DMPROF_GLUE_PATH='"preload/python311/glue.py"' -c $< -o $@
 
 # Py* symbols stay undefined: the interpreter that dlopens the plugin provides them.
 $(PY311_LIB): $(PY311_OBJ)

@@ -92,16 +92,14 @@ static inline uint32_t count_alloc(uint64_t requested)
     if (UNLIKELY(tls_in_library))
         return OFFSET_UNCOUNTED;
     struct thread_stats *stats = stats_this_thread();
-    stats_add(stats, &stats->malloc_alloc_bytes, requested);
-    stats_add(stats, &stats->alloc_count, 1);
+    stats_count(stats, &stats->malloc_alloc_bytes, &stats->alloc_count, requested);
     return 0;
 }
 
 static inline void count_free(uint64_t requested)
 {
     struct thread_stats *stats = stats_this_thread();
-    stats_add(stats, &stats->malloc_free_bytes, requested);
-    stats_add(stats, &stats->free_count, 1);
+    stats_count(stats, &stats->malloc_free_bytes, &stats->free_count, requested);
 }
 
 static inline void *finish_block(void *base, size_t offset, uint64_t requested)

@@ -67,13 +67,20 @@ static inline struct thread_stats *stats_this_thread(void)
     struct thread_stats *stats = tls_thread_stats;
     return LIKELY(stats != NULL) ? stats : stats_register_thread();
 }
-/* Add to one counter of the calling thread's block. */
-static inline void stats_add(struct thread_stats *stats, uint64_t *counter, uint64_t amount)
+/* Count one event in the calling thread's block: `amount` bytes into `bytes_counter`
+ * (one of the *_bytes fields) and one into `event_counter` (alloc_count/free_count).
+ * The owner's plain stores are all the hot path pays; only the shared block (rare)
+ * needs atomic adds. */
+static inline void stats_count(struct thread_stats *stats, uint64_t *bytes_counter,
+                               uint64_t *event_counter, uint64_t amount)
 {
-    if (UNLIKELY(stats->shared))
-        __atomic_fetch_add(counter, amount, __ATOMIC_RELAXED);
-    else
-        __atomic_store_n(counter, *counter + amount, __ATOMIC_RELAXED);
+    if (LIKELY(!stats->shared)) {
+        __atomic_store_n(bytes_counter, *bytes_counter + amount, __ATOMIC_RELAXED);
+        __atomic_store_n(event_counter, *event_counter + 1, __ATOMIC_RELAXED);
+    } else {
+        __atomic_fetch_add(bytes_counter, amount, __ATOMIC_RELAXED);
+        __atomic_fetch_add(event_counter, 1, __ATOMIC_RELAXED);
+    }
 }
 /* In a fork child: forget a registry lock that a vanished thread may have held. */
 void stats_atfork_child(void);

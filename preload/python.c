@@ -242,27 +242,24 @@ void python_watch_tick(void)
 
 /* ---- the PyMem hooks (MEM and OBJ domains; the GIL is held) ---------------------- */
 
-static inline void count_pymem(uint64_t allocated, uint64_t freed)
+static inline void count_pymem_alloc(uint64_t bytes)
 {
     struct thread_stats *stats = stats_this_thread();
-    if (allocated) {
-        stats_add(stats, &stats->pymem_alloc_bytes, allocated);
-        stats_add(stats, &stats->alloc_count, 1);
-    }
-    if (freed) {
-        stats_add(stats, &stats->pymem_free_bytes, freed);
-        stats_add(stats, &stats->free_count, 1);
-    }
+    stats_count(stats, &stats->pymem_alloc_bytes, &stats->alloc_count, bytes);
+}
+
+static inline void count_pymem_free(uint64_t bytes)
+{
+    struct thread_stats *stats = stats_this_thread();
+    stats_count(stats, &stats->pymem_free_bytes, &stats->free_count, bytes);
 }
 
 static void *pymem_malloc(void *ctx, size_t size)
 {
     struct pymem_domain *domain = ctx;
-    if (UNLIKELY(python_watching))
-        python_watch_tick();
     void *block = domain->next.malloc(domain->next.ctx, size);
     if (block != NULL && arena_map_contains(block))
-        count_pymem(block_allocated(block, size), 0);
+        count_pymem_alloc(block_allocated(block, size));
     return block;
 }
 
@@ -271,7 +268,7 @@ static void *pymem_calloc(void *ctx, size_t count, size_t size)
     struct pymem_domain *domain = ctx;
     void *block = domain->next.calloc(domain->next.ctx, count, size);
     if (block != NULL && arena_map_contains(block))
-        count_pymem(block_allocated(block, count * size), 0);
+        count_pymem_alloc(block_allocated(block, count * size));
     return block;
 }
 
@@ -289,8 +286,10 @@ static void *pymem_realloc(void *ctx, void *block, size_t size)
         return NULL;
     }
     uint64_t new_bytes = arena_map_contains(moved) ? block_allocated(moved, size) : 0;
-    if (old_bytes != 0 || new_bytes != 0)
-        count_pymem(new_bytes, old_bytes);
+    if (old_bytes != 0)
+        count_pymem_free(old_bytes);
+    if (new_bytes != 0)
+        count_pymem_alloc(new_bytes);
     return moved;
 }
 
@@ -299,7 +298,7 @@ static void pymem_free(void *ctx, void *block)
     struct pymem_domain *domain = ctx;
     /* Read the size before freeing: the pool may go back to the arena. */
     if (block != NULL && arena_map_contains(block))
-        count_pymem(0, block_freed(block));
+        count_pymem_free(block_freed(block));
     domain->next.free(domain->next.ctx, block);
 }
 

@@ -5,13 +5,19 @@
  * libmprof-python311.so, which libmprof.so loads only inside a 3.11 interpreter.
  *
  * How a line's increment is measured: the core counts every allocation and free, per
- * thread, to the byte (hooks.c, python.c). While a decorated function runs, a C trace
- * function receives its line events; at each one, the thread's net bytes since the
- * previous event are added to the line that just finished. So an increment is the net
- * heap change while the line ran, callees included, on this thread only, and nothing is
- * paid per allocation. Tracing is switched on for a thread only while it is inside a
- * decorated call (the wrapper's start/stop), so the rest of the program runs untraced,
- * and frames that are not decorated get no line events (f_trace_lines = 0).
+ * thread, to the byte (hooks.c, python.c). Each time a decorated function reaches a new
+ * line, the thread's net bytes since it reached the previous one are added to that
+ * previous line. So an increment is the net heap change while the line ran, callees
+ * included, on this thread only, and nothing is paid per allocation.
+ *
+ * How line arrivals are seen, cheaply: 3.11's line tracing runs every instruction of
+ * the traced thread through a de-specialised path (2.6x on a plain loop before any work
+ * of ours), so by default there is no tracing at all. The decorator recompiles the
+ * function from its source with a call to a per-function counter before each statement
+ * (and at the end of each loop body, so a loop header counts iterations + 1 as
+ * memory_profiler's does). The counter is a C builtin placed among the code's
+ * constants: a hit is LOAD_CONST + CALL, and allocates nothing. Functions whose source
+ * cannot be had fall back to a C trace function, on only while such a call runs.
  *
  * The results go to the CLI as FUNCTION/LINE/CALL records from an atexit callback,
  * before the interpreter finalizes (a report after Py_Finalize would crash).
@@ -23,6 +29,7 @@
 #undef Py_BUILD_CORE
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,6 +64,7 @@ struct function_stats {
     const char *name;          /* "module.qualname" */
     const char *filename;
     struct line_stats *lines;  /* [last_line - first_line + 1] */
+    int traced;                /* no instrumented code: line events come from tracing */
 };
 
 static struct function_stats *functions[MAX_FUNCTIONS];
@@ -120,13 +128,14 @@ static struct thread_profile *profile_acquire(void)
     return core->pages_alloc(sizeof(struct thread_profile));
 }
 
+
 static void profile_release(struct thread_profile *profile)
 {
     profile->next_free = free_profiles;
     free_profiles = profile;
 }
 
-/* ---- line events -------------------------------------------------------------------- */
+/* ---- line arrivals ------------------------------------------------------------------ */
 
 /* Close the line `call` is on: its net bytes and the heap after it. Returns the heap. */
 static int64_t finish_line(struct active_call *call, int64_t net_now)
@@ -142,18 +151,26 @@ static int64_t finish_line(struct active_call *call, int64_t net_now)
     return heap;
 }
 
-static void on_call(struct thread_profile *profile, PyFrameObject *frame)
+/* `call` reached source line `line`. */
+static void line_reached(struct active_call *call, int line)
 {
-    struct function_stats *function = function_of((PyObject *)frame->f_frame->f_code);
-    if (function == NULL) {
-        /* A callee: its allocations count in the decorated line that called it, but
-         * its own lines need no events (unless a chained tracer wants them). */
-        if (profile->saved_function == NULL)
-            frame->f_trace_lines = 0;
-        return;
+    if (call->line >= 0)
+        finish_line(call, core->thread_net_bytes());
+    struct function_stats *function = call->function;
+    call->line = line;
+    if (line >= (int)function->first_line && line <= (int)function->last_line)
+        function->lines[line - (int)function->first_line].occurrences++;
+    /* Last, so that this bookkeeping is never in a line's increment. */
+    call->line_start_net = core->thread_net_bytes();
+}
+
+/* A decorated call begins on this thread (the wrapper, just before the function). */
+static struct active_call *call_begin(struct thread_profile *profile, struct function_stats *function)
+{
+    if (profile->depth >= MAX_ACTIVE_CALLS) {
+        profile->depth++; /* counted, so that call_end stays balanced */
+        return NULL;
     }
-    if (profile->depth >= MAX_ACTIVE_CALLS)
-        return;
     int64_t heap = core->process_live_bytes();
     struct line_stats *decorator_row = &function->lines[0];
     if (function->first_call_order == 0) {
@@ -166,33 +183,26 @@ static void on_call(struct thread_profile *profile, PyFrameObject *frame)
     if (heap > decorator_row->mem_usage_bytes)
         decorator_row->mem_usage_bytes = heap;
     struct active_call *call = &profile->calls[profile->depth];
-    call->frame = frame;
+    call->frame = NULL;
     call->function = function;
     call->line = -1;
     call->level = (uint32_t)profile->depth;
     call->start_heap = heap;
     call->start_ns = core->realtime_ns();
     profile->depth++;
-    /* Last, so that the bookkeeping above is not in the first line's increment. */
     call->line_start_net = core->thread_net_bytes();
+    return call;
 }
 
-static void on_line(struct thread_profile *profile, PyFrameObject *frame)
+/* The innermost decorated call ends (returned, raised, or a generator yielded). */
+static void call_end(struct thread_profile *profile)
 {
-    struct active_call *call = &profile->calls[profile->depth - 1];
-    int64_t net = core->thread_net_bytes();
-    if (call->line >= 0)
-        finish_line(call, net);
-    int line = frame->f_lineno;
-    struct function_stats *function = call->function;
-    call->line = line;
-    if (line >= (int)function->first_line && line <= (int)function->last_line)
-        function->lines[line - (int)function->first_line].occurrences++;
-    call->line_start_net = core->thread_net_bytes();
-}
-
-static void on_return(struct thread_profile *profile)
-{
+    if (profile->depth == 0)
+        return;
+    if (profile->depth > MAX_ACTIVE_CALLS) {
+        profile->depth--;
+        return;
+    }
     struct active_call *call = &profile->calls[profile->depth - 1];
     int64_t heap = call->line >= 0 ? finish_line(call, core->thread_net_bytes())
                                    : core->process_live_bytes();
@@ -212,30 +222,50 @@ static void on_return(struct thread_profile *profile)
     profile->depth--;
 }
 
+/* The innermost active call of `function` on this thread (the top, unless coroutines
+ * of different decorated functions interleave on one thread). */
+static struct active_call *active_call_of(struct thread_profile *profile,
+                                          const struct function_stats *function)
+{
+    int top = profile->depth < MAX_ACTIVE_CALLS ? profile->depth : MAX_ACTIVE_CALLS;
+    for (int index = top - 1; index >= 0; index--)
+        if (profile->calls[index].function == function)
+            return &profile->calls[index];
+    return NULL;
+}
+
+/* The fallback for functions without instrumented code: line events from tracing,
+ * on only while such a call runs on this thread. */
 static int trace_lines(PyObject *object, PyFrameObject *frame, int what, PyObject *argument)
 {
     (void)object;
     struct thread_profile *profile = tls_profile;
     if (profile == NULL)
         return 0;
-    switch (what) {
-    case PyTrace_CALL:
-        on_call(profile, frame);
-        break;
-    case PyTrace_LINE:
-        if (profile->depth > 0 && profile->calls[profile->depth - 1].frame == frame)
-            on_line(profile, frame);
-        break;
-    case PyTrace_RETURN:
-        if (profile->depth > 0 && profile->calls[profile->depth - 1].frame == frame)
-            on_return(profile);
-        break;
-    default:
-        break;
+    int top = profile->depth < MAX_ACTIVE_CALLS ? profile->depth : MAX_ACTIVE_CALLS;
+    struct active_call *call = top > 0 ? &profile->calls[top - 1] : NULL;
+    if (what == PyTrace_CALL) {
+        struct function_stats *function = function_of((PyObject *)frame->f_frame->f_code);
+        if (call != NULL && call->frame == NULL && function == call->function)
+            call->frame = frame; /* the frame the wrapper just started */
+        else if (profile->saved_function == NULL)
+            frame->f_trace_lines = 0; /* a callee: its allocations count in our line */
+    } else if (what == PyTrace_LINE && call != NULL && call->frame == frame) {
+        line_reached(call, frame->f_lineno);
     }
     if (profile->saved_function != NULL)
         return profile->saved_function(profile->saved_object, frame, what, argument);
     return 0;
+}
+
+static struct thread_profile *this_thread_profile(void)
+{
+    struct thread_profile *profile = tls_profile;
+    if (profile == NULL) {
+        profile = profile_acquire();
+        tls_profile = profile;
+    }
+    return profile;
 }
 
 /* ---- the _mprof module the Python glue calls -------------------------------------- */
@@ -249,7 +279,32 @@ static char *copy_string(char **cursor, const char *text)
     return copy;
 }
 
-/* register(code, name, last_line): make `code` a decorated function. */
+static struct function_stats *counter_function(PyObject *counter);
+
+/* counter(line): the instrumented code reached `line`. The counter's self is a capsule
+ * holding its function. METH_O: a hit allocates nothing. */
+static PyObject *counter_hit(PyObject *self, PyObject *line_object)
+{
+    struct function_stats *function = PyCapsule_GetPointer(self, NULL);
+    struct thread_profile *profile = tls_profile;
+    struct active_call *call = profile ? active_call_of(profile, function) : NULL;
+    if (call != NULL)
+        line_reached(call, (int)PyLong_AsLong(line_object));
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef counter_method = {"line", counter_hit, METH_O, "a decorated line is reached"};
+
+static struct function_stats *counter_function(PyObject *counter)
+{
+    if (!PyCFunction_Check(counter) || PyCFunction_GET_FUNCTION(counter) != (PyCFunction)counter_hit) {
+        PyErr_SetString(PyExc_TypeError, "not an mprof line counter");
+        return NULL;
+    }
+    return PyCapsule_GetPointer(PyCFunction_GET_SELF(counter), NULL);
+}
+
+/* register(code, name, last_line) -> counter: make `code` a decorated function. */
 static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
@@ -258,59 +313,69 @@ static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_
         return NULL;
     }
     PyCodeObject *code = (PyCodeObject *)args[0];
-    if (function_of((PyObject *)code) != NULL)
-        Py_RETURN_NONE;
-    if (function_count >= MAX_FUNCTIONS) {
-        core->notice("more than 4096 functions under @profile: the rest are not profiled");
-        Py_RETURN_NONE;
+    struct function_stats *function = function_of((PyObject *)code);
+    if (function == NULL) {
+        if (function_count >= MAX_FUNCTIONS) {
+            PyErr_SetString(PyExc_RuntimeError, "more than 4096 functions under @profile");
+            return NULL;
+        }
+        const char *name = PyUnicode_AsUTF8(args[1]);
+        const char *filename = PyUnicode_AsUTF8(code->co_filename);
+        long last_line = PyLong_AsLong(args[2]);
+        if (name == NULL || filename == NULL || (last_line == -1 && PyErr_Occurred()))
+            return NULL;
+        long first_line = code->co_firstlineno;
+        if (last_line < first_line)
+            last_line = first_line;
+        if (last_line - first_line >= MAX_LINES)
+            last_line = first_line + MAX_LINES - 1;
+        size_t line_count = (size_t)(last_line - first_line + 1);
+        size_t bytes = sizeof(struct function_stats) + line_count * sizeof(struct line_stats) +
+                       strlen(name) + strlen(filename) + 2;
+        function = core->pages_alloc(bytes);
+        if (function == NULL)
+            return PyErr_NoMemory();
+        function->lines = (struct line_stats *)(function + 1);
+        char *strings = (char *)(function->lines + line_count);
+        function->name = copy_string(&strings, name);
+        function->filename = copy_string(&strings, filename);
+        function->first_line = (uint32_t)first_line;
+        function->last_line = (uint32_t)last_line;
+        function->id = function_count;
+        Py_INCREF(code);
+        function->code = (PyObject *)code;
+        functions[function_count++] = function;
+        size_t slot = code_slot((PyObject *)code);
+        while (code_table[slot].code != NULL)
+            slot = (slot + 1) & (CODE_TABLE_SLOTS - 1);
+        code_table[slot].function = function;
+        code_table[slot].code = (PyObject *)code;
     }
-    const char *name = PyUnicode_AsUTF8(args[1]);
-    const char *filename = PyUnicode_AsUTF8(code->co_filename);
-    long last_line = PyLong_AsLong(args[2]);
-    if (name == NULL || filename == NULL || (last_line == -1 && PyErr_Occurred()))
+    PyObject *capsule = PyCapsule_New(function, NULL, NULL);
+    if (capsule == NULL)
         return NULL;
-    long first_line = code->co_firstlineno;
-    if (last_line < first_line)
-        last_line = first_line;
-    if (last_line - first_line >= MAX_LINES)
-        last_line = first_line + MAX_LINES - 1;
-    size_t line_count = (size_t)(last_line - first_line + 1);
-    size_t bytes = sizeof(struct function_stats) + line_count * sizeof(struct line_stats) +
-                   strlen(name) + strlen(filename) + 2;
-    struct function_stats *function = core->pages_alloc(bytes);
-    if (function == NULL)
-        return PyErr_NoMemory();
-    function->lines = (struct line_stats *)(function + 1);
-    char *strings = (char *)(function->lines + line_count);
-    function->name = copy_string(&strings, name);
-    function->filename = copy_string(&strings, filename);
-    function->first_line = (uint32_t)first_line;
-    function->last_line = (uint32_t)last_line;
-    function->id = function_count;
-    Py_INCREF(code);
-    function->code = (PyObject *)code;
-    functions[function_count++] = function;
-    size_t slot = code_slot((PyObject *)code);
-    while (code_table[slot].code != NULL)
-        slot = (slot + 1) & (CODE_TABLE_SLOTS - 1);
-    code_table[slot].function = function;
-    code_table[slot].code = (PyObject *)code;
-    Py_RETURN_NONE;
+    PyObject *counter = PyCFunction_New(&counter_method, capsule);
+    Py_DECREF(capsule);
+    return counter;
 }
 
-/* start(): this thread enters a decorated call; tracing on at the outermost one. */
-static PyObject *mprof_start(PyObject *self, PyObject *unused)
+/* start(counter, traced): a call of the counter's function begins on this thread. With
+ * traced true (no instrumented code), line events come from tracing during the call. */
+static PyObject *mprof_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    (void)unused;
-    struct thread_profile *profile = tls_profile;
-    if (profile == NULL) {
-        profile = profile_acquire();
-        if (profile == NULL)
-            return PyErr_NoMemory();
-        tls_profile = profile;
+    struct function_stats *function = nargs == 2 ? counter_function(args[0]) : NULL;
+    if (function == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "start(counter, traced)");
+        return NULL;
     }
-    if (profile->enable_count++ == 0) {
+    int traced = PyObject_IsTrue(args[1]);
+    struct thread_profile *profile = this_thread_profile();
+    if (profile == NULL)
+        return PyErr_NoMemory();
+    call_begin(profile, function);
+    if (traced && profile->enable_count++ == 0) {
         PyThreadState *thread = PyThreadState_Get();
         profile->saved_function = thread->c_tracefunc;
         profile->saved_object = thread->c_traceobj;
@@ -320,17 +385,21 @@ static PyObject *mprof_start(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* stop(): this thread leaves a decorated call; the tracer it found comes back. */
-static PyObject *mprof_stop(PyObject *self, PyObject *unused)
+/* stop(traced): the innermost decorated call on this thread ends. */
+static PyObject *mprof_stop(PyObject *self, PyObject *traced_object)
 {
     (void)self;
-    (void)unused;
     struct thread_profile *profile = tls_profile;
-    if (profile == NULL || profile->enable_count == 0)
+    if (profile == NULL)
         Py_RETURN_NONE;
-    if (--profile->enable_count == 0) {
+    call_end(profile);
+    if (PyObject_IsTrue(traced_object) && profile->enable_count > 0 &&
+        --profile->enable_count == 0) {
         PyEval_SetTrace(profile->saved_function, profile->saved_object);
-        Py_XDECREF(profile->saved_object);
+        Py_CLEAR(profile->saved_object);
+        profile->saved_function = NULL;
+    }
+    if (profile->depth == 0 && profile->enable_count == 0) {
         tls_profile = NULL;
         profile_release(profile);
     }
@@ -399,9 +468,10 @@ static PyObject *mprof_report(PyObject *self, PyObject *unused)
 
 static PyMethodDef mprof_methods[] = {
     {"register", (PyCFunction)(void (*)(void))mprof_register, METH_FASTCALL,
-     "register(code, name, last_line)"},
-    {"start", mprof_start, METH_NOARGS, "start line tracing on this thread"},
-    {"stop", mprof_stop, METH_NOARGS, "stop line tracing on this thread"},
+     "register(code, name, last_line) -> counter"},
+    {"start", (PyCFunction)(void (*)(void))mprof_start, METH_FASTCALL,
+     "start(counter, traced): a decorated call begins"},
+    {"stop", mprof_stop, METH_O, "stop(traced): the innermost decorated call ends"},
     {"report", mprof_report, METH_NOARGS, "send the tables to mprof"},
     {NULL, NULL, 0, NULL},
 };
@@ -411,81 +481,19 @@ static struct PyModuleDef mprof_module = {
     NULL, NULL, NULL, NULL,
 };
 
-/* The decorator itself is Python: functools.wraps, generators and the
- * profile(precision=...) form are simplest there, and it runs once per call, not per line. */
-static const char glue_source[] =
-    "def _make(_mprof):\n"
-    "    def _last_line(func, code):\n"
-    "        try:\n"
-    "            import inspect\n"
-    "            lines, start = inspect.getsourcelines(func)\n"
-    "            return start + len(lines) - 1\n"
-    "        except Exception:\n"
-    "            last, stack = code.co_firstlineno, [code]\n"
-    "            while stack:\n"
-    "                c = stack.pop()\n"
-    "                last = max([last] + [l for _, _, l in c.co_lines() if l])\n"
-    "                stack.extend(k for k in c.co_consts if hasattr(k, 'co_lines'))\n"
-    "            return last\n"
-    "\n"
-    "    def profile(func=None, stream=None, precision=1, backend=None):\n"
-    "        '''Profile a function's memory line by line (mprof: exact heap bytes).\n"
-    "\n"
-    "        The table is printed by mprof when the program ends; stream, precision and\n"
-    "        backend are accepted for memory_profiler compatibility (use mprof run\n"
-    "        --unit/--precision instead).'''\n"
-    "        if func is None:\n"
-    "            return profile\n"
-    "        code = getattr(func, '__code__', None)\n"
-    "        if code is None:\n"
-    "            return func\n"
-    "        module = getattr(func, '__module__', None) or '?'\n"
-    "        _mprof.register(code, module + '.' + code.co_qualname, _last_line(func, code))\n"
-    "        import functools, inspect\n"
-    "        start, stop = _mprof.start, _mprof.stop\n"
-    "        if inspect.isgeneratorfunction(func):\n"
-    "            @functools.wraps(func)\n"
-    "            def generator_wrapper(*args, **kwargs):\n"
-    "                generator = func(*args, **kwargs)\n"
-    "                value, error = None, None\n"
-    "                while True:\n"
-    "                    start()\n"
-    "                    try:\n"
-    "                        if error is not None:\n"
-    "                            item = generator.throw(error)\n"
-    "                        else:\n"
-    "                            item = generator.send(value)\n"
-    "                    except StopIteration as end:\n"
-    "                        return end.value\n"
-    "                    finally:\n"
-    "                        stop()\n"
-    "                    value, error = None, None\n"
-    "                    try:\n"
-    "                        value = yield item\n"
-    "                    except GeneratorExit:\n"
-    "                        generator.close()\n"
-    "                        raise\n"
-    "                    except BaseException as raised:\n"
-    "                        error = raised\n"
-    "            return generator_wrapper\n"
-    "        if inspect.iscoroutinefunction(func):\n"
-    "            @functools.wraps(func)\n"
-    "            async def coroutine_wrapper(*args, **kwargs):\n"
-    "                start()\n"
-    "                try:\n"
-    "                    return await func(*args, **kwargs)\n"
-    "                finally:\n"
-    "                    stop()\n"
-    "            return coroutine_wrapper\n"
-    "        @functools.wraps(func)\n"
-    "        def wrapper(*args, **kwargs):\n"
-    "            start()\n"
-    "            try:\n"
-    "                return func(*args, **kwargs)\n"
-    "            finally:\n"
-    "                stop()\n"
-    "        return wrapper\n"
-    "    return profile\n";
+/* The decorator itself is Python (glue.py: instrumenting a function's source is simplest
+ * there, and it runs once per decoration), embedded here at build time. */
+#ifndef MPROF_GLUE_PATH
+#error "build with -DMPROF_GLUE_PATH=\"preload/python311/glue.py\""
+#endif
+extern const char mprof_glue_source[];
+__asm__(".section .rodata\n"
+        ".hidden mprof_glue_source\n"
+        ".type mprof_glue_source, @object\n"
+        "mprof_glue_source:\n"
+        ".incbin \"" MPROF_GLUE_PATH "\"\n"
+        ".byte 0\n"
+        ".previous\n");
 
 /* Install builtins.profile and a memory_profiler module whose profile is ours, and
  * register the report with atexit. Runs on the main thread with the GIL. */
@@ -500,7 +508,9 @@ static int install(void)
         goto done;
     if (PyDict_SetItemString(globals, "__builtins__", builtins) != 0)
         goto done;
-    result = PyRun_String(glue_source, Py_file_input, globals, globals);
+    PyObject *glue = Py_CompileString(mprof_glue_source, "<mprof glue.py>", Py_file_input);
+    result = glue ? PyEval_EvalCode(glue, globals, globals) : NULL;
+    Py_XDECREF(glue);
     if (result == NULL)
         goto done;
     PyObject *make = PyDict_GetItemString(globals, "_make"); /* borrowed */
@@ -522,6 +532,8 @@ static int install(void)
     status = 0;
 done:
     if (status != 0) {
+        if (getenv("MPROF_DEBUG") != NULL)
+            PyErr_Print();
         PyErr_Clear();
         core->notice("could not install the profile builtin; no line tables this run");
     }
