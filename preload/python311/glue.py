@@ -73,30 +73,36 @@ def _make(_mprof):
                 node.end_lineno, node.end_col_offset = like.lineno, like.col_offset
             return statement
 
-        def with_hits(statements, loop):
+        def with_hits(statements, loop, header_line=None):
+            """`statements` with a hit before each one that starts a new line: a body on
+            its header's line (`if x: y`) or `a; b` is one line event, not two."""
             result = []
+            previous_line = header_line
             for statement in statements:
-                result.append(hit(statement.lineno, statement))
+                if statement.lineno != previous_line:
+                    result.append(hit(statement.lineno, statement))
+                previous_line = statement.lineno
                 if isinstance(statement, ast.Continue) and loop is not None:
                     result.append(hit(loop.lineno, statement))
+                line = statement.lineno
                 if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
-                    statement.body = with_hits(statement.body, statement) + \
-                        [hit(statement.lineno, statement.body[-1])]
-                    statement.orelse = with_hits(statement.orelse, loop)
+                    statement.body = with_hits(statement.body, statement, line) + \
+                        [hit(line, statement.body[-1])]
+                    statement.orelse = with_hits(statement.orelse, loop, line)
                 elif isinstance(statement, ast.If):
-                    statement.body = with_hits(statement.body, loop)
-                    statement.orelse = with_hits(statement.orelse, loop)
+                    statement.body = with_hits(statement.body, loop, line)
+                    statement.orelse = with_hits(statement.orelse, loop, line)
                 elif isinstance(statement, (ast.With, ast.AsyncWith)):
-                    statement.body = with_hits(statement.body, loop)
+                    statement.body = with_hits(statement.body, loop, line)
                 elif isinstance(statement, (ast.Try, getattr(ast, 'TryStar', ast.Try))):
-                    statement.body = with_hits(statement.body, loop)
+                    statement.body = with_hits(statement.body, loop, line)
                     for handler in statement.handlers:
-                        handler.body = with_hits(handler.body, loop)
+                        handler.body = with_hits(handler.body, loop, handler.lineno)
                     statement.orelse = with_hits(statement.orelse, loop)
                     statement.finalbody = with_hits(statement.finalbody, loop)
                 elif isinstance(statement, ast.Match):
                     for case in statement.cases:
-                        case.body = with_hits(case.body, loop)
+                        case.body = with_hits(case.body, loop, case.pattern.lineno)
                 result.append(statement)
             return result
 
