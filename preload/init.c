@@ -8,6 +8,7 @@
  * but never writes. Without MPROF_FD (loaded by hand) the library is quiet too.
  */
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 #define DEFAULT_INTERVAL_NS 100000000ull
 
 static uint32_t hello_flags;
+static pid_t reporting_pid;      /* the process whose records we send */
 static uint64_t interval_ns = DEFAULT_INTERVAL_NS;
 static int children_report;
 
@@ -75,6 +77,7 @@ static void send_hello(void)
 /* Start reporting from this process: HELLO, then the sampler. */
 static void start_reporting(void)
 {
+    reporting_pid = getpid();
     send_hello();
     if (sampler_start(interval_ns) != 0)
         diag_notice("cannot start the sampling thread; heap samples are missing");
@@ -112,15 +115,45 @@ __attribute__((constructor)) static void mprof_start(void)
     tls_in_library--;
 }
 
-/* Normal exit (exit(), return from main): a last sample, then BYE. _exit, abort and
- * signals skip this; the CLI then keeps the samples up to the last interval. */
-__attribute__((destructor)) static void mprof_stop(void)
+/* The last records of a process: a final sample, then BYE. */
+static void send_goodbye(void)
 {
-    if (!writer_is_open())
-        return;
     sampler_stop();
     sampler_sample_now();
     struct mprof_record_header bye;
     mprof_record_header_init(&bye, MPROF_RECORD_BYE, sizeof(bye), (int32_t)getpid());
     writer_send(&bye, sizeof(bye));
+}
+
+/* Normal exit (exit(), return from main): Python's atexit has sent the tables already.
+ * abort and signals skip this; the CLI then keeps the samples up to the last interval. */
+__attribute__((destructor)) static void mprof_stop(void)
+{
+    if (writer_is_open() && reporting_pid == getpid())
+        send_goodbye();
+}
+
+/* _exit skips atexit and destructors (os._exit, multiprocessing's children): send the
+ * tables and the last sample here. A vfork child shares our memory and runs no atfork
+ * handler, so it is told apart by its pid and touches nothing. */
+static void flush_before_exit(void)
+{
+    if (!writer_is_open() || reporting_pid != getpid())
+        return;
+    tls_in_library++;
+    python_flush_at_exit();
+    send_goodbye();
+    writer_close();
+}
+
+MPROF_EXPORT void _exit(int status)
+{
+    flush_before_exit();
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+MPROF_EXPORT void _Exit(int status)
+{
+    _exit(status);
 }

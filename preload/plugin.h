@@ -37,6 +37,9 @@ struct mprof_plugin {
     /* Runs once on the main thread with the GIL, before the script's first line:
      * install what the program sees (the profile builtin). 0, or -1 after a notice. */
     int (*entry)(void);
+    /* The process is ending without atexit (os._exit): send what has not been sent.
+     * Pure C, no Python API, no GIL needed; safe to call twice. */
+    void (*flush_at_exit)(void);
 };
 
 /* The plugin's one exported symbol. Returns NULL when this interpreter does not fit

@@ -235,6 +235,12 @@ static int queue_entry(void)
     return 1;
 }
 
+void python_flush_at_exit(void)
+{
+    if (python_plugin != NULL && python_plugin->flush_at_exit != NULL)
+        python_plugin->flush_at_exit();
+}
+
 void python_watch_tick(void)
 {
     queue_entry();

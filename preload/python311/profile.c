@@ -442,13 +442,14 @@ static void send_function(const struct function_stats *function)
     }
 }
 
-/* report(): send every table to the CLI. Registered with atexit by the entry point. */
-static PyObject *mprof_report(PyObject *self, PyObject *unused)
+static int tables_sent;
+
+/* Send every table to the CLI, once. Pure C: also called from _exit, without the GIL. */
+static void send_tables(void)
 {
-    (void)self;
-    (void)unused;
-    if (!core->reporting())
-        Py_RETURN_NONE;
+    if (tables_sent || !core->reporting())
+        return;
+    tables_sent = 1;
     /* Functions in the order they were first called; never-called ones after. */
     for (uint32_t order = 1; order <= call_order; order++)
         for (uint32_t index = 0; index < function_count; index++)
@@ -463,6 +464,14 @@ static PyObject *mprof_report(PyObject *self, PyObject *unused)
                                  sizeof(struct mprof_call), (int32_t)getpid());
         core->send(&call_records[index], sizeof(struct mprof_call));
     }
+}
+
+/* report(): registered with atexit by the entry point. */
+static PyObject *mprof_report(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    send_tables();
     Py_RETURN_NONE;
 }
 
@@ -558,7 +567,22 @@ static int plugin_entry(void)
     return status;
 }
 
-static const struct mprof_plugin plugin = { .entry = plugin_entry };
+/* _exit: the lines this thread is on will never finish; close them as they stand. */
+static void flush_at_exit(void)
+{
+    struct thread_profile *profile = tls_profile;
+    int top = profile == NULL ? 0 : profile->depth < MAX_ACTIVE_CALLS ? profile->depth : MAX_ACTIVE_CALLS;
+    for (int index = top - 1; index >= 0; index--) {
+        struct active_call *call = &profile->calls[index];
+        if (call->line >= 0) {
+            finish_line(call, core->thread_net_bytes());
+            call->line = -1;
+        }
+    }
+    send_tables();
+}
+
+static const struct mprof_plugin plugin = { .entry = plugin_entry, .flush_at_exit = flush_at_exit };
 
 EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_core_api *api)
 {
