@@ -127,7 +127,8 @@ int cmd_report(int argc, char **argv)
     }
     if (top > 0) {
         if (profile.top_site_count == 0) {
-            mprof_error("%s: no whole-program line data (no TOP lines in it)", paths[0]);
+            mprof_error("%s: no whole-program line data (record it with mprof run --lines)",
+                        paths[0]);
             status = 1;
         } else if (report_write_top(stdout, profile.top_sites, profile.top_site_count, top,
                                     &options) < 0) {

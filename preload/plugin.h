@@ -40,6 +40,15 @@ struct mprof_plugin {
     /* The process is ending without atexit (os._exit): send what has not been sent.
      * Pure C, no Python API, no GIL needed; safe to call twice. */
     void (*flush_at_exit)(void);
+
+    /* Whole-program line attribution (mprof run --lines; NULL when unavailable). */
+    /* The site (source line) the running Python frame is on; 0 for none. GIL held. */
+    uint32_t (*site_here)(void);
+    /* A block of `bytes` was allocated (> 0) or freed (< 0) at `site`. GIL held. */
+    void (*site_count)(uint32_t site, int64_t bytes);
+    /* The heap just reached a new high, `heap_bytes`: remember every site's live bytes.
+     * Any thread. */
+    void (*site_peak)(int64_t heap_bytes);
 };
 
 /* The plugin's one exported symbol. Returns NULL when this interpreter does not fit

@@ -124,6 +124,8 @@ uint32_t python_attach(void);
  * it runs before the script's first line. */
 extern int python_watching;
 void python_watch_tick(void);
+/* The sampler's heap figure: with --lines, a new high keeps every line's share of it. */
+void python_heap_sampled(int64_t heap_bytes);
 /* The process ends through _exit: let the plugin send its tables. */
 void python_flush_at_exit(void);
 /* Called by the sampler: queue the entry point once the interpreter runs. Returns 1

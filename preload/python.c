@@ -52,6 +52,8 @@ enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
 #define SLOT_BITS          21                   /* our slot: arena + shadow, 2 MiB-aligned */
 #define SLOT_BYTES         ((uintptr_t)1 << SLOT_BITS)
 #define SHADOW_BYTES       (ARENA_BYTES >> 4)   /* one byte per 16-byte granule */
+#define SITE_SHADOW_BYTES  (ARENA_BYTES >> 2)   /* --lines: a site id per granule */
+#define LARGE_MAP_MIN      (1u << 16)           /* --lines: larger blocks' sites */
 #define POOL_BITS          14                  /* pymalloc pools: 16 KiB */
 #define POOL_SIZE          ((uintptr_t)1 << POOL_BITS)
 #define POOL_SZIDX_OFFSET  36
@@ -85,6 +87,18 @@ static int python_counting;          /* pymalloc blocks are being counted */
 static int python_entry_queued;      /* atomic: 1 once the entry point is queued */
 static int python_minor;             /* 3.<minor> of the running interpreter */
 static const struct mprof_plugin *python_plugin;
+static int sites_enabled;            /* mprof run --lines: charge blocks to source lines */
+static int64_t sites_peak_heap;      /* the sampler's highest heap so far */
+
+/* Blocks of the PyMem domains that malloc served (over 512 bytes) have no shadow: their
+ * site and size live here, under the GIL. Linear probing, backward-shift deletion. */
+struct large_block {
+    uintptr_t address;
+    uint64_t bytes;
+    uint32_t site;
+};
+static struct large_block *large_map;
+static size_t large_map_capacity, large_map_count;
 /* Non-zero while we wait for the interpreter to initialise: the allocation hooks then
  * check, on every call, whether the entry point can be queued (see python_watch_tick). */
 int python_watching;
@@ -128,7 +142,8 @@ static void *arena_alloc(void *ctx, size_t size)
     uintptr_t end = (uintptr_t)mapping + span;
     if (end > base + SLOT_BYTES)
         munmap((void *)(base + SLOT_BYTES), end - (base + SLOT_BYTES));
-    if (mprotect((void *)base, ARENA_BYTES + SHADOW_BYTES, PROT_READ | PROT_WRITE) != 0) {
+    size_t usable = ARENA_BYTES + SHADOW_BYTES + (sites_enabled ? SITE_SHADOW_BYTES : 0);
+    if (mprotect((void *)base, usable, PROT_READ | PROT_WRITE) != 0) {
         munmap((void *)base, SLOT_BYTES);
         return NULL;
     }
@@ -246,6 +261,112 @@ void python_watch_tick(void)
     queue_entry();
 }
 
+/* ---- sites (mprof run --lines) --------------------------------------------------------- */
+
+static inline uint32_t *site_shadow_of(const void *block)
+{
+    uintptr_t address = (uintptr_t)block;
+    uintptr_t slot = address & ~(SLOT_BYTES - 1);
+    return (uint32_t *)(slot + ARENA_BYTES + SHADOW_BYTES + ((address & (ARENA_BYTES - 1)) >> 4) * 4);
+}
+
+static size_t large_map_home(uintptr_t address)
+{
+    return (size_t)(((address >> 4) * 0x9E3779B97F4A7C15ull) >> 32) & (large_map_capacity - 1);
+}
+
+static void large_map_insert(struct large_block *map, size_t capacity, struct large_block block)
+{
+    size_t mask = capacity - 1;
+    size_t slot = (size_t)(((block.address >> 4) * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+    while (map[slot].address != 0)
+        slot = (slot + 1) & mask;
+    map[slot] = block;
+}
+
+static int large_map_put(uintptr_t address, uint64_t bytes, uint32_t site)
+{
+    if (large_map_count + 1 > large_map_capacity / 2) {
+        size_t capacity = large_map_capacity ? large_map_capacity * 2 : LARGE_MAP_MIN;
+        struct large_block *map = arena_pages_alloc(capacity * sizeof(*map));
+        if (map == NULL)
+            return -1;
+        for (size_t slot = 0; slot < large_map_capacity; slot++)
+            if (large_map[slot].address != 0)
+                large_map_insert(map, capacity, large_map[slot]);
+        arena_pages_free(large_map, large_map_capacity * sizeof(*large_map));
+        large_map = map;
+        large_map_capacity = capacity;
+    }
+    struct large_block block = { .address = address, .bytes = bytes, .site = site };
+    large_map_insert(large_map, large_map_capacity, block);
+    large_map_count++;
+    return 0;
+}
+
+/* Remove `address`; returns 0 and its entry, or -1 when it was never recorded. */
+static int large_map_take(uintptr_t address, struct large_block *found)
+{
+    if (large_map_capacity == 0)
+        return -1;
+    size_t mask = large_map_capacity - 1;
+    size_t slot = large_map_home(address);
+    while (large_map[slot].address != address) {
+        if (large_map[slot].address == 0)
+            return -1;
+        slot = (slot + 1) & mask;
+    }
+    *found = large_map[slot];
+    /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+    size_t hole = slot;
+    for (size_t next = (hole + 1) & mask; large_map[next].address != 0; next = (next + 1) & mask) {
+        size_t home = large_map_home(large_map[next].address);
+        if (((next - home) & mask) >= ((next - hole) & mask)) {
+            large_map[hole] = large_map[next];
+            hole = next;
+        }
+    }
+    large_map[hole].address = 0;
+    large_map_count--;
+    return 0;
+}
+
+/* A PyMem block was allocated: charge it to the running line. */
+static void site_allocated(void *block, uint64_t bytes, int in_arena)
+{
+    uint32_t site = python_plugin->site_here();
+    if (in_arena) {
+        *site_shadow_of(block) = site;
+    } else if (large_map_put((uintptr_t)block, bytes, site) != 0) {
+        return; /* no room to remember it: leave it out on both sides */
+    }
+    python_plugin->site_count(site, (int64_t)bytes);
+}
+
+/* A PyMem block is about to be freed. `bytes` is its counted size when in an arena. */
+static void site_freed(void *block, uint64_t bytes, int in_arena)
+{
+    uint32_t site;
+    if (in_arena) {
+        site = *site_shadow_of(block);
+    } else {
+        struct large_block found;
+        if (large_map_take((uintptr_t)block, &found) != 0)
+            return; /* allocated before --lines tracking began, or left out */
+        site = found.site;
+        bytes = found.bytes;
+    }
+    python_plugin->site_count(site, -(int64_t)bytes);
+}
+
+void python_heap_sampled(int64_t heap_bytes)
+{
+    if (sites_enabled && heap_bytes > sites_peak_heap) {
+        sites_peak_heap = heap_bytes;
+        python_plugin->site_peak(heap_bytes);
+    }
+}
+
 /* ---- the PyMem hooks (MEM and OBJ domains; the GIL is held) ---------------------- */
 
 static inline void count_pymem_alloc(uint64_t bytes)
@@ -264,8 +385,14 @@ static void *pymem_malloc(void *ctx, size_t size)
 {
     struct pymem_domain *domain = ctx;
     void *block = domain->next.malloc(domain->next.ctx, size);
-    if (block != NULL && arena_map_contains(block))
-        count_pymem_alloc(block_allocated(block, size));
+    if (block == NULL)
+        return NULL;
+    int in_arena = arena_map_contains(block);
+    uint64_t bytes = size;
+    if (in_arena)
+        count_pymem_alloc(bytes = block_allocated(block, size));
+    if (UNLIKELY(sites_enabled))
+        site_allocated(block, bytes, in_arena);
     return block;
 }
 
@@ -273,8 +400,14 @@ static void *pymem_calloc(void *ctx, size_t count, size_t size)
 {
     struct pymem_domain *domain = ctx;
     void *block = domain->next.calloc(domain->next.ctx, count, size);
-    if (block != NULL && arena_map_contains(block))
-        count_pymem_alloc(block_allocated(block, count * size));
+    if (block == NULL)
+        return NULL;
+    int in_arena = arena_map_contains(block);
+    uint64_t bytes = count * size;
+    if (in_arena)
+        count_pymem_alloc(bytes = block_allocated(block, count * size));
+    if (UNLIKELY(sites_enabled))
+        site_allocated(block, bytes, in_arena);
     return block;
 }
 
@@ -291,11 +424,19 @@ static void *pymem_realloc(void *ctx, void *block, size_t size)
             *shadow_of(block) = old_shadow;
         return NULL;
     }
-    uint64_t new_bytes = arena_map_contains(moved) ? block_allocated(moved, size) : 0;
+    int in_arena = arena_map_contains(moved);
+    uint64_t new_bytes = in_arena ? block_allocated(moved, size) : 0;
     if (old_bytes != 0)
         count_pymem_free(old_bytes);
     if (new_bytes != 0)
         count_pymem_alloc(new_bytes);
+    if (UNLIKELY(sites_enabled)) {
+        /* A move to a new line's charge: the old block is freed where it was charged,
+         * the new one is charged to the line running now. */
+        if (block != NULL)
+            site_freed(block, old_bytes, was_pymalloc);
+        site_allocated(moved, in_arena ? new_bytes : size, in_arena);
+    }
     return moved;
 }
 
@@ -303,8 +444,14 @@ static void pymem_free(void *ctx, void *block)
 {
     struct pymem_domain *domain = ctx;
     /* Read the size before freeing: the pool may go back to the arena. */
-    if (block != NULL && arena_map_contains(block))
-        count_pymem_free(block_freed(block));
+    if (block != NULL) {
+        int in_arena = arena_map_contains(block);
+        uint64_t bytes = in_arena ? block_freed(block) : 0;
+        if (in_arena)
+            count_pymem_free(bytes);
+        if (UNLIKELY(sites_enabled))
+            site_freed(block, bytes, in_arena);
+    }
     domain->next.free(domain->next.ctx, block);
 }
 
@@ -407,9 +554,19 @@ static void load_plugin(void)
     }
     mprof_plugin_init_fn init = (mprof_plugin_init_fn)dlsym(handle, MPROF_PLUGIN_INIT_SYMBOL);
     python_plugin = init ? init(&core_api) : NULL;
-    if (python_plugin == NULL)
+    if (python_plugin == NULL) {
         diag_notice("Python 3.%d: the @profile plugin does not fit this interpreter",
                     python_minor);
+        return;
+    }
+    const char *lines = getenv(MPROF_ENV_LINES);
+    if (lines != NULL && strcmp(lines, "1") == 0) {
+        if (python_plugin->site_here != NULL && python_plugin->site_count != NULL &&
+            python_plugin->site_peak != NULL)
+            sites_enabled = 1;
+        else
+            diag_notice("--lines: no memory for the line table; lines are not recorded");
+    }
 }
 
 /* Allocate one small object through our hooks and see that its pool says the right
@@ -438,6 +595,9 @@ uint32_t python_attach(void)
                     "heap counts malloc only", python_api.get_version());
         return flags;
     }
+    /* The plugin decides whether arenas carry a site shadow (--lines): load it before
+     * the first arena exists. */
+    load_plugin();
     arena_map = mmap(NULL, ARENA_MAP_BYTES, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     arena_list = arena_pages_alloc(ARENA_LIST_MAX * sizeof(*arena_list));
@@ -458,9 +618,8 @@ uint32_t python_attach(void)
                     "heap counts malloc only", python_api.get_version());
         return flags;
     }
-    python_counting = 1;
     __atomic_store_n(&python_watching, 1, __ATOMIC_RELEASE);
-    load_plugin();
+    python_counting = 1;
     return flags | MPROF_HELLO_PYMALLOC;
 }
 

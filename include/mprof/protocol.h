@@ -31,6 +31,7 @@
 #define MPROF_ENV_INTERVAL    "MPROF_INTERVAL"    /* sample interval, seconds (float) */
 #define MPROF_ENV_TARGET_PID  "MPROF_TARGET_PID"  /* pid of the profiled main process */
 #define MPROF_ENV_CHILDREN    "MPROF_CHILDREN"    /* "1": children report too (-C/-M) */
+#define MPROF_ENV_LINES       "MPROF_LINES"       /* "1": charge heap to source lines (--lines) */
 
 enum mprof_record_type {
     MPROF_RECORD_HELLO  = 1, /* a process image starts reporting (also after exec) */

@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "mprof/protocol.h"
-#include "../plugin.h"
+#include "python311.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -464,6 +464,7 @@ static void send_tables(void)
                                  sizeof(struct mprof_call), (int32_t)getpid());
         core->send(&call_records[index], sizeof(struct mprof_call));
     }
+    sites_send();
 }
 
 /* report(): registered with atexit by the entry point. */
@@ -582,7 +583,7 @@ static void flush_at_exit(void)
     send_tables();
 }
 
-static const struct mprof_plugin plugin = { .entry = plugin_entry, .flush_at_exit = flush_at_exit };
+static struct mprof_plugin plugin = { .entry = plugin_entry, .flush_at_exit = flush_at_exit };
 
 EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_core_api *api)
 {
@@ -591,5 +592,10 @@ EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_co
         strncmp(version, "3.11.", 5) != 0)
         return NULL;
     core = api;
+    if (sites_init(api) == 0) {
+        plugin.site_here = sites_here;
+        plugin.site_count = sites_count;
+        plugin.site_peak = sites_peak;
+    }
     return &plugin;
 }

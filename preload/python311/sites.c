@@ -1,0 +1,204 @@
+/*
+ * sites.c — whole-program line attribution for CPython 3.11 (mprof run --lines).
+ *
+ * Every block the PyMem MEM/OBJ domains hand out (the GIL is held there) is charged to
+ * a site: the source line the running Python frame is on. The core keeps each block's
+ * site (a shadow word beside pymalloc's blocks, a side table for larger ones) and tells
+ * us when it is freed, so each site knows its live bytes exactly. When the sampler sees
+ * the heap reach a new high, every site's live bytes are copied as "at the peak": the
+ * report then names the lines that held the most at the same peak `mprof peak` shows.
+ *
+ * The line lookup is what costs: the frame's code object and instruction offset are
+ * read from the interpreter's own structures and cached, so PyCode_Addr2Line runs once
+ * per (code, instruction), not once per allocation.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define Py_BUILD_CORE 1
+#include "internal/pycore_frame.h"
+#undef Py_BUILD_CORE
+
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mprof/protocol.h"
+#include "python311.h"
+
+#define MAX_SITES      (1u << 20)   /* site 0 is "no Python frame" */
+#define SITE_SLOTS     (1u << 21)   /* (code, line) -> site, open addressing */
+#define CACHE_SLOTS    (1u << 16)   /* (code, instruction) -> site, direct-mapped */
+#define TOP_SITES      100
+
+struct site {
+    PyObject *code;            /* a strong reference (NULL for site 0) */
+    int32_t line;
+    int64_t live_bytes;
+    int64_t live_blocks;
+    uint64_t alloc_count;
+    int64_t peak_bytes;        /* live_bytes when the heap last reached a new high */
+    int64_t peak_blocks;
+};
+
+struct site_slot {
+    PyObject *code;
+    int32_t line;
+    uint32_t site;
+};
+
+struct cache_entry {
+    const void *code;
+    int32_t offset;
+    uint32_t site;
+};
+
+static const struct mprof_core_api *core;
+static struct site *sites;
+static uint32_t site_count = 1;
+static struct site_slot *site_slots;
+static struct cache_entry *cache;
+static int site_lookup_busy; /* GIL-protected: PyCode_Addr2Line must not recurse here */
+
+int sites_init(const struct mprof_core_api *api)
+{
+    core = api;
+    sites = core->pages_alloc(MAX_SITES * sizeof(*sites));
+    site_slots = core->pages_alloc(SITE_SLOTS * sizeof(*site_slots));
+    cache = core->pages_alloc(CACHE_SLOTS * sizeof(*cache));
+    return sites && site_slots && cache ? 0 : -1;
+}
+
+static uint32_t site_for_line(PyObject *code, int line)
+{
+    size_t slot = (size_t)((((uintptr_t)code >> 4) ^ ((uintptr_t)line * 0x9E3779B1u)) *
+                           0x9E3779B97F4A7C15ull >> 40) & (SITE_SLOTS - 1);
+    for (;; slot = (slot + 1) & (SITE_SLOTS - 1)) {
+        struct site_slot *entry = &site_slots[slot];
+        if (entry->code == code && entry->line == line)
+            return entry->site;
+        if (entry->code == NULL)
+            break;
+    }
+    if (site_count >= MAX_SITES || site_count >= SITE_SLOTS / 2)
+        return 0;
+    uint32_t site = site_count++;
+    Py_INCREF(code);
+    sites[site].code = code;
+    sites[site].line = line;
+    site_slots[slot].line = line;
+    site_slots[slot].site = site;
+    site_slots[slot].code = code;
+    return site;
+}
+
+uint32_t sites_here(void)
+{
+    PyThreadState *thread = _PyThreadState_UncheckedGet();
+    if (thread == NULL || thread->cframe == NULL || site_lookup_busy)
+        return 0;
+    _PyInterpreterFrame *frame = thread->cframe->current_frame;
+    while (frame != NULL && _PyFrame_IsIncomplete(frame))
+        frame = frame->previous;
+    if (frame == NULL)
+        return 0;
+    PyCodeObject *code = frame->f_code;
+    int32_t offset = (int32_t)(frame->prev_instr - _PyCode_CODE(code));
+    struct cache_entry *entry =
+        &cache[(((uintptr_t)code >> 4) * 31 + (uintptr_t)offset) & (CACHE_SLOTS - 1)];
+    if (entry->code == code && entry->offset == offset)
+        return entry->site;
+    site_lookup_busy = 1;
+    int line = PyCode_Addr2Line(code, offset * (int)sizeof(_Py_CODEUNIT));
+    uint32_t site = site_for_line((PyObject *)code, line);
+    site_lookup_busy = 0;
+    entry->code = code;
+    entry->offset = offset;
+    entry->site = site;
+    return site;
+}
+
+void sites_count(uint32_t site, int64_t bytes)
+{
+    if (site >= site_count)
+        site = 0;
+    struct site *entry = &sites[site];
+    entry->live_bytes += bytes;
+    if (bytes >= 0) {
+        entry->live_blocks++;
+        entry->alloc_count++;
+    } else {
+        entry->live_blocks--;
+    }
+}
+
+static int64_t peak_heap_bytes;
+
+void sites_peak(int64_t heap_bytes)
+{
+    peak_heap_bytes = heap_bytes;
+    /* From the sampler thread, without the GIL: each field is read whole (aligned
+     * 64-bit); the copy is as consistent as the sample it goes with. */
+    uint32_t count = __atomic_load_n(&site_count, __ATOMIC_ACQUIRE);
+    for (uint32_t site = 0; site < count; site++) {
+        sites[site].peak_bytes = __atomic_load_n(&sites[site].live_bytes, __ATOMIC_RELAXED);
+        sites[site].peak_blocks = __atomic_load_n(&sites[site].live_blocks, __ATOMIC_RELAXED);
+    }
+}
+
+/* A Python str's UTF-8 without allocating (we may run without the GIL, from _exit). */
+static const char *ascii_text(PyObject *text)
+{
+    if (text != NULL && PyUnicode_Check(text) && PyUnicode_IS_ASCII(text))
+        return (const char *)PyUnicode_DATA(text);
+    return "?";
+}
+
+void sites_send(void)
+{
+    if (site_count <= 1)
+        return;
+    int64_t heap = core->process_live_bytes();
+    if (heap > peak_heap_bytes)  /* the peak came after the last sample */
+        sites_peak(heap);
+    uint32_t chosen[TOP_SITES];
+    uint32_t chosen_count = 0;
+    /* Top sites by bytes held at the peak: a partial selection, O(sites x 100). */
+    for (uint32_t site = 1; site < site_count; site++) {
+        if (sites[site].peak_bytes <= 0)
+            continue;
+        uint32_t position = chosen_count < TOP_SITES ? chosen_count++ : TOP_SITES;
+        if (position == TOP_SITES) {
+            if (sites[site].peak_bytes <= sites[chosen[TOP_SITES - 1]].peak_bytes)
+                continue;
+            position = TOP_SITES - 1;
+        }
+        while (position > 0 && sites[chosen[position - 1]].peak_bytes < sites[site].peak_bytes) {
+            chosen[position] = chosen[position - 1];
+            position--;
+        }
+        chosen[position] = site;
+    }
+    for (uint32_t rank = 0; rank < chosen_count; rank++) {
+        const struct site *entry = &sites[chosen[rank]];
+        const PyCodeObject *code = (const PyCodeObject *)entry->code;
+        struct mprof_site record;
+        memset(&record, 0, offsetof(struct mprof_site, text));
+        record.line = entry->line > 0 ? (uint32_t)entry->line : 0;
+        record.rank = rank + 1;
+        record.live_bytes = entry->peak_bytes;
+        record.live_blocks = entry->peak_blocks > 0 ? (uint64_t)entry->peak_blocks : 0;
+        record.alloc_count = entry->alloc_count;
+        const char *function = ascii_text(code->co_qualname);
+        const char *filename = ascii_text(code->co_filename);
+        size_t room = sizeof(record.text);
+        size_t function_length = strnlen(function, room / 4);
+        size_t file_length = strnlen(filename, room - function_length - 2);
+        memcpy(record.text, function, function_length);
+        record.text[function_length] = '\0';
+        memcpy(record.text + function_length + 1, filename, file_length);
+        record.text[function_length + 1 + file_length] = '\0';
+        uint32_t size = (uint32_t)(offsetof(struct mprof_site, text) + function_length + file_length + 2);
+        mprof_record_header_init(&record.header, MPROF_RECORD_SITE, size, (int32_t)getpid());
+        core->send(&record, size);
+    }
+}
