@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "dat.h"
 
 #define DAT_FIELDS_MAX 8
@@ -39,22 +40,6 @@ static void dat_set_error(char *error, size_t error_size, const char *format, ..
     va_start(args, format);
     vsnprintf(error, error_size, format, args);
     va_end(args);
-}
-
-/* Grow `*items` (of `item_size` bytes each) so that one more fits. */
-static int dat_grow(void **items, size_t *capacity, size_t count, size_t item_size)
-{
-    if (count < *capacity)
-        return 0;
-    size_t new_capacity = *capacity ? *capacity * 2 : 64;
-    if (new_capacity > SIZE_MAX / item_size)
-        return -1;
-    void *grown = realloc(*items, new_capacity * item_size);
-    if (grown == NULL)
-        return -1;
-    *items = grown;
-    *capacity = new_capacity;
-    return 0;
 }
 
 /* Split `line` in place on spaces and tabs into at most `max` fields; the last field
@@ -236,7 +221,7 @@ static struct dat_child *dat_reader_child(struct dat_reader *reader, int index)
         if (profile->children[i].index == index)
             return &profile->children[i];
     size_t old_capacity = reader->child_capacity;
-    if (dat_grow((void **)&profile->children, &reader->child_capacity, profile->child_count,
+    if (mprof_grow_array((void **)&profile->children, &reader->child_capacity, profile->child_count,
                  sizeof *profile->children) < 0)
         return NULL;
     if (reader->child_capacity != old_capacity) {
@@ -348,7 +333,7 @@ static int dat_parse_profiled_function(struct dat_reader *reader, char *text)
                  function.last_line, function.first_line);
         return -1;
     }
-    if (dat_grow((void **)&profile->profiled, &reader->profiled_capacity,
+    if (mprof_grow_array((void **)&profile->profiled, &reader->profiled_capacity,
                  profile->profiled_count, sizeof *profile->profiled) < 0)
         return DAT_OUT_OF_MEMORY;
     function.name = dat_unescaped_copy(fields[5]);
@@ -417,7 +402,7 @@ static int dat_parse_profiled_line(struct dat_reader *reader, char *text)
                  function->lines[function->line_count - 1].line);
         return -1;
     }
-    if (dat_grow((void **)&function->lines, &reader->line_capacity, function->line_count,
+    if (mprof_grow_array((void **)&function->lines, &reader->line_capacity, function->line_count,
                  sizeof *function->lines) < 0)
         return DAT_OUT_OF_MEMORY;
     line.contents = dat_unescaped_copy(rest);
@@ -446,7 +431,7 @@ static int dat_parse_top_site(struct dat_reader *reader, char *text)
         !dat_field_u64(reader, word, "<allocations>", fields[3], &site.alloc_count) ||
         !dat_field_u32(reader, word, "<line>", fields[4], &site.line))
         return -1;
-    if (dat_grow((void **)&profile->top_sites, &reader->top_capacity, profile->top_site_count,
+    if (mprof_grow_array((void **)&profile->top_sites, &reader->top_capacity, profile->top_site_count,
                  sizeof *profile->top_sites) < 0)
         return DAT_OUT_OF_MEMORY;
     site.function = dat_unescaped_copy(fields[5]);
@@ -490,7 +475,7 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
             snprintf(reader->why, sizeof reader->why, "MPROF needs <key> <value>");
             return -1;
         }
-        if (dat_grow((void **)&profile->meta, &reader->meta_capacity, profile->meta_count,
+        if (mprof_grow_array((void **)&profile->meta, &reader->meta_capacity, profile->meta_count,
                      sizeof *profile->meta) < 0)
             return DAT_OUT_OF_MEMORY;
         char *key = strdup(fields[0]);
@@ -521,7 +506,7 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
         if (!dat_field_double(reader, word, "<MiB>", fields[0], &sample.mem_mib) ||
             !dat_field_double(reader, word, "<time>", fields[1], &sample.time_s))
             return -1;
-        if (dat_grow((void **)&profile->mem, &reader->mem_capacity, profile->mem_count,
+        if (mprof_grow_array((void **)&profile->mem, &reader->mem_capacity, profile->mem_count,
                      sizeof *profile->mem) < 0)
             return DAT_OUT_OF_MEMORY;
         profile->mem[profile->mem_count++] = sample;
@@ -538,7 +523,7 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
             !dat_field_double(reader, word, "<time>", fields[1], &sample.time_s) ||
             !dat_field_u64(reader, word, "<bytes>", fields[2], &sample.heap_bytes))
             return -1;
-        if (dat_grow((void **)&profile->heap, &reader->heap_capacity, profile->heap_count,
+        if (mprof_grow_array((void **)&profile->heap, &reader->heap_capacity, profile->heap_count,
                      sizeof *profile->heap) < 0)
             return DAT_OUT_OF_MEMORY;
         profile->heap[profile->heap_count++] = sample;
@@ -559,7 +544,7 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
         if (child == NULL)
             return DAT_OUT_OF_MEMORY;
         size_t slot = dat_reader_child_slot(reader, child);
-        if (dat_grow((void **)&child->mem, &reader->child_mem_capacity[slot], child->mem_count,
+        if (mprof_grow_array((void **)&child->mem, &reader->child_mem_capacity[slot], child->mem_count,
                      sizeof *child->mem) < 0)
             return DAT_OUT_OF_MEMORY;
         child->mem[child->mem_count++] = sample;
@@ -582,7 +567,7 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
         if (child == NULL)
             return DAT_OUT_OF_MEMORY;
         size_t slot = dat_reader_child_slot(reader, child);
-        if (dat_grow((void **)&child->heap, &reader->child_heap_capacity[slot], child->heap_count,
+        if (mprof_grow_array((void **)&child->heap, &reader->child_heap_capacity[slot], child->heap_count,
                      sizeof *child->heap) < 0)
             return DAT_OUT_OF_MEMORY;
         child->heap[child->heap_count++] = sample;
@@ -601,7 +586,7 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
         !dat_field_double(reader, word, "<end>", fields[4], &func.end_s) ||
         (count >= 6 && !dat_field_int(reader, word, "<level>", fields[5], &func.stack_level)))
         return -1;
-    if (dat_grow((void **)&profile->funcs, &reader->func_capacity, profile->func_count,
+    if (mprof_grow_array((void **)&profile->funcs, &reader->func_capacity, profile->func_count,
                  sizeof *profile->funcs) < 0)
         return DAT_OUT_OF_MEMORY;
     func.name = strdup(fields[0]);
@@ -1064,7 +1049,7 @@ int dat_list_files(const char *dir, char ***names, size_t *count, char *error, s
             continue;
         }
         char *name = NULL;
-        if (dat_grow((void **)&list, &list_capacity, list_count, sizeof *list) < 0 ||
+        if (mprof_grow_array((void **)&list, &list_capacity, list_count, sizeof *list) < 0 ||
             (name = strdup(entry->d_name)) == NULL) {
             dat_set_error(error, error_size, "%s: out of memory", dir);
             dat_free_list(list, list_count);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "dat.h"
 #include "source.h"
 
@@ -75,26 +76,10 @@ void recorder_free(struct recorder *recorder)
     recorder->profiled_count = 0;
 }
 
-/* Make room for one more of `*items` (`item_size` bytes each). 0, or -1 out of memory. */
-static int recorder_grow(void **items, size_t *capacity, size_t count, size_t item_size)
-{
-    if (count < *capacity)
-        return 0;
-    size_t new_capacity = *capacity ? *capacity * 2 : 16;
-    if (new_capacity > SIZE_MAX / item_size)
-        return -1;
-    void *grown = realloc(*items, new_capacity * item_size);
-    if (grown == NULL)
-        return -1;
-    *items = grown;
-    *capacity = new_capacity;
-    return 0;
-}
-
 /* Keep a written point for interpolation; out of memory, the series just has fewer. */
 static void recorder_keep_point(struct recorder_points *points, struct simplify_point point)
 {
-    if (recorder_grow((void **)&points->points, &points->capacity, points->count,
+    if (mprof_grow_array((void **)&points->points, &points->capacity, points->count,
                       sizeof *points->points) == 0)
         points->points[points->count++] = point;
 }
@@ -343,7 +328,7 @@ static void recorder_on_function(struct recorder *recorder, const unsigned char 
         .last_line = record.last_line, .call_count = record.call_count,
     };
     size_t text_length = size - offsetof(struct mprof_function, text);
-    if (recorder_grow((void **)&recorder->functions, &recorder->function_capacity,
+    if (mprof_grow_array((void **)&recorder->functions, &recorder->function_capacity,
                       recorder->function_count, sizeof *recorder->functions) < 0 ||
         recorder_copy_text_pair(record.text, text_length, &function.name,
                                 &function.filename) < 0) {
@@ -362,7 +347,7 @@ static void recorder_on_site(struct recorder *recorder, const unsigned char *byt
         .live_blocks = record.live_blocks, .alloc_count = record.alloc_count,
     };
     size_t text_length = size - offsetof(struct mprof_site, text);
-    if (recorder_grow((void **)&recorder->sites, &recorder->site_capacity, recorder->site_count,
+    if (mprof_grow_array((void **)&recorder->sites, &recorder->site_capacity, recorder->site_count,
                       sizeof *recorder->sites) < 0 ||
         recorder_copy_text_pair(record.text, text_length, &site.function, &site.filename) < 0) {
         recorder_lose_profile_data(recorder);
@@ -413,13 +398,13 @@ static int recorder_on_record(struct recorder *recorder, const unsigned char *by
             if (from_main)  /* TOP lines have no pid: the main process's only */
                 recorder_on_site(recorder, bytes, size);
         } else if (header.type == MPROF_RECORD_LINE) {
-            if (recorder_grow((void **)&recorder->lines, &recorder->line_capacity,
+            if (mprof_grow_array((void **)&recorder->lines, &recorder->line_capacity,
                               recorder->line_count, sizeof *recorder->lines) < 0)
                 recorder_lose_profile_data(recorder);
             else
                 memcpy(&recorder->lines[recorder->line_count++], bytes, sizeof *recorder->lines);
         } else {
-            if (recorder_grow((void **)&recorder->calls, &recorder->call_capacity,
+            if (mprof_grow_array((void **)&recorder->calls, &recorder->call_capacity,
                               recorder->call_count, sizeof *recorder->calls) < 0)
                 recorder_lose_profile_data(recorder);
             else
@@ -573,7 +558,7 @@ static const struct source_file *recorder_source(struct recorder *recorder,
     for (size_t i = 0; i < sources->count; i++)
         if (strcmp(sources->list[i].path, path) == 0)
             return sources->list[i].readable ? &sources->list[i].file : &no_file;
-    if (recorder_grow((void **)&sources->list, &sources->capacity, sources->count,
+    if (mprof_grow_array((void **)&sources->list, &sources->capacity, sources->count,
                       sizeof *sources->list) < 0)
         return &no_file;
     struct recorder_source *source = &sources->list[sources->count++];
