@@ -23,10 +23,69 @@ Names (times are seconds since the first MEM sample; sizes in bytes unless *_mib
                        predecessor (None when the heap never rises that much)
   near(x, truth, rel)  abs(x - truth) <= rel * truth
   meta_int(key)        int(meta[key]), or None when missing
+
+@profile tables (PROFILE_FUNC / PROFILE_LINE lines; TOP lines), main process only:
+  functions            dict qualified name -> {'calls', 'file', 'first', 'last',
+                       'lines': {line number: (occurrences, increment, usage, text)}}
+  row(func, key)       the (occurrences, increment, usage, text) of one line: `func` is
+                       a name or its last dotted part(s) ('build', 'Store.fill'), `key`
+                       a line number or a piece of text that occurs on one line only
+  occ/inc/usage(func, key)   one field of row(); increment and usage in bytes
+  close(x, truth, tol=64)    abs(x - truth) <= tol (the issue's tolerance, in bytes)
+  agrees(truth_file, skip=())  every line of tmprofile.py's output (<qualname> <line>
+                       <occurrences> <bytes>) has the same occurrences and an increment
+                       within 64 bytes here, for functions and lines ('func:line') not in
+                       `skip`; and every other
+                       line that ran here is a decorator row. Raises with the differences.
+  top                  list of (rank, live bytes, live blocks, allocations, line,
+                       function, file) from TOP lines
 """
 import sys
 
 MiB = 1048576
+
+
+def unescape(text):
+    """Undo the .dat's escaping of text fields: "\\\\" and "\\xHH" (mprof/dat.h)."""
+    out, index = bytearray(), 0
+    raw = text.encode("utf-8", "surrogateescape")
+    while index < len(raw):
+        if raw[index:index + 1] == b"\\" and raw[index + 1:index + 2] == b"\\":
+            out += b"\\"
+            index += 2
+        elif raw[index:index + 2] == b"\\x" and len(raw) >= index + 4:
+            out.append(int(raw[index + 2:index + 4], 16))
+            index += 4
+        else:
+            out.append(raw[index])
+            index += 1
+    return out.decode("utf-8", "replace")
+
+
+def read_profiles(path):
+    """PROFILE_FUNC/PROFILE_LINE of the main process (the first pid), and TOP lines."""
+    functions, by_id, top, main_pid = {}, {}, [], None
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            line = line.rstrip("\n")
+            if line.startswith("PROFILE_FUNC "):
+                pid, ident, first, last, calls, name, filename = line.split(" ", 7)[1:]
+                main_pid = main_pid or pid
+                if pid != main_pid:
+                    continue
+                entry = {"calls": int(calls), "file": unescape(filename), "first": int(first),
+                         "last": int(last), "lines": {}}
+                functions[unescape(name)] = by_id[ident] = entry
+            elif line.startswith("PROFILE_LINE "):
+                pid, ident, number, occurrences, increment, usage, text = line.split(" ", 7)[1:]
+                if pid == main_pid and ident in by_id:
+                    by_id[ident]["lines"][int(number)] = (
+                        int(occurrences), int(increment), int(usage), unescape(text))
+            elif line.startswith("TOP "):
+                rank, live, blocks, allocations, number, function, filename = line.split(" ", 7)[1:]
+                top.append((int(rank), int(live), int(blocks), int(allocations), int(number),
+                            unescape(function), unescape(filename)))
+    return functions, top
 
 
 def read_dat(path):
@@ -90,6 +149,53 @@ def names_for(path):
         except (KeyError, ValueError):
             return None
 
+    functions, top = read_profiles(path)
+
+    def function_named(func):
+        found = [name for name in functions if name == func or name.endswith("." + func)]
+        if len(found) != 1:
+            raise LookupError("%d functions named %r in %s" % (len(found), func, sorted(functions)))
+        return functions[found[0]]
+
+    def row(func, key):
+        lines = function_named(func)["lines"]
+        if isinstance(key, int):
+            return lines[key]
+        found = [number for number, fields in lines.items() if key in fields[3]]
+        if len(found) != 1:
+            raise LookupError("%d lines of %s hold %r" % (len(found), func, key))
+        return lines[found[0]]
+
+    def agrees(truth_path, skip=()):
+        problems = []
+        seen = set()
+        with open(truth_path) as stream:
+            for truth_line in stream:
+                name, number, occurrences, increment = truth_line.split()
+                if name in skip or "%s:%s" % (name, number) in skip:
+                    continue
+                seen.add((name, int(number)))
+                try:
+                    got = row(name, int(number))
+                except (LookupError, KeyError) as error:
+                    problems.append("%s:%s missing (%s)" % (name, number, error))
+                    continue
+                if got[0] != int(occurrences) or abs(got[1] - int(increment)) > 64:
+                    problems.append("%s:%s mprof %d x %+d B, tracemalloc %s x %+d B" % (
+                        name, number, got[0], got[1], occurrences, int(increment)))
+        for name, entry in functions.items():
+            short = name.split(".", 1)[1] if "." in name else name
+            if short in skip:
+                continue
+            for number, fields in entry["lines"].items():
+                if fields[0] and number != entry["first"] and (short, number) not in seen \
+                        and "%s:%d" % (short, number) not in skip:
+                    problems.append("%s:%d ran %d times here, never under tracemalloc" % (
+                        short, number, fields[0]))
+        if problems:
+            raise AssertionError("; ".join(problems))
+        return True
+
     heap_peak, heap_peak_t = 0, 0.0
     for t, value in heap:
         if value > heap_peak:
@@ -103,10 +209,20 @@ def names_for(path):
         "near": lambda x, truth, rel_tol: x is not None and abs(x - truth) <= rel_tol * truth,
         "max": max, "min": min, "len": len, "abs": abs, "int": int, "float": float,
         "any": any, "all": all, "sorted": sorted, "list": list,
+        "functions": functions, "top": top, "row": row, "agrees": agrees,
+        "occ": lambda func, key: row(func, key)[0],
+        "inc": lambda func, key: row(func, key)[1],
+        "usage": lambda func, key: row(func, key)[2],
+        "close": lambda x, truth, tol=64: abs(x - truth) <= tol,
     }
 
 
 def describe(names):
+    if names["functions"]:
+        return "; ".join("%s: %s" % (name, " ".join(
+            "%d:%dx%+d" % (number, fields[0], fields[1])
+            for number, fields in sorted(entry["lines"].items()) if fields[0]))
+            for name, entry in names["functions"].items())
     heap_values = [v for _, v in names["heap"]]
     return ("MEM lines %d, HEAP lines %d, t_end %.2f s, mem_peak %.2f MiB, heap_peak %d "
             "at %.2f s, heap min %s, CHLD %s, CHLDHEAP %s, MPROF %s" % (
