@@ -13,6 +13,18 @@ where memory moves in steps and holds (the staircase of examples/grow_release.py
 one where it never holds still (small objects built and dropped over and over).
 The targets from the issue are printed beside the figures; this script does not fail
 on them (a timing is not a test), it reports them.
+
+Two more workloads have variants of their own (printed in a second table):
+- "@profile hot loop" (line_table.py: `items.append(str(i))` N times inside a decorated
+  function), all on Debian's /usr/bin/python3 so that its memory_profiler can run it:
+  bare (the decorator is the identity), `mprof run` (prints its table), and
+  `python3 -m memory_profiler` (the original's line tracer). The original reads RSS at
+  every line, several hundred times slower here, so it runs N / LINE_TABLE_MP_DIVISOR
+  iterations and its time at N is estimated as bare(N) + (its time(n) - bare(n)) * N / n,
+  with bare(n) measured in the same round; the table says so.
+- "python whole-program lines" (attribution.py: small objects from several lines, no
+  decorator): bare, `mprof run`, and `mprof run --lines` (every allocation charged to
+  its line, for `mprof report --top`).
 """
 import argparse
 import os
@@ -26,6 +38,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_RATIO = {"python small objects": 1.10, "C churn": 1.5}
 TARGET_DAT_BYTES_PER_MIN = 10 * 1000  # "10 KB"; 10 KiB would be the looser reading
+SYSTEM_PYTHON = "/usr/bin/python3"
+LINE_TABLE_N = 7_000_000            # about 1 s bare here
+LINE_TABLE_MP_DIVISOR = 350         # memory_profiler runs 20,000 iterations (~1.7 s)
+# (workload, variant) -> (limit, what the issue asks)
+TARGET_SPECIAL = {
+    ("@profile hot loop", "mprof"): (2.0, "aim 1.5x"),
+    ("python whole-program lines", "mprof --lines"): (1.5, ""),
+}
 
 
 def workloads(build):
@@ -57,6 +77,101 @@ def variants(build):
                                         if cmd[0] == "python3" else None),
                       None))
     return found
+
+
+def special_workloads(build):
+    """[(workload, [(variant, argv-maker(out))])]: the
+    workloads whose variants are not one command wrapped (see the module doc)."""
+    mprof = os.path.join(build, "bin", "mprof")
+    line_table = os.path.join(ROOT, "bench", "line_table.py")
+    attribution = os.path.join(ROOT, "bench", "attribution.py")
+    small_n = LINE_TABLE_N // LINE_TABLE_MP_DIVISOR
+    hot = [
+        ("bare", lambda out: [SYSTEM_PYTHON, line_table, str(LINE_TABLE_N)]),
+        ("mprof", lambda out: [mprof, "run", "-o", out + ".dat", SYSTEM_PYTHON, line_table,
+                               str(LINE_TABLE_N)]),
+    ]
+    if subprocess.run([SYSTEM_PYTHON, "-c", "import memory_profiler"],
+                      stderr=subprocess.DEVNULL).returncode == 0:
+        hot += [
+            ("bare, n = N/%d" % LINE_TABLE_MP_DIVISOR,
+             lambda out: [SYSTEM_PYTHON, line_table, str(small_n)]),
+            ("memory_profiler", lambda out: [SYSTEM_PYTHON, "-m", "memory_profiler",
+                                             line_table, str(small_n)]),
+        ]
+    whole = [
+        ("bare", lambda out: ["python3", attribution]),
+        ("mprof", lambda out: [mprof, "run", "-o", out + ".dat", "python3", attribution]),
+        ("mprof --lines", lambda out: [mprof, "run", "--lines", "-o", out + ".dat", "python3",
+                                       attribution]),
+    ]
+    return [("@profile hot loop", hot), ("python whole-program lines", whole)]
+
+
+def run_special_round(jobs, workdir, round_index, times, ratios, failures):
+    for job_name, job_variants in jobs:
+        elapsed_of = {}
+        for variant_name, make_argv in job_variants:
+            out = os.path.join(workdir, "s%d-%s" % (round_index, variant_name.split()[0]))
+            elapsed, status, stderr = run_once(make_argv(out), workdir)
+            for leftover in os.listdir(workdir):
+                os.unlink(os.path.join(workdir, leftover))
+            if status != 0:
+                failures[(job_name, variant_name)] = "exit %d: %s" % (status, stderr.strip()[-200:])
+                continue
+            elapsed_of[variant_name] = elapsed
+        bare = elapsed_of.get("bare")
+        if not bare:
+            continue
+        for variant_name, elapsed in elapsed_of.items():
+            if variant_name == "memory_profiler":
+                small_bare = next((t for name, t in elapsed_of.items()
+                                   if name.startswith("bare, n =")), None)
+                if small_bare is None:
+                    continue
+                # Its time at N, from its cost per iteration over the bare run's.
+                elapsed = bare + (elapsed - small_bare) * LINE_TABLE_MP_DIVISOR
+            if variant_name.startswith("bare, n ="):
+                continue
+            times.setdefault((job_name, variant_name), []).append(elapsed)
+            if variant_name != "bare":
+                ratios.setdefault((job_name, variant_name), []).append(elapsed / bare)
+
+
+def print_special(jobs, times, ratios, failures):
+    print("%-28s %-16s %9s %9s %9s %9s %s" % (
+        "workload", "variant", "median s", "min s", "ratio", "min ratio", "target"))
+    for job_name, job_variants in jobs:
+        bare = times.get((job_name, "bare"))
+        for variant_name, _ in job_variants:
+            key = (job_name, variant_name)
+            if variant_name.startswith("bare, n ="):
+                continue
+            if key not in times:
+                if key in failures:
+                    print("%-28s %-16s FAILED %s" % (job_name, variant_name, failures[key]))
+                continue
+            ratio = statistics.median(ratios[key]) if key in ratios else 1.0
+            min_ratio = min(times[key]) / min(bare) if bare else float("nan")
+            target = ""
+            if key in TARGET_SPECIAL:
+                limit, aim = TARGET_SPECIAL[key]
+                target = "<= %.1fx %s%s" % (limit, "ok" if ratio <= limit else "MISSED",
+                                           (" (%s)" % aim) if aim else "")
+            elif variant_name == "memory_profiler":
+                target = "estimated at N from n = N/%d (see below)" % LINE_TABLE_MP_DIVISOR
+            print("%-28s %-16s %9.3f %9.3f %8.2fx %8.2fx %s" % (
+                job_name, variant_name, statistics.median(times[key]), min(times[key]),
+                ratio, min_ratio, target))
+            if key in failures:
+                print("%-28s %-16s (some runs failed: %s)" % ("", "", failures[key]))
+    print()
+    print("@profile hot loop: N = %d iterations of items.append(str(i)) in one decorated"
+          % LINE_TABLE_N)
+    print("function, on %s for every variant. memory_profiler ran n = N/%d = %d iterations"
+          % (SYSTEM_PYTHON, LINE_TABLE_MP_DIVISOR, LINE_TABLE_N // LINE_TABLE_MP_DIVISOR))
+    print("(at N it would take minutes); its time at N = bare(N) + (its time(n) - bare(n)) x %d."
+          % LINE_TABLE_MP_DIVISOR)
 
 
 def measure_output_rates(build, kinds, workdir):
@@ -104,6 +219,8 @@ def main():
     print("mprof bench: %d rounds, variants: %s (heaptrack/memray only when installed)"
           % (args.rounds, ", ".join(name for name, _, _ in kinds)))
 
+    special = special_workloads(build)
+    special_times, special_ratios = {}, {}
     times = {}     # (workload, variant) -> [seconds]
     ratios = {}    # (workload, variant) -> [ratio to the bare run of the same round]
     sizes = {}     # (workload, variant) -> [.dat bytes]
@@ -133,6 +250,8 @@ def main():
                         sizes.setdefault(key, []).append(os.path.getsize(out + suffix))
                     for leftover in os.listdir(workdir):
                         os.unlink(os.path.join(workdir, leftover))
+            run_special_round(special, workdir, round_index, special_times, special_ratios,
+                              failures)
             print("  round %d/%d done" % (round_index + 1, args.rounds), flush=True)
 
         rate_rows = measure_output_rates(build, kinds, workdir)
@@ -165,6 +284,8 @@ def main():
     print()
     print("ratio = median over rounds of (variant time / bare time of the same round);")
     print("min ratio = fastest variant run / fastest bare run; .dat B = median file size.")
+    print()
+    print_special(special, special_times, special_ratios, failures)
     print()
     print("%-34s %-16s %9s %9s %12s %s" % (
         "output, default interval", "variant", "run s", ".dat B", "B per min", "target"))
