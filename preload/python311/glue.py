@@ -8,7 +8,8 @@ Embedded in the plugin at build time and executed once; `_make(_mprof)` returns 
 
 The decorator recompiles the function from its own source with `counter(N)` before
 each statement N (and at the end of each loop body, and before each `continue`, so a
-loop header counts iterations + 1, as memory_profiler does). The counter is placed
+loop header counts iterations + 1, as memory_profiler does), and `counter(0)` in a
+`finally` around the whole body, so the last line ends when the frame does. The counter is placed
 among the code's constants, so a hit costs LOAD_CONST + CALL and allocates nothing,
 and the function keeps its globals, closure cells (`__class__` for super() too),
 defaults, names and line numbers. When that cannot be done (no source, a lambda, the
@@ -111,7 +112,12 @@ def _make(_mprof):
         if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
                 and isinstance(body[0].value.value, str)):
             docstring, body = body[:1], body[1:]
-        definition.body = docstring + with_hits(body, None)
+        # The frame's last act is counter(0): the line it is on ends inside the frame,
+        # before the interpreter builds StopIteration or frees the locals.
+        guarded = ast.Try(body=with_hits(body, None) or [ast.Pass()], handlers=[], orelse=[],
+                          finalbody=[hit(0, body[-1] if body else definition)])
+        ast.copy_location(guarded, body[0] if body else definition)
+        definition.body = docstring + [guarded]
 
         # Free variables stay free variables: the definition is compiled inside a
         # function whose parameters are their names (and a class body when the

@@ -281,15 +281,25 @@ static char *copy_string(char **cursor, const char *text)
 
 static struct function_stats *counter_function(PyObject *counter);
 
-/* counter(line): the instrumented code reached `line`. The counter's self is a capsule
- * holding its function. METH_O: a hit allocates nothing. */
+/* counter(line): the instrumented code reached `line`; counter(0): its frame is leaving
+ * (from a `finally` around the body), so the line it was on ends there and what the
+ * interpreter does after the frame (StopIteration, the caller's bookkeeping) is charged
+ * to no line. The counter's self is a capsule holding its function. METH_O: a hit
+ * allocates nothing. */
 static PyObject *counter_hit(PyObject *self, PyObject *line_object)
 {
     struct function_stats *function = PyCapsule_GetPointer(self, NULL);
     struct thread_profile *profile = tls_profile;
     struct active_call *call = profile ? active_call_of(profile, function) : NULL;
-    if (call != NULL)
-        line_reached(call, (int)PyLong_AsLong(line_object));
+    if (call == NULL)
+        Py_RETURN_NONE;
+    int line = (int)PyLong_AsLong(line_object);
+    if (line > 0) {
+        line_reached(call, line);
+    } else if (call->line >= 0) {
+        finish_line(call, core->thread_net_bytes());
+        call->line = -1;
+    }
     Py_RETURN_NONE;
 }
 
