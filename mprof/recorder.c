@@ -251,6 +251,9 @@ static int recorder_on_sample(struct recorder *recorder, const struct mprof_samp
         recorder->main_sample_rss_bytes = sample->rss_bytes;
         if (sample->rss_peak_bytes > recorder->rss_hwm_bytes)
             recorder->rss_hwm_bytes = sample->rss_peak_bytes;
+        /* The library's own high-water mark sees peaks between two samples. */
+        if (sample->heap_peak_bytes > 0 && (uint64_t)sample->heap_peak_bytes > recorder->heap_peak_bytes)
+            recorder->heap_peak_bytes = (uint64_t)sample->heap_peak_bytes;
         uint64_t total = heap_bytes;
         if (recorder->children & RECORDER_CHILDREN_SUM)
             for (size_t i = 0; i < recorder->child_count; i++)

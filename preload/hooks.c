@@ -92,7 +92,7 @@ static inline uint32_t count_alloc(uint64_t requested)
     if (UNLIKELY(tls_in_library))
         return OFFSET_UNCOUNTED;
     struct thread_stats *stats = stats_this_thread();
-    stats_count(stats, &stats->malloc_alloc_bytes, &stats->alloc_count, requested);
+    stats_count_alloc(stats, &stats->malloc_alloc_bytes, requested);
     return 0;
 }
 

@@ -43,6 +43,8 @@ struct thread_stats {
     uint64_t alloc_count;
     uint64_t free_count;
     struct thread_stats *next;    /* the registry's list; never unlinked */
+    int64_t peak_countdown;       /* bytes this thread may allocate before the next
+                                   * look at the whole heap's high-water mark */
     int owned;                    /* a live thread owns it (atomic) */
     int shared;                   /* several threads write it: update with atomics */
 };
@@ -80,6 +82,24 @@ static inline void stats_count(struct thread_stats *stats, uint64_t *bytes_count
     } else {
         __atomic_fetch_add(bytes_counter, amount, __ATOMIC_RELAXED);
         __atomic_fetch_add(event_counter, 1, __ATOMIC_RELAXED);
+    }
+}
+/* The slow path of stats_count_alloc: sum the heap and raise its high-water mark. */
+void stats_peak_check(struct thread_stats *stats);
+/* The highest live heap seen so far (between samples too). */
+int64_t stats_heap_peak(void);
+
+/* As stats_count, for an allocation: every 256 KiB a thread allocates (or at once, for
+ * a large block), the whole heap is summed so that a peak shorter than the sampling
+ * interval is still seen. The hot path pays one subtraction and a branch. */
+static inline void stats_count_alloc(struct thread_stats *stats, uint64_t *bytes_counter,
+                                     uint64_t amount)
+{
+    stats_count(stats, bytes_counter, &stats->alloc_count, amount);
+    if (LIKELY(!stats->shared)) {
+        stats->peak_countdown -= (int64_t)amount;
+        if (UNLIKELY(stats->peak_countdown < 0))
+            stats_peak_check(stats);
     }
 }
 /* In a fork child: forget a registry lock that a vanished thread may have held. */
@@ -124,7 +144,9 @@ uint32_t python_attach(void);
  * it runs before the script's first line. */
 extern int python_watching;
 void python_watch_tick(void);
-/* The sampler's heap figure: with --lines, a new high keeps every line's share of it. */
+/* The heap reached a new high: with --lines, keep every line's share of it. */
+void python_heap_peak(int64_t heap_bytes);
+/* The sampler's heap figure (with --lines, a sample at the high-water mark is kept). */
 void python_heap_sampled(int64_t heap_bytes);
 /* The process ends through _exit: let the plugin send its tables. */
 void python_flush_at_exit(void);

@@ -88,7 +88,8 @@ static int python_entry_queued;      /* atomic: 1 once the entry point is queued
 static int python_minor;             /* 3.<minor> of the running interpreter */
 static const struct mprof_plugin *python_plugin;
 static int sites_enabled;            /* mprof run --lines: charge blocks to source lines */
-static int64_t sites_peak_heap;      /* the sampler's highest heap so far */
+static int64_t sites_peak_heap;      /* the heap when lines' bytes were last kept */
+static int64_t sites_peak_pending;   /* atomic: a new high to keep, or 0 */
 
 /* Blocks of the PyMem domains that malloc served (over 512 bytes) have no shadow: their
  * site and size live here, under the GIL. Linear probing, backward-shift deletion. */
@@ -341,6 +342,14 @@ static void site_allocated(void *block, uint64_t bytes, int in_arena)
         return; /* no room to remember it: leave it out on both sides */
     }
     python_plugin->site_count(site, (int64_t)bytes);
+    /* A peak found inside this allocation (by the malloc hook, before the block was
+     * charged here) is kept now, with the block in it. */
+    int64_t pending = __atomic_exchange_n(&sites_peak_pending, 0, __ATOMIC_RELAXED);
+    if (UNLIKELY(pending != 0)) {
+        int64_t heap = pending > stats_heap_peak() ? pending : stats_heap_peak();
+        sites_peak_heap = heap;
+        python_plugin->site_peak(heap);
+    }
 }
 
 /* A PyMem block is about to be freed. `bytes` is its counted size when in an arena. */
@@ -361,10 +370,23 @@ static void site_freed(void *block, uint64_t bytes, int in_arena)
 
 void python_heap_sampled(int64_t heap_bytes)
 {
-    if (sites_enabled && heap_bytes > sites_peak_heap) {
+    /* The sampler sees the heap standing at its high-water mark (within 0.1%): keep
+     * every line's bytes now, exactly (peaks that last catch the last 1% this way). */
+    int64_t mark = stats_heap_peak();
+    if (sites_enabled && heap_bytes >= mark - mark / 1000 && heap_bytes > sites_peak_heap) {
         sites_peak_heap = heap_bytes;
         python_plugin->site_peak(heap_bytes);
     }
+}
+
+void python_heap_peak(int64_t heap_bytes)
+{
+    /* Copying every line's bytes costs O(lines): once per 1% of new height. The copy is
+     * made by the next PyMem allocation (site_allocated), under the GIL, after it has
+     * charged its own block: the block that made this peak is usually that one. */
+    int64_t kept = __atomic_load_n(&sites_peak_heap, __ATOMIC_RELAXED);
+    if (sites_enabled && heap_bytes > kept + kept / 100)
+        __atomic_store_n(&sites_peak_pending, heap_bytes, __ATOMIC_RELAXED);
 }
 
 /* ---- the PyMem hooks (MEM and OBJ domains; the GIL is held) ---------------------- */
@@ -372,7 +394,7 @@ void python_heap_sampled(int64_t heap_bytes)
 static inline void count_pymem_alloc(uint64_t bytes)
 {
     struct thread_stats *stats = stats_this_thread();
-    stats_count(stats, &stats->pymem_alloc_bytes, &stats->alloc_count, bytes);
+    stats_count_alloc(stats, &stats->pymem_alloc_bytes, bytes);
 }
 
 static inline void count_pymem_free(uint64_t bytes)

@@ -88,6 +88,9 @@ void sampler_sample_now(void)
     sample.rss_bytes = rss_bytes_now();
     sample.rss_peak_bytes = rss_peak_bytes_now();
     sample.heap_live_bytes = totals.malloc_live_bytes + totals.pymem_live_bytes;
+    sample.heap_peak_bytes = stats_heap_peak();
+    if (sample.heap_live_bytes > sample.heap_peak_bytes)
+        sample.heap_peak_bytes = sample.heap_live_bytes;
     python_heap_sampled(sample.heap_live_bytes);
     sample.alloc_count = totals.alloc_count;
     sample.free_count = totals.free_count;

@@ -23,6 +23,9 @@ static struct thread_stats *registry_head;          /* atomic */
 static struct thread_stats *slab_next, *slab_end;    /* guarded by slab_lock */
 static int slab_lock;                                /* spin lock, first use per thread only */
 static int64_t pymem_adjust_bytes;                   /* atomic */
+static int64_t heap_peak_bytes;                      /* atomic: the high-water mark */
+
+#define PEAK_CHECK_BYTES (256 * 1024)
 static pthread_key_t exit_key;
 static int exit_key_ready;
 
@@ -148,4 +151,25 @@ void stats_atfork_child(void)
     /* Only the forking thread survives; if another held the slab lock it never will
      * release it. Its half-done carve at worst skips one block. */
     __atomic_store_n(&slab_lock, 0, __ATOMIC_RELEASE);
+}
+
+int64_t stats_heap_peak(void)
+{
+    return __atomic_load_n(&heap_peak_bytes, __ATOMIC_RELAXED);
+}
+
+void stats_peak_check(struct thread_stats *stats)
+{
+    stats->peak_countdown = PEAK_CHECK_BYTES;
+    struct heap_totals totals;
+    stats_sum(&totals);
+    int64_t live = totals.malloc_live_bytes + totals.pymem_live_bytes;
+    int64_t peak = __atomic_load_n(&heap_peak_bytes, __ATOMIC_RELAXED);
+    while (live > peak) {
+        if (__atomic_compare_exchange_n(&heap_peak_bytes, &peak, live, 1, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
+            python_heap_peak(live);
+            return;
+        }
+    }
 }
