@@ -100,6 +100,9 @@ struct active_call {
     int64_t line_start_net;    /* the thread's net bytes when that line started */
     uint64_t start_ns;
     int64_t start_heap;
+    int64_t heap_base;         /* the process's heap when last summed ... */
+    int64_t net_base;          /* ... and this thread's net bytes then */
+    uint32_t hits_since_base;
 };
 
 struct thread_profile {
@@ -137,10 +140,26 @@ static void profile_release(struct thread_profile *profile)
 
 /* ---- line arrivals ------------------------------------------------------------------ */
 
+#define HEAP_REBASE_HITS 64
+
+/* The process's heap now, for Mem usage. Summing every thread's counters at each line
+ * would cost more than the rest of a hit; instead: the heap when last summed plus this
+ * thread's net change since, summed again every 64 lines (exact for one thread; other
+ * threads' changes show within 64 lines). */
+static int64_t heap_now(struct active_call *call, int64_t net_now)
+{
+    if (++call->hits_since_base >= HEAP_REBASE_HITS) {
+        call->heap_base = core->process_live_bytes();
+        call->net_base = net_now;
+        call->hits_since_base = 0;
+    }
+    return call->heap_base + (net_now - call->net_base);
+}
+
 /* Close the line `call` is on: its net bytes and the heap after it. Returns the heap. */
 static int64_t finish_line(struct active_call *call, int64_t net_now)
 {
-    int64_t heap = core->process_live_bytes();
+    int64_t heap = heap_now(call, net_now);
     struct function_stats *function = call->function;
     if (call->line >= (int32_t)function->first_line && call->line <= (int32_t)function->last_line) {
         struct line_stats *line = &function->lines[call->line - (int32_t)function->first_line];
@@ -151,17 +170,18 @@ static int64_t finish_line(struct active_call *call, int64_t net_now)
     return heap;
 }
 
-/* `call` reached source line `line`. */
+/* `call` reached source line `line`. (This bookkeeping allocates nothing, so one
+ * reading of the thread's bytes both ends the last line and starts this one.) */
 static void line_reached(struct active_call *call, int line)
 {
+    int64_t net = core->thread_net_bytes();
     if (call->line >= 0)
-        finish_line(call, core->thread_net_bytes());
+        finish_line(call, net);
     struct function_stats *function = call->function;
     call->line = line;
     if (line >= (int)function->first_line && line <= (int)function->last_line)
         function->lines[line - (int)function->first_line].occurrences++;
-    /* Last, so that this bookkeeping is never in a line's increment. */
-    call->line_start_net = core->thread_net_bytes();
+    call->line_start_net = net;
 }
 
 /* A decorated call begins on this thread (the wrapper, just before the function). */
@@ -191,6 +211,9 @@ static struct active_call *call_begin(struct thread_profile *profile, struct fun
     call->start_ns = core->realtime_ns();
     profile->depth++;
     call->line_start_net = core->thread_net_bytes();
+    call->heap_base = heap;
+    call->net_base = call->line_start_net;
+    call->hits_since_base = 0;
     return call;
 }
 
@@ -204,8 +227,9 @@ static void call_end(struct thread_profile *profile)
         return;
     }
     struct active_call *call = &profile->calls[profile->depth - 1];
-    int64_t heap = call->line >= 0 ? finish_line(call, core->thread_net_bytes())
-                                   : core->process_live_bytes();
+    if (call->line >= 0)
+        finish_line(call, core->thread_net_bytes());
+    int64_t heap = core->process_live_bytes();
     if (call_records == NULL && call_record_count == 0)
         call_records = core->pages_alloc(MAX_CALL_RECORDS * sizeof(struct mprof_call));
     if (call_records != NULL && call_record_count < MAX_CALL_RECORDS) {
@@ -279,21 +303,41 @@ static char *copy_string(char **cursor, const char *text)
     return copy;
 }
 
-static struct function_stats *counter_function(PyObject *counter);
+/* A line counter: called as counter(line) from a decorated function's instrumented code.
+ * It is a builtin (METH_O, so 3.11 specialises its call: no argument tuple, nothing
+ * allocated) bound to a small object holding the function, reached in one load.
+ * counter(0): the frame is leaving (from a `finally` around the body), so the line it
+ * was on ends there and what the interpreter does after the frame (StopIteration, the
+ * caller's bookkeeping) is charged to no line. */
+struct counter_target {
+    PyObject_HEAD
+    struct function_stats *function;
+};
 
-/* counter(line): the instrumented code reached `line`; counter(0): its frame is leaving
- * (from a `finally` around the body), so the line it was on ends there and what the
- * interpreter does after the frame (StopIteration, the caller's bookkeeping) is charged
- * to no line. The counter's self is a capsule holding its function. METH_O: a hit
- * allocates nothing. */
+static PyTypeObject counter_target_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mprof.counter_target",
+    .tp_basicsize = sizeof(struct counter_target),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "the function an mprof line counter counts for",
+};
+
+/* A line number from the code's constants: one 30-bit digit in 3.11's int layout. */
+static inline int line_number_of(PyObject *number)
+{
+    if (PyLong_CheckExact(number) && Py_SIZE(number) == 1)
+        return (int)((PyLongObject *)number)->ob_digit[0];
+    return (int)PyLong_AsLong(number);
+}
+
 static PyObject *counter_hit(PyObject *self, PyObject *line_object)
 {
-    struct function_stats *function = PyCapsule_GetPointer(self, NULL);
+    struct function_stats *function = ((struct counter_target *)self)->function;
     struct thread_profile *profile = tls_profile;
     struct active_call *call = profile ? active_call_of(profile, function) : NULL;
     if (call == NULL)
         Py_RETURN_NONE;
-    int line = (int)PyLong_AsLong(line_object);
+    int line = line_number_of(line_object);
     if (line > 0) {
         line_reached(call, line);
     } else if (call->line >= 0) {
@@ -307,11 +351,12 @@ static PyMethodDef counter_method = {"line", counter_hit, METH_O, "a decorated l
 
 static struct function_stats *counter_function(PyObject *counter)
 {
-    if (!PyCFunction_Check(counter) || PyCFunction_GET_FUNCTION(counter) != (PyCFunction)counter_hit) {
+    if (!PyCFunction_Check(counter) || PyCFunction_GET_FUNCTION(counter) != counter_hit ||
+        !PyObject_TypeCheck(PyCFunction_GET_SELF(counter), &counter_target_type)) {
         PyErr_SetString(PyExc_TypeError, "not an mprof line counter");
         return NULL;
     }
-    return PyCapsule_GetPointer(PyCFunction_GET_SELF(counter), NULL);
+    return ((struct counter_target *)PyCFunction_GET_SELF(counter))->function;
 }
 
 /* register(code, name, last_line) -> counter: make `code` a decorated function. */
@@ -361,11 +406,12 @@ static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_
         code_table[slot].function = function;
         code_table[slot].code = (PyObject *)code;
     }
-    PyObject *capsule = PyCapsule_New(function, NULL, NULL);
-    if (capsule == NULL)
+    struct counter_target *target = PyObject_New(struct counter_target, &counter_target_type);
+    if (target == NULL)
         return NULL;
-    PyObject *counter = PyCFunction_New(&counter_method, capsule);
-    Py_DECREF(capsule);
+    target->function = function;
+    PyObject *counter = PyCFunction_New(&counter_method, (PyObject *)target);
+    Py_DECREF(target);
     return counter;
 }
 
@@ -519,6 +565,11 @@ __asm__(".section .rodata\n"
  * register the report with atexit. Runs on the main thread with the GIL. */
 static int install(void)
 {
+    if (PyType_Ready(&counter_target_type) != 0) {
+        PyErr_Clear();
+        core->notice("could not install the profile builtin; no line tables this run");
+        return -1;
+    }
     PyObject *module = PyModule_Create(&mprof_module);
     PyObject *globals = PyDict_New();
     PyObject *builtins = PyImport_ImportModule("builtins");
