@@ -22,6 +22,8 @@ struct mprof_core_api {
     int64_t (*thread_net_bytes)(void);
     /* The whole process's live heap bytes now. */
     int64_t (*process_live_bytes)(void);
+    /* How many threads are counting allocations now (1: this one alone). */
+    int (*thread_count)(void);
     uint64_t (*realtime_ns)(void);
     /* Send one record to the CLI (0, or -1 when there is no CLI to send to). */
     int (*send)(const void *record, size_t size);

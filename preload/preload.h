@@ -86,6 +86,8 @@ static inline void stats_count(struct thread_stats *stats, uint64_t *bytes_count
 }
 /* The slow path of stats_count_alloc: sum the heap and raise its high-water mark. */
 void stats_peak_check(struct thread_stats *stats);
+/* How many threads own a counter block now. */
+int stats_thread_count(void);
 /* The highest live heap seen so far (between samples too). */
 int64_t stats_heap_peak(void);
 

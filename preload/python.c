@@ -547,6 +547,7 @@ static const struct mprof_core_api core_api = {
     .version = MPROF_PLUGIN_API_VERSION,
     .thread_net_bytes = core_thread_net_bytes,
     .process_live_bytes = core_process_live_bytes,
+    .thread_count = stats_thread_count,
     .realtime_ns = clock_realtime_ns,
     .send = writer_send,
     .reporting = writer_is_open,

@@ -142,13 +142,13 @@ static void profile_release(struct thread_profile *profile)
 
 #define HEAP_REBASE_HITS 64
 
-/* The process's heap now, for Mem usage. Summing every thread's counters at each line
- * would cost more than the rest of a hit; instead: the heap when last summed plus this
- * thread's net change since, summed again every 64 lines (exact for one thread; other
- * threads' changes show within 64 lines). */
+/* The process's heap now, for Mem usage. Summing every thread's counters costs more
+ * than the rest of a hit, and with one thread counting it is not needed: the heap when
+ * last summed plus this thread's net change since is exact (summed again every 64 lines
+ * all the same). With other threads counting, it is summed at every line. */
 static int64_t heap_now(struct active_call *call, int64_t net_now)
 {
-    if (++call->hits_since_base >= HEAP_REBASE_HITS) {
+    if (++call->hits_since_base >= HEAP_REBASE_HITS || core->thread_count() > 1) {
         call->heap_base = core->process_live_bytes();
         call->net_base = net_now;
         call->hits_since_base = 0;
