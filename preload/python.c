@@ -403,18 +403,15 @@ static inline void count_pymem_free(uint64_t bytes)
     stats_count(stats, &stats->pymem_free_bytes, &stats->free_count, bytes);
 }
 
+/* Two sets of hooks: plain counting, and counting plus --lines. domain_install picks one,
+ * so a plain run pays nothing for --lines (not even saved registers). */
+
 static void *pymem_malloc(void *ctx, size_t size)
 {
     struct pymem_domain *domain = ctx;
     void *block = domain->next.malloc(domain->next.ctx, size);
-    if (block == NULL)
-        return NULL;
-    int in_arena = arena_map_contains(block);
-    uint64_t bytes = size;
-    if (in_arena)
-        count_pymem_alloc(bytes = block_allocated(block, size));
-    if (UNLIKELY(sites_enabled))
-        site_allocated(block, bytes, in_arena);
+    if (LIKELY(block != NULL) && arena_map_contains(block))
+        count_pymem_alloc(block_allocated(block, size));
     return block;
 }
 
@@ -422,17 +419,12 @@ static void *pymem_calloc(void *ctx, size_t count, size_t size)
 {
     struct pymem_domain *domain = ctx;
     void *block = domain->next.calloc(domain->next.ctx, count, size);
-    if (block == NULL)
-        return NULL;
-    int in_arena = arena_map_contains(block);
-    uint64_t bytes = count * size;
-    if (in_arena)
-        count_pymem_alloc(bytes = block_allocated(block, count * size));
-    if (UNLIKELY(sites_enabled))
-        site_allocated(block, bytes, in_arena);
+    if (LIKELY(block != NULL) && arena_map_contains(block))
+        count_pymem_alloc(block_allocated(block, count * size));
     return block;
 }
 
+/* realloc is rare enough to serve both sets. */
 static void *pymem_realloc(void *ctx, void *block, size_t size)
 {
     struct pymem_domain *domain = ctx;
@@ -452,9 +444,9 @@ static void *pymem_realloc(void *ctx, void *block, size_t size)
         count_pymem_free(old_bytes);
     if (new_bytes != 0)
         count_pymem_alloc(new_bytes);
-    if (UNLIKELY(sites_enabled)) {
-        /* A move to a new line's charge: the old block is freed where it was charged,
-         * the new one is charged to the line running now. */
+    if (sites_enabled) {
+        /* The old block is freed where it was charged, the new one is charged to the
+         * line running now. */
         if (block != NULL)
             site_freed(block, old_bytes, was_pymalloc);
         site_allocated(moved, in_arena ? new_bytes : size, in_arena);
@@ -466,13 +458,54 @@ static void pymem_free(void *ctx, void *block)
 {
     struct pymem_domain *domain = ctx;
     /* Read the size before freeing: the pool may go back to the arena. */
+    if (LIKELY(block != NULL) && arena_map_contains(block))
+        count_pymem_free(block_freed(block));
+    domain->next.free(domain->next.ctx, block);
+}
+
+static void *pymem_malloc_lines(void *ctx, size_t size)
+{
+    struct pymem_domain *domain = ctx;
+    void *block = domain->next.malloc(domain->next.ctx, size);
+    if (block == NULL)
+        return NULL;
+    if (arena_map_contains(block)) {
+        uint64_t bytes = block_allocated(block, size);
+        count_pymem_alloc(bytes);
+        site_allocated(block, bytes, 1);
+    } else {
+        site_allocated(block, size, 0);
+    }
+    return block;
+}
+
+static void *pymem_calloc_lines(void *ctx, size_t count, size_t size)
+{
+    struct pymem_domain *domain = ctx;
+    void *block = domain->next.calloc(domain->next.ctx, count, size);
+    if (block == NULL)
+        return NULL;
+    if (arena_map_contains(block)) {
+        uint64_t bytes = block_allocated(block, count * size);
+        count_pymem_alloc(bytes);
+        site_allocated(block, bytes, 1);
+    } else {
+        site_allocated(block, count * size, 0);
+    }
+    return block;
+}
+
+static void pymem_free_lines(void *ctx, void *block)
+{
+    struct pymem_domain *domain = ctx;
     if (block != NULL) {
-        int in_arena = arena_map_contains(block);
-        uint64_t bytes = in_arena ? block_freed(block) : 0;
-        if (in_arena)
+        if (arena_map_contains(block)) {
+            uint64_t bytes = block_freed(block);
             count_pymem_free(bytes);
-        if (UNLIKELY(sites_enabled))
-            site_freed(block, bytes, in_arena);
+            site_freed(block, bytes, 1);
+        } else {
+            site_freed(block, 0, 0);
+        }
     }
     domain->next.free(domain->next.ctx, block);
 }
@@ -481,15 +514,19 @@ static int domain_is_ours(struct pymem_domain *domain)
 {
     struct py_mem_allocator current;
     python_api.get_allocator(domain->domain, &current);
-    return current.malloc == pymem_malloc && current.ctx == domain;
+    return (current.malloc == pymem_malloc || current.malloc == pymem_malloc_lines) &&
+           current.ctx == domain;
 }
 
 static void domain_install(struct pymem_domain *domain)
 {
     python_api.get_allocator(domain->domain, &domain->next);
     struct py_mem_allocator ours = {
-        .ctx = domain, .malloc = pymem_malloc, .calloc = pymem_calloc,
-        .realloc = pymem_realloc, .free = pymem_free,
+        .ctx = domain,
+        .malloc = sites_enabled ? pymem_malloc_lines : pymem_malloc,
+        .calloc = sites_enabled ? pymem_calloc_lines : pymem_calloc,
+        .realloc = pymem_realloc,
+        .free = sites_enabled ? pymem_free_lines : pymem_free,
     };
     python_api.set_allocator(domain->domain, &ours);
 }
