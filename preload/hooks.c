@@ -47,10 +47,14 @@ static struct {
 static int hooks_ready;
 static __thread int tls_resolving TLS_INITIAL_EXEC;
 
+/* Ties a header to its own pointer. A block that is not ours has, where our header
+ * would be, whatever its allocator keeps there (glibc: the chunk's size words), which
+ * matches this only by a 1-in-2^32 accident; cheap, because every malloc and free pays
+ * for it. */
 static inline uint32_t header_check(const void *user, uint64_t requested, uint32_t offset)
 {
-    uint64_t mixed = ((uintptr_t)user >> 4) ^ (requested * 0x9E3779B97F4A7C15ull) ^ offset;
-    return (uint32_t)(mixed ^ (mixed >> 32)) ^ 0x4d505246u;
+    return ((uint32_t)((uintptr_t)user >> 4) ^ (uint32_t)requested ^ (offset << 16)) ^
+           0x4d505246u;
 }
 
 static inline struct block_header *header_of(void *user)
@@ -99,7 +103,7 @@ static inline uint32_t count_alloc(uint64_t requested)
 static inline void count_free(uint64_t requested)
 {
     struct thread_stats *stats = stats_this_thread();
-    stats_count(stats, &stats->malloc_free_bytes, &stats->free_count, requested);
+    stats_count_free(stats, &stats->malloc_free_bytes, requested);
 }
 
 static inline void *finish_block(void *base, size_t offset, uint64_t requested)
@@ -135,20 +139,32 @@ static void *early_alloc(size_t size, int *served)
     return user; /* boot memory is static and never reused: already zero */
 }
 
-MPROF_EXPORT void *malloc(size_t size)
+/* malloc's rare work, kept out of its hot path: before the real allocator is known,
+ * and while the interpreter is starting (python_watching). Then the allocation itself. */
+static __attribute__((noinline, cold)) void *malloc_slow_path(size_t size)
 {
-    if (UNLIKELY(!hooks_ready)) {
+    if (!hooks_ready) {
         int served;
         void *user = early_alloc(size, &served);
         if (served)
             return user;
     }
-    if (UNLIKELY(size > SIZE_MAX - HEADER_BYTES)) {
+    if (python_watching)
+        python_watch_tick();
+    if (size > SIZE_MAX - HEADER_BYTES) {
         errno = ENOMEM;
         return NULL;
     }
-    if (UNLIKELY(python_watching))
-        python_watch_tick();
+    void *base = next_allocator.malloc(size + HEADER_BYTES);
+    return base == NULL ? NULL : finish_block(base, HEADER_BYTES, size);
+}
+
+MPROF_EXPORT void *malloc(size_t size)
+{
+    /* One test for every rare case: not yet resolved, watching for Python, or a size
+     * whose header would overflow (all handled in malloc_slow_path). */
+    if (UNLIKELY((hooks_ready == 0) | (python_watching != 0) | (size > SIZE_MAX - HEADER_BYTES)))
+        return malloc_slow_path(size);
     void *base = next_allocator.malloc(size + HEADER_BYTES);
     if (UNLIKELY(base == NULL))
         return NULL;

@@ -400,7 +400,7 @@ static inline void count_pymem_alloc(uint64_t bytes)
 static inline void count_pymem_free(uint64_t bytes)
 {
     struct thread_stats *stats = stats_this_thread();
-    stats_count(stats, &stats->pymem_free_bytes, &stats->free_count, bytes);
+    stats_count_free(stats, &stats->pymem_free_bytes, bytes);
 }
 
 /* Two sets of hooks: plain counting, and counting plus --lines. domain_install picks one,

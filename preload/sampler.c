@@ -92,8 +92,6 @@ void sampler_sample_now(void)
     if (sample.heap_live_bytes > sample.heap_peak_bytes)
         sample.heap_peak_bytes = sample.heap_live_bytes;
     python_heap_sampled(sample.heap_live_bytes);
-    sample.alloc_count = totals.alloc_count;
-    sample.free_count = totals.free_count;
     writer_send(&sample, sizeof(sample));
     tls_in_library = was_in_library;
 }

@@ -129,16 +129,12 @@ static void add_block(struct heap_totals *totals, const struct thread_stats *sta
      * (memory allocated by one thread is often freed by another). */
     totals->malloc_live_bytes += (int64_t)(malloc_alloc - malloc_free);
     totals->pymem_live_bytes += (int64_t)(pymem_alloc - pymem_free);
-    totals->alloc_count += __atomic_load_n(&stats->alloc_count, __ATOMIC_RELAXED);
-    totals->free_count += __atomic_load_n(&stats->free_count, __ATOMIC_RELAXED);
 }
 
 void stats_sum(struct heap_totals *totals)
 {
     totals->malloc_live_bytes = 0;
     totals->pymem_live_bytes = __atomic_load_n(&pymem_adjust_bytes, __ATOMIC_RELAXED);
-    totals->alloc_count = 0;
-    totals->free_count = 0;
     for (struct thread_stats *stats = __atomic_load_n(&registry_head, __ATOMIC_ACQUIRE);
          stats != NULL; stats = stats->next)
         add_block(totals, stats);

@@ -72,8 +72,6 @@ struct mprof_sample {
     uint64_t rss_bytes;       /* resident set size now */
     uint64_t rss_peak_bytes;  /* VmHWM: highest RSS so far */
     int64_t  heap_live_bytes; /* bytes requested and not yet freed (see preload/hooks.c) */
-    uint64_t alloc_count;     /* allocations so far, all threads */
-    uint64_t free_count;      /* frees so far, all threads */
     int64_t  heap_peak_bytes; /* highest live heap so far, between samples too (to within
                                * 256 KiB of allocation per thread) */
 };
@@ -133,7 +131,7 @@ _Static_assert(sizeof(struct mprof_line) == 48, "line layout");
 _Static_assert(sizeof(struct mprof_call) == 56, "call layout");
 _Static_assert(sizeof(struct mprof_site) == MPROF_RECORD_MAX, "site layout");
 _Static_assert(sizeof(struct mprof_hello) == 40, "hello layout");
-_Static_assert(sizeof(struct mprof_sample) == 72, "sample layout");
+_Static_assert(sizeof(struct mprof_sample) == 56, "sample layout");
 _Static_assert(sizeof(struct mprof_notice) <= MPROF_RECORD_MAX, "notice fits");
 
 static inline void mprof_record_header_init(struct mprof_record_header *header,

@@ -34,12 +34,12 @@ START_TEST(layout_is_little_endian_and_fixed)
 {
     struct mprof_sample sample = make_sample();
     const unsigned char *bytes = (const unsigned char *)&sample;
-    /* "MRPF" on the wire, then version 1, type 2, size 72, pid 4242 (0x1092). */
+    /* "MRPF" on the wire, then version 1, type 2, size 56, pid 4242 (0x1092). */
     ck_assert_mem_eq(bytes, "MRPF", 4);
     ck_assert_uint_eq(bytes[4], 1);
     ck_assert_uint_eq(bytes[5], 0);
     ck_assert_uint_eq(bytes[6], 2);
-    ck_assert_uint_eq(bytes[8], 72);
+    ck_assert_uint_eq(bytes[8], 56);
     ck_assert_uint_eq(bytes[12], 0x92);
     ck_assert_uint_eq(bytes[13], 0x10);
 }
@@ -48,7 +48,7 @@ END_TEST
 START_TEST(valid_records_frame_to_their_size)
 {
     struct mprof_sample sample = make_sample();
-    ck_assert_int_eq(mprof_record_frame(&sample, sizeof(sample)), 72);
+    ck_assert_int_eq(mprof_record_frame(&sample, sizeof(sample)), 56);
 
     struct mprof_hello hello;
     memset(&hello, 0, sizeof(hello));
@@ -73,14 +73,14 @@ END_TEST
 
 START_TEST(frames_only_the_first_of_several)
 {
-    unsigned char stream[72 + 16];
+    unsigned char stream[56 + 16];
     struct mprof_sample sample = make_sample();
     struct mprof_record_header bye;
     mprof_record_header_init(&bye, MPROF_RECORD_BYE, sizeof(bye), 4242);
-    memcpy(stream, &sample, 72);
-    memcpy(stream + 72, &bye, 16);
-    ck_assert_int_eq(mprof_record_frame(stream, sizeof(stream)), 72);
-    ck_assert_int_eq(mprof_record_frame(stream + 72, 16), 16);
+    memcpy(stream, &sample, 56);
+    memcpy(stream + 56, &bye, 16);
+    ck_assert_int_eq(mprof_record_frame(stream, sizeof(stream)), 56);
+    ck_assert_int_eq(mprof_record_frame(stream + 56, 16), 16);
 }
 END_TEST
 
@@ -133,9 +133,9 @@ END_TEST
 START_TEST(bad_size_is_refused)
 {
     struct mprof_sample sample = make_sample();
-    sample.header.size = 71;
+    sample.header.size = 55;
     ck_assert_int_eq(mprof_record_frame(&sample, sizeof(sample)), -1);
-    sample.header.size = 73;
+    sample.header.size = 57;
     ck_assert_int_eq(mprof_record_frame(&sample, sizeof(sample)), -1);
     sample.header.size = 0;
     ck_assert_int_eq(mprof_record_frame(&sample, sizeof(sample)), -1);
