@@ -230,17 +230,15 @@ static struct gnuplot_fit gnuplot_fit_heap(const struct dat_heap_sample *samples
                                            double start)
 {
     struct gnuplot_fit fit = { .valid = false };
-    double *times = malloc((count ? count : 1) * sizeof *times);
-    double *mems = malloc((count ? count : 1) * sizeof *mems);
-    if (times != NULL && mems != NULL) {
+    struct dat_sample *in_mib = malloc((count ? count : 1) * sizeof *in_mib);
+    if (in_mib != NULL) {
         for (size_t i = 0; i < count; i++) {
-            times[i] = samples[i].time_s - start;
-            mems[i] = (double)samples[i].heap_bytes / DAT_BYTES_PER_MIB;
+            in_mib[i].time_s = samples[i].time_s;
+            in_mib[i].mem_mib = (double)samples[i].heap_bytes / DAT_BYTES_PER_MIB;
         }
-        fit = gnuplot_fit_line(times, mems, count);
+        fit = gnuplot_fit_mem(in_mib, count, start);
     }
-    free(times);
-    free(mems);
+    free(in_mib);
     return fit;
 }
 
