@@ -429,13 +429,25 @@ static void *pymem_realloc(void *ctx, void *block, size_t size)
 {
     struct pymem_domain *domain = ctx;
     int was_pymalloc = block != NULL && arena_map_contains(block);
-    /* Read the old size first; put the shadow back if the realloc fails. */
+    /* Read all we need of the old block first: the realloc may free it and unmap its
+     * arena. Put the shadow back if the realloc fails. */
     unsigned char old_shadow = was_pymalloc ? *shadow_of(block) : 0;
     uint64_t old_bytes = was_pymalloc ? block_freed(block) : 0;
+    uint32_t old_site = 0;
+    struct large_block old_large = { 0 };
+    int old_large_known = 0;
+    if (sites_enabled && block != NULL) {
+        if (was_pymalloc)
+            old_site = *site_shadow_of(block);
+        else
+            old_large_known = large_map_take((uintptr_t)block, &old_large) == 0;
+    }
     void *moved = domain->next.realloc(domain->next.ctx, block, size);
     if (moved == NULL) {
         if (was_pymalloc)
             *shadow_of(block) = old_shadow;
+        if (old_large_known)
+            large_map_put(old_large.address, old_large.bytes, old_large.site);
         return NULL;
     }
     int in_arena = arena_map_contains(moved);
@@ -447,8 +459,10 @@ static void *pymem_realloc(void *ctx, void *block, size_t size)
     if (sites_enabled) {
         /* The old block is freed where it was charged, the new one is charged to the
          * line running now. */
-        if (block != NULL)
-            site_freed(block, old_bytes, was_pymalloc);
+        if (was_pymalloc)
+            python_plugin->site_count(old_site, -(int64_t)old_bytes);
+        else if (old_large_known)
+            python_plugin->site_count(old_large.site, -(int64_t)old_large.bytes);
         site_allocated(moved, in_arena ? new_bytes : size, in_arena);
     }
     return moved;
@@ -629,8 +643,10 @@ static void load_plugin(void)
     }
 }
 
-/* Allocate one small object through our hooks and see that its pool says the right
- * size class: the layout assumptions hold in this interpreter, or we do not count. */
+/* Allocate one small object through our hooks and see that its pool gives a size
+ * class that can hold it (112 bytes for 100 with plain pymalloc, a class or two more
+ * under the debug hooks' guards) and that its shadow says so: the layout assumptions
+ * hold in this interpreter, or we do not count. */
 static int pools_look_right(void)
 {
     struct py_mem_allocator current;
@@ -638,8 +654,15 @@ static int pools_look_right(void)
     void *block = current.malloc(current.ctx, 100);
     if (block == NULL)
         return 0;
-    int right = arena_map_contains(block) && pool_block_bytes(block) == 112 &&
-                *shadow_of(block) == 12;
+    /* No pymalloc underneath at all (PYTHONMALLOC=malloc): nothing to check, the
+     * malloc hooks count every block. */
+    if (!arena_map_contains(block)) {
+        current.free(current.ctx, block);
+        return 1;
+    }
+    uint64_t class_bytes = pool_block_bytes(block);
+    int right = class_bytes >= 112 && class_bytes <= 176 && class_bytes % 16 == 0 &&
+                *shadow_of(block) == class_bytes - 100;
     current.free(current.ctx, block);
     return right;
 }
@@ -670,14 +693,9 @@ uint32_t python_attach(void)
     python_api.set_arena_allocator(&ours);
     domain_install(&mem_domain);
     domain_install(&obj_domain);
-    if (!pools_look_right()) {
-        /* Our hooks keep no per-block state, so putting the old ones back is safe. */
-        python_api.set_allocator(PY_DOMAIN_MEM, &mem_domain.next);
-        python_api.set_allocator(PY_DOMAIN_OBJ, &obj_domain.next);
-        diag_notice("Python %.20s: pymalloc pools are not as expected; "
-                    "heap counts malloc only", python_api.get_version());
-        return flags;
-    }
+    /* The pool layout is checked at the entry point, not here: an allocation through
+     * pymalloc now would make it malloc its arena table before PYTHONMALLOC=debug puts
+     * its hooks on the RAW domain, which then rejects that table's realloc. */
     __atomic_store_n(&python_watching, 1, __ATOMIC_RELEASE);
     python_counting = 1;
     return flags | MPROF_HELLO_PYMALLOC;
@@ -698,6 +716,18 @@ static int python_entry(void *unused)
         domain_install(&obj_domain);
     struct heap_totals totals;
     stats_sum(&totals);
+    if (!pools_look_right()) {
+        /* Our hooks keep no per-block state: putting the old ones back is safe. What
+         * they counted goes, so the heap is malloc's alone from here on. */
+        python_api.set_allocator(PY_DOMAIN_MEM, &mem_domain.next);
+        python_api.set_allocator(PY_DOMAIN_OBJ, &obj_domain.next);
+        stats_adjust_pymem(-totals.pymem_live_bytes);
+        python_counting = 0;
+        sites_enabled = 0;
+        diag_notice("Python %.20s: pymalloc pools are not as expected; "
+                    "heap counts malloc only", python_api.get_version());
+        return 0;
+    }
     int64_t actual = arenas_live_bytes();
     stats_adjust_pymem(actual - totals.pymem_live_bytes);
     if (getenv("MPROF_DEBUG") != NULL)
