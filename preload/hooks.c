@@ -25,12 +25,12 @@
 
 #define HEADER_BYTES        16
 #define OFFSET_UNCOUNTED    0x80000000u  /* allocated by the library itself: not counted */
-#define OFFSET_MASK         0x7fffffffu
-#define MAX_ALIGNMENT       ((size_t)1 << 30)
+#define OFFSET_MASK         0x7fffffffu  /* the offset, in 16-byte units */
+#define MAX_ALIGNMENT       ((size_t)1 << 34)
 
 struct block_header {
     uint64_t requested;  /* what the program asked for */
-    uint32_t offset;     /* user pointer - real block; OFFSET_UNCOUNTED flag on top */
+    uint32_t offset;     /* (user pointer - real block) / 16; OFFSET_UNCOUNTED on top */
     uint32_t check;      /* header_check(user, requested, offset) */
 };
 _Static_assert(sizeof(struct block_header) == HEADER_BYTES, "header is 16 bytes");
@@ -106,11 +106,16 @@ static inline void count_free(uint64_t requested)
     stats_count_free(stats, &stats->malloc_free_bytes, requested);
 }
 
+static inline size_t header_offset_bytes(uint32_t stored_offset)
+{
+    return (size_t)(stored_offset & OFFSET_MASK) << 4;
+}
+
 static inline void *finish_block(void *base, size_t offset, uint64_t requested)
 {
     char *user = (char *)base + offset;
     struct block_header *header = header_of(user);
-    uint32_t stored_offset = (uint32_t)offset | count_alloc(requested);
+    uint32_t stored_offset = (uint32_t)(offset >> 4) | count_alloc(requested);
     header->requested = requested;
     header->offset = stored_offset;
     header->check = header_check(user, requested, stored_offset);
@@ -134,7 +139,7 @@ static void *early_alloc(size_t size, int *served)
     char *user = (char *)base + HEADER_BYTES;
     struct block_header *header = header_of(user);
     header->requested = size;
-    header->offset = HEADER_BYTES | OFFSET_UNCOUNTED;
+    header->offset = (HEADER_BYTES >> 4) | OFFSET_UNCOUNTED;
     header->check = header_check(user, size, header->offset);
     return user; /* boot memory is static and never reused: already zero */
 }
@@ -210,7 +215,7 @@ MPROF_EXPORT void free(void *user)
     /* Spoil the check so a double free is forwarded as-is and the real allocator's own
      * double-free detection sees it, instead of us counting it twice. */
     header->check ^= 1;
-    next_allocator.free((char *)user - (offset & OFFSET_MASK));
+    next_allocator.free((char *)user - header_offset_bytes(offset));
 }
 
 static void *aligned_block(size_t alignment, size_t size)
@@ -259,12 +264,14 @@ MPROF_EXPORT void *realloc(void *user, size_t size)
     }
     uint64_t old_requested = header->requested;
     uint32_t old_offset = header->offset;
-    if ((old_offset & OFFSET_MASK) != HEADER_BYTES) {
-        /* An aligned block: the real realloc would not keep the alignment. */
+    if (header_offset_bytes(old_offset) != HEADER_BYTES) {
+        /* An aligned block: the real realloc would not keep the alignment. The program
+         * may have used all of the block's usable size, so all of that moves. */
+        size_t old_usable = malloc_usable_size(user);
         void *moved = malloc(size);
         if (moved == NULL)
             return NULL;
-        memcpy(moved, user, old_requested < size ? old_requested : size);
+        memcpy(moved, user, old_usable < size ? old_usable : size);
         free(user);
         return moved;
     }
@@ -304,22 +311,26 @@ MPROF_EXPORT int posix_memalign(void **result, size_t alignment, size_t size)
     return 0;
 }
 
-MPROF_EXPORT void *aligned_alloc(size_t alignment, size_t size)
+/* As glibc 2.36's memalign (which its aligned_alloc also is): an alignment up to 16
+ * is malloc's; one that is not a power of two rounds up; one over SIZE_MAX/2+1 is
+ * EINVAL. */
+MPROF_EXPORT void *memalign(size_t alignment, size_t size)
 {
-    if (!is_power_of_two(alignment)) {
+    if (alignment <= HEADER_BYTES)
+        return malloc(size);
+    if (alignment > SIZE_MAX / 2 + 1) {
         errno = EINVAL;
         return NULL;
     }
-    return aligned_block(alignment, size);
-}
-
-MPROF_EXPORT void *memalign(size_t alignment, size_t size)
-{
-    /* glibc rounds a non-power-of-two alignment up to the next power of two. */
-    size_t rounded = 1;
-    while (rounded < alignment && rounded < MAX_ALIGNMENT * 2)
+    size_t rounded = HEADER_BYTES * 2;
+    while (rounded < alignment)
         rounded <<= 1;
     return aligned_block(rounded, size);
+}
+
+MPROF_EXPORT void *aligned_alloc(size_t alignment, size_t size)
+{
+    return memalign(alignment, size);
 }
 
 MPROF_EXPORT void *valloc(size_t size)
@@ -352,6 +363,6 @@ MPROF_EXPORT size_t malloc_usable_size(void *user)
         return header_is_ours(user, header) ? header->requested : 0;
     if (!header_is_ours(user, header))
         return next_allocator.usable_size(user);
-    size_t offset = header->offset & OFFSET_MASK;
+    size_t offset = header_offset_bytes(header->offset);
     return next_allocator.usable_size((char *)user - offset) - offset;
 }

@@ -4,7 +4,7 @@ Embedded in the plugin at build time and executed once; `_make(_mprof)` returns 
 `profile` decorator over the plugin's primitives:
 
     _mprof.register(code, name, last_line) -> counter   (a C builtin: counter(line))
-    _mprof.start(counter, traced), _mprof.stop(traced)  (a decorated call begins / ends)
+    _mprof.start(counter, traced), _mprof.stop(counter, traced)  (a decorated call begins / ends)
 
 The decorator recompiles the function from its own source with `counter(N)` before
 each statement N (and at the end of each loop body, and before each `continue`, so a
@@ -18,8 +18,8 @@ file changed), the call is traced instead: slower, same numbers.
 
 
 def _make(_mprof):
-    parsed_files = {}
-
+    import os
+    _debug = bool(os.environ.get('MPROF_DEBUG'))
     def last_line_of(func, code):
         try:
             import inspect
@@ -33,37 +33,45 @@ def _make(_mprof):
                 stack.extend(k for k in nested.co_consts if hasattr(k, 'co_lines'))
             return last
 
-    def find_definition(code):
-        import ast
-        import linecache
-        filename = code.co_filename
-        tree = parsed_files.get(filename)
-        if tree is None:
-            source = ''.join(linecache.getlines(filename))
-            if not source:
-                return None
-            tree = ast.parse(source, filename)
-            parsed_files[filename] = tree
-        for node in ast.walk(tree):
-            if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                    and node.name == code.co_name):
-                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                if first == code.co_firstlineno:
-                    return node
-        return None
+    def same_shape(ours, theirs):
+        """Whether two code objects were compiled from the same source: names, locals,
+        arguments, plain constants and lines. A file edited after import fails this."""
+        def lines(code):
+            return sorted({line for _, _, line in code.co_lines() if line})[1:]
+
+        def constants(code):
+            return [c for c in code.co_consts if not hasattr(c, 'co_code')]
+        return (ours.co_names == theirs.co_names and ours.co_varnames == theirs.co_varnames
+                and sorted(ours.co_freevars) == sorted(theirs.co_freevars)
+                and ours.co_argcount == theirs.co_argcount
+                and ours.co_posonlyargcount == theirs.co_posonlyargcount
+                and ours.co_kwonlyargcount == theirs.co_kwonlyargcount
+                # CO_NESTED (0x10) marks ours, compiled inside a holder; it does nothing.
+                and (ours.co_flags & ~0x10) == (theirs.co_flags & ~0x10)
+                and constants(ours) == constants(theirs) and lines(ours) == lines(theirs))
 
     def instrument(func, counter):
         """The function recompiled with counter hits, or None."""
         import ast
         import copy
+        import inspect
+        import textwrap
         import types
         import warnings
         code = func.__code__
-        definition = find_definition(code)
-        if definition is None:
+        # Only the function's own lines are read and parsed (nothing is kept), and they
+        # must compile to what is running, or the call is traced instead.
+        try:
+            source_lines, start = inspect.getsourcelines(func)
+        except (OSError, TypeError):
             return None
-        definition = copy.deepcopy(definition)
-        definition.decorator_list = []
+        tree = ast.parse(textwrap.dedent(''.join(source_lines)))
+        ast.increment_lineno(tree, start - 1)
+        if (not tree.body or not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef))
+                or tree.body[0].name != code.co_name):
+            return None
+        plain_definition = tree.body[0]
+        plain_definition.decorator_list = []
         marker = '__mprof_line_counter_%x__' % id(counter)
 
         def hit(line, like):
@@ -73,7 +81,6 @@ def _make(_mprof):
                 ast.copy_location(node, like)
                 node.end_lineno, node.end_col_offset = like.lineno, like.col_offset
             return statement
-
         def with_hits(statements, loop, header_line=None):
             """`statements` with a hit before each one that starts a new line: a body on
             its header's line (`if x: y`) or `a; b` is one line event, not two."""
@@ -107,53 +114,75 @@ def _make(_mprof):
                 result.append(statement)
             return result
 
-        body = definition.body
-        docstring = []
-        if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            docstring, body = body[:1], body[1:]
-        # The frame's last act is counter(0): the line it is on ends inside the frame,
-        # before the interpreter builds StopIteration or frees the locals.
-        guarded = ast.Try(body=with_hits(body, None) or [ast.Pass()], handlers=[], orelse=[],
-                          finalbody=[hit(0, body[-1] if body else definition)])
-        ast.copy_location(guarded, body[0] if body else definition)
-        definition.body = docstring + [guarded]
+        def add_hits(definition):
+            body = definition.body
+            docstring = []
+            if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                docstring, body = body[:1], body[1:]
+            # The frame's last act is counter(0): the line it is on ends inside the
+            # frame, before the interpreter builds StopIteration or frees the locals.
+            guarded = ast.Try(body=with_hits(body, None) or [ast.Pass()], handlers=[],
+                              orelse=[], finalbody=[hit(0, body[-1] if body else definition)])
+            ast.copy_location(guarded, body[0] if body else definition)
+            definition.body = docstring + [guarded]
 
         # Free variables stay free variables: the definition is compiled inside a
-        # function whose parameters are their names (and a class body when the
-        # function uses __class__, for super()); the original cells are then bound.
+        # function whose parameters are their names; inside a class named like the
+        # function's own (for private-name mangling, and __class__ for super()); then
+        # the original cells are bound.
         free_names = [name for name in code.co_freevars if name != '__class__']
-        holder = definition
-        if '__class__' in code.co_freevars:
-            holder = ast.ClassDef(name='__mprof_class', bases=[], keywords=[],
-                                  body=[definition], decorator_list=[])
-            ast.copy_location(holder, definition)
-        outer = ast.FunctionDef(
-            name='__mprof_outer',
-            args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in free_names],
-                               vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-                               defaults=[]),
-            body=[holder, ast.Return(ast.Constant(None))], decorator_list=[], returns=None)
-        ast.copy_location(outer, definition)
-        module = ast.Module(body=[outer], type_ignores=[])
-        ast.fix_missing_locations(module)
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')  # "'str' object is not callable": the marker
-            compiled = compile(module, code.co_filename, 'exec', dont_inherit=True)
+        qualified = code.co_qualname.split('.')
+        class_name = None
+        if len(qualified) > 1 and qualified[-2] != '<locals>':
+            class_name = qualified[-2]
+        elif '__class__' in code.co_freevars:
+            class_name = '__mprof_class'
 
-        def find(container):
-            for constant in container.co_consts:
-                if isinstance(constant, types.CodeType):
-                    if constant.co_name == code.co_name and constant.co_qualname.endswith(
-                            code.co_name) and constant.co_name != '__mprof_outer':
-                        if constant.co_firstlineno == definition.lineno:
+        def compiled(definition):
+            holder = definition
+            if class_name is not None:
+                holder = ast.ClassDef(name=class_name, bases=[], keywords=[],
+                                      body=[definition], decorator_list=[])
+                ast.copy_location(holder, definition)
+            # Defined straight in the holder function, the function's own name would become
+            # the holder's local, and a recursive call a closure reference that bypasses
+            # the wrapper: keep the name global there, as it is in the module.
+            own_name = []
+            if class_name is None and code.co_name not in code.co_freevars:
+                own_name = [ast.Global(names=[code.co_name])]
+            outer = ast.FunctionDef(
+                name='__mprof_outer',
+                args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in free_names],
+                                   vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+                                   defaults=[]),
+                body=own_name + [holder, ast.Return(ast.Constant(None))], decorator_list=[],
+                returns=None)
+            ast.copy_location(outer, definition)
+            module = ast.Module(body=[outer], type_ignores=[])
+            ast.fix_missing_locations(module)
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')  # "'str' object is not callable": the marker
+                module_code = compile(module, code.co_filename, 'exec', dont_inherit=True)
+
+            def find(container):
+                for constant in container.co_consts:
+                    if isinstance(constant, types.CodeType):
+                        if (constant.co_name == code.co_name
+                                and constant.co_firstlineno == definition.lineno):
                             return constant
-                    found = find(constant)
-                    if found is not None:
-                        return found
-            return None
+                        found = find(constant)
+                        if found is not None:
+                            return found
+                return None
+            return find(module_code)
 
-        new_code = find(compiled)
+        plain = compiled(copy.deepcopy(plain_definition))
+        if plain is None or not same_shape(plain, code):
+            return None
+        definition = copy.deepcopy(plain_definition)
+        add_hits(definition)
+        new_code = compiled(definition)
         if new_code is None:
             return None
         constants = tuple(counter if type(c) is str and c == marker else c
@@ -195,6 +224,10 @@ def _make(_mprof):
         except Exception:
             target = None
         traced = target is None
+        if traced and _debug:
+            import sys
+            print('mprof: %s: no source to instrument, traced instead' % code.co_qualname,
+                  file=sys.stderr)
         if traced:
             target = func
         start, stop = _mprof.start, _mprof.stop
@@ -214,7 +247,7 @@ def _make(_mprof):
                     except StopIteration as end:
                         return end.value
                     finally:
-                        stop(traced)
+                        stop(counter, traced)
                     value, error = None, None
                     try:
                         value = yield item
@@ -225,6 +258,32 @@ def _make(_mprof):
                         error = raised
             return generator_wrapper
 
+        if inspect.isasyncgenfunction(func):
+            @functools.wraps(func)
+            async def async_generator_wrapper(*args, **kwargs):
+                generator = target(*args, **kwargs)
+                value, error = None, None
+                while True:
+                    start(counter, traced)
+                    try:
+                        if error is not None:
+                            item = await generator.athrow(error)
+                        else:
+                            item = await generator.asend(value)
+                    except StopAsyncIteration:
+                        return
+                    finally:
+                        stop(counter, traced)
+                    value, error = None, None
+                    try:
+                        value = yield item
+                    except GeneratorExit:
+                        await generator.aclose()
+                        raise
+                    except BaseException as raised:
+                        error = raised
+            return async_generator_wrapper
+
         if inspect.iscoroutinefunction(func):
             @functools.wraps(func)
             async def coroutine_wrapper(*args, **kwargs):
@@ -232,7 +291,7 @@ def _make(_mprof):
                 try:
                     return await target(*args, **kwargs)
                 finally:
-                    stop(traced)
+                    stop(counter, traced)
             return coroutine_wrapper
 
         @functools.wraps(func)
@@ -241,7 +300,7 @@ def _make(_mprof):
             try:
                 return target(*args, **kwargs)
             finally:
-                stop(traced)
+                stop(counter, traced)
         return wrapper
 
     return profile

@@ -217,8 +217,11 @@ static struct active_call *call_begin(struct thread_profile *profile, struct fun
     return call;
 }
 
-/* The innermost decorated call ends (returned, raised, or a generator yielded). */
-static void call_end(struct thread_profile *profile)
+/* A call of `function` ends (returned, raised, or a generator yielded): its innermost
+ * active call on this thread, the top of the stack unless coroutines of different
+ * decorated functions interleave on the thread, in which case it is taken out of the
+ * middle. */
+static void call_end(struct thread_profile *profile, const struct function_stats *function)
 {
     if (profile->depth == 0)
         return;
@@ -226,7 +229,10 @@ static void call_end(struct thread_profile *profile)
         profile->depth--;
         return;
     }
-    struct active_call *call = &profile->calls[profile->depth - 1];
+    int index = profile->depth - 1;
+    while (index > 0 && profile->calls[index].function != function)
+        index--;
+    struct active_call *call = &profile->calls[index];
     if (call->line >= 0)
         finish_line(call, core->thread_net_bytes());
     int64_t heap = core->process_live_bytes();
@@ -243,6 +249,8 @@ static void call_end(struct thread_profile *profile)
     } else if (call_records == NULL) {
         call_record_count = MAX_CALL_RECORDS; /* no memory for them: stop trying */
     }
+    memmove(&profile->calls[index], &profile->calls[index + 1],
+            (size_t)(profile->depth - 1 - index) * sizeof(profile->calls[0]));
     profile->depth--;
 }
 
@@ -375,10 +383,14 @@ static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_
             return NULL;
         }
         const char *name = PyUnicode_AsUTF8(args[1]);
-        const char *filename = PyUnicode_AsUTF8(code->co_filename);
+        /* A path need not be UTF-8: send the file system's own bytes. */
+        PyObject *filename_bytes = PyUnicode_EncodeFSDefault(code->co_filename);
+        const char *filename = filename_bytes ? PyBytes_AS_STRING(filename_bytes) : NULL;
         long last_line = PyLong_AsLong(args[2]);
-        if (name == NULL || filename == NULL || (last_line == -1 && PyErr_Occurred()))
+        if (name == NULL || filename == NULL || (last_line == -1 && PyErr_Occurred())) {
+            Py_XDECREF(filename_bytes);
             return NULL;
+        }
         long first_line = code->co_firstlineno;
         if (last_line < first_line)
             last_line = first_line;
@@ -388,12 +400,15 @@ static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_
         size_t bytes = sizeof(struct function_stats) + line_count * sizeof(struct line_stats) +
                        strlen(name) + strlen(filename) + 2;
         function = core->pages_alloc(bytes);
-        if (function == NULL)
+        if (function == NULL) {
+            Py_DECREF(filename_bytes);
             return PyErr_NoMemory();
+        }
         function->lines = (struct line_stats *)(function + 1);
         char *strings = (char *)(function->lines + line_count);
         function->name = copy_string(&strings, name);
         function->filename = copy_string(&strings, filename);
+        Py_DECREF(filename_bytes);
         function->first_line = (uint32_t)first_line;
         function->last_line = (uint32_t)last_line;
         function->id = function_count;
@@ -441,15 +456,21 @@ static PyObject *mprof_start(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_RETURN_NONE;
 }
 
-/* stop(traced): the innermost decorated call on this thread ends. */
-static PyObject *mprof_stop(PyObject *self, PyObject *traced_object)
+/* stop(counter, traced): a call of the counter's function on this thread ends. */
+static PyObject *mprof_stop(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
+    struct function_stats *function = nargs == 2 ? counter_function(args[0]) : NULL;
+    if (function == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "stop(counter, traced)");
+        return NULL;
+    }
     struct thread_profile *profile = tls_profile;
     if (profile == NULL)
         Py_RETURN_NONE;
-    call_end(profile);
-    if (PyObject_IsTrue(traced_object) && profile->enable_count > 0 &&
+    call_end(profile, function);
+    if (PyObject_IsTrue(args[1]) && profile->enable_count > 0 &&
         --profile->enable_count == 0) {
         PyEval_SetTrace(profile->saved_function, profile->saved_object);
         Py_CLEAR(profile->saved_object);
@@ -537,7 +558,8 @@ static PyMethodDef mprof_methods[] = {
      "register(code, name, last_line) -> counter"},
     {"start", (PyCFunction)(void (*)(void))mprof_start, METH_FASTCALL,
      "start(counter, traced): a decorated call begins"},
-    {"stop", mprof_stop, METH_O, "stop(traced): the innermost decorated call ends"},
+    {"stop", (PyCFunction)(void (*)(void))mprof_stop, METH_FASTCALL,
+     "stop(counter, traced): a decorated call ends"},
     {"report", mprof_report, METH_NOARGS, "send the tables to mprof"},
     {NULL, NULL, 0, NULL},
 };
