@@ -86,9 +86,9 @@ int stats_thread_count(void);
 /* The highest live heap seen so far (between samples too). */
 int64_t stats_heap_peak(void);
 
-/* As stats_count_free, for an allocation; and every 256 KiB a thread allocates (or at once, for
- * a large block), the whole heap is summed so that a peak shorter than the sampling
- * interval is still seen. The hot path pays one subtraction and a branch. */
+/* As stats_count_free, for an allocation; and every 256 KiB a thread allocates (at
+ * once, for a large block) the whole heap is summed, so that a peak shorter than the
+ * sampling interval is still seen. The hot path pays one subtraction and a branch. */
 static inline void stats_count_alloc(struct thread_stats *stats, uint64_t *bytes_counter,
                                      uint64_t amount)
 {
