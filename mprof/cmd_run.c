@@ -670,7 +670,7 @@ int cmd_run(int argc, char **argv)
     snprintf(interval_text, sizeof(interval_text), "%.9g", options.interval_s);
     int header_status = dat_write_cmdline(out, cmdline);
     if (header_status == 0)
-        header_status = dat_write_meta(out, "version", "1");
+        header_status = dat_write_meta(out, "version", "2");
     if (header_status == 0)
         header_status = dat_write_meta(out, "interval", interval_text);
     free(cmdline);
@@ -750,7 +750,8 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGHUP, &forward, &saved_hup);
 
     struct run_session session = { .options = &options, .pid = pid, .pipe_fd = fds[0] };
-    recorder_init(&session.recorder, out, stderr, pid, options.children, options.all_samples);
+    recorder_init(&session.recorder, out, stderr, pid, options.children, options.all_samples,
+                  options.interval_s);
     int wait_status = run_watch(&session, &wait_mask);
     run_forward_pid = 0;
     run_drain(&session);

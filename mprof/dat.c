@@ -513,15 +513,15 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
         return 0;
     }
     if (strcmp(word, "HEAP") == 0) {
+        /* Version 1 files had the MiB before the time: "HEAP <MiB> <time> <bytes>". */
         struct dat_heap_sample sample;
-        double mem_mib;
-        if (count < 3) {
-            snprintf(reader->why, sizeof reader->why, "HEAP needs <MiB> <time> <bytes>");
+        if (count < 2) {
+            snprintf(reader->why, sizeof reader->why, "HEAP needs <time> <bytes>");
             return -1;
         }
-        if (!dat_field_double(reader, word, "<MiB>", fields[0], &mem_mib) ||
-            !dat_field_double(reader, word, "<time>", fields[1], &sample.time_s) ||
-            !dat_field_u64(reader, word, "<bytes>", fields[2], &sample.heap_bytes))
+        size_t first = count >= 3 ? 1 : 0;
+        if (!dat_field_double(reader, word, "<time>", fields[first], &sample.time_s) ||
+            !dat_field_u64(reader, word, "<bytes>", fields[first + 1], &sample.heap_bytes))
             return -1;
         if (mprof_grow_array((void **)&profile->heap, &reader->heap_capacity, profile->heap_count,
                      sizeof *profile->heap) < 0)
@@ -551,17 +551,17 @@ static int dat_parse_line(struct dat_reader *reader, char *line)
         return 0;
     }
     if (strcmp(word, "CHLDHEAP") == 0) {
+        /* Version 1: "CHLDHEAP <index> <MiB> <time> <bytes>". */
         struct dat_heap_sample sample;
-        double mem_mib;
         int index;
-        if (count < 4) {
-            snprintf(reader->why, sizeof reader->why, "CHLDHEAP needs <index> <MiB> <time> <bytes>");
+        if (count < 3) {
+            snprintf(reader->why, sizeof reader->why, "CHLDHEAP needs <index> <time> <bytes>");
             return -1;
         }
+        size_t first = count >= 4 ? 2 : 1;
         if (!dat_field_int(reader, word, "<index>", fields[0], &index) ||
-            !dat_field_double(reader, word, "<MiB>", fields[1], &mem_mib) ||
-            !dat_field_double(reader, word, "<time>", fields[2], &sample.time_s) ||
-            !dat_field_u64(reader, word, "<bytes>", fields[3], &sample.heap_bytes))
+            !dat_field_double(reader, word, "<time>", fields[first], &sample.time_s) ||
+            !dat_field_u64(reader, word, "<bytes>", fields[first + 1], &sample.heap_bytes))
             return -1;
         struct dat_child *child = dat_reader_child(reader, index);
         if (child == NULL)
@@ -828,8 +828,7 @@ int dat_write_mem(FILE *out, double mem_mib, double time_s)
 
 int dat_write_heap(FILE *out, uint64_t heap_bytes, double time_s)
 {
-    return dat_finish_line(out, fprintf(out, "HEAP %.6f %.4f %llu\n",
-                                        (double)heap_bytes / DAT_BYTES_PER_MIB, time_s,
+    return dat_finish_line(out, fprintf(out, "HEAP %.4f %llu\n", time_s,
                                         (unsigned long long)heap_bytes));
 }
 
@@ -840,8 +839,7 @@ int dat_write_child_mem(FILE *out, int index, double mem_mib, double time_s)
 
 int dat_write_child_heap(FILE *out, int index, uint64_t heap_bytes, double time_s)
 {
-    return dat_finish_line(out, fprintf(out, "CHLDHEAP %d %.6f %.4f %llu\n", index,
-                                        (double)heap_bytes / DAT_BYTES_PER_MIB, time_s,
+    return dat_finish_line(out, fprintf(out, "CHLDHEAP %d %.4f %llu\n", index, time_s,
                                         (unsigned long long)heap_bytes));
 }
 

@@ -8,9 +8,12 @@
  *   CHLD <index> <MiB %.6f> <epoch %.4f>                one child's RSS (-M)
  *   FUNC <name> <MiB start> <t start> <MiB end> <t end> [<stack level>]
  * Lines it ignores (its reader skips unknown first words), which carry our extra data:
- *   HEAP <MiB %.6f> <epoch %.4f> <bytes>                main process live heap
- *   CHLDHEAP <index> <MiB %.6f> <epoch %.4f> <bytes>    one child's live heap (-M)
+ *   HEAP <epoch %.4f> <bytes>                           main process live heap
+ *   CHLDHEAP <index> <epoch %.4f> <bytes>               one child's live heap (-M)
  *   MPROF <key> <value>                                 metadata (version, interval, ...)
+ * (MPROF version 1 files had the heap in MiB before the epoch in HEAP and CHLDHEAP: it
+ * was redundant, and the bytes it cost mattered for the output budget. The reader takes
+ * both.)
  *   PROFILE_FUNC <pid> <id> <first line> <last line> <calls> <name> <file...>
  *                                                       one @profile-decorated function
  *   PROFILE_LINE <pid> <id> <line> <occurrences> <increment bytes> <mem usage bytes> <text...>

@@ -21,14 +21,16 @@
 /* A decorated function's range is its source: past this many lines it is not. */
 #define RECORDER_FUNCTION_LINES_MAX 1000000u
 
-static void recorder_filter_init(const struct recorder *recorder, struct simplify *filter)
+static void recorder_filter_init(const struct recorder *recorder,
+                                 struct recorder_filter *filter)
 {
-    simplify_init(filter, !recorder->all_samples, SIMPLIFY_MIN_TOLERANCE_BYTES,
+    simplify_init(&filter->door, !recorder->all_samples, SIMPLIFY_MIN_TOLERANCE_BYTES,
                   SIMPLIFY_REL_TOLERANCE);
+    envelope_init(&filter->envelope, recorder->envelope_window_s);
 }
 
 void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t main_pid,
-                   unsigned children, bool all_samples)
+                   unsigned children, bool all_samples, double interval_s)
 {
     memset(recorder, 0, sizeof(*recorder));
     recorder->out = out;
@@ -36,6 +38,7 @@ void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t ma
     recorder->main_pid = main_pid;
     recorder->children = children;
     recorder->all_samples = all_samples;
+    recorder->envelope_window_s = all_samples ? 0 : envelope_window_for_interval(interval_s);
     recorder_filter_init(recorder, &recorder->mem_filter);
     recorder_filter_init(recorder, &recorder->heap_filter);
 }
@@ -149,22 +152,41 @@ static int recorder_write_point(struct recorder *recorder, enum recorder_series 
     return recorder_check(recorder, status);
 }
 
-static int recorder_push(struct recorder *recorder, struct simplify *filter,
-                         enum recorder_series series, int index, double time_s, double value)
+static int recorder_write_points(struct recorder *recorder, enum recorder_series series,
+                                 int index, const struct simplify_point *points, size_t count)
 {
-    struct simplify_point kept;
-    if (simplify_push(filter, (struct simplify_point){ time_s, value }, &kept) == 0)
-        return 0;
-    return recorder_write_point(recorder, series, index, kept);
+    int status = 0;
+    for (size_t i = 0; i < count; i++)
+        if (recorder_write_point(recorder, series, index, points[i]) < 0)
+            status = -1;
+    return status;
 }
 
-static int recorder_flush(struct recorder *recorder, struct simplify *filter,
+static int recorder_push(struct recorder *recorder, struct recorder_filter *filter,
+                         enum recorder_series series, int index, double time_s, double value)
+{
+    struct simplify_point kept, out[ENVELOPE_OUT_MAX];
+    if (simplify_push(&filter->door, (struct simplify_point){ time_s, value }, &kept) == 0)
+        return 0;
+    size_t count = envelope_push(&filter->envelope, kept, out);
+    return recorder_write_points(recorder, series, index, out, count);
+}
+
+/* The end of a series: the door's held point goes through the envelope, then the
+ * envelope's open window is closed. */
+static int recorder_flush(struct recorder *recorder, struct recorder_filter *filter,
                           enum recorder_series series, int index)
 {
-    struct simplify_point kept;
-    if (simplify_flush(filter, &kept) == 0)
-        return 0;
-    return recorder_write_point(recorder, series, index, kept);
+    struct simplify_point kept, out[ENVELOPE_OUT_MAX];
+    int status = 0;
+    if (simplify_flush(&filter->door, &kept) != 0) {
+        size_t count = envelope_push(&filter->envelope, kept, out);
+        status = recorder_write_points(recorder, series, index, out, count);
+    }
+    size_t count = envelope_flush(&filter->envelope, out);
+    if (recorder_write_points(recorder, series, index, out, count) < 0)
+        status = -1;
+    return status;
 }
 
 static struct recorder_child *recorder_find_child(struct recorder *recorder, pid_t pid)

@@ -28,6 +28,7 @@
 
 #include "dat.h"
 #include "mprof/protocol.h"
+#include "envelope.h"
 #include "simplify.h"
 
 enum recorder_children {
@@ -40,6 +41,12 @@ enum recorder_children {
 struct recorder_points {
     struct simplify_point *points;  /* in time order */
     size_t count, capacity;
+};
+
+/* A series' filter: the swinging door, then the window envelope (both no-ops with -a). */
+struct recorder_filter {
+    struct simplify door;
+    struct envelope envelope;
 };
 
 /* A FUNCTION record. */
@@ -64,7 +71,7 @@ struct recorder_child {
     bool have_heap;
     uint64_t heap_bytes;   /* its latest live heap */
     double heap_time_s;    /* and when it was sampled */
-    struct simplify mem_filter, heap_filter;
+    struct recorder_filter mem_filter, heap_filter;
     struct recorder_points mem_points;  /* its CHLD points */
 };
 
@@ -74,13 +81,14 @@ struct recorder {
     pid_t main_pid;
     unsigned children;         /* enum recorder_children bits */
     bool all_samples;          /* -a: no simplification */
+    double envelope_window_s;  /* each series' envelope window (envelope.h) */
 
     /* The pipe: bytes not yet framed into a whole record. */
     unsigned char pending[2 * MPROF_RECORD_MAX];
     size_t pending_length;
     bool stream_broken;        /* a record did not frame; the rest of the pipe is ignored */
 
-    struct simplify mem_filter, heap_filter;
+    struct recorder_filter mem_filter, heap_filter;
     struct recorder_child *child_list;
     size_t child_count, child_capacity;
     int next_child_index;
@@ -118,9 +126,10 @@ struct recorder {
 };
 
 /* Start recording into `out`. `children` is an enum recorder_children value (the two
- * modes may be or'ed: -C -M). Cannot fail. */
+ * modes may be or'ed: -C -M). Unless `all_samples`, series are simplified and kept to an
+ * envelope sized for the sampling `interval_s`. Cannot fail. */
 void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t main_pid,
-                   unsigned children, bool all_samples);
+                   unsigned children, bool all_samples, double interval_s);
 
 /* Release what the recorder holds (not the streams). */
 void recorder_free(struct recorder *recorder);

@@ -101,12 +101,12 @@ def read_dat(path):
                 cmdline = line[len("CMDLINE "):].rstrip("\n")
             elif word == "MEM":
                 mem.append((float(fields[2]), float(fields[1])))
-            elif word == "HEAP":
-                heap.append((float(fields[2]), int(fields[3])))
+            elif word == "HEAP":  # version 1 had the MiB before the time
+                heap.append((float(fields[-2]), int(fields[-1])))
             elif word == "CHLD":
                 chld.setdefault(fields[1], []).append((float(fields[3]), float(fields[2])))
             elif word == "CHLDHEAP":
-                chldheap.setdefault(fields[1], []).append((float(fields[3]), int(fields[4])))
+                chldheap.setdefault(fields[1], []).append((float(fields[-2]), int(fields[-1])))
             elif word == "MPROF" and len(fields) >= 2:
                 meta[fields[1]] = " ".join(fields[2:])
     return mem, heap, chld, chldheap, meta, cmdline

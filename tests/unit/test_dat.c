@@ -104,11 +104,11 @@ START_TEST(test_writers_exact_text)
         "CMDLINE python3 x.py 'a b' second line\n"
         "MPROF version 0.1.0\n"
         "MEM 1.500000 1700000000.1234\n"
-        "HEAP 3.000000 1700000000.1234 3145728\n"
+        "HEAP 1700000000.1234 3145728\n"
         "MEM 22.804688 1700000000.2239\n"
-        "HEAP 9.536798 1700000000.2239 10000057\n"
+        "HEAP 1700000000.2239 10000057\n"
         "CHLD 0 7.250000 1700000000.2239\n"
-        "CHLDHEAP 0 0.000094 1700000000.2239 99\n"
+        "CHLDHEAP 0 1700000000.2239 99\n"
         "CHLD 3 1.000000 1700000000.3000\n"
         "FUNC __main__.my_func 1.5000 1700000000.1000 22.8047 1700000000.2000 2\n"
         "FUNC name_with_space 1.0000 1700000000.1500 2.0000 1700000000.2500\n");
@@ -233,6 +233,36 @@ START_TEST(test_reads_tolerantly)
     ck_assert_uint_eq(p.mem_count, 2);
     ck_assert_double_eq(p.mem[1].mem_mib, 3.0);
     ck_assert_int_eq(p.funcs[0].stack_level, -1);
+    dat_free(&p);
+}
+END_TEST
+
+/* Files of MPROF version 1 carried the heap's MiB before the time; both forms read to
+ * the same samples. */
+START_TEST(test_reads_version_1_heap_lines)
+{
+    const char *path = write_text("v1.dat",
+        "MPROF version 1\n"
+        "MEM 1.0 10.0\n"
+        "HEAP 3.000000 10.0000 3145728\n"
+        "HEAP 11.0000 10000057\n"
+        "CHLD 0 2.0 10.0\n"
+        "CHLDHEAP 0 0.000094 10.5000 99\n"
+        "CHLDHEAP 0 11.5000 100\n");
+    struct dat_profile p;
+    char error[DAT_ERROR_MAX] = "";
+    ck_assert_msg(dat_read(path, &p, error, sizeof error) == 0, "%s", error);
+    ck_assert_uint_eq(p.heap_count, 2);
+    ck_assert_double_eq(p.heap[0].time_s, 10.0);
+    ck_assert_uint_eq(p.heap[0].heap_bytes, 3145728);
+    ck_assert_double_eq(p.heap[1].time_s, 11.0);
+    ck_assert_uint_eq(p.heap[1].heap_bytes, 10000057);
+    ck_assert_uint_eq(p.child_count, 1);
+    ck_assert_uint_eq(p.children[0].heap_count, 2);
+    ck_assert_double_eq(p.children[0].heap[0].time_s, 10.5);
+    ck_assert_uint_eq(p.children[0].heap[0].heap_bytes, 99);
+    ck_assert_double_eq(p.children[0].heap[1].time_s, 11.5);
+    ck_assert_uint_eq(p.children[0].heap[1].heap_bytes, 100);
     dat_free(&p);
 }
 END_TEST
@@ -509,12 +539,14 @@ START_TEST(test_error_non_numeric)
                      "x.dat: line 1: MEM: <MiB> is not a number: 'nan'");
     ck_assert_str_eq(ERROR_OF("MEM 1 2\nHEAP 1.0 2.0 -5\n"),
                      "x.dat: line 2: HEAP: <bytes> is not a byte count: '-5'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nHEAP 1.0\n"),
+                     "x.dat: line 2: HEAP needs <time> <bytes>");
     ck_assert_str_eq(ERROR_OF("MEM 1 2\nHEAP 1.0 2.0\n"),
-                     "x.dat: line 2: HEAP needs <MiB> <time> <bytes>");
+                     "x.dat: line 2: HEAP: <bytes> is not a byte count: '2.0'");
     ck_assert_str_eq(ERROR_OF("MEM 1 2\nCHLD x 1.0 2.0\n"),
                      "x.dat: line 2: CHLD: <index> is not an integer: 'x'");
-    ck_assert_str_eq(ERROR_OF("MEM 1 2\nCHLDHEAP 0 1.0 2.0\n"),
-                     "x.dat: line 2: CHLDHEAP needs <index> <MiB> <time> <bytes>");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nCHLDHEAP 0 1.0\n"),
+                     "x.dat: line 2: CHLDHEAP needs <index> <time> <bytes>");
     ck_assert_str_eq(ERROR_OF("MEM 1 2\nFUNC f 1 2 3\n"),
                      "x.dat: line 2: FUNC needs <name> <MiB start> <start> <MiB end> <end> "
                      "[<level>]");
@@ -674,6 +706,7 @@ static Suite *dat_suite(void)
     tcase_set_timeout(original, 30);
     tcase_add_test(original, test_reads_original_format);
     tcase_add_test(original, test_reads_tolerantly);
+    tcase_add_test(original, test_reads_version_1_heap_lines);
     tcase_add_test(original, test_reads_file_written_by_original);
     tcase_add_test(original, test_original_reads_ours);
     tcase_add_test(original, test_original_reads_profile_lines);

@@ -156,7 +156,7 @@ static void harness_open(struct harness *harness, unsigned children, bool all_sa
     ck_assert_ptr_nonnull(harness->out);
     ck_assert_ptr_nonnull(harness->notices);
     recorder_init(&harness->recorder, harness->out, harness->notices, MAIN_PID, children,
-                  all_samples);
+                  all_samples, 0.1);
 }
 
 /* Finish the recorder (when `exit_status` >= 0), close the streams, and compare. */
@@ -187,9 +187,9 @@ static void main_life(struct stream *stream)
 }
 
 static const char main_life_lines[] =
-    "HEAP 1.000000 1700000000.1000 1048576\n"
-    "HEAP 3.000000 1700000000.2000 3145728\n"
-    "HEAP 2.000000 1700000000.3000 2097152\n"
+    "HEAP 1700000000.1000 1048576\n"
+    "HEAP 1700000000.2000 3145728\n"
+    "HEAP 1700000000.3000 2097152\n"
     "MPROF exit_status 0\n"
     "MPROF samples 0\n"
     "MPROF rss_peak_bytes 0\n"
@@ -273,7 +273,7 @@ START_TEST(bad_record_keeps_what_came_before)
         ck_assert(harness.recorder.stream_broken);
         ck_assert_uint_eq(harness.recorder.heap_samples, 1);
         harness_close(&harness, 1,
-                      "HEAP 1.000000 1700000000.1000 1048576\n"
+                      "HEAP 1700000000.1000 1048576\n"
                       "MPROF exit_status 1\n"
                       "MPROF samples 0\n"
                       "MPROF rss_peak_bytes 0\n"
@@ -304,7 +304,7 @@ START_TEST(negative_heap_is_written_as_zero)
     struct harness harness;
     harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
     recorder_feed(&harness.recorder, stream.bytes, stream.length);
-    harness_close(&harness, -1, "HEAP 0.000000 1700000000.1000 0\n", "");
+    harness_close(&harness, -1, "HEAP 1700000000.1000 0\n", "");
 }
 END_TEST
 
@@ -344,9 +344,9 @@ START_TEST(heap_series_is_simplified)
     harness_open(&harness, RECORDER_CHILDREN_IGNORE, false);
     recorder_feed(&harness.recorder, stream.bytes, stream.length);
     harness_close(&harness, 0,
-                  "HEAP 0.000000 1700000000.0000 0\n"
-                  "HEAP 9.000000 1700000000.9000 9437184\n"
-                  "HEAP 9.000000 1700000001.9000 9437184\n"
+                  "HEAP 1700000000.0000 0\n"
+                  "HEAP 1700000000.9000 9437184\n"
+                  "HEAP 1700000001.9000 9437184\n"
                   "MPROF exit_status 0\n"
                   "MPROF samples 0\n"
                   "MPROF rss_peak_bytes 0\n"
@@ -369,7 +369,7 @@ START_TEST(children_are_ignored_without_c_or_m)
     recorder_child_mem(&harness.recorder, 2000, 1700000000.1, 7u << 20);
     ck_assert_uint_eq(harness.recorder.child_count, 0);
     ck_assert(!harness.recorder.main_hello);
-    harness_close(&harness, -1, "HEAP 1.000000 1700000000.1000 1048576\n", "");
+    harness_close(&harness, -1, "HEAP 1700000000.1000 1048576\n", "");
 }
 END_TEST
 
@@ -388,9 +388,9 @@ START_TEST(include_children_sums_heap)
     harness_open(&harness, RECORDER_CHILDREN_SUM, true);
     recorder_feed(&harness.recorder, stream.bytes, stream.length);
     harness_close(&harness, -1,
-                  "HEAP 1.000000 1700000000.1000 1048576\n"
-                  "HEAP 5.000000 1700000000.2000 5242880\n"
-                  "HEAP 1.000000 1700000000.3000 1048576\n",
+                  "HEAP 1700000000.1000 1048576\n"
+                  "HEAP 1700000000.2000 5242880\n"
+                  "HEAP 1700000000.3000 1048576\n",
                   "");
 }
 END_TEST
@@ -412,8 +412,8 @@ START_TEST(include_children_forgets_killed_child)
     add_sample(&stream, MAIN_PID, 300, 1 << 20, 0);
     recorder_feed(&harness.recorder, stream.bytes, stream.length);
     harness_close(&harness, -1,
-                  "HEAP 5.000000 1700000000.2000 5242880\n"
-                  "HEAP 1.000000 1700000000.3000 1048576\n",
+                  "HEAP 1700000000.2000 5242880\n"
+                  "HEAP 1700000000.3000 1048576\n",
                   "");
 }
 END_TEST
@@ -442,9 +442,9 @@ START_TEST(multiprocess_gives_each_child_an_index)
     ck_assert_int_eq(harness.recorder.next_child_index, 2);
     harness_close(&harness, -1,
                   "CHLD 0 2.000000 1700000000.1000\n"
-                  "CHLDHEAP 0 6.000000 1700000000.1600 6291456\n"
-                  "HEAP 1.000000 1700000000.2000 1048576\n"
-                  "CHLDHEAP 1 4.000000 1700000000.1500 4194304\n"
+                  "CHLDHEAP 0 1700000000.1600 6291456\n"
+                  "HEAP 1700000000.2000 1048576\n"
+                  "CHLDHEAP 1 1700000000.1500 4194304\n"
                   "CHLD 1 3.000000 1700000000.2000\n",
                   "");
 }
@@ -473,7 +473,7 @@ START_TEST(finish_reports_a_failed_write)
     FILE *out = fopen("/dev/null", "r");
     ck_assert_ptr_nonnull(out);
     struct recorder recorder;
-    recorder_init(&recorder, out, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, true);
+    recorder_init(&recorder, out, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, true, 0.1);
     ck_assert_int_eq(recorder_mem(&recorder, 1700000000.0, 1u << 20), -1);
     ck_assert_int_eq(recorder_finish(&recorder, 0), -1);
     ck_assert_int_ne(recorder.write_errno, 0);
