@@ -65,10 +65,12 @@ $(MPROF_BIN): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) $^ -o $@ -lm
 
+# The plugin is dlopened, so its TLS is global-dynamic; the gnu2 dialect (TLS
+# descriptors) makes each access a short indirect call instead of __tls_get_addr.
 $(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/python311/glue.py preload/plugin.h $(wildcard include/mprof/*.h)
 	@mkdir -p $(dir $@)
 	@test -n "$(PY311_INCLUDES)" || { echo "mprof: python3.11-config not found; install it with: apt-get install python3-dev" >&2; exit 1; }
-	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic \
+	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic -mtls-dialect=gnu2 \
 	    -DMPROF_GLUE_PATH='"preload/python311/glue.py"' -c $< -o $@
 
 # Py* symbols stay undefined: the interpreter that dlopens the plugin provides them.

@@ -10,8 +10,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPROF_PLUGIN_API_VERSION 1
+#define MPROF_PLUGIN_API_VERSION 2
 #define MPROF_PLUGIN_INIT_SYMBOL "mprof_python_plugin_init"
+
+/* The head of every thread's counter block in the core (preload/stats.c checks the
+ * layout at compile time). Written only by the owning thread. */
+struct mprof_thread_counters {
+    uint64_t malloc_alloc_bytes;
+    uint64_t malloc_free_bytes;
+    uint64_t pymem_alloc_bytes;
+    uint64_t pymem_free_bytes;
+};
+
+/* A thread's net heap bytes from its own block: the same figure as thread_net_bytes(),
+ * read inline (relaxed loads: another thread may read a moment-stale, never torn,
+ * value). */
+static inline int64_t mprof_thread_counters_net(const struct mprof_thread_counters *counters)
+{
+    return (int64_t)(__atomic_load_n(&counters->malloc_alloc_bytes, __ATOMIC_RELAXED) -
+                     __atomic_load_n(&counters->malloc_free_bytes, __ATOMIC_RELAXED)) +
+           (int64_t)(__atomic_load_n(&counters->pymem_alloc_bytes, __ATOMIC_RELAXED) -
+                     __atomic_load_n(&counters->pymem_free_bytes, __ATOMIC_RELAXED));
+}
 
 /* What the core offers the plugin. Every function is safe to call with the GIL held
  * and never allocates through the hooks. */
@@ -24,6 +44,12 @@ struct mprof_core_api {
     int64_t (*process_live_bytes)(void);
     /* How many threads are counting allocations now (1: this one alone). */
     int (*thread_count)(void);
+    /* The calling thread's counters. The block stays the thread's while it lives, so a
+     * caller may keep the pointer for as long as it runs on that thread and read it
+     * with mprof_thread_counters_net(): a hot path then pays no call per reading. */
+    const struct mprof_thread_counters *(*thread_counters)(void);
+    /* The number thread_count() returns, to read inline (relaxed). */
+    const int *thread_count_now;
     uint64_t (*realtime_ns)(void);
     /* Send one record to the CLI (0, or -1 when there is no CLI to send to). */
     int (*send)(const void *record, size_t size);

@@ -83,6 +83,9 @@ static inline void stats_count_free(struct thread_stats *stats, uint64_t *bytes_
 void stats_peak_check(struct thread_stats *stats);
 /* How many threads own a counter block now. */
 int stats_thread_count(void);
+/* That number itself, for a reader that polls it inline (relaxed loads only; written
+ * by stats.c alone). */
+extern int stats_threads_counting;
 /* The highest live heap seen so far (between samples too). */
 int64_t stats_heap_peak(void);
 

@@ -582,6 +582,21 @@ static int64_t core_thread_net_bytes(void)
            (int64_t)(stats->pymem_alloc_bytes - stats->pymem_free_bytes);
 }
 
+/* The plugin reads the head of a thread's block as struct mprof_thread_counters. */
+_Static_assert(offsetof(struct thread_stats, malloc_alloc_bytes) ==
+               offsetof(struct mprof_thread_counters, malloc_alloc_bytes), "counter layout");
+_Static_assert(offsetof(struct thread_stats, malloc_free_bytes) ==
+               offsetof(struct mprof_thread_counters, malloc_free_bytes), "counter layout");
+_Static_assert(offsetof(struct thread_stats, pymem_alloc_bytes) ==
+               offsetof(struct mprof_thread_counters, pymem_alloc_bytes), "counter layout");
+_Static_assert(offsetof(struct thread_stats, pymem_free_bytes) ==
+               offsetof(struct mprof_thread_counters, pymem_free_bytes), "counter layout");
+
+static const struct mprof_thread_counters *core_thread_counters(void)
+{
+    return (const struct mprof_thread_counters *)stats_this_thread();
+}
+
 static int64_t core_process_live_bytes(void)
 {
     struct heap_totals totals;
@@ -599,6 +614,8 @@ static const struct mprof_core_api core_api = {
     .thread_net_bytes = core_thread_net_bytes,
     .process_live_bytes = core_process_live_bytes,
     .thread_count = stats_thread_count,
+    .thread_counters = core_thread_counters,
+    .thread_count_now = &stats_threads_counting,
     .realtime_ns = clock_realtime_ns,
     .send = writer_send,
     .reporting = writer_is_open,

@@ -24,7 +24,7 @@ static struct thread_stats *slab_next, *slab_end;    /* guarded by slab_lock */
 static int slab_lock;                                /* spin lock, first use per thread only */
 static int64_t pymem_adjust_bytes;                   /* atomic */
 static int64_t heap_peak_bytes;                      /* atomic: the high-water mark */
-static int owned_blocks;                             /* atomic: threads counting now */
+int stats_threads_counting;                           /* atomic: threads owning a block now */
 
 #define PEAK_CHECK_BYTES (256 * 1024)
 static pthread_key_t exit_key;
@@ -39,7 +39,7 @@ static void thread_exited(void *block)
 {
     struct thread_stats *stats = block;
     tls_thread_stats = &shared_stats;
-    __atomic_fetch_sub(&owned_blocks, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&stats_threads_counting, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&stats->owned, 0, __ATOMIC_RELEASE);
 }
 
@@ -92,7 +92,7 @@ struct thread_stats *stats_register_thread(void)
     if (stats == NULL)
         stats = carve_new();
     if (stats != NULL)
-        __atomic_fetch_add(&owned_blocks, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&stats_threads_counting, 1, __ATOMIC_RELAXED);
     if (stats == NULL) {
         stats = &shared_stats;
     } else if (__atomic_load_n(&exit_key_ready, __ATOMIC_ACQUIRE)) {
@@ -176,5 +176,5 @@ void stats_peak_check(struct thread_stats *stats)
 
 int stats_thread_count(void)
 {
-    return __atomic_load_n(&owned_blocks, __ATOMIC_RELAXED);
+    return __atomic_load_n(&stats_threads_counting, __ATOMIC_RELAXED);
 }

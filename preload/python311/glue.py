@@ -3,17 +3,18 @@
 Embedded in the plugin at build time and executed once; `_make(_mprof)` returns the
 `profile` decorator over the plugin's primitives:
 
-    _mprof.register(code, name, last_line) -> counter   (a C builtin: counter(line))
-    _mprof.start(counter, traced), _mprof.stop(counter, traced)  (a decorated call begins / ends)
+    _mprof.register(code, name, last_line) -> handle
+    _mprof.marker(handle, line) -> a line marker (negating it is a hit)
+    _mprof.start(handle, traced), _mprof.stop(handle, traced)  (a decorated call begins / ends)
 
-The decorator recompiles the function from its own source with `counter(N)` before
-each statement N (and at the end of each loop body, and before each `continue`, so a
-loop header counts iterations + 1, as memory_profiler does), and `counter(0)` in a
-`finally` around the whole body, so the last line ends when the frame does. The counter is placed
-among the code's constants, so a hit costs LOAD_CONST + CALL and allocates nothing,
-and the function keeps its globals, closure cells (`__class__` for super() too),
-defaults, names and line numbers. When that cannot be done (no source, a lambda, the
-file changed), the call is traced instead: slower, same numbers.
+The decorator recompiles the function from its own source with the statement
+`-<marker N>` before each statement N (and at the end of each loop body, and before each `continue`,
+so a loop header counts iterations + 1, as memory_profiler does), and the marker of line
+0 in a `finally` around the whole body, so the last line ends when the frame does.
+Markers are placed among the code's constants, so a hit costs LOAD_CONST,
+UNARY_NEGATIVE and POP_TOP and allocates nothing, and the function keeps its globals, closure cells (`__class__`
+for super() too), defaults, names and line numbers. When that cannot be done (no
+source, a lambda, the file changed), the call is traced instead: slower, same numbers.
 """
 
 
@@ -50,8 +51,58 @@ def _make(_mprof):
                 and (ours.co_flags & ~0x10) == (theirs.co_flags & ~0x10)
                 and constants(ours) == constants(theirs) and lines(ours) == lines(theirs))
 
-    def instrument(func, counter):
-        """The function recompiled with counter hits, or None."""
+    def with_hits(statements, loop, hit, header_line=None):
+        """`statements` with hit(line, like) before each one that starts a new line: a
+        body on its header's line (`if x: y`) or `a; b` is one line event, not two.
+        (Here, not inside instrument(): a recursive closure is a reference cycle, garbage
+        that the collector would free later, inside some line of the user's.)"""
+        import ast
+        result = []
+        previous_line = header_line
+        for statement in statements:
+            if statement.lineno != previous_line:
+                result.append(hit(statement.lineno, statement))
+            previous_line = statement.lineno
+            if isinstance(statement, ast.Continue) and loop is not None:
+                result.append(hit(loop.lineno, statement))
+            line = statement.lineno
+            if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+                statement.body = with_hits(statement.body, statement, hit, line) + \
+                    [hit(line, statement.body[-1])]
+                statement.orelse = with_hits(statement.orelse, loop, hit, line)
+            elif isinstance(statement, ast.If):
+                statement.body = with_hits(statement.body, loop, hit, line)
+                statement.orelse = with_hits(statement.orelse, loop, hit, line)
+            elif isinstance(statement, (ast.With, ast.AsyncWith)):
+                statement.body = with_hits(statement.body, loop, hit, line)
+            elif isinstance(statement, (ast.Try, getattr(ast, 'TryStar', ast.Try))):
+                statement.body = with_hits(statement.body, loop, hit, line)
+                for handler in statement.handlers:
+                    handler.body = with_hits(handler.body, loop, hit, handler.lineno)
+                statement.orelse = with_hits(statement.orelse, loop, hit)
+                statement.finalbody = with_hits(statement.finalbody, loop, hit)
+            elif isinstance(statement, ast.Match):
+                for case in statement.cases:
+                    case.body = with_hits(case.body, loop, hit, case.pattern.lineno)
+            result.append(statement)
+        return result
+
+    def add_hits(definition, hit):
+        import ast
+        body = definition.body
+        docstring = []
+        if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            docstring, body = body[:1], body[1:]
+        # The frame's last act is the hit of line 0: the line it is on ends inside
+        # the frame, before the interpreter builds StopIteration or frees the locals.
+        guarded = ast.Try(body=with_hits(body, None, hit) or [ast.Pass()], handlers=[],
+                          orelse=[], finalbody=[hit(0, body[-1] if body else definition)])
+        ast.copy_location(guarded, body[0] if body else definition)
+        definition.body = docstring + [guarded]
+
+    def instrument(func, handle):
+        """The function recompiled with line markers, or None."""
         import ast
         import copy
         import inspect
@@ -72,61 +123,20 @@ def _make(_mprof):
             return None
         plain_definition = tree.body[0]
         plain_definition.decorator_list = []
-        marker = '__mprof_line_counter_%x__' % id(counter)
+        # Each line's marker stands in the tree as a string constant unique to it, replaced
+        # by the marker object once compiled (constants are what the compiler keeps as is).
+        placeholders = {}
 
         def hit(line, like):
-            call = ast.Call(func=ast.Constant(marker), args=[ast.Constant(line)], keywords=[])
-            statement = ast.Expr(call)
-            for node in (statement, call, call.func, call.args[0]):
+            placeholder = '__mprof_line_%x_%d__' % (id(handle), line)
+            placeholders[placeholder] = line
+            # Negating a string cannot be folded at compile time, so it stays in the code.
+            negation = ast.UnaryOp(op=ast.USub(), operand=ast.Constant(placeholder))
+            statement = ast.Expr(negation)
+            for node in (statement, negation, negation.operand):
                 ast.copy_location(node, like)
                 node.end_lineno, node.end_col_offset = like.lineno, like.col_offset
             return statement
-        def with_hits(statements, loop, header_line=None):
-            """`statements` with a hit before each one that starts a new line: a body on
-            its header's line (`if x: y`) or `a; b` is one line event, not two."""
-            result = []
-            previous_line = header_line
-            for statement in statements:
-                if statement.lineno != previous_line:
-                    result.append(hit(statement.lineno, statement))
-                previous_line = statement.lineno
-                if isinstance(statement, ast.Continue) and loop is not None:
-                    result.append(hit(loop.lineno, statement))
-                line = statement.lineno
-                if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
-                    statement.body = with_hits(statement.body, statement, line) + \
-                        [hit(line, statement.body[-1])]
-                    statement.orelse = with_hits(statement.orelse, loop, line)
-                elif isinstance(statement, ast.If):
-                    statement.body = with_hits(statement.body, loop, line)
-                    statement.orelse = with_hits(statement.orelse, loop, line)
-                elif isinstance(statement, (ast.With, ast.AsyncWith)):
-                    statement.body = with_hits(statement.body, loop, line)
-                elif isinstance(statement, (ast.Try, getattr(ast, 'TryStar', ast.Try))):
-                    statement.body = with_hits(statement.body, loop, line)
-                    for handler in statement.handlers:
-                        handler.body = with_hits(handler.body, loop, handler.lineno)
-                    statement.orelse = with_hits(statement.orelse, loop)
-                    statement.finalbody = with_hits(statement.finalbody, loop)
-                elif isinstance(statement, ast.Match):
-                    for case in statement.cases:
-                        case.body = with_hits(case.body, loop, case.pattern.lineno)
-                result.append(statement)
-            return result
-
-        def add_hits(definition):
-            body = definition.body
-            docstring = []
-            if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                    and isinstance(body[0].value.value, str)):
-                docstring, body = body[:1], body[1:]
-            # The frame's last act is counter(0): the line it is on ends inside the
-            # frame, before the interpreter builds StopIteration or frees the locals.
-            guarded = ast.Try(body=with_hits(body, None) or [ast.Pass()], handlers=[],
-                              orelse=[], finalbody=[hit(0, body[-1] if body else definition)])
-            ast.copy_location(guarded, body[0] if body else definition)
-            definition.body = docstring + [guarded]
-
         # Free variables stay free variables: the definition is compiled inside a
         # function whose parameters are their names; inside a class named like the
         # function's own (for private-name mangling, and __class__ for super()); then
@@ -162,30 +172,32 @@ def _make(_mprof):
             module = ast.Module(body=[outer], type_ignores=[])
             ast.fix_missing_locations(module)
             with warnings.catch_warnings():
-                warnings.simplefilter('ignore')  # "'str' object is not callable": the marker
+                warnings.simplefilter('ignore')  # whatever the compiler thinks of the markers
                 module_code = compile(module, code.co_filename, 'exec', dont_inherit=True)
 
-            def find(container):
-                for constant in container.co_consts:
+            # The function's code among the constants, however deep (a loop, not a
+            # recursive closure: see with_hits).
+            pending = [module_code]
+            while pending:
+                for constant in pending.pop().co_consts:
                     if isinstance(constant, types.CodeType):
                         if (constant.co_name == code.co_name
                                 and constant.co_firstlineno == definition.lineno):
                             return constant
-                        found = find(constant)
-                        if found is not None:
-                            return found
-                return None
-            return find(module_code)
+                        pending.append(constant)
+            return None
 
         plain = compiled(copy.deepcopy(plain_definition))
         if plain is None or not same_shape(plain, code):
             return None
         definition = copy.deepcopy(plain_definition)
-        add_hits(definition)
+        add_hits(definition, hit)
         new_code = compiled(definition)
         if new_code is None:
             return None
-        constants = tuple(counter if type(c) is str and c == marker else c
+        markers = {placeholder: _mprof.marker(handle, line)
+                   for placeholder, line in placeholders.items()}
+        constants = tuple(markers.get(c, c) if type(c) is str else c
                           for c in new_code.co_consts)
         new_code = new_code.replace(co_consts=constants, co_name=code.co_name,
                                     co_qualname=code.co_qualname)
@@ -217,12 +229,18 @@ def _make(_mprof):
         import functools
         import inspect
         module = getattr(func, '__module__', None) or '?'
-        counter = _mprof.register(code, module + '.' + code.co_qualname,
-                                  last_line_of(func, code))
+        handle = _mprof.register(code, module + '.' + code.co_qualname,
+                                 last_line_of(func, code))
         try:
-            target = instrument(func, counter)
+            target = instrument(func, handle)
         except Exception:
             target = None
+        # Instrumenting leaves reference cycles behind (ast.fix_missing_locations' own
+        # recursive closure, the first import of ast and inspect): free them now, or the
+        # collector frees them later inside some decorated line, whose increment then
+        # shows bytes it never freed. The young generations are all they can be in.
+        import gc
+        gc.collect(1)
         traced = target is None
         if traced and _debug:
             import sys
@@ -238,7 +256,7 @@ def _make(_mprof):
                 generator = target(*args, **kwargs)
                 value, error = None, None
                 while True:
-                    start(counter, traced)
+                    start(handle, traced)
                     try:
                         if error is not None:
                             item = generator.throw(error)
@@ -247,7 +265,7 @@ def _make(_mprof):
                     except StopIteration as end:
                         return end.value
                     finally:
-                        stop(counter, traced)
+                        stop(handle, traced)
                     value, error = None, None
                     try:
                         value = yield item
@@ -264,7 +282,7 @@ def _make(_mprof):
                 generator = target(*args, **kwargs)
                 value, error = None, None
                 while True:
-                    start(counter, traced)
+                    start(handle, traced)
                     try:
                         if error is not None:
                             item = await generator.athrow(error)
@@ -273,7 +291,7 @@ def _make(_mprof):
                     except StopAsyncIteration:
                         return
                     finally:
-                        stop(counter, traced)
+                        stop(handle, traced)
                     value, error = None, None
                     try:
                         value = yield item
@@ -287,20 +305,20 @@ def _make(_mprof):
         if inspect.iscoroutinefunction(func):
             @functools.wraps(func)
             async def coroutine_wrapper(*args, **kwargs):
-                start(counter, traced)
+                start(handle, traced)
                 try:
                     return await target(*args, **kwargs)
                 finally:
-                    stop(counter, traced)
+                    stop(handle, traced)
             return coroutine_wrapper
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            start(counter, traced)
+            start(handle, traced)
             try:
                 return target(*args, **kwargs)
             finally:
-                stop(counter, traced)
+                stop(handle, traced)
         return wrapper
 
     return profile

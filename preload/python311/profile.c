@@ -13,11 +13,15 @@
  * How line arrivals are seen, cheaply: 3.11's line tracing runs every instruction of
  * the traced thread through a de-specialised path (2.6x on a plain loop before any work
  * of ours), so by default there is no tracing at all. The decorator recompiles the
- * function from its source with a call to a per-function counter before each statement
- * (and at the end of each loop body, so a loop header counts iterations + 1 as
- * memory_profiler's does). The counter is a C builtin placed among the code's
- * constants: a hit is LOAD_CONST + CALL, and allocates nothing. Functions whose source
- * cannot be had fall back to a C trace function, on only while such a call runs.
+ * function from its source with a line marker before each statement (and at the end of
+ * each loop body, so a loop header counts iterations + 1 as memory_profiler's does):
+ * the statement `-<marker>`, where the marker is a small C object placed among the
+ * code's constants whose negation is the hit. That is LOAD_CONST, UNARY_NEGATIVE and
+ * POP_TOP, straight into our C through one slot, with no call frame and no argument: a
+ * call to a C builtin took five instructions and a call protocol (about three times the
+ * instructions per hit), and `del <marker>.x` went through PyObject_SetAttr's interning
+ * (a third more than this). Functions whose source cannot
+ * be had fall back to a C trace function, on only while such a call runs.
  *
  * The results go to the CLI as FUNCTION/LINE/CALL records from an atexit callback,
  * before the interpreter finalizes (a report after Py_Finalize would crash).
@@ -45,6 +49,7 @@
 #define MAX_LINES          100000    /* lines one decorated function may span */
 
 static const struct mprof_core_api *core;
+static const int *threads_counting;   /* core->thread_count_now, one load nearer */
 
 /* ---- decorated functions ------------------------------------------------------------ */
 
@@ -95,7 +100,9 @@ static inline struct function_stats *function_of(const PyObject *code)
 struct active_call {
     PyFrameObject *frame;
     struct function_stats *function;
-    int32_t line;              /* the line running now, -1 before the first */
+    const struct mprof_thread_counters *counters; /* this thread's, read inline */
+    struct line_stats *line;   /* the line running now; NULL before the first, after the
+                                * last, or on a line outside the function's range */
     uint32_t level;
     int64_t line_start_net;    /* the thread's net bytes when that line started */
     uint64_t start_ns;
@@ -108,6 +115,7 @@ struct active_call {
 struct thread_profile {
     int enable_count;
     int depth;
+    struct active_call *top;       /* the innermost tracked call, NULL when none */
     Py_tracefunc saved_function;   /* a tracer that was there before us: chained */
     PyObject *saved_object;
     struct thread_profile *next_free;
@@ -116,6 +124,13 @@ struct thread_profile {
 
 static __thread struct thread_profile *tls_profile;
 static struct thread_profile *free_profiles;   /* GIL-protected */
+
+/* After `depth` changed: calls past MAX_ACTIVE_CALLS are counted, not tracked. */
+static void profile_update_top(struct thread_profile *profile)
+{
+    int tracked = profile->depth < MAX_ACTIVE_CALLS ? profile->depth : MAX_ACTIVE_CALLS;
+    profile->top = tracked > 0 ? &profile->calls[tracked - 1] : NULL;
+}
 
 static struct mprof_call *call_records;
 static uint32_t call_record_count;
@@ -146,41 +161,53 @@ static void profile_release(struct thread_profile *profile)
  * than the rest of a hit, and with one thread counting it is not needed: the heap when
  * last summed plus this thread's net change since is exact (summed again every 64 lines
  * all the same). With other threads counting, it is summed at every line. */
-static int64_t heap_now(struct active_call *call, int64_t net_now)
+static __attribute__((noinline)) void heap_rebase(struct active_call *call, int64_t net_now)
 {
-    if (++call->hits_since_base >= HEAP_REBASE_HITS || core->thread_count() > 1) {
-        call->heap_base = core->process_live_bytes();
-        call->net_base = net_now;
-        call->hits_since_base = 0;
-    }
+    call->heap_base = core->process_live_bytes();
+    call->net_base = net_now;
+    call->hits_since_base = 0;
+}
+
+static inline int64_t heap_now(struct active_call *call, int64_t net_now)
+{
+    if (__builtin_expect(++call->hits_since_base >= HEAP_REBASE_HITS ||
+                         __atomic_load_n(threads_counting, __ATOMIC_RELAXED) > 1, 0))
+        heap_rebase(call, net_now);
     return call->heap_base + (net_now - call->net_base);
 }
 
-/* Close the line `call` is on: its net bytes and the heap after it. Returns the heap. */
-static int64_t finish_line(struct active_call *call, int64_t net_now)
+/* The calling thread's net bytes (it is the thread `call` runs on). */
+static inline int64_t thread_net(const struct active_call *call)
 {
-    int64_t heap = heap_now(call, net_now);
-    struct function_stats *function = call->function;
-    if (call->line >= (int32_t)function->first_line && call->line <= (int32_t)function->last_line) {
-        struct line_stats *line = &function->lines[call->line - (int32_t)function->first_line];
-        line->increment_bytes += net_now - call->line_start_net;
-        if (heap > line->mem_usage_bytes)
-            line->mem_usage_bytes = heap;
-    }
-    return heap;
+    return mprof_thread_counters_net(call->counters);
 }
 
-/* `call` reached source line `line`. (This bookkeeping allocates nothing, so one
- * reading of the thread's bytes both ends the last line and starts this one.) */
-static void line_reached(struct active_call *call, int line)
+/* The row of `line` in `function`'s table, NULL when the line is outside its range. */
+static struct line_stats *line_stats_of(struct function_stats *function, long line)
 {
-    int64_t net = core->thread_net_bytes();
-    if (call->line >= 0)
-        finish_line(call, net);
-    struct function_stats *function = call->function;
+    if (line < (long)function->first_line || line > (long)function->last_line)
+        return NULL;
+    return &function->lines[line - (long)function->first_line];
+}
+
+/* `call` reached the line whose row is `line` (NULL: the frame is leaving, or a line
+ * without a row). The line it was on ends: it is charged the thread's net bytes since
+ * it began, and its Mem usage is the heap now if that is its highest. This bookkeeping
+ * allocates nothing, so one reading of the thread's bytes both ends the last line and
+ * starts this one. The hot path of every line hit: keep it short. */
+static inline void line_reached(struct active_call *call, struct line_stats *line)
+{
+    int64_t net = thread_net(call);
+    struct line_stats *previous = call->line;
+    if (previous != NULL) {
+        previous->increment_bytes += net - call->line_start_net;
+        int64_t heap = heap_now(call, net);
+        if (heap > previous->mem_usage_bytes)
+            previous->mem_usage_bytes = heap;
+    }
     call->line = line;
-    if (line >= (int)function->first_line && line <= (int)function->last_line)
-        function->lines[line - (int)function->first_line].occurrences++;
+    if (line != NULL)
+        line->occurrences++;
     call->line_start_net = net;
 }
 
@@ -189,6 +216,7 @@ static struct active_call *call_begin(struct thread_profile *profile, struct fun
 {
     if (profile->depth >= MAX_ACTIVE_CALLS) {
         profile->depth++; /* counted, so that call_end stays balanced */
+        profile_update_top(profile);
         return NULL;
     }
     int64_t heap = core->process_live_bytes();
@@ -205,12 +233,14 @@ static struct active_call *call_begin(struct thread_profile *profile, struct fun
     struct active_call *call = &profile->calls[profile->depth];
     call->frame = NULL;
     call->function = function;
-    call->line = -1;
+    call->counters = core->thread_counters();
+    call->line = NULL;
     call->level = (uint32_t)profile->depth;
     call->start_heap = heap;
     call->start_ns = core->realtime_ns();
     profile->depth++;
-    call->line_start_net = core->thread_net_bytes();
+    profile_update_top(profile);
+    call->line_start_net = thread_net(call);
     call->heap_base = heap;
     call->net_base = call->line_start_net;
     call->hits_since_base = 0;
@@ -227,14 +257,14 @@ static void call_end(struct thread_profile *profile, const struct function_stats
         return;
     if (profile->depth > MAX_ACTIVE_CALLS) {
         profile->depth--;
+        profile_update_top(profile);
         return;
     }
     int index = profile->depth - 1;
     while (index > 0 && profile->calls[index].function != function)
         index--;
     struct active_call *call = &profile->calls[index];
-    if (call->line >= 0)
-        finish_line(call, core->thread_net_bytes());
+    line_reached(call, NULL);
     int64_t heap = core->process_live_bytes();
     if (call_records == NULL && call_record_count == 0)
         call_records = core->pages_alloc(MAX_CALL_RECORDS * sizeof(struct mprof_call));
@@ -252,18 +282,28 @@ static void call_end(struct thread_profile *profile, const struct function_stats
     memmove(&profile->calls[index], &profile->calls[index + 1],
             (size_t)(profile->depth - 1 - index) * sizeof(profile->calls[0]));
     profile->depth--;
+    profile_update_top(profile);
 }
 
 /* The innermost active call of `function` on this thread (the top, unless coroutines
  * of different decorated functions interleave on one thread). */
-static struct active_call *active_call_of(struct thread_profile *profile,
-                                          const struct function_stats *function)
+static __attribute__((noinline)) struct active_call *
+active_call_search(struct thread_profile *profile, const struct function_stats *function)
 {
     int top = profile->depth < MAX_ACTIVE_CALLS ? profile->depth : MAX_ACTIVE_CALLS;
     for (int index = top - 1; index >= 0; index--)
         if (profile->calls[index].function == function)
             return &profile->calls[index];
     return NULL;
+}
+
+static inline struct active_call *active_call_of(struct thread_profile *profile,
+                                                 const struct function_stats *function)
+{
+    struct active_call *call = profile->top;
+    if (__builtin_expect(call != NULL && call->function == function, 1))
+        return call;
+    return active_call_search(profile, function);
 }
 
 /* The fallback for functions without instrumented code: line events from tracing,
@@ -283,7 +323,7 @@ static int trace_lines(PyObject *object, PyFrameObject *frame, int what, PyObjec
         else if (profile->saved_function == NULL)
             frame->f_trace_lines = 0; /* a callee: its allocations count in our line */
     } else if (what == PyTrace_LINE && call != NULL && call->frame == frame) {
-        line_reached(call, frame->f_lineno);
+        line_reached(call, line_stats_of(call->function, frame->f_lineno));
     }
     if (profile->saved_function != NULL)
         return profile->saved_function(profile->saved_object, frame, what, argument);
@@ -311,63 +351,93 @@ static char *copy_string(char **cursor, const char *text)
     return copy;
 }
 
-/* A line counter: called as counter(line) from a decorated function's instrumented code.
- * It is a builtin (METH_O, so 3.11 specialises its call: no argument tuple, nothing
- * allocated) bound to a small object holding the function, reached in one load.
- * counter(0): the frame is leaving (from a `finally` around the body), so the line it
- * was on ends there and what the interpreter does after the frame (StopIteration, the
- * caller's bookkeeping) is charged to no line. */
-struct counter_target {
+/* A decorated function's handle, as the glue holds it: register() returns one, and
+ * start()/stop()/marker() take it. */
+struct function_handle {
     PyObject_HEAD
     struct function_stats *function;
 };
 
-static PyTypeObject counter_target_type = {
+static PyTypeObject function_handle_type = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "mprof.counter_target",
-    .tp_basicsize = sizeof(struct counter_target),
+    .tp_name = "mprof.function",
+    .tp_basicsize = sizeof(struct function_handle),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "the function an mprof line counter counts for",
+    .tp_doc = "a function under mprof's @profile",
 };
 
-/* A line number from the code's constants: one 30-bit digit in 3.11's int layout. */
-static inline int line_number_of(PyObject *number)
+static struct function_stats *handle_function(PyObject *handle)
 {
-    if (PyLong_CheckExact(number) && Py_SIZE(number) == 1)
-        return (int)((PyLongObject *)number)->ob_digit[0];
-    return (int)PyLong_AsLong(number);
-}
-
-static PyObject *counter_hit(PyObject *self, PyObject *line_object)
-{
-    struct function_stats *function = ((struct counter_target *)self)->function;
-    struct thread_profile *profile = tls_profile;
-    struct active_call *call = profile ? active_call_of(profile, function) : NULL;
-    if (call == NULL)
-        Py_RETURN_NONE;
-    int line = line_number_of(line_object);
-    if (line > 0) {
-        line_reached(call, line);
-    } else if (call->line >= 0) {
-        finish_line(call, core->thread_net_bytes());
-        call->line = -1;
-    }
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef counter_method = {"line", counter_hit, METH_O, "a decorated line is reached"};
-
-static struct function_stats *counter_function(PyObject *counter)
-{
-    if (!PyCFunction_Check(counter) || PyCFunction_GET_FUNCTION(counter) != counter_hit ||
-        !PyObject_TypeCheck(PyCFunction_GET_SELF(counter), &counter_target_type)) {
-        PyErr_SetString(PyExc_TypeError, "not an mprof line counter");
+    if (!PyObject_TypeCheck(handle, &function_handle_type)) {
+        PyErr_SetString(PyExc_TypeError, "not an mprof function handle");
         return NULL;
     }
-    return ((struct counter_target *)PyCFunction_GET_SELF(counter))->function;
+    return ((struct function_handle *)handle)->function;
 }
 
-/* register(code, name, last_line) -> counter: make `code` a decorated function. */
+/* A line marker: the statement `-<marker>` in instrumented code says the frame reached
+ * `line`. Line 0 comes from a `finally` around the body: the frame is leaving, so the
+ * line it was on ends there and what the interpreter does after the frame
+ * (StopIteration, the caller's bookkeeping) is charged to no line. */
+struct line_marker {
+    PyObject_HEAD
+    struct function_stats *function;
+    struct line_stats *stats;  /* the line's row; NULL for line 0 or outside the range */
+    int line;
+};
+
+/* nb_negative: negating a marker is a hit. It returns the marker itself (the cheapest
+ * new reference there is; the statement discards it) and never fails, so the
+ * instrumented code never sees an exception of ours. */
+static PyObject *marker_hit(PyObject *self)
+{
+    const struct line_marker *marker = (const struct line_marker *)self;
+    struct thread_profile *profile = tls_profile;
+    struct active_call *call = profile ? active_call_of(profile, marker->function) : NULL;
+    if (call != NULL)
+        line_reached(call, marker->stats);
+    Py_INCREF(self);
+    return self;
+}
+
+static PyNumberMethods marker_number_methods = { .nb_negative = marker_hit };
+
+static PyObject *marker_repr(PyObject *self)
+{
+    return PyUnicode_FromFormat("<mprof line %d>", ((struct line_marker *)self)->line);
+}
+
+static PyTypeObject line_marker_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mprof.line_marker",
+    .tp_basicsize = sizeof(struct line_marker),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "negated when a decorated line begins",
+    .tp_as_number = &marker_number_methods,
+    .tp_repr = marker_repr,
+};
+
+/* marker(handle, line) -> a line marker for the handle's function. */
+static PyObject *mprof_marker(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    struct function_stats *function = nargs == 2 ? handle_function(args[0]) : NULL;
+    long line = function != NULL && PyLong_Check(args[1]) ? PyLong_AsLong(args[1]) : -1;
+    if (function == NULL || line < 0 || line > INT32_MAX) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "marker(handle, line)");
+        return NULL;
+    }
+    struct line_marker *marker = PyObject_New(struct line_marker, &line_marker_type);
+    if (marker == NULL)
+        return NULL;
+    marker->function = function;
+    marker->line = (int)line;
+    marker->stats = line > 0 ? line_stats_of(function, line) : NULL;
+    return (PyObject *)marker;
+}
+
+/* register(code, name, last_line) -> handle: make `code` a decorated function. */
 static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
@@ -421,24 +491,22 @@ static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_
         code_table[slot].function = function;
         code_table[slot].code = (PyObject *)code;
     }
-    struct counter_target *target = PyObject_New(struct counter_target, &counter_target_type);
-    if (target == NULL)
+    struct function_handle *handle = PyObject_New(struct function_handle, &function_handle_type);
+    if (handle == NULL)
         return NULL;
-    target->function = function;
-    PyObject *counter = PyCFunction_New(&counter_method, (PyObject *)target);
-    Py_DECREF(target);
-    return counter;
+    handle->function = function;
+    return (PyObject *)handle;
 }
 
-/* start(counter, traced): a call of the counter's function begins on this thread. With
+/* start(handle, traced): a call of the handle's function begins on this thread. With
  * traced true (no instrumented code), line events come from tracing during the call. */
 static PyObject *mprof_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    struct function_stats *function = nargs == 2 ? counter_function(args[0]) : NULL;
+    struct function_stats *function = nargs == 2 ? handle_function(args[0]) : NULL;
     if (function == NULL) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "start(counter, traced)");
+            PyErr_SetString(PyExc_TypeError, "start(handle, traced)");
         return NULL;
     }
     int traced = PyObject_IsTrue(args[1]);
@@ -456,14 +524,14 @@ static PyObject *mprof_start(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_RETURN_NONE;
 }
 
-/* stop(counter, traced): a call of the counter's function on this thread ends. */
+/* stop(handle, traced): a call of the handle's function on this thread ends. */
 static PyObject *mprof_stop(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    struct function_stats *function = nargs == 2 ? counter_function(args[0]) : NULL;
+    struct function_stats *function = nargs == 2 ? handle_function(args[0]) : NULL;
     if (function == NULL) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "stop(counter, traced)");
+            PyErr_SetString(PyExc_TypeError, "stop(handle, traced)");
         return NULL;
     }
     struct thread_profile *profile = tls_profile;
@@ -555,11 +623,13 @@ static PyObject *mprof_report(PyObject *self, PyObject *unused)
 
 static PyMethodDef mprof_methods[] = {
     {"register", (PyCFunction)(void (*)(void))mprof_register, METH_FASTCALL,
-     "register(code, name, last_line) -> counter"},
+     "register(code, name, last_line) -> handle"},
+    {"marker", (PyCFunction)(void (*)(void))mprof_marker, METH_FASTCALL,
+     "marker(handle, line) -> line marker"},
     {"start", (PyCFunction)(void (*)(void))mprof_start, METH_FASTCALL,
-     "start(counter, traced): a decorated call begins"},
+     "start(handle, traced): a decorated call begins"},
     {"stop", (PyCFunction)(void (*)(void))mprof_stop, METH_FASTCALL,
-     "stop(counter, traced): a decorated call ends"},
+     "stop(handle, traced): a decorated call ends"},
     {"report", mprof_report, METH_NOARGS, "send the tables to mprof"},
     {NULL, NULL, 0, NULL},
 };
@@ -587,7 +657,7 @@ __asm__(".section .rodata\n"
  * register the report with atexit. Runs on the main thread with the GIL. */
 static int install(void)
 {
-    if (PyType_Ready(&counter_target_type) != 0) {
+    if (PyType_Ready(&function_handle_type) != 0 || PyType_Ready(&line_marker_type) != 0) {
         PyErr_Clear();
         core->notice("could not install the profile builtin; no line tables this run");
         return -1;
@@ -658,10 +728,7 @@ static void flush_at_exit(void)
     int top = profile == NULL ? 0 : profile->depth < MAX_ACTIVE_CALLS ? profile->depth : MAX_ACTIVE_CALLS;
     for (int index = top - 1; index >= 0; index--) {
         struct active_call *call = &profile->calls[index];
-        if (call->line >= 0) {
-            finish_line(call, core->thread_net_bytes());
-            call->line = -1;
-        }
+        line_reached(call, NULL);
     }
     send_tables();
 }
@@ -675,6 +742,7 @@ EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_co
         strncmp(version, "3.11.", 5) != 0)
         return NULL;
     core = api;
+    threads_counting = api->thread_count_now;
     if (sites_init(api) == 0) {
         plugin.site_here = sites_here;
         plugin.site_count = sites_count;
