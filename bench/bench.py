@@ -212,7 +212,7 @@ def run_once(argv, workdir):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("build")
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "9")))
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     jobs = workloads(build)
