@@ -38,6 +38,8 @@ PY311_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PY311_SRC))
 PY311_CONFIG := $(firstword $(wildcard /usr/bin/python3.11-config) python3.11-config)
 PY311_INCLUDES := $(shell $(PY311_CONFIG) --includes 2>/dev/null)
 PY311_LIB := $(BUILD)/lib/mprof/libmprof-python311.so
+PY311_EXE := $(firstword $(wildcard /usr/bin/python3.11) python3.11)
+PY311_GLUE_CODE := $(BUILD)/obj/preload/python311/glue.marshal
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_SRC := $(wildcard tests/programs/*.c examples/*.c)
@@ -65,13 +67,20 @@ $(MPROF_BIN): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) $^ -o $@ -lm
 
+# The glue's code object, compiled once here by the same minor version (profile.c
+# embeds it beside the source).
+$(PY311_GLUE_CODE): preload/python311/glue.py scripts/compile-glue.py
+	@mkdir -p $(dir $@)
+	$(PY311_EXE) scripts/compile-glue.py $< $@
+
 # The plugin is dlopened, so its TLS is global-dynamic; the gnu2 dialect (TLS
 # descriptors) makes each access a short indirect call instead of __tls_get_addr.
-$(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/python311/glue.py preload/plugin.h $(wildcard include/mprof/*.h)
+$(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/python311/glue.py $(PY311_GLUE_CODE) preload/plugin.h $(wildcard include/mprof/*.h)
 	@mkdir -p $(dir $@)
 	@test -n "$(PY311_INCLUDES)" || { echo "mprof: python3.11-config not found; install it with: apt-get install python3-dev" >&2; exit 1; }
 	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic -mtls-dialect=gnu2 \
-	    -DMPROF_GLUE_PATH='"preload/python311/glue.py"' -c $< -o $@
+	    -DMPROF_GLUE_PATH='"preload/python311/glue.py"' \
+	    -DMPROF_GLUE_CODE_PATH='"$(PY311_GLUE_CODE)"' -c $< -o $@
 
 # Py* symbols stay undefined: the interpreter that dlopens the plugin provides them.
 $(PY311_LIB): $(PY311_OBJ)

@@ -28,6 +28,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <marshal.h>
 #define Py_BUILD_CORE 1
 #include "internal/pycore_frame.h"
 #undef Py_BUILD_CORE
@@ -640,18 +641,39 @@ static struct PyModuleDef mprof_module = {
 };
 
 /* The decorator itself is Python (glue.py: instrumenting a function's source is simplest
- * there, and it runs once per decoration), embedded here at build time. */
-#ifndef MPROF_GLUE_PATH
-#error "build with -DMPROF_GLUE_PATH=\"preload/python311/glue.py\""
+ * there, and it runs once per decoration), embedded here at build time twice: compiled
+ * (marshalled by python3.11 at build time, so that no process pays for compiling it at
+ * start-up) and as source, compiled only if the code object will not load. */
+#if !defined(MPROF_GLUE_PATH) || !defined(MPROF_GLUE_CODE_PATH)
+#error "build with -DMPROF_GLUE_PATH=\"glue.py\" -DMPROF_GLUE_CODE_PATH=\"glue.marshal\""
 #endif
 extern const char mprof_glue_source[];
+extern const char mprof_glue_code[], mprof_glue_code_end[];
 __asm__(".section .rodata\n"
         ".hidden mprof_glue_source\n"
         ".type mprof_glue_source, @object\n"
         "mprof_glue_source:\n"
         ".incbin \"" MPROF_GLUE_PATH "\"\n"
         ".byte 0\n"
+        ".hidden mprof_glue_code\n"
+        ".hidden mprof_glue_code_end\n"
+        "mprof_glue_code:\n"
+        ".incbin \"" MPROF_GLUE_CODE_PATH "\"\n"
+        "mprof_glue_code_end:\n"
         ".previous\n");
+
+/* The glue's code object: the build's, or compiled from the source if that will not
+ * load (a new reference, or NULL with an exception set). */
+static PyObject *glue_code(void)
+{
+    PyObject *code = PyMarshal_ReadObjectFromString(mprof_glue_code,
+                                                    mprof_glue_code_end - mprof_glue_code);
+    if (code != NULL && PyCode_Check(code))
+        return code;
+    Py_XDECREF(code);
+    PyErr_Clear();
+    return Py_CompileString(mprof_glue_source, "<mprof glue.py>", Py_file_input);
+}
 
 /* Install builtins.profile and a memory_profiler module whose profile is ours, and
  * register the report with atexit. Runs on the main thread with the GIL. */
@@ -671,7 +693,7 @@ static int install(void)
         goto done;
     if (PyDict_SetItemString(globals, "__builtins__", builtins) != 0)
         goto done;
-    PyObject *glue = Py_CompileString(mprof_glue_source, "<mprof glue.py>", Py_file_input);
+    PyObject *glue = glue_code();
     result = glue ? PyEval_EvalCode(glue, globals, globals) : NULL;
     Py_XDECREF(glue);
     if (result == NULL)
