@@ -322,3 +322,43 @@ def _make(_mprof):
         return wrapper
 
     return profile
+
+
+def _compat(profile):
+    """The memory_profiler module that scripts import under mprof run: mprof's profile,
+    and every other name (memory_usage, LineProfiler, show_results...) from the original
+    package when it is installed, loaded the first time such a name is asked for, so
+    that scripts written for memory_profiler run unchanged."""
+    import types
+    module = types.ModuleType(
+        'memory_profiler', "memory_profiler under mprof run: profile is mprof's, the rest "
+        "comes from the original package when it is installed.")
+    module.profile = profile
+    loaded = []
+
+    def load_original():
+        import importlib.machinery
+        import importlib.util
+        # Found on sys.path as if ours were not in sys.modules; run under its own name
+        # but not registered, so that `import memory_profiler` keeps giving ours.
+        spec = importlib.machinery.PathFinder.find_spec('memory_profiler')
+        if spec is None or spec.loader is None:
+            return None
+        original = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(original)
+        return original
+
+    def __getattr__(name):
+        if name.startswith('__') and name.endswith('__'):
+            raise AttributeError(name)
+        if not loaded:
+            loaded.append(load_original())
+        if loaded[0] is None or not hasattr(loaded[0], name):
+            raise AttributeError(
+                "module 'memory_profiler' has no attribute %r (under mprof run it is mprof's, "
+                "which has profile; other names come from the original package, %s)"
+                % (name, 'which has no such name' if loaded[0] else 'not installed here'))
+        return getattr(loaded[0], name)
+    module.__getattr__ = __getattr__
+    return module
+

@@ -702,8 +702,9 @@ static int install(void)
     profile = make ? PyObject_CallOneArg(make, module) : NULL;
     if (profile == NULL || PyObject_SetAttrString(builtins, "profile", profile) != 0)
         goto done;
-    compat = PyModule_New("memory_profiler");
-    if (compat == NULL || PyModule_AddObjectRef(compat, "profile", profile) != 0 ||
+    PyObject *make_compat = PyDict_GetItemString(globals, "_compat"); /* borrowed */
+    compat = make_compat ? PyObject_CallOneArg(make_compat, profile) : NULL;
+    if (compat == NULL ||
         PyDict_SetItemString(PyImport_GetModuleDict(), "memory_profiler", compat) != 0)
         goto done;
     atexit = PyImport_ImportModule("atexit");

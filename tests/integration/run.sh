@@ -710,6 +710,23 @@ t_profile_memory_profiler_import() {
     done
 }
 
+register profile_memory_profiler_names
+t_profile_memory_profiler_names() {
+    # Names other than profile come from the original package: Debian's /usr/bin/python3
+    # has it; the pyenv python3 has not, and the script's `from memory_profiler import
+    # memory_usage` fails as it would without memory_profiler (an ImportError; a plain
+    # attribute access gets an AttributeError that says why).
+    expect_rc 0 mp run --unit B -o names.dat /usr/bin/python3 "$SOURCES/profile_mp_usage.py"
+    grep -q '^memory_usage gave MiB: True$' out.txt ||
+        fail "memory_usage from the original package did not run: $(tail -c 300 out.txt | tr '\n' '|') $(tail -c 300 err.txt | tr '\n' '|')"
+    grep -Eq "^ +[0-9]+ +[0-9]+ B +4000057 B +1       block = bytearray" out.txt ||
+        fail "no exact row in mprof's table: $(head -c 500 out.txt | tr '\n' '|')"
+    expect_rc 1 mp run --unit B -o names.dat python3 "$SOURCES/profile_mp_usage.py"
+    grep -q "^ImportError: cannot import name 'memory_usage' from 'memory_profiler'" err.txt ||
+        fail "no ImportError without the original package: $(tail -c 300 err.txt | tr '\n' '|')"
+    check names.dat "close(inc('grab', 'bytearray'), 4000057)"
+}
+
 register profile_several_files
 t_profile_several_files() {
     expect_rc 0 mp run --unit B -o several.dat "$SOURCES/profile_several.py"
