@@ -33,6 +33,7 @@
 #include "internal/pycore_frame.h"
 #undef Py_BUILD_CORE
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,6 +590,46 @@ static void send_function(const struct function_stats *function)
 }
 
 static int tables_sent;
+static int forked_child;   /* a fork child: its tables start at the fork */
+
+/* pthread_atfork's child handler. The tables so far are the parent's, which reports them
+ * itself; a child that reports (-M, -C) reports only what it does. A decorated call the
+ * fork happened inside goes on in the child: it counts there as one call entered at
+ * the fork, and the line it was on starts again at the fork. */
+static void plugin_fork_child(void)
+{
+    forked_child = 1;
+    tables_sent = 0;
+    call_order = 0;
+    call_record_count = 0;
+    for (uint32_t index = 0; index < function_count; index++) {
+        struct function_stats *function = functions[index];
+        memset(function->lines, 0,
+               (function->last_line - function->first_line + 1) * sizeof(struct line_stats));
+        function->calls = 0;
+        function->first_call_order = 0;
+    }
+    struct thread_profile *profile = tls_profile;
+    int tracked = profile == NULL ? 0
+                  : profile->depth < MAX_ACTIVE_CALLS ? profile->depth : MAX_ACTIVE_CALLS;
+    int64_t heap = tracked > 0 ? core->process_live_bytes() : 0;
+    for (int index = 0; index < tracked; index++) {
+        struct active_call *call = &profile->calls[index];
+        struct function_stats *function = call->function;
+        struct line_stats *decorator_row = &function->lines[0];
+        if (function->first_call_order == 0) {
+            function->first_call_order = ++call_order;
+            decorator_row->increment_bytes = heap;
+        }
+        function->calls++;
+        decorator_row->occurrences++;
+        decorator_row->mem_usage_bytes = heap;
+        if (call->line != NULL)
+            call->line->occurrences++;
+        call->line_start_net = thread_net(call);
+        call->start_heap = heap;
+    }
+}
 
 /* Send every table to the CLI, once. Pure C: also called from _exit, without the GIL. */
 static void send_tables(void)
@@ -596,12 +637,13 @@ static void send_tables(void)
     if (tables_sent || !core->reporting())
         return;
     tables_sent = 1;
-    /* Functions in the order they were first called; never-called ones after. */
+    /* Functions in the order they were first called; never-called ones after (a fork
+     * child leaves those to its parent). */
     for (uint32_t order = 1; order <= call_order; order++)
         for (uint32_t index = 0; index < function_count; index++)
             if (functions[index]->first_call_order == order)
                 send_function(functions[index]);
-    for (uint32_t index = 0; index < function_count; index++)
+    for (uint32_t index = 0; index < function_count && !forked_child; index++)
         if (functions[index]->first_call_order == 0)
             send_function(functions[index]);
     uint32_t records = call_record_count < MAX_CALL_RECORDS ? call_record_count : MAX_CALL_RECORDS;
@@ -766,6 +808,7 @@ EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_co
         return NULL;
     core = api;
     threads_counting = api->thread_count_now;
+    pthread_atfork(NULL, NULL, plugin_fork_child);
     if (sites_init(api) == 0) {
         plugin.site_here = sites_here;
         plugin.site_count = sites_count;

@@ -727,6 +727,29 @@ t_profile_memory_profiler_names() {
     check names.dat "close(inc('grab', 'bytearray'), 4000057)"
 }
 
+register profile_fork_tables
+t_profile_fork_tables() {
+    expect_rc 0 mp run -M --unit B -o fork.dat python3 "$SOURCES/profile_fork_tables.py"
+    # PROFILE_FUNC <pid> <id> <first> <last> <calls> <name> <file>: per pid, which
+    # functions have a table and how many calls.
+    local main child
+    main=$(awk '$1 == "PROFILE_FUNC" { print $2; exit }' fork.dat)
+    child=$(awk -v main="$main" '$1 == "PROFILE_FUNC" && $2 != main { print $2; exit }' fork.dat)
+    [ -n "$child" ] || fail "no table from the child: $(grep PROFILE_FUNC fork.dat | tr '\n' '|')"
+    local tables
+    tables=$(awk -v main="$main" '$1 == "PROFILE_FUNC" { print ($2 == main ? "main" : "child"), $7, $6 }' fork.dat | sort | tr '\n' '|')
+    [ "$tables" = "child __main__.child_work 1|child __main__.split 1|main __main__.child_work 0|main __main__.split 1|main __main__.work 1|" ] ||
+        fail "tables per process: $tables"
+    # The child's child_work row is exact, and its work() row absent: nothing of the
+    # parent's 1,000,057 bytes is reported twice.
+    grep -Eq "^PROFILE_LINE $child [0-9]+ [0-9]+ 1 2000057 " fork.dat ||
+        fail "no exact child_work row for the child: $(grep "^PROFILE_LINE $child" fork.dat | tr '\n' '|')"
+    [ "$(grep -c "^PROFILE_LINE $child [0-9]+ [0-9]+ 1 1000057 " fork.dat)" = 0 ] ||
+        fail "the child reports the parent's work() row"
+    grep -Eq "^PROFILE_LINE $main [0-9]+ [0-9]+ 1 1000057 " fork.dat ||
+        fail "no exact work row for the parent"
+}
+
 register profile_several_files
 t_profile_several_files() {
     expect_rc 0 mp run --unit B -o several.dat "$SOURCES/profile_several.py"
