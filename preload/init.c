@@ -86,6 +86,7 @@ static void start_reporting(void)
 static void fork_child(void)
 {
     stats_atfork_child();
+    python_fork_child();
     /* The sampler did not survive the fork. A child reports on its own only when asked. */
     if (children_report && writer_is_open()) {
         start_reporting();

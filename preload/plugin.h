@@ -68,6 +68,9 @@ struct mprof_plugin {
     /* The process is ending without atexit (os._exit): send what has not been sent.
      * Pure C, no Python API, no GIL needed; safe to call twice. */
     void (*flush_at_exit)(void);
+    /* In a fork child, from the core's atfork handler (the only one: registering
+     * another would allocate before the interpreter starts). Pure C, no Python API. */
+    void (*fork_child)(void);
 
     /* Whole-program line attribution (mprof run --lines; NULL when unavailable). */
     /* The site (source line) the running Python frame is on; 0 for none. GIL held. */

@@ -152,6 +152,8 @@ void python_heap_peak(int64_t heap_bytes);
 void python_heap_sampled(int64_t heap_bytes);
 /* The process ends through _exit: let the plugin send its tables. */
 void python_flush_at_exit(void);
+/* In a fork child (from init.c's atfork handler): let the plugin start its tables anew. */
+void python_fork_child(void);
 /* Called by the sampler: queue the entry point once the interpreter runs. Returns 1
  * while it is still waiting for the interpreter (poll again soon), else 0. */
 int python_tick(void);

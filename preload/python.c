@@ -250,6 +250,12 @@ static int queue_entry(void)
     return 1;
 }
 
+void python_fork_child(void)
+{
+    if (python_plugin != NULL && python_plugin->fork_child != NULL)
+        python_plugin->fork_child();
+}
+
 void python_flush_at_exit(void)
 {
     if (python_plugin != NULL && python_plugin->flush_at_exit != NULL)

@@ -33,7 +33,6 @@
 #include "internal/pycore_frame.h"
 #undef Py_BUILD_CORE
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,7 +591,7 @@ static void send_function(const struct function_stats *function)
 static int tables_sent;
 static int forked_child;   /* a fork child: its tables start at the fork */
 
-/* pthread_atfork's child handler. The tables so far are the parent's, which reports them
+/* In a fork child (the core's atfork handler calls it). The tables so far are the parent's, which reports them
  * itself; a child that reports (-M, -C) reports only what it does. A decorated call the
  * fork happened inside goes on in the child: it counts there as one call entered at
  * the fork, and the line it was on starts again at the fork. */
@@ -798,7 +797,11 @@ static void flush_at_exit(void)
     send_tables();
 }
 
-static struct mprof_plugin plugin = { .entry = plugin_entry, .flush_at_exit = flush_at_exit };
+static struct mprof_plugin plugin = {
+    .entry = plugin_entry,
+    .flush_at_exit = flush_at_exit,
+    .fork_child = plugin_fork_child,
+};
 
 EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_core_api *api)
 {
@@ -808,7 +811,6 @@ EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_co
         return NULL;
     core = api;
     threads_counting = api->thread_count_now;
-    pthread_atfork(NULL, NULL, plugin_fork_child);
     if (sites_init(api) == 0) {
         plugin.site_here = sites_here;
         plugin.site_count = sites_count;
