@@ -212,6 +212,22 @@ static inline void line_reached(struct active_call *call, struct line_stats *lin
     call->line_start_net = net;
 }
 
+/* A call of `function` is entered with the process's heap at `heap`: its decorator row
+ * counts it. As memory_profiler's, the row shows the heap at the first entry as its
+ * Increment and the highest at any entry as its Mem usage. */
+static void count_entry(struct function_stats *function, int64_t heap)
+{
+    struct line_stats *decorator_row = &function->lines[0];
+    if (function->first_call_order == 0) {
+        function->first_call_order = ++call_order;
+        decorator_row->increment_bytes = heap;
+    }
+    function->calls++;
+    decorator_row->occurrences++;
+    if (heap > decorator_row->mem_usage_bytes)
+        decorator_row->mem_usage_bytes = heap;
+}
+
 /* A decorated call begins on this thread (the wrapper, just before the function). */
 static struct active_call *call_begin(struct thread_profile *profile, struct function_stats *function)
 {
@@ -221,16 +237,7 @@ static struct active_call *call_begin(struct thread_profile *profile, struct fun
         return NULL;
     }
     int64_t heap = core->process_live_bytes();
-    struct line_stats *decorator_row = &function->lines[0];
-    if (function->first_call_order == 0) {
-        function->first_call_order = ++call_order;
-        /* As memory_profiler: the first row shows the memory at entry as its increment. */
-        decorator_row->increment_bytes = heap;
-    }
-    function->calls++;
-    decorator_row->occurrences++;
-    if (heap > decorator_row->mem_usage_bytes)
-        decorator_row->mem_usage_bytes = heap;
+    count_entry(function, heap);
     struct active_call *call = &profile->calls[profile->depth];
     call->frame = NULL;
     call->function = function;
@@ -614,15 +621,7 @@ static void plugin_fork_child(void)
     int64_t heap = tracked > 0 ? core->process_live_bytes() : 0;
     for (int index = 0; index < tracked; index++) {
         struct active_call *call = &profile->calls[index];
-        struct function_stats *function = call->function;
-        struct line_stats *decorator_row = &function->lines[0];
-        if (function->first_call_order == 0) {
-            function->first_call_order = ++call_order;
-            decorator_row->increment_bytes = heap;
-        }
-        function->calls++;
-        decorator_row->occurrences++;
-        decorator_row->mem_usage_bytes = heap;
+        count_entry(call->function, heap);
         if (call->line != NULL)
             call->line->occurrences++;
         call->line_start_net = thread_net(call);
