@@ -239,8 +239,10 @@ def _make(_mprof):
         # recursive closure, the first import of ast and inspect): free them now, or the
         # collector frees them later inside some decorated line, whose increment then
         # shows bytes it never freed. The young generations are all they can be in.
+        # (A program that turned the collector off gets no collection from us either.)
         import gc
-        gc.collect(1)
+        if gc.isenabled():
+            gc.collect(1)
         traced = target is None
         if traced and _debug:
             import sys
