@@ -20,8 +20,8 @@
  * POP_TOP, straight into our C through one slot, with no call frame and no argument: a
  * call to a C builtin took five instructions and a call protocol (about three times the
  * instructions per hit), and `del <marker>.x` went through PyObject_SetAttr's interning
- * (a third more than this). Functions whose source cannot
- * be had fall back to a C trace function, on only while such a call runs.
+ * (a third more than this). Functions whose source cannot be had fall back to a C
+ * trace function, on only while such a call runs.
  *
  * The results go to the CLI as FUNCTION/LINE/CALL records from an atexit callback,
  * before the interpreter finalizes (a report after Py_Finalize would crash).
