@@ -17,11 +17,12 @@
  * each loop body, so a loop header counts iterations + 1 as memory_profiler's does):
  * the statement `-<marker>`, where the marker is a small C object placed among the
  * code's constants whose negation is the hit. That is LOAD_CONST, UNARY_NEGATIVE and
- * POP_TOP, straight into our C through one slot, with no call frame and no argument: a
- * call to a C builtin took five instructions and a call protocol (about three times the
- * instructions per hit), and `del <marker>.x` went through PyObject_SetAttr's interning
- * (a third more than this). Functions whose source cannot be had fall back to a C
- * trace function, on only while such a call runs.
+ * POP_TOP, straight into our C through one slot, with no call frame and no argument. A
+ * call to a C builtin took five bytecodes and the call protocol; `del <marker>.x`, two
+ * bytecodes, cost about the same as this through PyObject_SetAttr. Each bytecode costs
+ * the interpreter some 20-25 instructions, so a hit's floor is about 70 of them plus
+ * our C. Functions whose source cannot be had fall back to a C trace function, on only
+ * while such a call runs.
  *
  * The results go to the CLI as FUNCTION/LINE/CALL records from an atexit callback,
  * before the interpreter finalizes (a report after Py_Finalize would crash).
