@@ -39,6 +39,7 @@ PY311_CONFIG := $(firstword $(wildcard /usr/bin/python3.11-config) python3.11-co
 PY311_INCLUDES := $(shell $(PY311_CONFIG) --includes 2>/dev/null)
 PY311_LIB := $(BUILD)/lib/mprof/libmprof-python311.so
 PY311_EXE := $(firstword $(wildcard /usr/bin/python3.11) python3.11)
+PY311_TLS_DIALECT := $(if $(filter x86_64,$(shell uname -m)),-mtls-dialect=gnu2)
 PY311_GLUE_CODE := $(BUILD)/obj/preload/python311/glue.marshal
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -73,12 +74,12 @@ $(PY311_GLUE_CODE): preload/python311/glue.py scripts/compile-glue.py
 	@mkdir -p $(dir $@)
 	$(PY311_EXE) scripts/compile-glue.py $< $@
 
-# The plugin is dlopened, so its TLS is global-dynamic; the gnu2 dialect (TLS
+# The plugin is dlopened, so its TLS is global-dynamic; on x86-64 the gnu2 dialect (TLS
 # descriptors) makes each access a short indirect call instead of __tls_get_addr.
 $(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/python311/glue.py $(PY311_GLUE_CODE) preload/plugin.h $(wildcard include/mprof/*.h)
 	@mkdir -p $(dir $@)
 	@test -n "$(PY311_INCLUDES)" || { echo "mprof: python3.11-config not found; install it with: apt-get install python3-dev" >&2; exit 1; }
-	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic -mtls-dialect=gnu2 \
+	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic $(PY311_TLS_DIALECT) \
 	    -DMPROF_GLUE_PATH='"preload/python311/glue.py"' \
 	    -DMPROF_GLUE_CODE_PATH='"$(PY311_GLUE_CODE)"' -c $< -o $@
 

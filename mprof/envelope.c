@@ -31,9 +31,12 @@ void envelope_init(struct envelope *envelope, double window_s)
 /* Earn the budget for the time since it was last earned, up to what may be saved. */
 static void envelope_earn(struct envelope *envelope, double now_s)
 {
+    /* Time that went back (the wall clock was stepped) earns nothing, and the time it
+     * went back over is not earned twice: the budget's clock never goes backwards. */
     double elapsed_s = now_s - envelope->budget_time_s;
-    if (elapsed_s > 0)
-        envelope->budget += ENVELOPE_POINTS_PER_WINDOW * elapsed_s / envelope->window_s;
+    if (!(elapsed_s > 0))
+        return;
+    envelope->budget += ENVELOPE_POINTS_PER_WINDOW * elapsed_s / envelope->window_s;
     if (envelope->budget > ENVELOPE_SAVED_MAX)
         envelope->budget = ENVELOPE_SAVED_MAX;
     envelope->budget_time_s = now_s;

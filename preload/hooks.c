@@ -200,8 +200,6 @@ MPROF_EXPORT void free(void *user)
 {
     if (UNLIKELY(user == NULL))
         return;
-    if (UNLIKELY(arena_boot_contains(user)))
-        return;
     struct block_header *header = header_of(user);
     if (UNLIKELY(!header_is_ours(user, header))) {
         if (UNLIKELY(!hooks_ready))
@@ -212,6 +210,9 @@ MPROF_EXPORT void free(void *user)
     uint32_t offset = header->offset;
     if (LIKELY(!(offset & OFFSET_UNCOUNTED)))
         count_free(header->requested);
+    else if (arena_boot_contains(user))
+        return; /* boot blocks carry our header, uncounted, and are never given back:
+                 * asked only here, off the counted blocks' path */
     /* Spoil the check so a double free is forwarded as-is and the real allocator's own
      * double-free detection sees it, instead of us counting it twice. */
     header->check ^= 1;

@@ -13,8 +13,10 @@
 #define MPROF_PLUGIN_API_VERSION 2
 #define MPROF_PLUGIN_INIT_SYMBOL "mprof_python_plugin_init"
 
-/* The head of every thread's counter block in the core (preload/stats.c checks the
- * layout at compile time). Written only by the owning thread. */
+/* The head of every thread's counter block in the core (preload/python.c checks the
+ * layout at compile time). Written only by the owning thread, except the one shared
+ * block that threads get when no block of their own could be had (it is updated with
+ * atomics by all of them, and a net read from it blends their bytes). */
 struct mprof_thread_counters {
     uint64_t malloc_alloc_bytes;
     uint64_t malloc_free_bytes;
@@ -46,7 +48,8 @@ struct mprof_core_api {
     int (*thread_count)(void);
     /* The calling thread's counters. The block stays the thread's while it lives, so a
      * caller may keep the pointer for as long as it runs on that thread and read it
-     * with mprof_thread_counters_net(): a hot path then pays no call per reading. */
+     * with mprof_thread_counters_net(): a hot path then pays no call per reading. (If
+     * the thread could get no block of its own, this is the shared one: see above.) */
     const struct mprof_thread_counters *(*thread_counters)(void);
     /* The number thread_count() returns, to read inline (relaxed). */
     const int *thread_count_now;

@@ -80,9 +80,10 @@ static struct pymem_domain mem_domain = { .domain = PY_DOMAIN_MEM };
 static struct pymem_domain obj_domain = { .domain = PY_DOMAIN_OBJ };
 static struct py_arena_allocator next_arena_allocator;
 
-/* One byte per 2 MiB slot of address space: 64 MiB reserved, of which only the pages
- * that cover our arenas are ever touched. A byte, not a bit, because every PyMem call
- * asks it: a load and a test instead of a load, shifts and a bit test. */
+/* One byte per 2 MiB slot of address space: 64 MiB of address space reserved
+ * (MAP_NORESERVE), of which only the pages that cover our arenas are ever written; a
+ * lookup elsewhere reads the shared zero page. A byte, not a bit, because every PyMem
+ * call asks it: a load and a test instead of a load, shifts and a bit test. */
 static unsigned char *arena_map;
 static uintptr_t *arena_list;        /* our live arenas, for walking their pools */
 static size_t arena_list_count;

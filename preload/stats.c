@@ -151,6 +151,19 @@ void stats_atfork_child(void)
     /* Only the forking thread survives; if another held the slab lock it never will
      * release it. Its half-done carve at worst skips one block. */
     __atomic_store_n(&slab_lock, 0, __ATOMIC_RELEASE);
+    /* The other threads' blocks have no owner any more: free them for adoption (their
+     * sums stay, as when a thread exits), so that the child counts one thread and its
+     * readers take the one-thread fast paths. */
+    struct thread_stats *own = tls_thread_stats;
+    int owned = 0;
+    for (struct thread_stats *stats = __atomic_load_n(&registry_head, __ATOMIC_ACQUIRE);
+         stats != NULL; stats = stats->next) {
+        if (stats == own)
+            owned = 1;
+        else
+            __atomic_store_n(&stats->owned, 0, __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&stats_threads_counting, owned, __ATOMIC_RELAXED);
 }
 
 int64_t stats_heap_peak(void)

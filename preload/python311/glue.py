@@ -238,8 +238,10 @@ def _make(_mprof):
         # Instrumenting leaves reference cycles behind (ast.fix_missing_locations' own
         # recursive closure, the first import of ast and inspect): free them now, or the
         # collector frees them later inside some decorated line, whose increment then
-        # shows bytes it never freed. The young generations are all they can be in.
-        # (A program that turned the collector off gets no collection from us either.)
+        # shows bytes it never freed. Nearly all of them are still in the young
+        # generations (a collection during the first import of ast or inspect may move
+        # a few on), and a young collection is cheap whatever the program holds. (A
+        # program that turned the collector off gets no collection from us either.)
         import gc
         if gc.isenabled():
             gc.collect(1)
@@ -339,28 +341,35 @@ def _compat(profile):
     loaded = []
 
     def load_original():
+        """(the original module, None) or (None, why not), once."""
         import importlib.machinery
         import importlib.util
         # Found on sys.path as if ours were not in sys.modules; run under its own name
         # but not registered, so that `import memory_profiler` keeps giving ours.
-        spec = importlib.machinery.PathFinder.find_spec('memory_profiler')
-        if spec is None or spec.loader is None:
-            return None
-        original = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(original)
-        return original
+        try:
+            spec = importlib.machinery.PathFinder.find_spec('memory_profiler')
+            if spec is None or spec.loader is None:
+                return None, 'not installed here'
+            original = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(original)
+            return original, None
+        except Exception as error:  # its own imports (psutil) may fail: say so, once
+            return None, 'which failed to load: %s: %s' % (type(error).__name__, error)
 
     def __getattr__(name):
+        # AttributeError only, whatever goes wrong: hasattr() and getattr(m, x, default)
+        # must keep working on the module.
         if name.startswith('__') and name.endswith('__'):
             raise AttributeError(name)
         if not loaded:
             loaded.append(load_original())
-        if loaded[0] is None or not hasattr(loaded[0], name):
+        original, why_not = loaded[0]
+        if original is None or not hasattr(original, name):
             raise AttributeError(
                 "module 'memory_profiler' has no attribute %r (under mprof run it is mprof's, "
                 "which has profile; other names come from the original package, %s)"
-                % (name, 'which has no such name' if loaded[0] else 'not installed here'))
-        return getattr(loaded[0], name)
+                % (name, why_not or 'which has no such name'))
+        return getattr(original, name)
     module.__getattr__ = __getattr__
     return module
 

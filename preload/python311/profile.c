@@ -627,6 +627,7 @@ static void plugin_fork_child(void)
             call->line->occurrences++;
         call->line_start_net = thread_net(call);
         call->start_heap = heap;
+        call->start_ns = core->realtime_ns();
     }
 }
 

@@ -749,7 +749,7 @@ t_profile_fork_tables() {
     # parent's 1,000,057 bytes is reported twice.
     grep -Eq "^PROFILE_LINE $child [0-9]+ [0-9]+ 1 2000057 " fork.dat ||
         fail "no exact child_work row for the child: $(grep "^PROFILE_LINE $child" fork.dat | tr '\n' '|')"
-    [ "$(grep -c "^PROFILE_LINE $child [0-9]+ [0-9]+ 1 1000057 " fork.dat)" = 0 ] ||
+    [ "$(grep -Ec "^PROFILE_LINE $child [0-9]+ [0-9]+ 1 1000057 " fork.dat)" = 0 ] ||
         fail "the child reports the parent's work() row"
     grep -Eq "^PROFILE_LINE $main [0-9]+ [0-9]+ 1 1000057 " fork.dat ||
         fail "no exact work row for the parent"
