@@ -7,7 +7,7 @@
  * times a second, seen at 10 samples a second) bends at every sample, and then every
  * sample is a point: ~40 KB a minute, four times the issue's 10 KB. So the points the
  * door keeps go on through windows of time, and the series has a budget: two points
- * per window, earned as time passes (quiet stretches save up, up to ten windows' worth).
+ * per window, earned as time passes (quiet stretches save up, up to fifteen windows' worth).
  * A window whose points fit the budget passes them all; one that does not passes only
  * its lowest and highest point, in time order. Isolated bends (a step, a spike that
  * lasts one sample) come out exactly; a series that moves faster than the window
@@ -28,7 +28,7 @@
 
 /* Points earned per window, and the most a quiet series may save up. */
 #define ENVELOPE_POINTS_PER_WINDOW 2.0
-#define ENVELOPE_SAVED_MAX 20
+#define ENVELOPE_SAVED_MAX 30
 
 /* The most points envelope_push() or envelope_flush() may hand out at once. */
 #define ENVELOPE_OUT_MAX (ENVELOPE_SAVED_MAX + 1)

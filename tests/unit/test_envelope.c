@@ -163,6 +163,30 @@ START_TEST(quiet_series_saves_for_a_burst)
 }
 END_TEST
 
+/* What the savings are for: a staircase of 16 steps a quarter-second apart (two door
+ * points a step, 8 a window) after a quiet minute comes out exact, every corner. */
+START_TEST(staircase_after_quiet_minute_is_exact)
+{
+    enum { STEPS = 16, COUNT = 2 * STEPS + 2 };
+    double times[COUNT], values[COUNT];
+    times[0] = 0;
+    values[0] = 10;
+    for (int step = 0; step < STEPS; step++) {
+        times[1 + 2 * step] = 60.0 + 0.25 * step;
+        values[1 + 2 * step] = 11 + step;
+        times[2 + 2 * step] = 60.0 + 0.25 * step + 0.2;
+        values[2 + 2 * step] = 11 + step;
+    }
+    times[COUNT - 1] = 100;
+    values[COUNT - 1] = 11 + STEPS;
+    static struct series kept;
+    run_envelope(1.0, times, values, COUNT, &kept);
+    ck_assert_uint_eq(kept.count, COUNT);
+    for (size_t i = 0; i < COUNT; i++)
+        assert_point(&kept, i, times[i], values[i]);
+}
+END_TEST
+
 /* The end of the series keeps its newest point even when the last window is busy. */
 START_TEST(flush_keeps_the_last_point)
 {
@@ -199,6 +223,7 @@ static Suite *envelope_suite(void)
     tcase_add_test(tcase, always_moving_is_held_to_budget);
     tcase_add_test(tcase, busy_window_gives_low_and_high);
     tcase_add_test(tcase, quiet_series_saves_for_a_burst);
+    tcase_add_test(tcase, staircase_after_quiet_minute_is_exact);
     tcase_add_test(tcase, flush_keeps_the_last_point);
     suite_add_tcase(suite, tcase);
     return suite;
