@@ -76,8 +76,10 @@ struct mprof_plugin {
     void (*fork_child)(void);
 
     /* Whole-program line attribution (mprof run --lines; NULL when unavailable). */
-    /* The site (source line) the running Python frame is on; 0 for none. GIL held. */
-    uint32_t (*site_here)(void);
+    /* A block of `bytes` was allocated: charge it to the site (source line) the running
+     * Python frame is on, and return that site (0 for none). One call per allocation,
+     * for both jobs. GIL held. */
+    uint32_t (*site_charge)(int64_t bytes);
     /* A block of `bytes` was allocated (> 0) or freed (< 0) at `site`. GIL held. */
     void (*site_count)(uint32_t site, int64_t bytes);
     /* The heap just reached a new high, `heap_bytes`: remember every site's live bytes.

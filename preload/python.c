@@ -341,13 +341,14 @@ static int large_map_take(uintptr_t address, struct large_block *found)
 /* A PyMem block was allocated: charge it to the running line. */
 static void site_allocated(void *block, uint64_t bytes, int in_arena)
 {
-    uint32_t site = python_plugin->site_here();
+    uint32_t site = python_plugin->site_charge((int64_t)bytes);
     if (in_arena) {
         *site_shadow_of(block) = site;
     } else if (large_map_put((uintptr_t)block, bytes, site) != 0) {
-        return; /* no room to remember it: leave it out on both sides */
+        /* No room to remember it: leave it out on both sides. */
+        python_plugin->site_count(site, -(int64_t)bytes);
+        return;
     }
-    python_plugin->site_count(site, (int64_t)bytes);
     /* A peak found inside this allocation (by the malloc hook, before the block was
      * charged here) is kept now, with the block in it. */
     int64_t pending = __atomic_exchange_n(&sites_peak_pending, 0, __ATOMIC_RELAXED);
@@ -658,7 +659,7 @@ static void load_plugin(void)
     }
     const char *lines = getenv(MPROF_ENV_LINES);
     if (lines != NULL && strcmp(lines, "1") == 0) {
-        if (python_plugin->site_here != NULL && python_plugin->site_count != NULL &&
+        if (python_plugin->site_charge != NULL && python_plugin->site_count != NULL &&
             python_plugin->site_peak != NULL)
             sites_enabled = 1;
         else

@@ -813,7 +813,7 @@ EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_co
     core = api;
     threads_counting = api->thread_count_now;
     if (sites_init(api) == 0) {
-        plugin.site_here = sites_here;
+        plugin.site_charge = sites_charge;
         plugin.site_count = sites_count;
         plugin.site_peak = sites_peak;
     }

@@ -10,7 +10,7 @@
 
 /* sites.c: whole-program line attribution (see plugin.h for the contract). */
 int sites_init(const struct mprof_core_api *core);   /* 0, or -1 when out of memory */
-uint32_t sites_here(void);
+uint32_t sites_charge(int64_t bytes);
 void sites_count(uint32_t site, int64_t bytes);
 void sites_peak(int64_t heap_bytes);
 /* Send the top sites as SITE records (pure C; also from _exit). */

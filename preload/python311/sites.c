@@ -91,7 +91,22 @@ static uint32_t site_for_line(PyObject *code, int line)
     return site;
 }
 
-uint32_t sites_here(void)
+/* A cache miss: the line from the code's line table, its site, and the cache entry.
+ * Out of line so that the hit path saves no registers. */
+static __attribute__((noinline)) uint32_t site_lookup(struct cache_entry *entry,
+                                                      PyCodeObject *code, int32_t offset)
+{
+    site_lookup_busy = 1;
+    int line = PyCode_Addr2Line(code, offset * (int)sizeof(_Py_CODEUNIT));
+    uint32_t site = site_for_line((PyObject *)code, line);
+    site_lookup_busy = 0;
+    entry->code = code;
+    entry->offset = offset;
+    entry->site = site;
+    return site;
+}
+
+static inline uint32_t site_here(void)
 {
     PyThreadState *thread = _PyThreadState_UncheckedGet();
     if (thread == NULL || thread->cframe == NULL || site_lookup_busy)
@@ -105,19 +120,12 @@ uint32_t sites_here(void)
     int32_t offset = (int32_t)(frame->prev_instr - _PyCode_CODE(code));
     struct cache_entry *entry =
         &cache[(((uintptr_t)code >> 4) * 31 + (uintptr_t)offset) & (CACHE_SLOTS - 1)];
-    if (entry->code == code && entry->offset == offset)
+    if (__builtin_expect(entry->code == code && entry->offset == offset, 1))
         return entry->site;
-    site_lookup_busy = 1;
-    int line = PyCode_Addr2Line(code, offset * (int)sizeof(_Py_CODEUNIT));
-    uint32_t site = site_for_line((PyObject *)code, line);
-    site_lookup_busy = 0;
-    entry->code = code;
-    entry->offset = offset;
-    entry->site = site;
-    return site;
+    return site_lookup(entry, code, offset);
 }
 
-void sites_count(uint32_t site, int64_t bytes)
+static inline void site_count_bytes(uint32_t site, int64_t bytes)
 {
     if (site >= site_count)
         site = 0;
@@ -129,6 +137,18 @@ void sites_count(uint32_t site, int64_t bytes)
     } else {
         entry->live_blocks--;
     }
+}
+
+void sites_count(uint32_t site, int64_t bytes)
+{
+    site_count_bytes(site, bytes);
+}
+
+uint32_t sites_charge(int64_t bytes)
+{
+    uint32_t site = site_here();
+    site_count_bytes(site, bytes);
+    return site;
 }
 
 static int64_t peak_heap_bytes;
