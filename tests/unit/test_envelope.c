@@ -46,6 +46,15 @@ static void assert_point(const struct series *kept, size_t index, double time_s,
     ck_assert_double_eq(kept->points[index].value, value);
 }
 
+/* Every point went through, unchanged and in order. */
+static void assert_all_kept(const struct series *kept, const double *times,
+                            const double *values, size_t count)
+{
+    ck_assert_uint_eq(kept->count, count);
+    for (size_t i = 0; i < count; i++)
+        assert_point(kept, i, times[i], values[i]);
+}
+
 static void assert_time_order(const struct series *kept)
 {
     for (size_t i = 1; i < kept->count; i++)
@@ -66,9 +75,7 @@ START_TEST(no_window_passes_everything)
     double times[] = { 0, 0.1, 0.2, 0.3, 0.4, 0.5 }, values[] = { 1, 9, 2, 8, 3, 7 };
     struct series kept;
     run_envelope(0, times, values, 6, &kept);
-    ck_assert_uint_eq(kept.count, 6);
-    for (size_t i = 0; i < 6; i++)
-        assert_point(&kept, i, times[i], values[i]);
+    assert_all_kept(&kept, times, values, 6);
 }
 END_TEST
 
@@ -79,9 +86,7 @@ START_TEST(isolated_spike_passes_exactly)
     double times[] = { 0, 5.0, 5.1, 5.2, 9.0 }, values[] = { 10, 10, 30, 10, 10 };
     struct series kept;
     run_envelope(1.0, times, values, 5, &kept);
-    ck_assert_uint_eq(kept.count, 5);
-    for (size_t i = 0; i < 5; i++)
-        assert_point(&kept, i, times[i], values[i]);
+    assert_all_kept(&kept, times, values, 5);
 }
 END_TEST
 
@@ -157,9 +162,7 @@ START_TEST(quiet_series_saves_for_a_burst)
     double values[] = { 5, 5, 50, 6, 40, 7, 5, 5 };
     struct series kept;
     run_envelope(1.0, times, values, 8, &kept);
-    ck_assert_uint_eq(kept.count, 8);
-    for (size_t i = 0; i < 8; i++)
-        assert_point(&kept, i, times[i], values[i]);
+    assert_all_kept(&kept, times, values, 8);
 }
 END_TEST
 
@@ -181,9 +184,7 @@ START_TEST(staircase_after_quiet_minute_is_exact)
     values[COUNT - 1] = 11 + STEPS;
     static struct series kept;
     run_envelope(1.0, times, values, COUNT, &kept);
-    ck_assert_uint_eq(kept.count, COUNT);
-    for (size_t i = 0; i < COUNT; i++)
-        assert_point(&kept, i, times[i], values[i]);
+    assert_all_kept(&kept, times, values, COUNT);
 }
 END_TEST
 
