@@ -137,6 +137,106 @@ void sampler_sample_now(void);
 /* Stop the thread (it may be mid-sleep; it exits at its next wake-up). */
 void sampler_stop(void);
 
+/* ---- python.c and pysmall.c: CPython's small objects ------------------------------ */
+
+/* Stable ABI layout (Include/cpython/pymem.h). */
+struct py_mem_allocator {
+    void *ctx;
+    void *(*malloc)(void *ctx, size_t size);
+    void *(*calloc)(void *ctx, size_t count, size_t size);
+    void *(*realloc)(void *ctx, void *block, size_t size);
+    void (*free)(void *ctx, void *block);
+};
+/* The ctx of our PyMem hooks: one per domain (MEM, OBJ). */
+struct pymem_domain {
+    int domain;
+    struct py_mem_allocator next;  /* the allocator we were put on top of */
+};
+
+/* Small-object arenas live in 2 MiB slots of their own: the 1 MiB arena, then a shadow
+ * of one byte per 16-byte granule (how far the block's size class exceeds what was
+ * requested), then a page for pysmall.c's arena record, then (--lines) a site id per
+ * granule. A map with one byte per slot of the address space says what a slot holds. */
+#define ARENA_BYTES        ((uintptr_t)1 << 20)
+#define SLOT_BITS          21
+#define SLOT_BYTES         ((uintptr_t)1 << SLOT_BITS)
+#define SHADOW_BYTES       (ARENA_BYTES >> 4)
+#define SLOT_RECORD_OFFSET (ARENA_BYTES + SHADOW_BYTES)
+#define SLOT_RECORD_BYTES  4096
+#define POOL_BITS          14                  /* pools: 16 KiB, pymalloc's and ours */
+#define POOL_SIZE          ((uintptr_t)1 << POOL_BITS)
+#define POOL_SZIDX_OFFSET  36                  /* the pool's size class: (index + 1) * 16 */
+#define ADDRESS_BITS       47
+enum arena_kind { ARENA_NONE = 0, ARENA_PYMALLOC = 1, ARENA_OWN = 2 };
+
+/* One byte per slot: 64 MiB of address space reserved (MAP_NORESERVE), of which only
+ * the pages that cover our arenas are ever written; a lookup elsewhere reads the shared
+ * zero page. A byte, not a bit, because every PyMem call asks it. */
+extern unsigned char *arena_map;
+
+/* What kind of arena `block` lies in (ARENA_NONE for any other address, NULL too). */
+static inline unsigned arena_kind(const void *block)
+{
+    uintptr_t slot = (uintptr_t)block >> SLOT_BITS;
+    if (slot >= ((uintptr_t)1 << (ADDRESS_BITS - SLOT_BITS)))
+        return ARENA_NONE;
+    return __atomic_load_n(&arena_map[slot], __ATOMIC_RELAXED);
+}
+
+/* The shadow byte of a block in one of our arenas. */
+static inline unsigned char *shadow_of(const void *block)
+{
+    uintptr_t address = (uintptr_t)block;
+    uintptr_t slot = address & ~(SLOT_BYTES - 1);
+    return (unsigned char *)(slot + ARENA_BYTES + ((address & (ARENA_BYTES - 1)) >> 4));
+}
+
+/* The size class of a block in one of our arenas: its pool header says. */
+static inline uint64_t pool_block_bytes(const void *block)
+{
+    const unsigned char *pool = (const unsigned char *)((uintptr_t)block & ~(POOL_SIZE - 1));
+    uint32_t size_index;
+    __builtin_memcpy(&size_index, pool + POOL_SZIDX_OFFSET, sizeof(size_index));
+    return ((uint64_t)size_index + 1) << 4;
+}
+
+static inline void count_pymem_alloc(uint64_t bytes)
+{
+    struct thread_stats *stats = stats_this_thread();
+    stats_count_alloc(stats, &stats->pymem_alloc_bytes, bytes);
+}
+
+static inline void count_pymem_free(uint64_t bytes)
+{
+    struct thread_stats *stats = stats_this_thread();
+    stats_count_free(stats, &stats->pymem_free_bytes, bytes);
+}
+
+/* Map a slot (arena, shadow, record; zeroed) and mark it `kind`. Returns its address,
+ * or 0 when the system or our arena table is out of room. GIL held. */
+uintptr_t python_slot_map(unsigned char kind);
+/* Unmark and unmap a slot from python_slot_map. GIL held. */
+void python_slot_unmap(uintptr_t base);
+
+/* pysmall.c: the PyMem MEM and OBJ domains served by us instead of pymalloc, with the
+ * counting done in the same pass (see its header comment for why). The hooks take a
+ * struct pymem_domain whose `next` is pymalloc: blocks that are not ours go there.
+ * pysmall_init gives the PyMem_Raw* functions, where requests over 512 bytes go, as
+ * pymalloc sends them. */
+struct pysmall_raw {
+    void *(*malloc)(size_t size);
+    void *(*calloc)(size_t count, size_t size);
+    void *(*realloc)(void *block, size_t size);
+    void (*free)(void *block);
+};
+void pysmall_init(const struct pysmall_raw *raw);
+void *pysmall_malloc(void *ctx, size_t size);
+void *pysmall_calloc(void *ctx, size_t count, size_t size);
+void *pysmall_realloc(void *ctx, void *block, size_t size);
+void pysmall_free(void *ctx, void *block);
+/* Give back a block of one of our own arenas (uncounting it): for hooks that find one. */
+void pysmall_free_own(void *block);
+
 /* ---- python.c: inside CPython ---------------------------------------------------- */
 
 /* Find CPython in this process and hook pymalloc. Returns MPROF_HELLO_* flags. */

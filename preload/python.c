@@ -33,14 +33,7 @@
 #include "plugin.h"
 #include "preload.h"
 
-/* Stable ABI layouts (Include/cpython/pymem.h, Include/cpython/objimpl.h). */
-struct py_mem_allocator {
-    void *ctx;
-    void *(*malloc)(void *ctx, size_t size);
-    void *(*calloc)(void *ctx, size_t count, size_t size);
-    void *(*realloc)(void *ctx, void *block, size_t size);
-    void (*free)(void *ctx, void *block);
-};
+/* Stable ABI layout (Include/cpython/objimpl.h); py_mem_allocator is in preload.h. */
 struct py_arena_allocator {
     void *ctx;
     void *(*alloc)(void *ctx, size_t size);
@@ -48,15 +41,9 @@ struct py_arena_allocator {
 };
 enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
 
-#define ARENA_BYTES        ((uintptr_t)1 << 20) /* pymalloc's arena: 1 MiB */
-#define SLOT_BITS          21                   /* our slot: arena + shadow, 2 MiB-aligned */
-#define SLOT_BYTES         ((uintptr_t)1 << SLOT_BITS)
-#define SHADOW_BYTES       (ARENA_BYTES >> 4)   /* one byte per 16-byte granule */
 #define SITE_SHADOW_BYTES  (ARENA_BYTES >> 2)   /* --lines: a site id per granule */
+#define SITE_SHADOW_OFFSET (SLOT_RECORD_OFFSET + SLOT_RECORD_BYTES)
 #define LARGE_MAP_MIN      (1u << 16)           /* --lines: larger blocks' sites */
-#define POOL_BITS          14                  /* pymalloc pools: 16 KiB */
-#define POOL_SIZE          ((uintptr_t)1 << POOL_BITS)
-#define POOL_SZIDX_OFFSET  36
 #define POOL_COUNT_OFFSET  0
 #define ADDRESS_BITS       47
 #define ARENA_MAP_BYTES    ((size_t)1 << (ADDRESS_BITS - SLOT_BITS))
@@ -70,21 +57,15 @@ static struct {
     int (*is_initialized)(void);
     int (*add_pending_call)(int (*function)(void *), void *argument);
     const char *(*get_version)(void);
+    const char *(*current_allocator_name)(void); /* may be NULL: then we count around */
+    struct pysmall_raw raw;                        /* PyMem_Raw*, for pysmall.c */
 } python_api;
 
-struct pymem_domain {
-    int domain;
-    struct py_mem_allocator next;  /* the allocator we wrap */
-};
 static struct pymem_domain mem_domain = { .domain = PY_DOMAIN_MEM };
 static struct pymem_domain obj_domain = { .domain = PY_DOMAIN_OBJ };
 static struct py_arena_allocator next_arena_allocator;
 
-/* One byte per 2 MiB slot of address space: 64 MiB of address space reserved
- * (MAP_NORESERVE), of which only the pages that cover our arenas are ever written; a
- * lookup elsewhere reads the shared zero page. A byte, not a bit, because every PyMem
- * call asks it: a load and a test instead of a load, shifts and a bit test. */
-static unsigned char *arena_map;
+unsigned char *arena_map;
 static uintptr_t *arena_list;        /* our live arenas, for walking their pools */
 static size_t arena_list_count;
 static int python_counting;          /* pymalloc blocks are being counted */
@@ -110,18 +91,47 @@ int python_watching;
 
 /* ---- our arenas ------------------------------------------------------------------ */
 
-static inline int arena_map_contains(const void *block)
+static void arena_map_set(uintptr_t base, unsigned char kind)
 {
-    uintptr_t slot = (uintptr_t)block >> SLOT_BITS;
-    if (slot >= ((uintptr_t)1 << (ADDRESS_BITS - SLOT_BITS)))
-        return 0;
-    return __atomic_load_n(&arena_map[slot], __ATOMIC_RELAXED);
+    __atomic_store_n(&arena_map[base >> SLOT_BITS], kind, __ATOMIC_RELAXED);
 }
 
-static void arena_map_set(uintptr_t base, int present)
+uintptr_t python_slot_map(unsigned char kind)
 {
-    __atomic_store_n(&arena_map[base >> SLOT_BITS], (unsigned char)(present != 0),
-                     __ATOMIC_RELAXED);
+    if (arena_list_count >= ARENA_LIST_MAX)
+        return 0;
+    /* Reserve twice the slot and trim to one aligned slot; the part past what we use
+     * stays reserved (PROT_NONE) so nothing else is ever mapped inside our slot. */
+    size_t span = 2 * SLOT_BYTES;
+    char *mapping = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mapping == MAP_FAILED)
+        return 0;
+    uintptr_t base = ((uintptr_t)mapping + SLOT_BYTES - 1) & ~(SLOT_BYTES - 1);
+    if (base > (uintptr_t)mapping)
+        munmap(mapping, base - (uintptr_t)mapping);
+    uintptr_t end = (uintptr_t)mapping + span;
+    if (end > base + SLOT_BYTES)
+        munmap((void *)(base + SLOT_BYTES), end - (base + SLOT_BYTES));
+    size_t usable = sites_enabled ? SITE_SHADOW_OFFSET + SITE_SHADOW_BYTES : SITE_SHADOW_OFFSET;
+    if (mprotect((void *)base, usable, PROT_READ | PROT_WRITE) != 0) {
+        munmap((void *)base, SLOT_BYTES);
+        return 0;
+    }
+    arena_list[arena_list_count++] = base;
+    arena_map_set(base, kind);
+    return base;
+}
+
+void python_slot_unmap(uintptr_t base)
+{
+    arena_map_set(base, ARENA_NONE);
+    for (size_t i = 0; i < arena_list_count; i++) {
+        if (arena_list[i] == base) {
+            arena_list[i] = arena_list[--arena_list_count];
+            break;
+        }
+    }
+    munmap((void *)base, SLOT_BYTES);
 }
 
 static void *arena_alloc(void *ctx, size_t size)
@@ -131,61 +141,19 @@ static void *arena_alloc(void *ctx, size_t size)
      * its blocks, outside our map, go uncounted on both sides. */
     if (size != ARENA_BYTES || arena_list_count >= ARENA_LIST_MAX)
         return next_arena_allocator.alloc(next_arena_allocator.ctx, size);
-    /* Reserve twice the slot and trim to one aligned slot; the part past the shadow
-     * stays reserved (PROT_NONE) so nothing else is ever mapped inside our slot. */
-    size_t span = 2 * SLOT_BYTES;
-    char *mapping = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (mapping == MAP_FAILED)
-        return NULL;
-    uintptr_t base = ((uintptr_t)mapping + SLOT_BYTES - 1) & ~(SLOT_BYTES - 1);
-    if (base > (uintptr_t)mapping)
-        munmap(mapping, base - (uintptr_t)mapping);
-    uintptr_t end = (uintptr_t)mapping + span;
-    if (end > base + SLOT_BYTES)
-        munmap((void *)(base + SLOT_BYTES), end - (base + SLOT_BYTES));
-    size_t usable = ARENA_BYTES + SHADOW_BYTES + (sites_enabled ? SITE_SHADOW_BYTES : 0);
-    if (mprotect((void *)base, usable, PROT_READ | PROT_WRITE) != 0) {
-        munmap((void *)base, SLOT_BYTES);
-        return NULL;
-    }
-    arena_list[arena_list_count++] = base;
-    arena_map_set(base, 1);
-    return (void *)base;
+    uintptr_t base = python_slot_map(ARENA_PYMALLOC);
+    return base != 0 ? (void *)base : NULL;
 }
 
 static void arena_free(void *ctx, void *arena, size_t size)
 {
     (void)ctx;
     uintptr_t base = (uintptr_t)arena;
-    if ((base & (SLOT_BYTES - 1)) != 0 || !arena_map_contains(arena)) {
+    if ((base & (SLOT_BYTES - 1)) != 0 || arena_kind(arena) != ARENA_PYMALLOC) {
         next_arena_allocator.free(next_arena_allocator.ctx, arena, size);
         return;
     }
-    arena_map_set(base, 0);
-    for (size_t i = 0; i < arena_list_count; i++) {
-        if (arena_list[i] == base) {
-            arena_list[i] = arena_list[--arena_list_count];
-            break;
-        }
-    }
-    munmap(arena, SLOT_BYTES);
-}
-
-/* The shadow byte of a block: class size minus the bytes we counted for it. */
-static inline unsigned char *shadow_of(const void *block)
-{
-    uintptr_t address = (uintptr_t)block;
-    uintptr_t slot = address & ~(SLOT_BYTES - 1);
-    return (unsigned char *)(slot + ARENA_BYTES + ((address & (ARENA_BYTES - 1)) >> 4));
-}
-
-/* The size class of a pymalloc block: its pool says. */
-static inline uint64_t pool_block_bytes(const void *block)
-{
-    const unsigned char *pool = (const unsigned char *)((uintptr_t)block & ~(POOL_SIZE - 1));
-    uint32_t size_index;
-    memcpy(&size_index, pool + POOL_SZIDX_OFFSET, sizeof(size_index));
-    return ((uint64_t)size_index + 1) << 4;
+    python_slot_unmap(base);
 }
 
 /* Bytes counted for pymalloc blocks right now, from the pools and shadows themselves
@@ -274,7 +242,7 @@ static inline uint32_t *site_shadow_of(const void *block)
 {
     uintptr_t address = (uintptr_t)block;
     uintptr_t slot = address & ~(SLOT_BYTES - 1);
-    return (uint32_t *)(slot + ARENA_BYTES + SHADOW_BYTES + ((address & (ARENA_BYTES - 1)) >> 4) * 4);
+    return (uint32_t *)(slot + SITE_SHADOW_OFFSET + ((address & (ARENA_BYTES - 1)) >> 4) * 4);
 }
 
 static size_t large_map_home(uintptr_t address)
@@ -398,18 +366,6 @@ void python_heap_peak(int64_t heap_bytes)
 
 /* ---- the PyMem hooks (MEM and OBJ domains; the GIL is held) ---------------------- */
 
-static inline void count_pymem_alloc(uint64_t bytes)
-{
-    struct thread_stats *stats = stats_this_thread();
-    stats_count_alloc(stats, &stats->pymem_alloc_bytes, bytes);
-}
-
-static inline void count_pymem_free(uint64_t bytes)
-{
-    struct thread_stats *stats = stats_this_thread();
-    stats_count_free(stats, &stats->pymem_free_bytes, bytes);
-}
-
 /* Two sets of hooks: plain counting, and counting plus --lines. domain_install picks one,
  * so a plain run pays nothing for --lines (not even saved registers). */
 
@@ -417,7 +373,7 @@ static void *pymem_malloc(void *ctx, size_t size)
 {
     struct pymem_domain *domain = ctx;
     void *block = domain->next.malloc(domain->next.ctx, size);
-    if (LIKELY(block != NULL) && arena_map_contains(block))
+    if (LIKELY(arena_kind(block) == ARENA_PYMALLOC))
         count_pymem_alloc(block_allocated(block, size));
     return block;
 }
@@ -426,16 +382,34 @@ static void *pymem_calloc(void *ctx, size_t count, size_t size)
 {
     struct pymem_domain *domain = ctx;
     void *block = domain->next.calloc(domain->next.ctx, count, size);
-    if (LIKELY(block != NULL) && arena_map_contains(block))
+    if (LIKELY(arena_kind(block) == ARENA_PYMALLOC))
         count_pymem_alloc(block_allocated(block, count * size));
     return block;
+}
+
+/* A block of our own arenas reaching the hooks that wrap another allocator (they are
+ * put on top only when PYTHONMALLOC displaced ours, before the interpreter made any
+ * block): it is moved out of our arena, never handed to the allocator below. */
+static void *realloc_from_own(struct pymem_domain *domain, void *block, size_t size)
+{
+    void *moved = domain->next.malloc(domain->next.ctx, size);
+    if (moved == NULL)
+        return NULL;
+    uint64_t class_bytes = pool_block_bytes(block);
+    memcpy(moved, block, size < class_bytes ? size : class_bytes);
+    if (arena_kind(moved) == ARENA_PYMALLOC)
+        count_pymem_alloc(block_allocated(moved, size));
+    pysmall_free_own(block);
+    return moved;
 }
 
 /* realloc is rare enough to serve both sets. */
 static void *pymem_realloc(void *ctx, void *block, size_t size)
 {
     struct pymem_domain *domain = ctx;
-    int was_pymalloc = block != NULL && arena_map_contains(block);
+    if (UNLIKELY(arena_kind(block) == ARENA_OWN))
+        return realloc_from_own(domain, block, size);
+    int was_pymalloc = arena_kind(block) == ARENA_PYMALLOC;
     /* Read all we need of the old block first: the realloc may free it and unmap its
      * arena. Put the shadow back if the realloc fails. */
     unsigned char old_shadow = was_pymalloc ? *shadow_of(block) : 0;
@@ -457,7 +431,7 @@ static void *pymem_realloc(void *ctx, void *block, size_t size)
             large_map_put(old_large.address, old_large.bytes, old_large.site);
         return NULL;
     }
-    int in_arena = arena_map_contains(moved);
+    int in_arena = arena_kind(moved) == ARENA_PYMALLOC;
     uint64_t new_bytes = in_arena ? block_allocated(moved, size) : 0;
     if (old_bytes != 0)
         count_pymem_free(old_bytes);
@@ -479,8 +453,13 @@ static void pymem_free(void *ctx, void *block)
 {
     struct pymem_domain *domain = ctx;
     /* Read the size before freeing: the pool may go back to the arena. */
-    if (LIKELY(block != NULL) && arena_map_contains(block))
+    unsigned kind = arena_kind(block);
+    if (LIKELY(kind == ARENA_PYMALLOC)) {
         count_pymem_free(block_freed(block));
+    } else if (UNLIKELY(kind == ARENA_OWN)) {
+        pysmall_free_own(block); /* see realloc_from_own */
+        return;
+    }
     domain->next.free(domain->next.ctx, block);
 }
 
@@ -490,7 +469,7 @@ static void *pymem_malloc_lines(void *ctx, size_t size)
     void *block = domain->next.malloc(domain->next.ctx, size);
     if (block == NULL)
         return NULL;
-    if (arena_map_contains(block)) {
+    if (arena_kind(block) == ARENA_PYMALLOC) {
         uint64_t bytes = block_allocated(block, size);
         count_pymem_alloc(bytes);
         site_allocated(block, bytes, 1);
@@ -506,7 +485,7 @@ static void *pymem_calloc_lines(void *ctx, size_t count, size_t size)
     void *block = domain->next.calloc(domain->next.ctx, count, size);
     if (block == NULL)
         return NULL;
-    if (arena_map_contains(block)) {
+    if (arena_kind(block) == ARENA_PYMALLOC) {
         uint64_t bytes = block_allocated(block, count * size);
         count_pymem_alloc(bytes);
         site_allocated(block, bytes, 1);
@@ -520,7 +499,7 @@ static void pymem_free_lines(void *ctx, void *block)
 {
     struct pymem_domain *domain = ctx;
     if (block != NULL) {
-        if (arena_map_contains(block)) {
+        if (arena_kind(block) == ARENA_PYMALLOC) {
             uint64_t bytes = block_freed(block);
             count_pymem_free(bytes);
             site_freed(block, bytes, 1);
@@ -535,21 +514,39 @@ static int domain_is_ours(struct pymem_domain *domain)
 {
     struct py_mem_allocator current;
     python_api.get_allocator(domain->domain, &current);
-    return (current.malloc == pymem_malloc || current.malloc == pymem_malloc_lines) &&
+    return (current.malloc == pymem_malloc || current.malloc == pymem_malloc_lines ||
+            current.malloc == pysmall_malloc) &&
            current.ctx == domain;
 }
 
-static void domain_install(struct pymem_domain *domain)
+static int domain_serves_small_objects(struct pymem_domain *domain)
+{
+    struct py_mem_allocator current;
+    python_api.get_allocator(domain->domain, &current);
+    return current.malloc == pysmall_malloc && current.ctx == domain;
+}
+
+/* Put our hooks on top of the domain's allocator: pysmall.c's, which serve small
+ * objects themselves, when `serve_small_objects` (pymalloc is what they replace), else
+ * the hooks that count around whatever is there. */
+static void domain_install(struct pymem_domain *domain, int serve_small_objects)
 {
     python_api.get_allocator(domain->domain, &domain->next);
-    struct py_mem_allocator ours = {
+    struct py_mem_allocator counting = {
         .ctx = domain,
         .malloc = sites_enabled ? pymem_malloc_lines : pymem_malloc,
         .calloc = sites_enabled ? pymem_calloc_lines : pymem_calloc,
         .realloc = pymem_realloc,
         .free = sites_enabled ? pymem_free_lines : pymem_free,
     };
-    python_api.set_allocator(domain->domain, &ours);
+    struct py_mem_allocator serving = {
+        .ctx = domain,
+        .malloc = pysmall_malloc,
+        .calloc = pysmall_calloc,
+        .realloc = pysmall_realloc,
+        .free = pysmall_free,
+    };
+    python_api.set_allocator(domain->domain, serve_small_objects ? &serving : &counting);
 }
 
 /* ---- attaching --------------------------------------------------------------------- */
@@ -565,6 +562,11 @@ static int lookup_api(void)
     python_api.is_initialized = dlsym(RTLD_DEFAULT, "Py_IsInitialized");
     python_api.add_pending_call = dlsym(RTLD_DEFAULT, "Py_AddPendingCall");
     python_api.get_version = dlsym(RTLD_DEFAULT, "Py_GetVersion");
+    python_api.current_allocator_name = dlsym(RTLD_DEFAULT, "_PyMem_GetCurrentAllocatorName");
+    python_api.raw.malloc = dlsym(RTLD_DEFAULT, "PyMem_RawMalloc");
+    python_api.raw.calloc = dlsym(RTLD_DEFAULT, "PyMem_RawCalloc");
+    python_api.raw.realloc = dlsym(RTLD_DEFAULT, "PyMem_RawRealloc");
+    python_api.raw.free = dlsym(RTLD_DEFAULT, "PyMem_RawFree");
     if (!python_api.get_allocator || !python_api.get_arena_allocator ||
         !python_api.set_arena_allocator || !python_api.is_initialized ||
         !python_api.add_pending_call || !python_api.get_version)
@@ -667,6 +669,25 @@ static void load_plugin(void)
     }
 }
 
+/* Whether pysmall.c may serve the MEM and OBJ domains instead of pymalloc: pymalloc is
+ * what is there (not malloc, not the debug hooks), the GIL guards every call (3.12's
+ * subinterpreters may each have their own), and --lines, which keeps its sites in
+ * pymalloc's arenas, is off. PYTHONMALLOC and -X dev are applied after we are
+ * installed and put their hooks on top of ours; the entry point then counts around
+ * them. Any PYTHONMALLOC (pymalloc too) keeps CPython's pymalloc, so that value is
+ * also the way to keep its statistics (sys.getallocatedblocks, _debugmallocstats). */
+static int small_objects_served_here(void)
+{
+    if (sites_enabled || python_minor > 11 || python_api.current_allocator_name == NULL ||
+        python_api.raw.malloc == NULL || python_api.raw.calloc == NULL ||
+        python_api.raw.realloc == NULL || python_api.raw.free == NULL)
+        return 0;
+    if (getenv("PYTHONMALLOC") != NULL || getenv("PYTHONDEVMODE") != NULL)
+        return 0;
+    const char *name = python_api.current_allocator_name();
+    return name != NULL && strcmp(name, "pymalloc") == 0;
+}
+
 /* Allocate one small object through our hooks and see that its pool gives a size
  * class that can hold it (112 bytes for 100 with plain pymalloc, a class or two more
  * under the debug hooks' guards) and that its shadow says so: the layout assumptions
@@ -680,7 +701,7 @@ static int pools_look_right(void)
         return 0;
     /* No pymalloc underneath at all (PYTHONMALLOC=malloc): nothing to check, the
      * malloc hooks count every block. */
-    if (!arena_map_contains(block)) {
+    if (arena_kind(block) != ARENA_PYMALLOC) {
         current.free(current.ctx, block);
         return 1;
     }
@@ -715,8 +736,11 @@ uint32_t python_attach(void)
     python_api.get_arena_allocator(&next_arena_allocator);
     struct py_arena_allocator ours = { .ctx = NULL, .alloc = arena_alloc, .free = arena_free };
     python_api.set_arena_allocator(&ours);
-    domain_install(&mem_domain);
-    domain_install(&obj_domain);
+    int serve = small_objects_served_here();
+    if (serve)
+        pysmall_init(&python_api.raw);
+    domain_install(&mem_domain, serve);
+    domain_install(&obj_domain, serve);
     /* The pool layout is checked at the entry point, not here: an allocation through
      * pymalloc now would make it malloc its arena table before PYTHONMALLOC=debug puts
      * its hooks on the RAW domain, which then rejects that table's realloc. */
@@ -735,14 +759,17 @@ static int python_entry(void *unused)
 {
     (void)unused;
     if (!domain_is_ours(&mem_domain))
-        domain_install(&mem_domain);
+        domain_install(&mem_domain, 0);
     if (!domain_is_ours(&obj_domain))
-        domain_install(&obj_domain);
+        domain_install(&obj_domain, 0);
     struct heap_totals totals;
     stats_sum(&totals);
-    if (!pools_look_right()) {
-        /* Our hooks keep no per-block state: putting the old ones back is safe. What
-         * they counted goes, so the heap is malloc's alone from here on. */
+    /* pysmall.c's pools are ours, of a known layout: only pymalloc's need the check. */
+    int serving = domain_serves_small_objects(&mem_domain) ||
+                  domain_serves_small_objects(&obj_domain);
+    if (!serving && !pools_look_right()) {
+        /* The counting hooks keep no per-block state: putting the old ones back is safe.
+         * What they counted goes, so the heap is malloc's alone from here on. */
         python_api.set_allocator(PY_DOMAIN_MEM, &mem_domain.next);
         python_api.set_allocator(PY_DOMAIN_OBJ, &obj_domain.next);
         stats_adjust_pymem(-totals.pymem_live_bytes);
