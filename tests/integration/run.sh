@@ -155,6 +155,41 @@ t_py_hold() {
         "mem_peak >= 64"
 }
 
+register py_small_objects_released
+t_py_small_objects_released() {
+    # A million small tuples built and dropped: bare, under tracemalloc (the truth), under
+    # mprof (our allocator serves them) and under mprof with PYTHONMALLOC=pymalloc
+    # (CPython's pymalloc kept, our hooks count around it). Each report line is
+    # RSS_BEFORE RSS_TOP RSS_AFTER BLOCKS TRACED; the program leaves by os._exit, so the
+    # last heap sample is the level after the drop.
+    local program=$SOURCES/small_release.py
+    expect_rc 0 python3 "$program" bare.txt
+    expect_rc 0 python3 "$program" --truth truth.txt
+    expect_rc 0 mp run -o ours.dat python3 "$program" ours.txt
+    PYTHONMALLOC=pymalloc expect_rc 0 mp run -o kept.dat python3 "$program" kept.txt
+    local bare truth ours kept
+    read -ra bare <bare.txt && read -ra truth <truth.txt && read -ra ours <ours.txt &&
+        read -ra kept <kept.txt || fail "a report is missing"
+    local traced=${truth[4]} mib=1048576
+    [ "$traced" -gt 110000000 ] || fail "tracemalloc saw only $traced bytes"
+    # Every object counted at its requested size, as tracemalloc counts them.
+    check ours.dat "abs(heap_peak - heap[-1][1] - $traced) <= $traced // 1000"
+    check kept.dat "abs(heap_peak - heap[-1][1] - $traced) <= $traced // 1000"
+    # The memory behaves as bare: it grows by the objects plus our 1/16 shadow, and all
+    # of it goes back to the system when they are dropped (arenas are unmapped).
+    local bare_growth=$((bare[1] - bare[0])) ours_growth=$((ours[1] - ours[0]))
+    [ "$ours_growth" -le $((bare_growth + bare_growth / 10 + 4 * mib)) ] ||
+        fail "RSS grew by $ours_growth bytes under mprof, $bare_growth bare"
+    [ "$ours_growth" -ge $((bare_growth - 4 * mib)) ] ||
+        fail "RSS grew by only $ours_growth bytes under mprof, $bare_growth bare"
+    [ $((ours[2] - ours[0])) -le $((bare[2] - bare[0] + 4 * mib)) ] ||
+        fail "RSS kept $((ours[2] - ours[0])) bytes after the drop, $((bare[2] - bare[0])) bare"
+    # pymalloc's own block count: untouched by our allocator, CPython's when kept.
+    [ "${ours[3]}" -eq 0 ] || fail "sys.getallocatedblocks() is ${ours[3]} under mprof, not 0"
+    [ "${kept[3]}" -ge 3000000 ] && [ "${bare[3]}" -ge 3000000 ] ||
+        fail "sys.getallocatedblocks(): ${kept[3]} with pymalloc kept, ${bare[3]} bare"
+}
+
 register py_module
 t_py_module() {
     cp "$SOURCES/hold.py" holdmod.py
