@@ -1,26 +1,31 @@
 /*
- * python.c — inside CPython: count the objects pymalloc serves without calling malloc.
+ * python.c — inside CPython: count the objects that never reach malloc.
  *
  * Each layer counts what it serves, so each byte is counted once: blocks that end in
- * malloc (RAW domain, pymalloc's > 512-byte requests, PYTHONMALLOC=malloc) are counted
- * exactly by hooks.c; blocks pymalloc carves from its arenas are counted here. To tell
- * them apart we give pymalloc its arenas ourselves (PyObject_SetArenaAllocator), each
- * aligned to 1 MiB, and mark them in a bitmap of the address space: a block is
- * pymalloc's exactly when its MiB is marked.
+ * malloc (RAW domain, requests over 512 bytes, PYTHONMALLOC=malloc) are counted exactly
+ * by hooks.c; small objects, carved from 1 MiB arenas, are counted here. Those arenas
+ * are always ours, each in a 2 MiB slot marked in a map of the address space (one byte
+ * per slot: what kind of arena it holds), so one load tells a small object from a
+ * malloc'd block. Two ways to serve them:
  *
- * How exact: to the byte. Each arena sits in a 2 MiB slot of its own: the arena in the
- * first MiB, then a shadow of one byte per 16-byte granule holding how far the block's
- * size class (read from its pool header) exceeds what was requested. Allocation counts
- * the request and writes the shadow; free counts class - shadow and clears it. So
- * bytearray(10**7) counts 10,000,001 (malloc) + 56 (its object), exactly. Blocks made
- * while our hooks were not on top (PYTHONMALLOC, -X dev, until the entry point) have a
- * zero shadow and count at their class, on both sides. Under PYTHONMALLOC=debug the
- * debug hooks sit below ours; we count what the program asked of them.
+ * - pysmall.c serves them itself, counting in the same pass (the default where pymalloc
+ *   is what is installed, on 3.10 and 3.11: see small_objects_served_here);
+ * - else the hooks below count around the installed allocator, and we give pymalloc
+ *   its arenas ourselves (PyObject_SetArenaAllocator).
  *
- * This relies on pymalloc's pool layout (16 KiB pools, szidx at byte 36), the same in
- * CPython 3.10–3.12 on 64-bit; other versions are checked at start-up and, if it does
- * not hold, fall back to counting malloc only, with a notice. No Python headers are
- * used: the allocator structs below are the stable ABI's.
+ * How exact: to the byte. After each arena comes a shadow of one byte per 16-byte
+ * granule holding how far the block's size class (read from its pool header) exceeds
+ * what was requested. Allocation counts the request and writes the shadow; free counts
+ * class - shadow and clears it. So bytearray(10**7) counts 10,000,001 (malloc) + 56 (its
+ * object), exactly. Blocks made while our hooks were not on top (PYTHONMALLOC, -X dev,
+ * until the entry point) have a zero shadow and count at their class, on both sides.
+ * Under PYTHONMALLOC=debug the debug hooks sit below ours; we count what the program
+ * asked of them.
+ *
+ * Counting around pymalloc relies on its pool layout (16 KiB pools, szidx at byte 36),
+ * the same in CPython 3.10–3.12 on 64-bit; it is checked at the entry point and, if it
+ * does not hold, we fall back to counting malloc only, with a notice. No Python headers
+ * are used: the allocator structs are the stable ABI's.
  */
 #include <dlfcn.h>
 #include <stdint.h>
@@ -675,14 +680,16 @@ static void load_plugin(void)
  * pymalloc's arenas, is off. PYTHONMALLOC and -X dev are applied after we are
  * installed and put their hooks on top of ours; the entry point then counts around
  * them. Any PYTHONMALLOC (pymalloc too) keeps CPython's pymalloc, so that value is
- * also the way to keep its statistics (sys.getallocatedblocks, _debugmallocstats). */
+ * also the way to keep its statistics (sys.getallocatedblocks, _debugmallocstats), as
+ * PYTHONMALLOCSTATS, which prints them, does. */
 static int small_objects_served_here(void)
 {
     if (sites_enabled || python_minor > 11 || python_api.current_allocator_name == NULL ||
         python_api.raw.malloc == NULL || python_api.raw.calloc == NULL ||
         python_api.raw.realloc == NULL || python_api.raw.free == NULL)
         return 0;
-    if (getenv("PYTHONMALLOC") != NULL || getenv("PYTHONDEVMODE") != NULL)
+    if (getenv("PYTHONMALLOC") != NULL || getenv("PYTHONDEVMODE") != NULL ||
+        getenv("PYTHONMALLOCSTATS") != NULL)
         return 0;
     const char *name = python_api.current_allocator_name();
     return name != NULL && strcmp(name, "pymalloc") == 0;
