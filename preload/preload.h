@@ -150,7 +150,10 @@ struct py_mem_allocator {
 /* The ctx of our PyMem hooks: one per domain (MEM, OBJ). */
 struct pymem_domain {
     int domain;
-    struct py_mem_allocator next;  /* the allocator we were put on top of */
+    struct py_mem_allocator next;      /* the allocator the counting hooks wrap */
+    struct py_mem_allocator pymalloc;  /* CPython's, as found when pysmall.c took over:
+                                        * where blocks of pymalloc's arenas go back */
+    int serving;                       /* pysmall.c's hooks are installed (python.c) */
 };
 
 /* Small-object arenas live in 2 MiB slots of their own: the 1 MiB arena, then a shadow
@@ -163,6 +166,7 @@ struct pymem_domain {
 #define SHADOW_BYTES       (ARENA_BYTES >> 4)
 #define SLOT_RECORD_OFFSET (ARENA_BYTES + SHADOW_BYTES)
 #define SLOT_RECORD_BYTES  4096
+#define SLOT_ARENA_RECORD  64   /* in the record page: python.c's word, then pysmall.c's */
 #define POOL_BITS          14                  /* pools: 16 KiB, pymalloc's and ours */
 #define POOL_SIZE          ((uintptr_t)1 << POOL_BITS)
 #define POOL_SZIDX_OFFSET  36                  /* the pool's size class: (index + 1) * 16 */

@@ -58,7 +58,8 @@ struct small_arena {
     struct small_arena *next;       /* the arenas with as many free pools */
     struct small_arena *prev;
 };
-_Static_assert(sizeof(struct small_arena) <= SLOT_RECORD_BYTES, "arena record size");
+_Static_assert(SLOT_ARENA_RECORD + sizeof(struct small_arena) <= SLOT_RECORD_BYTES,
+               "arena record size");
 
 /* Per class, the pools with room, most recently given room first. */
 static struct small_pool *pools_with_room[CLASS_COUNT];
@@ -80,12 +81,13 @@ static inline struct small_pool *pool_of(const void *block)
 
 static inline struct small_arena *arena_of(const void *address)
 {
-    return (struct small_arena *)(((uintptr_t)address & ~(SLOT_BYTES - 1)) + SLOT_RECORD_OFFSET);
+    return (struct small_arena *)(((uintptr_t)address & ~(SLOT_BYTES - 1)) + SLOT_RECORD_OFFSET +
+                                  SLOT_ARENA_RECORD);
 }
 
 static inline uintptr_t arena_base(const struct small_arena *arena)
 {
-    return (uintptr_t)arena - SLOT_RECORD_OFFSET;
+    return (uintptr_t)arena - SLOT_RECORD_OFFSET - SLOT_ARENA_RECORD;
 }
 
 /* ---- arenas ----------------------------------------------------------------------- */
@@ -264,8 +266,10 @@ void *pysmall_malloc(void *ctx, size_t size)
     if (UNLIKELY(next == NULL))
         pool_extend(pool);
     *shadow_of(block) = (unsigned char)(((size_index + 1) << 4) - size);
-    /* As stats_count_alloc, with its rare cases sent to malloc_slow above. */
-    stats->pymem_alloc_bytes += size;
+    /* As stats_count_alloc, with its rare cases sent to malloc_slow above (a relaxed
+     * store: the sampler reads the counter from its own thread). */
+    __atomic_store_n(&stats->pymem_alloc_bytes, stats->pymem_alloc_bytes + size,
+                     __ATOMIC_RELAXED);
     stats->peak_countdown -= (int64_t)size;
     return block;
 }
@@ -308,7 +312,7 @@ static __attribute__((noinline)) void free_foreign(struct pymem_domain *domain, 
         unsigned char *shadow = shadow_of(block);
         count_pymem_free(pool_block_bytes(block) - *shadow);
         *shadow = 0;
-        domain->next.free(domain->next.ctx, block);
+        domain->pymalloc.free(domain->pymalloc.ctx, block);
         return;
     }
     raw.free(block);
@@ -326,7 +330,9 @@ void pysmall_free(void *ctx, void *block)
     if (UNLIKELY(head == NULL || pool->used == 1 || stats == NULL || stats->shared))
         return pysmall_free_own(block);
     unsigned char *shadow = shadow_of(block);
-    stats->pymem_free_bytes += (((uint64_t)pool->size_index + 1) << 4) - *shadow;
+    __atomic_store_n(&stats->pymem_free_bytes,
+                     stats->pymem_free_bytes + (((uint64_t)pool->size_index + 1) << 4) - *shadow,
+                     __ATOMIC_RELAXED);
     *shadow = 0;
     *(void **)block = head;
     pool->free_blocks = block;

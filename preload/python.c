@@ -101,6 +101,12 @@ static void arena_map_set(uintptr_t base, unsigned char kind)
     __atomic_store_n(&arena_map[base >> SLOT_BITS], kind, __ATOMIC_RELAXED);
 }
 
+/* Where a slot keeps its index in arena_list: the first word of its record page. */
+static inline size_t *slot_list_index(uintptr_t base)
+{
+    return (size_t *)(base + SLOT_RECORD_OFFSET);
+}
+
 uintptr_t python_slot_map(unsigned char kind)
 {
     if (arena_list_count >= ARENA_LIST_MAX)
@@ -122,6 +128,7 @@ uintptr_t python_slot_map(unsigned char kind)
         munmap((void *)base, SLOT_BYTES);
         return 0;
     }
+    *slot_list_index(base) = arena_list_count;
     arena_list[arena_list_count++] = base;
     arena_map_set(base, kind);
     return base;
@@ -130,12 +137,11 @@ uintptr_t python_slot_map(unsigned char kind)
 void python_slot_unmap(uintptr_t base)
 {
     arena_map_set(base, ARENA_NONE);
-    for (size_t i = 0; i < arena_list_count; i++) {
-        if (arena_list[i] == base) {
-            arena_list[i] = arena_list[--arena_list_count];
-            break;
-        }
-    }
+    /* The last entry takes this one's place in the list. */
+    size_t index = *slot_list_index(base);
+    uintptr_t last = arena_list[--arena_list_count];
+    arena_list[index] = last;
+    *slot_list_index(last) = index;
     munmap((void *)base, SLOT_BYTES);
 }
 
@@ -392,9 +398,10 @@ static void *pymem_calloc(void *ctx, size_t count, size_t size)
     return block;
 }
 
-/* A block of our own arenas reaching the hooks that wrap another allocator (they are
- * put on top only when PYTHONMALLOC displaced ours, before the interpreter made any
- * block): it is moved out of our arena, never handed to the allocator below. */
+/* A block of our own arenas reaching the hooks that wrap another allocator. They replace
+ * pysmall.c's only when PYTHONMALLOC or -X dev displaced them, before the interpreter
+ * made any block, so this is for safety: the block is never handed to the allocator
+ * below, it moves out of our arena. */
 static void *realloc_from_own(struct pymem_domain *domain, void *block, size_t size)
 {
     void *moved = domain->next.malloc(domain->next.ctx, size);
@@ -515,20 +522,40 @@ static void pymem_free_lines(void *ctx, void *block)
     domain->next.free(domain->next.ctx, block);
 }
 
-static int domain_is_ours(struct pymem_domain *domain)
+/* The counting hooks' `next` during domain_reaches_us: note the call, pass it on. */
+static int probe_reached;
+static struct py_mem_allocator probe_saved_next;
+
+static void *probe_malloc(void *ctx, size_t size)
 {
-    struct py_mem_allocator current;
-    python_api.get_allocator(domain->domain, &current);
-    return (current.malloc == pymem_malloc || current.malloc == pymem_malloc_lines ||
-            current.malloc == pysmall_malloc) &&
-           current.ctx == domain;
+    (void)ctx;
+    probe_reached = 1;
+    return probe_saved_next.malloc(probe_saved_next.ctx, size);
 }
 
-static int domain_serves_small_objects(struct pymem_domain *domain)
+/* Whether an allocation through the domain, as installed now, still reaches our hooks.
+ * PYTHONMALLOC and -X dev replace them during start-up; -X tracemalloc wraps them, and
+ * then they must stay where they are: put on top again, they would call tracemalloc,
+ * which calls them (each call recursing until the stack ran out), or free behind its
+ * back. pysmall.c's hooks are reached when the block comes from one of our own arenas;
+ * the counting hooks are reached when they call their `next`, here a probe. GIL held:
+ * no other thread allocates meanwhile. */
+static int domain_reaches_us(struct pymem_domain *domain)
 {
     struct py_mem_allocator current;
     python_api.get_allocator(domain->domain, &current);
-    return current.malloc == pysmall_malloc && current.ctx == domain;
+    if (current.ctx == domain)
+        return 1; /* ours on top: nobody else has our ctx */
+    probe_saved_next = domain->next;
+    probe_reached = 0;
+    if (!domain->serving)
+        domain->next.malloc = probe_malloc;
+    void *block = current.malloc(current.ctx, 100);
+    domain->next = probe_saved_next;
+    int reached = domain->serving ? arena_kind(block) == ARENA_OWN : probe_reached;
+    if (block != NULL)
+        current.free(current.ctx, block);
+    return reached;
 }
 
 /* Put our hooks on top of the domain's allocator: pysmall.c's, which serve small
@@ -551,6 +578,9 @@ static void domain_install(struct pymem_domain *domain, int serve_small_objects)
         .realloc = pysmall_realloc,
         .free = pysmall_free,
     };
+    if (serve_small_objects)
+        domain->pymalloc = domain->next;
+    domain->serving = serve_small_objects;
     python_api.set_allocator(domain->domain, serve_small_objects ? &serving : &counting);
 }
 
@@ -678,8 +708,7 @@ static void load_plugin(void)
  * what is there (not malloc, not the debug hooks), the GIL guards every call (3.12's
  * subinterpreters may each have their own), and --lines, which keeps its sites in
  * pymalloc's arenas, is off. PYTHONMALLOC and -X dev are applied after we are
- * installed and put their hooks on top of ours; the entry point then counts around
- * them. Any PYTHONMALLOC (pymalloc too) keeps CPython's pymalloc, so that value is
+ * installed and replace our hooks; the entry point then counts around theirs. Any PYTHONMALLOC (pymalloc too) keeps CPython's pymalloc, so that value is
  * also the way to keep its statistics (sys.getallocatedblocks, _debugmallocstats), as
  * PYTHONMALLOCSTATS, which prints them, does. */
 static int small_objects_served_here(void)
@@ -765,15 +794,14 @@ uint32_t python_attach(void)
 static int python_entry(void *unused)
 {
     (void)unused;
-    if (!domain_is_ours(&mem_domain))
+    if (!domain_reaches_us(&mem_domain))
         domain_install(&mem_domain, 0);
-    if (!domain_is_ours(&obj_domain))
+    if (!domain_reaches_us(&obj_domain))
         domain_install(&obj_domain, 0);
     struct heap_totals totals;
     stats_sum(&totals);
     /* pysmall.c's pools are ours, of a known layout: only pymalloc's need the check. */
-    int serving = domain_serves_small_objects(&mem_domain) ||
-                  domain_serves_small_objects(&obj_domain);
+    int serving = mem_domain.serving || obj_domain.serving;
     if (!serving && !pools_look_right()) {
         /* The counting hooks keep no per-block state: putting the old ones back is safe.
          * What they counted goes, so the heap is malloc's alone from here on. */

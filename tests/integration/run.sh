@@ -190,6 +190,27 @@ t_py_small_objects_released() {
         fail "sys.getallocatedblocks(): ${kept[3]} with pymalloc kept, ${bare[3]} bare"
 }
 
+register py_tracemalloc_at_start
+t_py_tracemalloc_at_start() {
+    # tracemalloc started with the interpreter wraps whatever allocator is there when
+    # it starts: ours must stay under it, every free must reach it (it ends each round
+    # holding nothing), and nothing may recurse (this crashed with --lines once).
+    local program=$SOURCES/tracemalloc_rounds.py python mode
+    for python in python3 /usr/bin/python3; do
+        expect_rc 0 "$python" -X tracemalloc "$program"
+        for mode in "" --lines; do
+            expect_rc 0 mp run $mode -o tm.dat "$python" -X tracemalloc "$program"
+            grep -q '^4 ' out.txt || fail "$python $mode: no fifth round in: $(cat out.txt)"
+            check tm.dat "heap_peak > 10*MiB"
+            rm -f tm.dat
+        done
+        PYTHONMALLOC=pymalloc expect_rc 0 mp run -o tm.dat "$python" -X tracemalloc "$program"
+        rm -f tm.dat
+        PYTHONTRACEMALLOC=1 expect_rc 0 mp run -o tm.dat "$python" "$program"
+        rm -f tm.dat
+    done
+}
+
 register py_module
 t_py_module() {
     cp "$SOURCES/hold.py" holdmod.py
