@@ -227,22 +227,28 @@ static __attribute__((noinline)) void pool_release(struct small_pool *pool)
  * is rare (a new pool, a thread's first block, the shared block, the heap's high-water
  * check, a pool emptied) goes through these out-of-line paths. */
 
+/* A block of class `size_index` from `pool` (its class's first pool with room), or from
+ * a new pool when there is none; NULL when no arena can be had. */
+static inline __attribute__((always_inline)) void *block_take(struct small_pool *pool,
+                                                              unsigned size_index)
+{
+    if (pool == NULL)
+        return pool_start(size_index);
+    void *block = pool->free_blocks;
+    pool->used++;
+    void *next = *(void **)block;
+    pool->free_blocks = next;
+    if (UNLIKELY(next == NULL))
+        pool_extend(pool);
+    return block;
+}
+
 static __attribute__((noinline)) void *malloc_slow(size_t size)
 {
     unsigned size_index = (unsigned)(size - 1) >> 4;
-    struct small_pool *pool = pools_with_room[size_index];
-    void *block;
-    if (pool != NULL) {
-        block = pool->free_blocks;
-        pool->used++;
-        pool->free_blocks = *(void **)block;
-        if (pool->free_blocks == NULL)
-            pool_extend(pool);
-    } else {
-        block = pool_start(size_index);
-        if (block == NULL)
-            return raw.malloc(size); /* no arena to be had: pymalloc does the same */
-    }
+    void *block = block_take(pools_with_room[size_index], size_index);
+    if (block == NULL)
+        return raw.malloc(size); /* no arena to be had: pymalloc does the same */
     *shadow_of(block) = (unsigned char)(((size_index + 1) << 4) - size);
     count_pymem_alloc(size);
     return block;
@@ -259,12 +265,7 @@ void *pysmall_malloc(void *ctx, size_t size)
     if (UNLIKELY(pool == NULL || stats == NULL || stats->shared ||
                  stats->peak_countdown < (int64_t)size))
         return malloc_slow(size);
-    void *block = pool->free_blocks;
-    pool->used++;
-    void *next = *(void **)block;
-    pool->free_blocks = next;
-    if (UNLIKELY(next == NULL))
-        pool_extend(pool);
+    void *block = block_take(pool, size_index);
     *shadow_of(block) = (unsigned char)(((size_index + 1) << 4) - size);
     /* As stats_count_alloc, with its rare cases sent to malloc_slow above (a relaxed
      * store: the sampler reads the counter from its own thread). */
