@@ -50,7 +50,6 @@ enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
 #define SITE_SHADOW_OFFSET (SLOT_RECORD_OFFSET + SLOT_RECORD_BYTES)
 #define LARGE_MAP_MIN      (1u << 16)           /* --lines: larger blocks' sites */
 #define POOL_COUNT_OFFSET  0
-#define ADDRESS_BITS       47
 #define ARENA_MAP_BYTES    ((size_t)1 << (ADDRESS_BITS - SLOT_BITS))
 #define ARENA_LIST_MAX     (128 * 1024)        /* 128 GiB of pymalloc arenas */
 
