@@ -102,6 +102,8 @@ $(BUILD)/%: %.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Improf $(CLI_CFLAGS) $(CHECK_FLAGS) $< $(CLI_LIB_OBJ) -o $@ $(CHECK_LIBS) -lm
+# test_pysmall.c includes the preload library's allocator whole (to check its state).
+$(BUILD)/tests/test_pysmall: preload/pysmall.c preload/preload.h
 
 deps:
 	@bash scripts/install-deps.sh
