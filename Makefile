@@ -29,7 +29,9 @@ LIB_CFLAGS  := $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden -ftls-model=init
 CLI_SRC  := $(wildcard mprof/*.c)
 CLI_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/mprof/main.o,$(CLI_OBJ))
-LIB_SRC  := $(wildcard preload/*.c)
+# The library's layers, one folder each (DESIGN.md: lifecycle -> python -> core -> wire).
+LIB_LAYERS := core wire python lifecycle
+LIB_SRC  := $(foreach layer,$(LIB_LAYERS),$(wildcard preload/$(layer)/*.c))
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 # The @profile plugin, one per CPython minor version, built against that version's
 # headers (Debian's python3-dev). libmprof.so loads it only inside a matching interpreter.
@@ -60,9 +62,11 @@ $(BUILD)/obj/mprof/%.o: mprof/%.c $(wildcard mprof/*.h include/mprof/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CLI_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/preload/%.o: preload/%.c $(wildcard preload/*.h include/mprof/*.h)
+# -MMD: each object depends on the headers it includes, listed by the compiler.
+$(LIB_OBJ): $(BUILD)/obj/preload/%.o: preload/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(LIB_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+-include $(LIB_OBJ:.o=.d)
 
 $(MPROF_BIN): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
@@ -76,7 +80,7 @@ $(PY311_GLUE_CODE): preload/python311/glue.py scripts/compile-glue.py
 
 # The plugin is dlopened, so its TLS is global-dynamic; on x86-64 the gnu2 dialect (TLS
 # descriptors) makes each access a short indirect call instead of __tls_get_addr.
-$(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/python311/glue.py $(PY311_GLUE_CODE) preload/plugin.h $(wildcard include/mprof/*.h)
+$(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/python311/glue.py $(PY311_GLUE_CODE) preload/python/plugin_api.h $(wildcard include/mprof/*.h)
 	@mkdir -p $(dir $@)
 	@test -n "$(PY311_INCLUDES)" || { echo "mprof: python3.11-config not found; install it with: apt-get install python3-dev" >&2; exit 1; }
 	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic $(PY311_TLS_DIALECT) \
@@ -103,7 +107,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Improf $(CLI_CFLAGS) $(CHECK_FLAGS) $< $(CLI_LIB_OBJ) -o $@ $(CHECK_LIBS) -lm
 # test_pysmall.c includes the preload library's allocator whole (to check its state).
-$(BUILD)/tests/test_pysmall: preload/pysmall.c preload/preload.h
+$(BUILD)/tests/test_pysmall: preload/python/pysmall.c preload/python/python.h preload/core/core.h
 
 deps:
 	@bash scripts/install-deps.sh

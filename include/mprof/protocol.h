@@ -71,7 +71,7 @@ struct mprof_sample {
     uint64_t time_ns;         /* CLOCK_REALTIME, ns since the epoch */
     uint64_t rss_bytes;       /* resident set size now */
     uint64_t rss_peak_bytes;  /* VmHWM: highest RSS so far */
-    int64_t  heap_live_bytes; /* bytes requested and not yet freed (see preload/hooks.c) */
+    int64_t  heap_live_bytes; /* bytes requested and not yet freed (see preload/core/hooks.c) */
     int64_t  heap_peak_bytes; /* highest live heap so far, between samples too (to within
                                * 256 KiB of allocation per thread) */
 };

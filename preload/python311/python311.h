@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "../plugin.h"
+#include "../python/plugin_api.h"
 
 /* sites.c: whole-program line attribution (see plugin.h for the contract). */
 int sites_init(const struct mprof_core_api *core);   /* 0, or -1 when out of memory */

@@ -1,12 +1,12 @@
 /*
- * test_pysmall.c — preload/pysmall.c on its own: CPython's small-object allocator with
+ * test_pysmall.c — preload/python/pysmall.c on its own: CPython's small-object allocator with
  * the counting done in the same pass. Every block counts its requested size, on
  * allocation and on free; pools, class lists and arena buckets keep their invariants
  * through random work; realloc follows pymalloc's rule; sizes 0 and over 512 go to the
  * raw functions; wholly free arenas go back to the system but one.
  *
  * The file is included whole, so its static state can be checked; what it takes from
- * the rest of the library (the thread's counters, python.c's slots) is stubbed below
+ * the rest of the library (the thread's counters, slots.c's slots) is stubbed below
  * with the same contracts. Check runs each test in a fork: each starts empty.
  */
 #include <check.h>
@@ -14,9 +14,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../../preload/pysmall.c"
+#include "../../preload/python/pysmall.c"
 
-/* ---- stubs: the counters (stats.c) and the slots (python.c) ----------------------- */
+/* ---- stubs: the counters (core/stats.c) and the slots (python/slots.c) ----------------------- */
 
 #define PEAK_CHECK_BYTES (256 * 1024)
 __thread struct thread_stats *tls_thread_stats;
@@ -42,7 +42,7 @@ static uintptr_t slots[SLOTS_MAX];
 static size_t slot_count;
 static long slots_mapped_ever;
 
-uintptr_t python_slot_map(unsigned char kind)
+uintptr_t slots_map(unsigned char kind)
 {
     if (slot_count == SLOTS_MAX)
         return 0;
@@ -61,7 +61,7 @@ uintptr_t python_slot_map(unsigned char kind)
     return base;
 }
 
-void python_slot_unmap(uintptr_t base)
+void slots_unmap(uintptr_t base)
 {
     arena_map[base >> SLOT_BITS] = ARENA_NONE;
     for (size_t i = 0; i < slot_count; i++)
@@ -114,7 +114,7 @@ static void setup(void)
 
 static int64_t counted_live(void)
 {
-    return (int64_t)(test_stats.pymem_alloc_bytes - test_stats.pymem_free_bytes);
+    return (int64_t)(test_stats.pool_alloc_bytes - test_stats.pool_free_bytes);
 }
 
 /* ---- the invariants, checked from the structures themselves ----------------------- */

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "preload.h"
+#include "wire.h"
 
 static int writer_fd = -1;
 static dev_t writer_device;

@@ -1,5 +1,5 @@
 /*
- * plugin.h — the boundary between libmprof.so and its per-CPython-version plugin
+ * plugin_api.h — the boundary between libmprof.so and its per-CPython-version plugin
  * (libmprof-python311.so), which is built against that version's headers and loaded
  * with dlopen only inside a matching interpreter. The core never links against
  * libpython; the plugin never touches the allocator hooks: it asks the core for counts.
@@ -13,7 +13,7 @@
 #define MPROF_PLUGIN_API_VERSION 2
 #define MPROF_PLUGIN_INIT_SYMBOL "mprof_python_plugin_init"
 
-/* The head of every thread's counter block in the core (preload/python.c checks the
+/* The head of every thread's counter block in the core (python/plugin.c checks the
  * layout at compile time). Written only by the owning thread, except the one shared
  * block that threads get when no block of their own could be had (it is updated with
  * atomics by all of them, and a net read from it blends their bytes). */

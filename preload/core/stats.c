@@ -1,8 +1,8 @@
 /*
  * stats.c — per-thread heap counters and their registry.
  *
- * A global atomic counter costs 171–281 ns per call once two threads allocate (DESIGN
- * §6); a per-thread block costs nothing measurable. Each thread adds to its own block;
+ * A global atomic counter cost 171–281 ns per call once two threads allocated (measured
+ * on this project's machines); a per-thread block costs nothing measurable. Each thread adds to its own block;
  * the sampler sums all blocks. Blocks live in mmap'd slabs, are pushed on a lock-free
  * list, and are never unlinked: when a thread exits its block is marked unowned and
  * the next new thread adopts it, sums and all, so totals never jump and memory stays
@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "preload.h"
+#include "core.h"
 
 #define SLAB_BYTES (64 * 1024)
 
@@ -22,9 +22,10 @@ static __thread int tls_registering TLS_INITIAL_EXEC;
 static struct thread_stats *registry_head;          /* atomic */
 static struct thread_stats *slab_next, *slab_end;    /* guarded by slab_lock */
 static int slab_lock;                                /* spin lock, first use per thread only */
-static int64_t pymem_adjust_bytes;                   /* atomic */
+static int64_t pool_adjust_bytes;                    /* atomic */
 static int64_t heap_peak_bytes;                      /* atomic: the high-water mark */
 int stats_threads_counting;                           /* atomic: threads owning a block now */
+static stats_peak_listener peak_listener;            /* atomic */
 
 #define PEAK_CHECK_BYTES (256 * 1024)
 static pthread_key_t exit_key;
@@ -123,27 +124,34 @@ static void add_block(struct heap_totals *totals, const struct thread_stats *sta
 {
     uint64_t malloc_alloc = __atomic_load_n(&stats->malloc_alloc_bytes, __ATOMIC_RELAXED);
     uint64_t malloc_free = __atomic_load_n(&stats->malloc_free_bytes, __ATOMIC_RELAXED);
-    uint64_t pymem_alloc = __atomic_load_n(&stats->pymem_alloc_bytes, __ATOMIC_RELAXED);
-    uint64_t pymem_free = __atomic_load_n(&stats->pymem_free_bytes, __ATOMIC_RELAXED);
+    uint64_t pool_alloc = __atomic_load_n(&stats->pool_alloc_bytes, __ATOMIC_RELAXED);
+    uint64_t pool_free = __atomic_load_n(&stats->pool_free_bytes, __ATOMIC_RELAXED);
     /* Unsigned differences, then signed: a block may have freed more than it allocated
      * (memory allocated by one thread is often freed by another). */
     totals->malloc_live_bytes += (int64_t)(malloc_alloc - malloc_free);
-    totals->pymem_live_bytes += (int64_t)(pymem_alloc - pymem_free);
+    totals->pool_live_bytes += (int64_t)(pool_alloc - pool_free);
 }
 
 void stats_sum(struct heap_totals *totals)
 {
     totals->malloc_live_bytes = 0;
-    totals->pymem_live_bytes = __atomic_load_n(&pymem_adjust_bytes, __ATOMIC_RELAXED);
+    totals->pool_live_bytes = __atomic_load_n(&pool_adjust_bytes, __ATOMIC_RELAXED);
     for (struct thread_stats *stats = __atomic_load_n(&registry_head, __ATOMIC_ACQUIRE);
          stats != NULL; stats = stats->next)
         add_block(totals, stats);
     add_block(totals, &shared_stats);
 }
 
-void stats_adjust_pymem(int64_t bytes)
+int64_t stats_heap_live(void)
 {
-    __atomic_fetch_add(&pymem_adjust_bytes, bytes, __ATOMIC_RELAXED);
+    struct heap_totals totals;
+    stats_sum(&totals);
+    return totals.malloc_live_bytes + totals.pool_live_bytes;
+}
+
+void stats_adjust_pool(int64_t bytes)
+{
+    __atomic_fetch_add(&pool_adjust_bytes, bytes, __ATOMIC_RELAXED);
 }
 
 void stats_atfork_child(void)
@@ -174,17 +182,22 @@ int64_t stats_heap_peak(void)
 void stats_peak_check(struct thread_stats *stats)
 {
     stats->peak_countdown = PEAK_CHECK_BYTES;
-    struct heap_totals totals;
-    stats_sum(&totals);
-    int64_t live = totals.malloc_live_bytes + totals.pymem_live_bytes;
+    int64_t live = stats_heap_live();
     int64_t peak = __atomic_load_n(&heap_peak_bytes, __ATOMIC_RELAXED);
     while (live > peak) {
         if (__atomic_compare_exchange_n(&heap_peak_bytes, &peak, live, 1, __ATOMIC_RELAXED,
                                         __ATOMIC_RELAXED)) {
-            python_heap_peak(live);
+            stats_peak_listener listener = __atomic_load_n(&peak_listener, __ATOMIC_ACQUIRE);
+            if (listener != NULL)
+                listener(live);
             return;
         }
     }
+}
+
+void stats_set_peak_listener(stats_peak_listener listener)
+{
+    __atomic_store_n(&peak_listener, listener, __ATOMIC_RELEASE);
 }
 
 int stats_thread_count(void)

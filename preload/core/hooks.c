@@ -21,7 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "preload.h"
+#include "../wire/wire.h"
+#include "core.h"
 
 #define HEADER_BYTES        16
 #define OFFSET_UNCOUNTED    0x80000000u  /* allocated by the library itself: not counted */
@@ -46,6 +47,14 @@ static struct {
 
 static int hooks_ready;
 static __thread int tls_resolving TLS_INITIAL_EXEC;
+/* Set by a layer above while it waits for something only an allocation can show it
+ * (hooks_set_watch); read on every malloc, with the tests malloc makes anyway. */
+static hooks_watch_function watch_function;
+
+void hooks_set_watch(hooks_watch_function watch)
+{
+    __atomic_store_n(&watch_function, watch, __ATOMIC_RELEASE);
+}
 
 /* Ties a header to its own pointer. A block that is not ours has, where our header
  * would be, whatever its allocator keeps there (glibc: the chunk's size words), which
@@ -145,7 +154,7 @@ static void *early_alloc(size_t size, int *served)
 }
 
 /* malloc's rare work, kept out of its hot path: before the real allocator is known,
- * and while the interpreter is starting (python_watching). Then the allocation itself. */
+ * and while a watch function is set. Then the allocation itself. */
 static __attribute__((noinline, cold)) void *malloc_slow_path(size_t size)
 {
     if (!hooks_ready) {
@@ -154,8 +163,9 @@ static __attribute__((noinline, cold)) void *malloc_slow_path(size_t size)
         if (served)
             return user;
     }
-    if (python_watching)
-        python_watch_tick();
+    hooks_watch_function watch = __atomic_load_n(&watch_function, __ATOMIC_ACQUIRE);
+    if (watch != NULL)
+        watch();
     if (size > SIZE_MAX - HEADER_BYTES) {
         errno = ENOMEM;
         return NULL;
@@ -166,9 +176,9 @@ static __attribute__((noinline, cold)) void *malloc_slow_path(size_t size)
 
 MPROF_EXPORT void *malloc(size_t size)
 {
-    /* One test for every rare case: not yet resolved, watching for Python, or a size
+    /* One test for every rare case: not yet resolved, a watch function set, or a size
      * whose header would overflow (all handled in malloc_slow_path). */
-    if (UNLIKELY((hooks_ready == 0) | (python_watching != 0) | (size > SIZE_MAX - HEADER_BYTES)))
+    if (UNLIKELY((hooks_ready == 0) | (watch_function != NULL) | (size > SIZE_MAX - HEADER_BYTES)))
         return malloc_slow_path(size);
     void *base = next_allocator.malloc(size + HEADER_BYTES);
     if (UNLIKELY(base == NULL))

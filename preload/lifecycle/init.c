@@ -11,11 +11,13 @@
 #include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../core/core.h"
+#include "../python/python.h"
+#include "../wire/wire.h"
+#include "lifecycle.h"
 #include "mprof/protocol.h"
-#include "preload.h"
 
 #define DEFAULT_INTERVAL_NS 100000000ull
 
@@ -23,13 +25,6 @@ static uint32_t hello_flags;
 static pid_t reporting_pid;      /* the process whose records we send */
 static uint64_t interval_ns = DEFAULT_INTERVAL_NS;
 static int children_report;
-
-uint64_t clock_realtime_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-}
 
 static long env_long(const char *name, long fallback)
 {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
-#include "preload.h"
+#include "core.h"
 
 #define BOOT_ARENA_BYTES (64 * 1024)
 

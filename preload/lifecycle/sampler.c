@@ -15,8 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/core.h"
+#include "../python/python.h"
+#include "../wire/wire.h"
+#include "lifecycle.h"
 #include "mprof/protocol.h"
-#include "preload.h"
 
 static uint64_t sampler_interval_ns;
 static int sampler_stopping;
@@ -78,8 +81,7 @@ void sampler_sample_now(void)
         return;
     int was_in_library = tls_in_library;
     tls_in_library = 1;
-    struct heap_totals totals;
-    stats_sum(&totals);
+    int64_t heap_live_bytes = stats_heap_live();
     struct mprof_sample sample;
     memset(&sample, 0, sizeof(sample));
     mprof_record_header_init(&sample.header, MPROF_RECORD_SAMPLE, sizeof(sample),
@@ -87,11 +89,11 @@ void sampler_sample_now(void)
     sample.time_ns = clock_realtime_ns();
     sample.rss_bytes = rss_bytes_now();
     sample.rss_peak_bytes = rss_peak_bytes_now();
-    sample.heap_live_bytes = totals.malloc_live_bytes + totals.pymem_live_bytes;
+    sample.heap_live_bytes = heap_live_bytes;
     sample.heap_peak_bytes = stats_heap_peak();
     if (sample.heap_live_bytes > sample.heap_peak_bytes)
         sample.heap_peak_bytes = sample.heap_live_bytes;
-    python_heap_sampled(sample.heap_live_bytes);
+    lines_heap_sampled(sample.heap_live_bytes);
     writer_send(&sample, sizeof(sample));
     tls_in_library = was_in_library;
 }

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "mprof/protocol.h"
-#include "preload.h"
+#include "wire.h"
 
 static size_t format_message(char *text, size_t text_size, const char *format, va_list args)
 {

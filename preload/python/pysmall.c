@@ -2,7 +2,7 @@
  * pysmall.c — CPython's small objects, served by us: a pymalloc-shaped allocator for the
  * PyMem MEM and OBJ domains, with the counting done in the same pass.
  *
- * Why not count around pymalloc, as python.c's other hooks do: a hook on top of pymalloc
+ * Why not count around pymalloc, as counting.c's hooks do: a hook on top of pymalloc
  * cost about 55 instructions per call on top of pymalloc's own 31 (malloc) and 40 (free)
  * (callgrind, bench/small_objects.py): an indirect call, then finding the block's arena,
  * pool and size class again. An allocator that serves the block already knows all three.
@@ -13,20 +13,20 @@
  * arenas; a new pool comes from the arena with the fewest free pools, so that the others
  * can empty; an arena is unmapped once all its pools are free, except that one wholly
  * free arena is kept, so a loop does not map and unmap one each time round (CPython's
- * bpo-37257). Each arena sits in a slot of python.c's: the arena, its shadow (class size
+ * bpo-37257). Each arena sits in a slot of slots.c's: the arena, its shadow (class size
  * minus requested size, per block), then this file's record of the arena.
  *
  * How exact: to the byte, as for pymalloc's blocks. A block counts its requested size
  * when served and class - shadow when freed, which is the same number.
  *
  * The invariant: every call holds the GIL (the MEM and OBJ domains require it, and
- * pymalloc relies on it the same way), so the lists below take no lock. python.c uses
+ * pymalloc relies on it the same way), so the lists below take no lock. attach.c uses
  * these hooks only where that holds (CPython 3.10 and 3.11, PYTHONMALLOC unset).
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "preload.h"
+#include "python.h"
 
 #define SMALL_MAX          512                 /* larger requests go to PyMem_RawMalloc */
 #define CLASS_COUNT        (SMALL_MAX >> 4)
@@ -34,7 +34,7 @@
 #define POOL_HEADER_BYTES  48
 
 /* At the start of every pool. `used` and `size_index` sit where pymalloc keeps its
- * count and szidx, so python.c's pool walk reads both kinds of arena alike. */
+ * count and szidx, so slots.c's pool walk reads both kinds of arena alike. */
 struct small_pool {
     uint32_t used;                  /* blocks handed out */
     uint32_t unused_word;
@@ -129,7 +129,7 @@ static struct small_pool *pool_take(void)
     if (arena_buckets_used != 0) {
         arena = arenas_by_free_pools[__builtin_ctzll(arena_buckets_used) + 1];
     } else {
-        uintptr_t base = python_slot_map(ARENA_OWN);
+        uintptr_t base = slots_map(ARENA_OWN);
         if (base == 0)
             return NULL;
         arena = arena_of((const void *)base);
@@ -215,7 +215,7 @@ static __attribute__((noinline)) void pool_release(struct small_pool *pool)
     arena->free_pool_count++;
     int another_free_arena = (arena_buckets_used >> (POOLS_PER_ARENA - 1)) != 0;
     if (arena->free_pool_count == POOLS_PER_ARENA && another_free_arena) {
-        python_slot_unmap(arena_base(arena));
+        slots_unmap(arena_base(arena));
         return;
     }
     bucket_insert(arena);
@@ -250,7 +250,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
     if (block == NULL)
         return raw.malloc(size); /* no arena to be had: pymalloc does the same */
     *shadow_of(block) = (unsigned char)(((size_index + 1) << 4) - size);
-    count_pymem_alloc(size);
+    count_pool_alloc(size);
     return block;
 }
 
@@ -261,17 +261,13 @@ void *pysmall_malloc(void *ctx, size_t size)
         return raw.malloc(size);
     unsigned size_index = (unsigned)(size - 1) >> 4;
     struct small_pool *pool = pools_with_room[size_index];
-    struct thread_stats *stats = tls_thread_stats;
-    if (UNLIKELY(pool == NULL || stats == NULL || stats->shared ||
-                 stats->peak_countdown < (int64_t)size))
+    /* The counters' rare cases go to malloc_slow with the pool's. */
+    struct thread_stats *stats = stats_fast_block(size);
+    if (UNLIKELY(pool == NULL || stats == NULL))
         return malloc_slow(size);
     void *block = block_take(pool, size_index);
     *shadow_of(block) = (unsigned char)(((size_index + 1) << 4) - size);
-    /* As stats_count_alloc, with its rare cases sent to malloc_slow above (a relaxed
-     * store: the sampler reads the counter from its own thread). */
-    __atomic_store_n(&stats->pymem_alloc_bytes, stats->pymem_alloc_bytes + size,
-                     __ATOMIC_RELAXED);
-    stats->peak_countdown -= (int64_t)size;
+    stats_fast_count_alloc(stats, &stats->pool_alloc_bytes, size);
     return block;
 }
 
@@ -292,7 +288,7 @@ void pysmall_free_own(void *block)
 {
     struct small_pool *pool = pool_of(block);
     unsigned char *shadow = shadow_of(block);
-    count_pymem_free((((uint64_t)pool->size_index + 1) << 4) - *shadow);
+    count_pool_free((((uint64_t)pool->size_index + 1) << 4) - *shadow);
     *shadow = 0;
     void *head = pool->free_blocks;
     *(void **)block = head;
@@ -311,7 +307,7 @@ static __attribute__((noinline)) void free_foreign(struct pymem_domain *domain, 
 {
     if (kind == ARENA_PYMALLOC) {
         unsigned char *shadow = shadow_of(block);
-        count_pymem_free(pool_block_bytes(block) - *shadow);
+        count_pool_free(pool_block_bytes(block) - *shadow);
         *shadow = 0;
         domain->pymalloc.free(domain->pymalloc.ctx, block);
         return;
@@ -326,14 +322,13 @@ void pysmall_free(void *ctx, void *block)
         return free_foreign(ctx, block, kind);
     struct small_pool *pool = pool_of(block);
     void *head = pool->free_blocks;
-    struct thread_stats *stats = tls_thread_stats;
+    struct thread_stats *stats = stats_fast_free_block();
     /* A full pool (head NULL) regains room, a pool's last block empties it: both rare. */
-    if (UNLIKELY(head == NULL || pool->used == 1 || stats == NULL || stats->shared))
+    if (UNLIKELY(head == NULL || pool->used == 1 || stats == NULL))
         return pysmall_free_own(block);
     unsigned char *shadow = shadow_of(block);
-    __atomic_store_n(&stats->pymem_free_bytes,
-                     stats->pymem_free_bytes + (((uint64_t)pool->size_index + 1) << 4) - *shadow,
-                     __ATOMIC_RELAXED);
+    stats_fast_count_free(&stats->pool_free_bytes,
+                          (((uint64_t)pool->size_index + 1) << 4) - *shadow);
     *shadow = 0;
     *(void **)block = head;
     pool->free_blocks = block;
@@ -352,9 +347,9 @@ void *pysmall_realloc(void *ctx, void *block, size_t size)
     uint64_t old_bytes = class_bytes - *shadow;
     /* pymalloc's rule: shrinking by less than a quarter of the class stays in place. */
     if (kind == ARENA_OWN && size <= class_bytes && 4 * size > 3 * class_bytes) {
-        count_pymem_free(old_bytes);
+        count_pool_free(old_bytes);
         *shadow = (unsigned char)(class_bytes - size);
-        count_pymem_alloc(size);
+        count_pool_alloc(size);
         return block;
     }
     void *moved = pysmall_malloc(ctx, size);

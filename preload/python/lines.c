@@ -1,0 +1,271 @@
+/*
+ * lines.c — mprof run --lines: every PyMem block charged to the source line that made it.
+ *
+ * The plugin keeps the per-line table (site ids, each line's live bytes); this file tells
+ * it of every block, once when allocated and once when freed, and remembers each block's
+ * site: blocks in our slots keep it in the slot's site shadow (a 32-bit id per 16-byte
+ * granule), larger blocks (served by malloc) in a table keyed by address. It also keeps
+ * every line's share of the heap at its high-water mark, for `mprof report --top`.
+ */
+#include <stdint.h>
+
+#include "python.h"
+
+#define LARGE_MAP_MIN      (1u << 16)
+
+static const struct mprof_plugin *lines_plugin;  /* NULL while lines are off */
+static int64_t sites_peak_heap;      /* the heap when lines' bytes were last kept */
+static int64_t sites_peak_pending;   /* atomic: a new high to keep, or 0 */
+
+/* Blocks of the PyMem domains that malloc served (over 512 bytes) have no shadow: their
+ * site and size live here. Linear probing, backward-shift deletion. */
+struct large_block {
+    uintptr_t address;
+    uint64_t bytes;
+    uint32_t site;
+};
+static struct large_block *large_map;
+static size_t large_map_capacity, large_map_count;
+
+static inline uint32_t *site_shadow_of(const void *block)
+{
+    uintptr_t address = (uintptr_t)block;
+    uintptr_t slot = address & ~(SLOT_BYTES - 1);
+    return (uint32_t *)(slot + SITE_SHADOW_OFFSET + ((address & (ARENA_BYTES - 1)) >> 4) * 4);
+}
+
+static size_t large_map_home(uintptr_t address)
+{
+    return (size_t)(((address >> 4) * 0x9E3779B97F4A7C15ull) >> 32) & (large_map_capacity - 1);
+}
+
+static void large_map_insert(struct large_block *map, size_t capacity, struct large_block block)
+{
+    size_t mask = capacity - 1;
+    size_t slot = (size_t)(((block.address >> 4) * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+    while (map[slot].address != 0)
+        slot = (slot + 1) & mask;
+    map[slot] = block;
+}
+
+static int large_map_put(uintptr_t address, uint64_t bytes, uint32_t site)
+{
+    if (large_map_count + 1 > large_map_capacity / 2) {
+        size_t capacity = large_map_capacity ? large_map_capacity * 2 : LARGE_MAP_MIN;
+        struct large_block *map = arena_pages_alloc(capacity * sizeof(*map));
+        if (map == NULL)
+            return -1;
+        for (size_t slot = 0; slot < large_map_capacity; slot++)
+            if (large_map[slot].address != 0)
+                large_map_insert(map, capacity, large_map[slot]);
+        arena_pages_free(large_map, large_map_capacity * sizeof(*large_map));
+        large_map = map;
+        large_map_capacity = capacity;
+    }
+    struct large_block block = { .address = address, .bytes = bytes, .site = site };
+    large_map_insert(large_map, large_map_capacity, block);
+    large_map_count++;
+    return 0;
+}
+
+/* Remove `address`; returns 0 and its entry, or -1 when it was never recorded. */
+static int large_map_take(uintptr_t address, struct large_block *found)
+{
+    if (large_map_capacity == 0)
+        return -1;
+    size_t mask = large_map_capacity - 1;
+    size_t slot = large_map_home(address);
+    while (large_map[slot].address != address) {
+        if (large_map[slot].address == 0)
+            return -1;
+        slot = (slot + 1) & mask;
+    }
+    *found = large_map[slot];
+    /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+    size_t hole = slot;
+    for (size_t next = (hole + 1) & mask; large_map[next].address != 0; next = (next + 1) & mask) {
+        size_t home = large_map_home(large_map[next].address);
+        if (((next - home) & mask) >= ((next - hole) & mask)) {
+            large_map[hole] = large_map[next];
+            hole = next;
+        }
+    }
+    large_map[hole].address = 0;
+    large_map_count--;
+    return 0;
+}
+
+/* A PyMem block was allocated: charge it to the running line. */
+static void site_allocated(void *block, uint64_t bytes, int in_arena)
+{
+    uint32_t site = lines_plugin->site_charge((int64_t)bytes);
+    if (in_arena) {
+        *site_shadow_of(block) = site;
+    } else if (large_map_put((uintptr_t)block, bytes, site) != 0) {
+        /* No room to remember it: leave it out on both sides. */
+        lines_plugin->site_count(site, -(int64_t)bytes);
+        return;
+    }
+    /* A peak found inside this allocation (by the malloc hook, before the block was
+     * charged here) is kept now, with the block in it. */
+    int64_t pending = __atomic_exchange_n(&sites_peak_pending, 0, __ATOMIC_RELAXED);
+    if (UNLIKELY(pending != 0)) {
+        int64_t heap = pending > stats_heap_peak() ? pending : stats_heap_peak();
+        sites_peak_heap = heap;
+        lines_plugin->site_peak(heap);
+    }
+}
+
+/* A PyMem block is about to be freed. `bytes` is its counted size when in an arena. */
+static void site_freed(void *block, uint64_t bytes, int in_arena)
+{
+    uint32_t site;
+    if (in_arena) {
+        site = *site_shadow_of(block);
+    } else {
+        struct large_block found;
+        if (large_map_take((uintptr_t)block, &found) != 0)
+            return; /* allocated before --lines tracking began, or left out */
+        site = found.site;
+        bytes = found.bytes;
+    }
+    lines_plugin->site_count(site, -(int64_t)bytes);
+}
+
+void lines_heap_sampled(int64_t heap_bytes)
+{
+    /* The sampler sees the heap standing at its high-water mark (within 0.1%): keep
+     * every line's bytes now, exactly (peaks that last catch the last 1% this way). */
+    const struct mprof_plugin *plugin = __atomic_load_n(&lines_plugin, __ATOMIC_ACQUIRE);
+    int64_t mark = stats_heap_peak();
+    if (plugin != NULL && heap_bytes >= mark - mark / 1000 && heap_bytes > sites_peak_heap) {
+        sites_peak_heap = heap_bytes;
+        plugin->site_peak(heap_bytes);
+    }
+}
+
+/* The core's peak listener. Copying every line's bytes costs O(lines): once per 1% of
+ * new height. The copy is made by the next PyMem allocation (site_allocated), under the
+ * GIL, after it has charged its own block: the block that made this peak is usually that
+ * one. */
+static void lines_heap_peak(int64_t heap_bytes)
+{
+    int64_t kept = __atomic_load_n(&sites_peak_heap, __ATOMIC_RELAXED);
+    if (heap_bytes > kept + kept / 100)
+        __atomic_store_n(&sites_peak_pending, heap_bytes, __ATOMIC_RELAXED);
+}
+
+/* ---- the hooks (MEM and OBJ domains; the GIL is held) ------------------------------ */
+
+/* Apart from counting.c's hooks, so that a plain run pays nothing for --lines (not even
+ * saved registers). */
+
+static void *lines_malloc(void *ctx, size_t size)
+{
+    struct pymem_domain *domain = ctx;
+    void *block = domain->next.malloc(domain->next.ctx, size);
+    if (block == NULL)
+        return NULL;
+    if (arena_kind(block) == ARENA_PYMALLOC) {
+        uint64_t bytes = pymalloc_block_allocated(block, size);
+        count_pool_alloc(bytes);
+        site_allocated(block, bytes, 1);
+    } else {
+        site_allocated(block, size, 0);
+    }
+    return block;
+}
+
+static void *lines_calloc(void *ctx, size_t count, size_t size)
+{
+    struct pymem_domain *domain = ctx;
+    void *block = domain->next.calloc(domain->next.ctx, count, size);
+    if (block == NULL)
+        return NULL;
+    if (arena_kind(block) == ARENA_PYMALLOC) {
+        uint64_t bytes = pymalloc_block_allocated(block, count * size);
+        count_pool_alloc(bytes);
+        site_allocated(block, bytes, 1);
+    } else {
+        site_allocated(block, count * size, 0);
+    }
+    return block;
+}
+
+static void *lines_realloc(void *ctx, void *block, size_t size)
+{
+    /* The old block's site is read before the realloc, which may free it. */
+    uint32_t old_site = 0;
+    struct large_block old_large = { 0 };
+    int old_large_known = 0;
+    unsigned old_kind = arena_kind(block);
+    if (block != NULL && old_kind != ARENA_OWN) {
+        if (old_kind == ARENA_PYMALLOC)
+            old_site = *site_shadow_of(block);
+        else
+            old_large_known = large_map_take((uintptr_t)block, &old_large) == 0;
+    }
+    struct counting_realloc_result result;
+    counting_realloc(ctx, block, size, &result);
+    if (old_kind == ARENA_OWN)
+        return result.block;
+    if (result.block == NULL) {
+        if (old_large_known)
+            large_map_put(old_large.address, old_large.bytes, old_large.site);
+        return NULL;
+    }
+    /* The old block is freed where it was charged, the new one is charged to the line
+     * running now. */
+    if (result.old_in_arena)
+        lines_plugin->site_count(old_site, -(int64_t)result.old_bytes);
+    else if (old_large_known)
+        lines_plugin->site_count(old_large.site, -(int64_t)old_large.bytes);
+    site_allocated(result.block, result.new_in_arena ? result.new_bytes : size,
+                   result.new_in_arena);
+    return result.block;
+}
+
+static void lines_free(void *ctx, void *block)
+{
+    struct pymem_domain *domain = ctx;
+    if (block != NULL) {
+        if (arena_kind(block) == ARENA_PYMALLOC) {
+            uint64_t bytes = pymalloc_block_freed(block);
+            count_pool_free(bytes);
+            site_freed(block, bytes, 1);
+        } else {
+            site_freed(block, 0, 0);
+        }
+    }
+    domain->next.free(domain->next.ctx, block);
+}
+
+void lines_hooks(struct pymem_domain *domain, struct py_mem_allocator *hooks)
+{
+    hooks->ctx = domain;
+    hooks->malloc = lines_malloc;
+    hooks->calloc = lines_calloc;
+    hooks->realloc = lines_realloc;
+    hooks->free = lines_free;
+}
+
+int lines_enable(const struct mprof_plugin *plugin)
+{
+    if (plugin == NULL || plugin->site_charge == NULL || plugin->site_count == NULL ||
+        plugin->site_peak == NULL)
+        return -1;
+    __atomic_store_n(&lines_plugin, plugin, __ATOMIC_RELEASE);
+    stats_set_peak_listener(lines_heap_peak);
+    return 0;
+}
+
+void lines_disable(void)
+{
+    stats_set_peak_listener(NULL);
+    __atomic_store_n(&lines_plugin, NULL, __ATOMIC_RELEASE);
+}
+
+int lines_enabled(void)
+{
+    return __atomic_load_n(&lines_plugin, __ATOMIC_ACQUIRE) != NULL;
+}
