@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""tests/structure/layers.py ROOT BUILD_DIR — the house's shape, checked from the tree.
+
+The preload library is layered (DESIGN.md): lifecycle/ -> python/ -> core/ -> wire/, each
+calling only itself and the layers below it, and the per-version plugin reaching the
+library only through python/plugin_api.h (and core/table.h, a header-only table). Those
+rules are checked twice: on the `#include "..."` lines of the sources, and on the symbols
+that the compiled objects of BUILD_DIR define and use (nm), so a call made through a
+forgotten prototype is caught too. Neither graph may have a circle, between layers or
+between files. And no source file of preload/, mprof/ or include/ is over 600 lines.
+
+Prints "ok NAME" or "FAIL NAME: why" per check, then "N passed, N failed" alone.
+"""
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else '.')
+BUILD = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, 'build'))
+PRELOAD = os.path.join(ROOT, 'preload')
+MAX_LINES = 600
+
+# Who may use whom (besides itself). The plugin folders are every preload/ folder that is
+# not a layer of libmprof.so.
+LAYERS = ['lifecycle', 'python', 'core', 'wire']
+ALLOWED = {
+    'lifecycle': {'python', 'core', 'wire'},
+    'python': {'core', 'wire'},
+    'core': {'wire'},
+    'wire': set(),
+}
+PLUGIN_MAY_INCLUDE = {'python/plugin_api.h', 'core/table.h'}
+SHARED_INCLUDE = os.path.join(ROOT, 'include')
+
+results = []
+
+
+def report(name, problems):
+    results.append((name, problems))
+
+
+def layer_of(path):
+    """The preload folder a file lives in ('core', ..., or a plugin folder), or None."""
+    relative = os.path.relpath(path, PRELOAD)
+    if relative.startswith('..'):
+        return None
+    parts = relative.split(os.sep)
+    return parts[0] if len(parts) > 1 else None
+
+
+def sources(top, suffixes):
+    for folder, _, files in os.walk(top):
+        for name in sorted(files):
+            if name.endswith(suffixes):
+                yield os.path.join(folder, name)
+
+
+def cycles(graph):
+    """Every strongly connected component with more than one node, or a self-loop."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(node):
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1 or node in graph.get(node, ()):
+                found.append(sorted(component))
+
+    sys.setrecursionlimit(10000)
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def short(path):
+    return os.path.relpath(path, ROOT)
+
+
+# ---- the include graph ------------------------------------------------------------------
+
+include_line = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+include_graph = {}
+include_problems = []
+for path in sources(PRELOAD, ('.c', '.h')):
+    with open(path, encoding='utf-8', errors='replace') as source:
+        text = source.read()
+    targets = set()
+    for name in include_line.findall(text):
+        local = os.path.normpath(os.path.join(os.path.dirname(path), name))
+        shared = os.path.normpath(os.path.join(SHARED_INCLUDE, name))
+        if os.path.exists(local):
+            target = local
+        elif os.path.exists(shared):
+            continue  # include/mprof/: the wire format, shared by everyone
+        else:
+            continue  # a generated or system file
+        targets.add(target)
+        source_layer, target_layer = layer_of(path), layer_of(target)
+        if source_layer in ALLOWED:
+            if target_layer != source_layer and target_layer not in ALLOWED[source_layer]:
+                include_problems.append('%s includes %s' % (short(path), short(target)))
+        elif source_layer is not None and target_layer != source_layer:
+            if os.path.relpath(target, PRELOAD) not in PLUGIN_MAY_INCLUDE:
+                include_problems.append('%s (plugin) includes %s' % (short(path), short(target)))
+    include_graph[path] = targets
+report('includes follow the layers', include_problems)
+report('no include circle', ['circle: ' + ' -> '.join(map(short, c)) for c in cycles(include_graph)])
+
+# ---- the call graph, from the objects --------------------------------------------------
+
+# Only the objects of today's sources: a build tree may keep those of moved files.
+objects = sorted(path for path in sources(os.path.join(BUILD, 'obj', 'preload'), ('.o',))
+                 if os.path.exists(os.path.join(PRELOAD, os.path.relpath(
+                     path, os.path.join(BUILD, 'obj', 'preload')))[:-2] + '.c'))
+defined_by, used_by = {}, {}
+nm_problems = []
+for path in objects:
+    listing = subprocess.run(['nm', path], capture_output=True, text=True)
+    if listing.returncode != 0:
+        nm_problems.append('nm %s: %s' % (short(path), listing.stderr.strip()))
+        continue
+    used = set()
+    for line in listing.stdout.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == 'U':
+            used.add(fields[1])
+        elif len(fields) == 3 and fields[1] in 'TDBRVW' and fields[1].isupper():
+            defined_by.setdefault(fields[2], set()).add(path)
+    used_by[path] = used
+if not objects:
+    nm_problems.append('no objects under %s (build first)' % short(os.path.join(BUILD, 'obj', 'preload')))
+
+
+def object_layer(path):
+    relative = os.path.relpath(path, os.path.join(BUILD, 'obj', 'preload'))
+    parts = relative.split(os.sep)
+    return parts[0] if len(parts) > 1 else None
+
+
+call_graph = {}
+call_problems = list(nm_problems)
+for path, used in used_by.items():
+    source_layer = object_layer(path)
+    targets = set()
+    for symbol in used:
+        for target in defined_by.get(symbol, ()):
+            target_layer = object_layer(target)
+            # A plugin is its own shared object: only its own folder links into it.
+            if (source_layer in ALLOWED) != (target_layer in ALLOWED):
+                continue
+            if source_layer not in ALLOWED and target_layer != source_layer:
+                continue
+            targets.add(target)
+            if source_layer in ALLOWED and target_layer != source_layer and \
+                    target_layer not in ALLOWED[source_layer]:
+                call_problems.append('%s uses %s of %s' % (short(path), symbol, short(target)))
+    call_graph[path] = targets - {path}
+report('calls follow the layers', call_problems)
+report('no call circle between files',
+       ['circle: ' + ' -> '.join(map(short, c)) for c in cycles(call_graph)])
+layer_graph = {}
+for path, targets in call_graph.items():
+    for target in targets:
+        if object_layer(path) != object_layer(target):
+            layer_graph.setdefault(object_layer(path), set()).add(object_layer(target))
+report('no call circle between layers', ['circle: ' + ' -> '.join(c) for c in cycles(layer_graph)])
+
+# ---- file sizes ----------------------------------------------------------------------------
+
+long_files = []
+for top in ('preload', 'mprof', 'include'):
+    for path in sources(os.path.join(ROOT, top), ('.c', '.h')):
+        with open(path, encoding='utf-8', errors='replace') as source:
+            count = sum(1 for _ in source)
+        if count > MAX_LINES:
+            long_files.append('%s has %d lines' % (short(path), count))
+report('no source file over %d lines' % MAX_LINES, long_files)
+
+failed = 0
+for name, problems in results:
+    if problems:
+        failed += 1
+        print('FAIL %s: %s' % (name, '; '.join(problems)))
+    else:
+        print('ok %s' % name)
+print('%d passed, %d failed' % (len(results) - failed, failed))
+sys.exit(1 if failed else 0)
