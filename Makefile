@@ -80,7 +80,7 @@ $(PY311_GLUE_CODE): preload/python311/glue.py scripts/compile-glue.py
 
 # The plugin is dlopened, so its TLS is global-dynamic; on x86-64 the gnu2 dialect (TLS
 # descriptors) makes each access a short indirect call instead of __tls_get_addr.
-$(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/python311/glue.py $(PY311_GLUE_CODE) preload/python/plugin_api.h $(wildcard include/mprof/*.h)
+$(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/python311/glue.py $(PY311_GLUE_CODE) preload/python/plugin_api.h $(wildcard preload/core/*.h include/mprof/*.h)
 	@mkdir -p $(dir $@)
 	@test -n "$(PY311_INCLUDES)" || { echo "mprof: python3.11-config not found; install it with: apt-get install python3-dev" >&2; exit 1; }
 	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic $(PY311_TLS_DIALECT) \
@@ -108,6 +108,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_LIB_OBJ)
 	$(CC) $(CPPFLAGS) -Improf $(CLI_CFLAGS) $(CHECK_FLAGS) $< $(CLI_LIB_OBJ) -o $@ $(CHECK_LIBS) -lm
 # test_pysmall.c includes the preload library's allocator whole (to check its state).
 $(BUILD)/tests/test_pysmall: preload/python/pysmall.c preload/python/python.h preload/core/core.h
+# test_table.c tests a header of the preload library alone: no CLI objects.
+$(BUILD)/tests/test_table: tests/unit/test_table.c preload/core/table.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CLI_CFLAGS) $(CHECK_FLAGS) $< -o $@ $(CHECK_LIBS)
 
 deps:
 	@bash scripts/install-deps.sh

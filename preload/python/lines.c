@@ -9,23 +9,19 @@
  */
 #include <stdint.h>
 
+#include "../core/table.h"
 #include "python.h"
-
-#define LARGE_MAP_MIN      (1u << 16)
 
 static const struct mprof_plugin *lines_plugin;  /* NULL while lines are off */
 static int64_t sites_peak_heap;      /* the heap when lines' bytes were last kept */
 static int64_t sites_peak_pending;   /* atomic: a new high to keep, or 0 */
 
 /* Blocks of the PyMem domains that malloc served (over 512 bytes) have no shadow: their
- * site and size live here. Linear probing, backward-shift deletion. */
-struct large_block {
-    uintptr_t address;
-    uint64_t bytes;
-    uint32_t site;
+ * size and site live here, keyed by address. */
+static struct table large_blocks = {
+    .pages_alloc = arena_pages_alloc,
+    .pages_free = arena_pages_free,
 };
-static struct large_block *large_map;
-static size_t large_map_capacity, large_map_count;
 
 static inline uint32_t *site_shadow_of(const void *block)
 {
@@ -34,64 +30,22 @@ static inline uint32_t *site_shadow_of(const void *block)
     return (uint32_t *)(slot + SITE_SHADOW_OFFSET + ((address & (ARENA_BYTES - 1)) >> 4) * 4);
 }
 
-static size_t large_map_home(uintptr_t address)
+static int large_block_put(uintptr_t address, uint64_t bytes, uint32_t site)
 {
-    return (size_t)(((address >> 4) * 0x9E3779B97F4A7C15ull) >> 32) & (large_map_capacity - 1);
+    struct table_key key = { { address, 0 } };
+    struct table_value value = { { (uintptr_t)bytes, site } };
+    return table_insert(&large_blocks, key, value);
 }
 
-static void large_map_insert(struct large_block *map, size_t capacity, struct large_block block)
+/* Remove `address`: 0 with its size and site, or -1 when it was never recorded. */
+static int large_block_take(uintptr_t address, uint64_t *bytes, uint32_t *site)
 {
-    size_t mask = capacity - 1;
-    size_t slot = (size_t)(((block.address >> 4) * 0x9E3779B97F4A7C15ull) >> 32) & mask;
-    while (map[slot].address != 0)
-        slot = (slot + 1) & mask;
-    map[slot] = block;
-}
-
-static int large_map_put(uintptr_t address, uint64_t bytes, uint32_t site)
-{
-    if (large_map_count + 1 > large_map_capacity / 2) {
-        size_t capacity = large_map_capacity ? large_map_capacity * 2 : LARGE_MAP_MIN;
-        struct large_block *map = arena_pages_alloc(capacity * sizeof(*map));
-        if (map == NULL)
-            return -1;
-        for (size_t slot = 0; slot < large_map_capacity; slot++)
-            if (large_map[slot].address != 0)
-                large_map_insert(map, capacity, large_map[slot]);
-        arena_pages_free(large_map, large_map_capacity * sizeof(*large_map));
-        large_map = map;
-        large_map_capacity = capacity;
-    }
-    struct large_block block = { .address = address, .bytes = bytes, .site = site };
-    large_map_insert(large_map, large_map_capacity, block);
-    large_map_count++;
-    return 0;
-}
-
-/* Remove `address`; returns 0 and its entry, or -1 when it was never recorded. */
-static int large_map_take(uintptr_t address, struct large_block *found)
-{
-    if (large_map_capacity == 0)
+    struct table_key key = { { address, 0 } };
+    struct table_value value;
+    if (table_take(&large_blocks, key, &value) != 0)
         return -1;
-    size_t mask = large_map_capacity - 1;
-    size_t slot = large_map_home(address);
-    while (large_map[slot].address != address) {
-        if (large_map[slot].address == 0)
-            return -1;
-        slot = (slot + 1) & mask;
-    }
-    *found = large_map[slot];
-    /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
-    size_t hole = slot;
-    for (size_t next = (hole + 1) & mask; large_map[next].address != 0; next = (next + 1) & mask) {
-        size_t home = large_map_home(large_map[next].address);
-        if (((next - home) & mask) >= ((next - hole) & mask)) {
-            large_map[hole] = large_map[next];
-            hole = next;
-        }
-    }
-    large_map[hole].address = 0;
-    large_map_count--;
+    *bytes = value.word[0];
+    *site = (uint32_t)value.word[1];
     return 0;
 }
 
@@ -101,7 +55,7 @@ static void site_allocated(void *block, uint64_t bytes, int in_arena)
     uint32_t site = lines_plugin->site_charge((int64_t)bytes);
     if (in_arena) {
         *site_shadow_of(block) = site;
-    } else if (large_map_put((uintptr_t)block, bytes, site) != 0) {
+    } else if (large_block_put((uintptr_t)block, bytes, site) != 0) {
         /* No room to remember it: leave it out on both sides. */
         lines_plugin->site_count(site, -(int64_t)bytes);
         return;
@@ -120,15 +74,10 @@ static void site_allocated(void *block, uint64_t bytes, int in_arena)
 static void site_freed(void *block, uint64_t bytes, int in_arena)
 {
     uint32_t site;
-    if (in_arena) {
+    if (in_arena)
         site = *site_shadow_of(block);
-    } else {
-        struct large_block found;
-        if (large_map_take((uintptr_t)block, &found) != 0)
-            return; /* allocated before --lines tracking began, or left out */
-        site = found.site;
-        bytes = found.bytes;
-    }
+    else if (large_block_take((uintptr_t)block, &bytes, &site) != 0)
+        return; /* allocated before --lines tracking began, or left out */
     lines_plugin->site_count(site, -(int64_t)bytes);
 }
 
@@ -196,14 +145,14 @@ static void *lines_realloc(void *ctx, void *block, size_t size)
 {
     /* The old block's site is read before the realloc, which may free it. */
     uint32_t old_site = 0;
-    struct large_block old_large = { 0 };
+    uint64_t old_large_bytes = 0;
     int old_large_known = 0;
     unsigned old_kind = arena_kind(block);
     if (block != NULL && old_kind != ARENA_OWN) {
         if (old_kind == ARENA_PYMALLOC)
             old_site = *site_shadow_of(block);
         else
-            old_large_known = large_map_take((uintptr_t)block, &old_large) == 0;
+            old_large_known = large_block_take((uintptr_t)block, &old_large_bytes, &old_site) == 0;
     }
     struct counting_realloc_result result;
     counting_realloc(ctx, block, size, &result);
@@ -211,7 +160,7 @@ static void *lines_realloc(void *ctx, void *block, size_t size)
         return result.block;
     if (result.block == NULL) {
         if (old_large_known)
-            large_map_put(old_large.address, old_large.bytes, old_large.site);
+            large_block_put((uintptr_t)block, old_large_bytes, old_site);
         return NULL;
     }
     /* The old block is freed where it was charged, the new one is charged to the line
@@ -219,7 +168,7 @@ static void *lines_realloc(void *ctx, void *block, size_t size)
     if (result.old_in_arena)
         lines_plugin->site_count(old_site, -(int64_t)result.old_bytes);
     else if (old_large_known)
-        lines_plugin->site_count(old_large.site, -(int64_t)old_large.bytes);
+        lines_plugin->site_count(old_site, -(int64_t)old_large_bytes);
     site_allocated(result.block, result.new_in_arena ? result.new_bytes : size,
                    result.new_in_arena);
     return result.block;

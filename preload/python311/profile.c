@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "mprof/protocol.h"
+#include "../core/table.h"
 #include "python311.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -77,24 +78,21 @@ struct function_stats {
 static struct function_stats *functions[MAX_FUNCTIONS];
 static uint32_t function_count;
 static uint32_t call_order;
-static struct {
-    PyObject *code;
-    struct function_stats *function;
-} code_table[CODE_TABLE_SLOTS];
+/* code object -> its function_stats: looked up when a function is registered and when
+ * a traced frame starts, never on a line hit. */
+static struct table_entry code_slots[CODE_TABLE_SLOTS];
+static struct table code_table;
 
-static inline size_t code_slot(const PyObject *code)
+static inline struct table_key code_key(const PyObject *code)
 {
-    return (size_t)((((uintptr_t)code >> 4) * 0x9E3779B97F4A7C15ull) >> 51) & (CODE_TABLE_SLOTS - 1);
+    struct table_key key = { { (uintptr_t)code, 0 } };
+    return key;
 }
 
 static inline struct function_stats *function_of(const PyObject *code)
 {
-    for (size_t slot = code_slot(code);; slot = (slot + 1) & (CODE_TABLE_SLOTS - 1)) {
-        if (code_table[slot].code == code)
-            return code_table[slot].function;
-        if (code_table[slot].code == NULL)
-            return NULL;
-    }
+    const struct table_value *value = table_find(&code_table, code_key(code));
+    return value != NULL ? (struct function_stats *)value->word[0] : NULL;
 }
 
 /* ---- per-thread state, only while a thread is inside a decorated call -------------- */
@@ -491,14 +489,15 @@ static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_
         function->first_line = (uint32_t)first_line;
         function->last_line = (uint32_t)last_line;
         function->id = function_count;
+        /* The table has room for twice MAX_FUNCTIONS: this never fails, but say so if it does. */
+        struct table_value value = { { (uintptr_t)function, 0 } };
+        if (table_insert(&code_table, code_key((PyObject *)code), value) != 0) {
+            PyErr_SetString(PyExc_RuntimeError, "the @profile function table is full");
+            return NULL;
+        }
         Py_INCREF(code);
         function->code = (PyObject *)code;
         functions[function_count++] = function;
-        size_t slot = code_slot((PyObject *)code);
-        while (code_table[slot].code != NULL)
-            slot = (slot + 1) & (CODE_TABLE_SLOTS - 1);
-        code_table[slot].function = function;
-        code_table[slot].code = (PyObject *)code;
     }
     struct function_handle *handle = PyObject_New(struct function_handle, &function_handle_type);
     if (handle == NULL)
@@ -812,6 +811,7 @@ EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_co
         return NULL;
     core = api;
     threads_counting = api->thread_count_now;
+    table_init_fixed(&code_table, code_slots, CODE_TABLE_SLOTS);
     if (sites_init(api) == 0) {
         plugin.site_charge = sites_charge;
         plugin.site_count = sites_count;

@@ -23,10 +23,11 @@
 #include <unistd.h>
 
 #include "mprof/protocol.h"
+#include "../core/table.h"
 #include "python311.h"
 
 #define MAX_SITES      (1u << 20)   /* site 0 is "no Python frame" */
-#define SITE_SLOTS     (1u << 21)   /* (code, line) -> site, open addressing */
+#define SITE_SLOTS     (1u << 21)   /* (code, line) -> site: room for MAX_SITES */
 #define CACHE_SLOTS    (1u << 16)   /* (code, instruction) -> site, direct-mapped */
 #define TOP_SITES      100
 
@@ -40,12 +41,6 @@ struct site {
     int64_t peak_blocks;
 };
 
-struct site_slot {
-    PyObject *code;
-    int32_t line;
-    uint32_t site;
-};
-
 struct cache_entry {
     const void *code;
     int32_t offset;
@@ -55,7 +50,7 @@ struct cache_entry {
 static const struct mprof_core_api *core;
 static struct site *sites;
 static uint32_t site_count = 1;
-static struct site_slot *site_slots;
+static struct table site_table;      /* (code, line) -> site, on cache misses only */
 static struct cache_entry *cache;
 static int site_lookup_busy; /* GIL-protected: PyCode_Addr2Line must not recurse here */
 
@@ -63,31 +58,29 @@ int sites_init(const struct mprof_core_api *api)
 {
     core = api;
     sites = core->pages_alloc(MAX_SITES * sizeof(*sites));
-    site_slots = core->pages_alloc(SITE_SLOTS * sizeof(*site_slots));
+    struct table_entry *site_slots = core->pages_alloc(SITE_SLOTS * sizeof(*site_slots));
     cache = core->pages_alloc(CACHE_SLOTS * sizeof(*cache));
-    return sites && site_slots && cache ? 0 : -1;
+    if (sites == NULL || site_slots == NULL || cache == NULL)
+        return -1;
+    table_init_fixed(&site_table, site_slots, SITE_SLOTS);
+    return 0;
 }
 
+/* The site of (code, line), made on first sight; 0 when the sites are all taken. */
 static uint32_t site_for_line(PyObject *code, int line)
 {
-    size_t slot = (size_t)((((uintptr_t)code >> 4) ^ ((uintptr_t)line * 0x9E3779B1u)) *
-                           0x9E3779B97F4A7C15ull >> 40) & (SITE_SLOTS - 1);
-    for (;; slot = (slot + 1) & (SITE_SLOTS - 1)) {
-        struct site_slot *entry = &site_slots[slot];
-        if (entry->code == code && entry->line == line)
-            return entry->site;
-        if (entry->code == NULL)
-            break;
-    }
-    if (site_count >= MAX_SITES || site_count >= SITE_SLOTS / 2)
+    struct table_key key = { { (uintptr_t)code, (uintptr_t)(uint32_t)line } };
+    const struct table_value *found = table_find(&site_table, key);
+    if (found != NULL)
+        return (uint32_t)found->word[0];
+    uint32_t site = site_count;
+    struct table_value value = { { site, 0 } };
+    if (site >= MAX_SITES || table_insert(&site_table, key, value) != 0)
         return 0;
-    uint32_t site = site_count++;
     Py_INCREF(code);
     sites[site].code = code;
     sites[site].line = line;
-    site_slots[slot].line = line;
-    site_slots[slot].site = site;
-    site_slots[slot].code = code;
+    __atomic_store_n(&site_count, site + 1, __ATOMIC_RELEASE); /* sites_peak reads it */
     return site;
 }
 

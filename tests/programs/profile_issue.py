@@ -1,4 +1,4 @@
-"""profile_issue.py — the script of issue 4, plus the untouched bytes(30_000_000).
+"""profile_issue.py — the README's @profile example, plus the untouched bytes(30_000_000).
 
 Truth, to the byte (CPython 3.11, 64-bit): bytearray(n) asks for n + 1 payload bytes
 (its NUL) and a 56-byte object: +50,000,057, and `del` gives the same back;
