@@ -44,6 +44,33 @@ static int python_entry_queued;      /* atomic: 1 once the entry point is queued
 static int python_minor;             /* 3.<minor> of the running interpreter */
 static const struct mprof_plugin *python_plugin;
 
+/* What differs, for this layer, between the CPython versions it counts in (the plugin
+ * has its own file per version for the rest). A version not listed gets the malloc hooks'
+ * counts only. */
+struct python_version {
+    int minor;
+    /* Every MEM and OBJ call holds the one GIL of the process: pysmall.c may serve
+     * (3.12's subinterpreters may each have a GIL of their own). */
+    int one_gil;
+};
+static const struct python_version known_versions[] = {
+    { .minor = 10, .one_gil = 1 },
+    { .minor = 11, .one_gil = 1 },
+    { .minor = 12, .one_gil = 0 },
+};
+static const struct python_version *python_version; /* the running one's, or NULL */
+
+/* pymalloc's pool layout (16 KiB pools, szidx at byte 36, 1 MiB arenas), on which
+ * counting.c and slots.c rely, is the same in every listed version on 64-bit; the entry
+ * point checks it all the same (pools_look_right). */
+static const struct python_version *version_known(int minor)
+{
+    for (size_t i = 0; i < sizeof(known_versions) / sizeof(known_versions[0]); i++)
+        if (known_versions[i].minor == minor)
+            return &known_versions[i];
+    return NULL;
+}
+
 /* ---- the entry point ---------------------------------------------------------------- */
 
 static int python_entry(void *unused);
@@ -181,13 +208,15 @@ static int version_minor(const char *version)
  * subinterpreters may each have their own), and --lines, which keeps its sites in
  * pymalloc's arenas, is off. PYTHONMALLOC and -X dev are applied after we are
  * installed and replace our hooks; the entry point then counts around theirs. Any
- * PYTHONMALLOC (pymalloc too) keeps CPython's pymalloc, so that value is also the way to keep its statistics (sys.getallocatedblocks, _debugmallocstats), as
+ * PYTHONMALLOC (pymalloc too) keeps CPython's pymalloc, so that value is also the way
+ * to keep its statistics (sys.getallocatedblocks, _debugmallocstats), as
  * PYTHONMALLOCSTATS, which prints them, does. */
 static int small_objects_served_here(void)
 {
-    if (lines_enabled() || python_minor > 11 || python_api.current_allocator_name == NULL ||
-        python_api.raw.malloc == NULL || python_api.raw.calloc == NULL ||
-        python_api.raw.realloc == NULL || python_api.raw.free == NULL)
+    if (lines_enabled() || !python_version->one_gil ||
+        python_api.current_allocator_name == NULL || python_api.raw.malloc == NULL ||
+        python_api.raw.calloc == NULL || python_api.raw.realloc == NULL ||
+        python_api.raw.free == NULL)
         return 0;
     if (getenv("PYTHONMALLOC") != NULL || getenv("PYTHONDEVMODE") != NULL ||
         getenv("PYTHONMALLOCSTATS") != NULL)
@@ -226,7 +255,8 @@ uint32_t python_attach(void)
         return 0;
     uint32_t flags = MPROF_HELLO_PYTHON;
     python_minor = version_minor(python_api.get_version());
-    if (python_minor < 10 || python_minor > 12) {
+    python_version = version_known(python_minor);
+    if (python_version == NULL) {
         diag_notice("Python %.20s: pymalloc layout not known to this build; "
                     "heap counts malloc only", python_api.get_version());
         return flags;
