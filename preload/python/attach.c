@@ -152,20 +152,19 @@ static int domain_reaches_us(struct pymem_domain *domain)
  * lines). */
 static void domain_install(struct pymem_domain *domain, int serve_small_objects)
 {
-    python_api.get_allocator(domain->domain, &domain->next);
-    struct py_mem_allocator hooks = {
-        .ctx = domain,
+    static const struct py_mem_allocator serving = {
         .malloc = pysmall_malloc,
         .calloc = pysmall_calloc,
         .realloc = pysmall_realloc,
         .free = pysmall_free,
     };
+    python_api.get_allocator(domain->domain, &domain->next);
+    struct py_mem_allocator hooks = serve_small_objects ? serving
+                                    : lines_enabled() ? lines_allocator
+                                                      : counting_allocator;
+    hooks.ctx = domain;
     if (serve_small_objects)
         domain->pymalloc = domain->next;
-    else if (lines_enabled())
-        lines_hooks(domain, &hooks);
-    else
-        counting_hooks(domain, &hooks);
     domain->serving = serve_small_objects;
     python_api.set_allocator(domain->domain, &hooks);
 }

@@ -104,11 +104,9 @@ static void counting_free(void *ctx, void *block)
     domain->next.free(domain->next.ctx, block);
 }
 
-void counting_hooks(struct pymem_domain *domain, struct py_mem_allocator *hooks)
-{
-    hooks->ctx = domain;
-    hooks->malloc = counting_malloc;
-    hooks->calloc = counting_calloc;
-    hooks->realloc = counting_realloc_hook;
-    hooks->free = counting_free;
-}
+const struct py_mem_allocator counting_allocator = {
+    .malloc = counting_malloc,
+    .calloc = counting_calloc,
+    .realloc = counting_realloc_hook,
+    .free = counting_free,
+};

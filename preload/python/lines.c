@@ -189,14 +189,12 @@ static void lines_free(void *ctx, void *block)
     domain->next.free(domain->next.ctx, block);
 }
 
-void lines_hooks(struct pymem_domain *domain, struct py_mem_allocator *hooks)
-{
-    hooks->ctx = domain;
-    hooks->malloc = lines_malloc;
-    hooks->calloc = lines_calloc;
-    hooks->realloc = lines_realloc;
-    hooks->free = lines_free;
-}
+const struct py_mem_allocator lines_allocator = {
+    .malloc = lines_malloc,
+    .calloc = lines_calloc,
+    .realloc = lines_realloc,
+    .free = lines_free,
+};
 
 int lines_enable(const struct mprof_plugin *plugin)
 {

@@ -160,8 +160,9 @@ static inline uint64_t pymalloc_block_freed(void *block)
 
 /* ---- counting.c: hooks that count around pymalloc ------------------------------------- */
 
-/* Fill `hooks` with the counting hooks for `domain` (whose `next` they call). */
-void counting_hooks(struct pymem_domain *domain, struct py_mem_allocator *hooks);
+/* The counting hooks, their ctx a struct pymem_domain (whose `next` they call), unset
+ * here: the installer copies them and sets it. */
+extern const struct py_mem_allocator counting_allocator;
 /* The old block's state before a realloc through the counting hooks, and after it. */
 struct counting_realloc_result {
     void *block;            /* the new block, NULL when the realloc failed */
@@ -203,8 +204,8 @@ int lines_enable(const struct mprof_plugin *plugin);
 void lines_disable(void);
 /* Whether blocks are being charged to lines. */
 int lines_enabled(void);
-/* Fill `hooks` with the counting hooks that also charge lines. */
-void lines_hooks(struct pymem_domain *domain, struct py_mem_allocator *hooks);
+/* The counting hooks that also charge lines; ctx as counting_allocator's. */
+extern const struct py_mem_allocator lines_allocator;
 /* The sampler's heap figure (a sample at the high-water mark keeps every line's share).
  * Sampler thread, no GIL. */
 void lines_heap_sampled(int64_t heap_bytes);
