@@ -33,16 +33,18 @@ CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/mprof/main.o,$(CLI_OBJ))
 LIB_LAYERS := core wire python lifecycle
 LIB_SRC  := $(foreach layer,$(LIB_LAYERS),$(wildcard preload/$(layer)/*.c))
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
-# The @profile plugin, one per CPython minor version, built against that version's
-# headers (Debian's python3-dev). libmprof.so loads it only inside a matching interpreter.
-PY311_SRC := $(wildcard preload/python311/*.c)
-PY311_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PY311_SRC))
-PY311_CONFIG := $(firstword $(wildcard /usr/bin/python3.11-config) python3.11-config)
-PY311_INCLUDES := $(shell $(PY311_CONFIG) --includes 2>/dev/null)
-PY311_LIB := $(BUILD)/lib/mprof/libmprof-python311.so
-PY311_EXE := $(firstword $(wildcard /usr/bin/python3.11) python3.11)
-PY311_TLS_DIALECT := $(if $(filter x86_64,$(shell uname -m)),-mtls-dialect=gnu2)
-PY311_GLUE_CODE := $(BUILD)/obj/preload/python311/glue.marshal
+# The @profile plugin, one per CPython minor version: the same sources (preload/plugin/)
+# built against each version's headers, plus that version's one small header of what
+# differs (preload/plugin/cpython3X.h). libmprof.so loads it only inside a matching
+# interpreter. Adding a version is one word here and one header there.
+PLUGIN_VERSIONS := 3.11
+PLUGIN_SRC := $(wildcard preload/plugin/*.c)
+PLUGIN_GLUE := preload/plugin/glue.py
+plugin_tag = $(subst .,,$(1))
+PLUGIN_LIBS := $(foreach version,$(PLUGIN_VERSIONS),$(BUILD)/lib/mprof/libmprof-python$(call plugin_tag,$(version)).so)
+# The plugin is dlopened, so its TLS is global-dynamic; on x86-64 the gnu2 dialect (TLS
+# descriptors) makes each access a short indirect call instead of __tls_get_addr.
+PLUGIN_TLS_DIALECT := $(if $(filter x86_64,$(shell uname -m)),-mtls-dialect=gnu2)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_SRC := $(wildcard tests/programs/*.c examples/*.c)
@@ -54,7 +56,7 @@ CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 .PHONY: all deps demo check unit integration bench install clean programs
-all: $(MPROF_BIN) $(MPROF_LIB) $(PY311_LIB) programs
+all: $(MPROF_BIN) $(MPROF_LIB) $(PLUGIN_LIBS) programs
 
 programs: $(HELPER_BIN)
 
@@ -72,25 +74,39 @@ $(MPROF_BIN): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) $^ -o $@ -lm
 
-# The glue's code object, compiled once here by the same minor version (profile.c
-# embeds it beside the source).
-$(PY311_GLUE_CODE): preload/python311/glue.py scripts/compile-glue.py
-	@mkdir -p $(dir $@)
-	$(PY311_EXE) scripts/compile-glue.py $< $@
+# The rules of one plugin. $(1): the minor version (3.11); $(2): its tag (311). Its
+# python3.X-config and interpreter are Debian's /usr/bin ones when there, else PATH's.
+# The glue's code object is compiled once here by that same version (module.c embeds
+# it beside the source). Py* symbols stay undefined in the library: the interpreter
+# that dlopens the plugin provides them.
+define plugin_rules
+PY$(2)_CONFIG := $$(firstword $$(wildcard /usr/bin/python$(1)-config) python$(1)-config)
+PY$(2)_INCLUDES := $$(shell $$(PY$(2)_CONFIG) --includes 2>/dev/null)
+PY$(2)_EXE := $$(firstword $$(wildcard /usr/bin/python$(1)) python$(1))
+PY$(2)_OBJ_DIR := $(BUILD)/obj/preload/plugin/python$(2)
+PY$(2)_OBJ := $$(patsubst preload/plugin/%.c,$$(PY$(2)_OBJ_DIR)/%.o,$(PLUGIN_SRC))
+PY$(2)_GLUE_CODE := $$(PY$(2)_OBJ_DIR)/glue.marshal
 
-# The plugin is dlopened, so its TLS is global-dynamic; on x86-64 the gnu2 dialect (TLS
-# descriptors) makes each access a short indirect call instead of __tls_get_addr.
-$(BUILD)/obj/preload/python311/%.o: preload/python311/%.c preload/python311/glue.py $(PY311_GLUE_CODE) preload/python/plugin_api.h $(wildcard preload/core/*.h include/mprof/*.h)
-	@mkdir -p $(dir $@)
-	@test -n "$(PY311_INCLUDES)" || { echo "mprof: python3.11-config not found; install it with: apt-get install python3-dev" >&2; exit 1; }
-	$(CC) $(CPPFLAGS) $(PY311_INCLUDES) $(LIB_CFLAGS) -ftls-model=global-dynamic $(PY311_TLS_DIALECT) \
-	    -DMPROF_GLUE_PATH='"preload/python311/glue.py"' \
-	    -DMPROF_GLUE_CODE_PATH='"$(PY311_GLUE_CODE)"' -c $< -o $@
+$$(PY$(2)_GLUE_CODE): $(PLUGIN_GLUE) scripts/compile-glue.py
+	@mkdir -p $$(dir $$@)
+	$$(PY$(2)_EXE) scripts/compile-glue.py $(1) $$< $$@
 
-# Py* symbols stay undefined: the interpreter that dlopens the plugin provides them.
-$(PY311_LIB): $(PY311_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -shared $(PY311_OBJ) -o $@
+$$(PY$(2)_OBJ_DIR)/module.o: $(PLUGIN_GLUE) $$(PY$(2)_GLUE_CODE)
+
+$$(PY$(2)_OBJ): $$(PY$(2)_OBJ_DIR)/%.o: preload/plugin/%.c preload/plugin/cpython$(2).h \
+    $(wildcard preload/plugin/*.h preload/core/*.h include/mprof/*.h) preload/python/plugin_api.h
+	@mkdir -p $$(dir $$@)
+	@test -n "$$(PY$(2)_INCLUDES)" || { echo "mprof: python$(1)-config not found; install it with: apt-get install python3-dev" >&2; exit 1; }
+	$$(CC) $$(CPPFLAGS) $$(PY$(2)_INCLUDES) $$(LIB_CFLAGS) -ftls-model=global-dynamic $(PLUGIN_TLS_DIALECT) \
+	    -DMPROF_CPYTHON_HEADER='"cpython$(2).h"' \
+	    -DMPROF_GLUE_PATH='"$(PLUGIN_GLUE)"' \
+	    -DMPROF_GLUE_CODE_PATH='"$$(PY$(2)_GLUE_CODE)"' -c $$< -o $$@
+
+$(BUILD)/lib/mprof/libmprof-python$(2).so: $$(PY$(2)_OBJ)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LIB_CFLAGS) -shared $$^ -o $$@
+endef
+$(foreach version,$(PLUGIN_VERSIONS),$(eval $(call plugin_rules,$(version),$(call plugin_tag,$(version)))))
 
 $(MPROF_LIB): $(LIB_OBJ) preload/libmprof.map
 	@mkdir -p $(dir $@)
@@ -135,11 +151,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh $(BUILD)
 
-install: $(MPROF_BIN) $(MPROF_LIB) $(PY311_LIB)
+install: $(MPROF_BIN) $(MPROF_LIB) $(PLUGIN_LIBS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/mprof $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(MPROF_BIN) $(DESTDIR)$(PREFIX)/bin/mprof
 	install -m 755 $(MPROF_LIB) $(DESTDIR)$(PREFIX)/lib/mprof/libmprof.so
-	install -m 755 $(PY311_LIB) $(DESTDIR)$(PREFIX)/lib/mprof/libmprof-python311.so
+	install -m 755 $(PLUGIN_LIBS) $(DESTDIR)$(PREFIX)/lib/mprof/
 	install -m 644 doc/mprof.1 $(DESTDIR)$(PREFIX)/share/man/man1/mprof.1
 
 clean:

@@ -26,8 +26,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TABLE_MIN_CAPACITY 16   /* the first pages of a growing table */
-
 struct table_key {
     uintptr_t word[2];          /* word[0] != 0 */
 };
@@ -50,6 +48,7 @@ struct table {
     size_t capacity;               /* a power of two, >= 2; 0 before the first growth */
     size_t count;                  /* keys present, <= capacity / 2 */
     unsigned shift;                /* 64 - log2(capacity): the hash's top bits index */
+    size_t first_capacity;         /* a growing table's first pages hold this many */
     table_pages_alloc_fn pages_alloc;   /* NULL: a fixed table */
     table_pages_free_fn pages_free;
 };
@@ -63,19 +62,23 @@ static inline void table_init_fixed(struct table *table, struct table_entry *ent
     table->capacity = capacity;
     table->count = 0;
     table->shift = 64u - (unsigned)__builtin_ctzll((unsigned long long)capacity);
+    table->first_capacity = capacity;
     table->pages_alloc = NULL;
     table->pages_free = NULL;
 }
 
-/* An empty growing table: it takes its first pages at its first insert, and doubles
- * through `pages_alloc` (never malloc) whenever the fill limit is reached. */
-static inline void table_init_growing(struct table *table, table_pages_alloc_fn pages_alloc,
+/* An empty growing table: it takes pages for `first_capacity` slots (a power of two,
+ * >= 2) at its first insert, and doubles through `pages_alloc` (never malloc) whenever
+ * the fill limit is reached. */
+static inline void table_init_growing(struct table *table, size_t first_capacity,
+                                      table_pages_alloc_fn pages_alloc,
                                       table_pages_free_fn pages_free)
 {
     table->entries = NULL;
     table->capacity = 0;
     table->count = 0;
     table->shift = 64;
+    table->first_capacity = first_capacity;
     table->pages_alloc = pages_alloc;
     table->pages_free = pages_free;
 }
@@ -153,7 +156,7 @@ static inline int table_insert(struct table *table, struct table_key key, struct
         }
     }
     if (table->pages_alloc == NULL ||
-        table_grow(table, table->capacity ? table->capacity * 2 : TABLE_MIN_CAPACITY) != 0)
+        table_grow(table, table->capacity ? table->capacity * 2 : table->first_capacity) != 0)
         return -1;
     struct table_entry *entry = &table->entries[table_probe(table, key)];
     entry->key = key;
@@ -199,7 +202,7 @@ static inline void table_release(struct table *table)
 {
     if (table->entries != NULL && table->pages_free != NULL)
         table->pages_free(table->entries, table->capacity * sizeof(*table->entries));
-    table_init_growing(table, table->pages_alloc, table->pages_free);
+    table_init_growing(table, table->first_capacity, table->pages_alloc, table->pages_free);
 }
 
 #endif

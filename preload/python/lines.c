@@ -17,11 +17,9 @@ static int64_t sites_peak_heap;      /* the heap when lines' bytes were last kep
 static int64_t sites_peak_pending;   /* atomic: a new high to keep, or 0 */
 
 /* Blocks of the PyMem domains that malloc served (over 512 bytes) have no shadow: their
- * size and site live here, keyed by address. */
-static struct table large_blocks = {
-    .pages_alloc = arena_pages_alloc,
-    .pages_free = arena_pages_free,
-};
+ * size and site live here, keyed by address (from lines_enable on). */
+#define LARGE_BLOCKS_FIRST_CAPACITY (1u << 16)
+static struct table large_blocks;
 
 static inline uint32_t *site_shadow_of(const void *block)
 {
@@ -201,6 +199,8 @@ int lines_enable(const struct mprof_plugin *plugin)
     if (plugin == NULL || plugin->site_charge == NULL || plugin->site_count == NULL ||
         plugin->site_peak == NULL)
         return -1;
+    table_init_growing(&large_blocks, LARGE_BLOCKS_FIRST_CAPACITY, arena_pages_alloc,
+                       arena_pages_free);
     __atomic_store_n(&lines_plugin, plugin, __ATOMIC_RELEASE);
     stats_set_peak_listener(lines_heap_peak);
     return 0;

@@ -1,11 +1,12 @@
 /*
  * plugin_api.h — the boundary between libmprof.so and its per-CPython-version plugin
- * (libmprof-python311.so), which is built against that version's headers and loaded
- * with dlopen only inside a matching interpreter. The core never links against
- * libpython; the plugin never touches the allocator hooks: it asks the core for counts.
+ * (libmprof-python3NN.so, from preload/plugin/), which is built against that version's
+ * headers and loaded with dlopen only inside a matching interpreter. The library never
+ * links against libpython; the plugin never touches the allocator hooks: it asks the
+ * core for counts, through the functions below and nothing else.
  */
-#ifndef MPROF_PLUGIN_H
-#define MPROF_PLUGIN_H
+#ifndef MPROF_PLUGIN_API_H
+#define MPROF_PLUGIN_API_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -14,6 +14,8 @@
 
 #include "../../preload/core/table.h"
 
+#define FIRST_CAPACITY 16
+
 /* ---- a page allocator that counts, and can be told to fail ------------------------ */
 
 static size_t pages_live;        /* blocks handed out and not yet freed */
@@ -248,7 +250,7 @@ END_TEST
 START_TEST(growth_doubles_and_frees_the_old_pages)
 {
     struct table table;
-    table_init_growing(&table, test_pages_alloc, test_pages_free);
+    table_init_growing(&table, FIRST_CAPACITY, test_pages_alloc, test_pages_free);
     ck_assert_ptr_null(table_find(&table, key_of(16, 0)));
     ck_assert_int_eq(table_take(&table, key_of(16, 0), NULL), -1);
     ck_assert_uint_eq(pages_allocs, 0);
@@ -259,7 +261,7 @@ START_TEST(growth_doubles_and_frees_the_old_pages)
                                       value_of(index, ~index)), 0);
         ck_assert_uint_le(table.count, table.capacity / 2);
         if (table.capacity != capacity) {
-            ck_assert_uint_eq(table.capacity, capacity ? capacity * 2 : TABLE_MIN_CAPACITY);
+            ck_assert_uint_eq(table.capacity, capacity ? capacity * 2 : FIRST_CAPACITY);
             capacity = table.capacity;
             doublings++;
         }
@@ -283,7 +285,7 @@ START_TEST(growth_doubles_and_frees_the_old_pages)
     ck_assert_uint_eq(table.count, 0);
     ck_assert_ptr_null(table_find(&table, key_of(16, 1)));
     ck_assert_int_eq(table_insert(&table, key_of(16, 1), value_of(1, 1)), 0);
-    ck_assert_uint_eq(table.capacity, TABLE_MIN_CAPACITY);
+    ck_assert_uint_eq(table.capacity, FIRST_CAPACITY);
     table_release(&table);
 }
 END_TEST
@@ -291,26 +293,26 @@ END_TEST
 START_TEST(growth_refused_changes_nothing)
 {
     struct table table;
-    table_init_growing(&table, test_pages_alloc, test_pages_free);
+    table_init_growing(&table, FIRST_CAPACITY, test_pages_alloc, test_pages_free);
     pages_refuse = 1;
     ck_assert_int_eq(table_insert(&table, key_of(16, 0), value_of(1, 0)), -1);
     ck_assert_uint_eq(table.count, 0);
     ck_assert_ptr_null(table.entries);
     pages_refuse = 0;
-    for (uintptr_t index = 1; index <= TABLE_MIN_CAPACITY / 2; index++)
+    for (uintptr_t index = 1; index <= FIRST_CAPACITY / 2; index++)
         ck_assert_int_eq(table_insert(&table, key_of(index * 16, 0), value_of(index, 0)), 0);
     struct table_entry *entries = table.entries;
     pages_refuse = 1;
     ck_assert_int_eq(table_insert(&table, key_of(4096, 0), value_of(9, 0)), -1);
     ck_assert_ptr_eq(table.entries, entries);
-    ck_assert_uint_eq(table.capacity, TABLE_MIN_CAPACITY);
-    ck_assert_uint_eq(table.count, TABLE_MIN_CAPACITY / 2);
-    for (uintptr_t index = 1; index <= TABLE_MIN_CAPACITY / 2; index++)
+    ck_assert_uint_eq(table.capacity, FIRST_CAPACITY);
+    ck_assert_uint_eq(table.count, FIRST_CAPACITY / 2);
+    for (uintptr_t index = 1; index <= FIRST_CAPACITY / 2; index++)
         ck_assert_uint_eq(found(&table, key_of(index * 16, 0)).word[0], index);
     ck_assert_ptr_null(table_find(&table, key_of(4096, 0)));
     pages_refuse = 0;
     ck_assert_int_eq(table_insert(&table, key_of(4096, 0), value_of(9, 0)), 0);
-    ck_assert_uint_eq(table.capacity, 2 * TABLE_MIN_CAPACITY);
+    ck_assert_uint_eq(table.capacity, 2 * FIRST_CAPACITY);
     ck_assert_uint_eq(pages_live, 1);
     table_release(&table);
 }
@@ -387,9 +389,9 @@ END_TEST
 START_TEST(random_work_on_a_growing_table)
 {
     struct table table;
-    table_init_growing(&table, test_pages_alloc, test_pages_free);
+    table_init_growing(&table, FIRST_CAPACITY, test_pages_alloc, test_pages_free);
     random_work(&table, 5000, 5000, 100000);
-    ck_assert_uint_gt(table.capacity, TABLE_MIN_CAPACITY);
+    ck_assert_uint_gt(table.capacity, FIRST_CAPACITY);
     ck_assert_uint_eq(pages_live, 1);
     table_release(&table);
 }

@@ -1,5 +1,5 @@
 /*
- * sites.c — whole-program line attribution for CPython 3.11 (mprof run --lines).
+ * sites.c — whole-program line attribution (mprof run --lines).
  *
  * Every block the PyMem MEM/OBJ domains hand out (the GIL is held there) is charged to
  * a site: the source line the running Python frame is on. The core keeps each block's
@@ -9,22 +9,15 @@
  * report then names the lines that held the most at the same peak `mprof peak` shows.
  *
  * The line lookup is what costs: the frame's code object and instruction offset are
- * read from the interpreter's own structures and cached, so PyCode_Addr2Line runs once
- * per (code, instruction), not once per allocation.
+ * read from the interpreter's own structures (cpython3X.h) and cached, so
+ * PyCode_Addr2Line runs once per (code, instruction), not once per allocation.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#define Py_BUILD_CORE 1
-#include "internal/pycore_frame.h"
-#undef Py_BUILD_CORE
+#include "cpython.h"
 
-#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "mprof/protocol.h"
 #include "../core/table.h"
-#include "python311.h"
 
 #define MAX_SITES      (1u << 20)   /* site 0 is "no Python frame" */
 #define SITE_SLOTS     (1u << 21)   /* (code, line) -> site: room for MAX_SITES */
@@ -90,7 +83,7 @@ static __attribute__((noinline)) uint32_t site_lookup(struct cache_entry *entry,
                                                       PyCodeObject *code, int32_t offset)
 {
     site_lookup_busy = 1;
-    int line = PyCode_Addr2Line(code, offset * (int)sizeof(_Py_CODEUNIT));
+    int line = PyCode_Addr2Line(code, cpython_instruction_offset(offset));
     uint32_t site = site_for_line((PyObject *)code, line);
     site_lookup_busy = 0;
     entry->code = code;
@@ -101,16 +94,10 @@ static __attribute__((noinline)) uint32_t site_lookup(struct cache_entry *entry,
 
 static inline uint32_t site_here(void)
 {
-    PyThreadState *thread = _PyThreadState_UncheckedGet();
-    if (thread == NULL || thread->cframe == NULL || site_lookup_busy)
+    PyCodeObject *code;
+    int32_t offset;
+    if (site_lookup_busy || cpython_current_instruction(&code, &offset) != 0)
         return 0;
-    _PyInterpreterFrame *frame = thread->cframe->current_frame;
-    while (frame != NULL && _PyFrame_IsIncomplete(frame))
-        frame = frame->previous;
-    if (frame == NULL)
-        return 0;
-    PyCodeObject *code = frame->f_code;
-    int32_t offset = (int32_t)(frame->prev_instr - _PyCode_CODE(code));
     struct cache_entry *entry =
         &cache[(((uintptr_t)code >> 4) * 31 + (uintptr_t)offset) & (CACHE_SLOTS - 1)];
     if (__builtin_expect(entry->code == code && entry->offset == offset, 1))
@@ -201,7 +188,7 @@ void sites_send(void)
         record.live_bytes = entry->peak_bytes;
         record.live_blocks = entry->peak_blocks > 0 ? (uint64_t)entry->peak_blocks : 0;
         record.alloc_count = entry->alloc_count;
-        const char *function = ascii_text(code->co_qualname);
+        const char *function = ascii_text(cpython_code_qualname(code));
         const char *filename = ascii_text(code->co_filename);
         size_t room = sizeof(record.text);
         size_t function_length = strnlen(function, room / 4);

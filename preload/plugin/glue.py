@@ -1,4 +1,4 @@
-"""glue.py — mprof's @profile decorator, run by libmprof-python311.so at start-up.
+"""glue.py — mprof's @profile decorator, run by libmprof-python3X.so at start-up.
 
 Embedded in the plugin at build time and executed once; `_make(_mprof)` returns the
 `profile` decorator over the plugin's primitives:

@@ -1,0 +1,134 @@
+/*
+ * cpython.h — what the files of the @profile plugin (libmprof-python3X.so) share.
+ *
+ * The plugin is built once per CPython minor version, from these same sources, against
+ * that version's headers. Everything that differs between versions (the interpreter's
+ * internal frame layout, where a thread's trace function lives, a code object's fields)
+ * sits in one small header per version, cpython3X.h, which the build names with
+ * -DMPROF_CPYTHON_HEADER and which is included here and nowhere else: the other files
+ * reach the interpreter's internals only through its functions.
+ *
+ * Every function here runs with the GIL held unless its comment says otherwise; the
+ * plugin never touches the allocator hooks: it asks the core for counts
+ * (python/plugin_api.h).
+ */
+#ifndef MPROF_PLUGIN_CPYTHON_H
+#define MPROF_PLUGIN_CPYTHON_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#ifndef MPROF_CPYTHON_HEADER
+#error "build with -DMPROF_CPYTHON_HEADER=\"cpython3X.h\", the header of the version built for"
+#endif
+#include MPROF_CPYTHON_HEADER
+
+#include <stdint.h>
+
+#include "mprof/protocol.h"
+#include "../python/plugin_api.h"
+
+/* "3.11.": how Py_GetVersion() starts in the interpreter these headers are from. */
+#define CPYTHON_VERSION_PREFIX Py_STRINGIFY(PY_MAJOR_VERSION) "." Py_STRINGIFY(PY_MINOR_VERSION) "."
+
+/* ---- the decorated functions' tables (tables.c) ------------------------------------ */
+
+struct line_stats {
+    uint64_t occurrences;
+    int64_t increment_bytes;
+    int64_t mem_usage_bytes;
+};
+
+struct function_stats {
+    PyObject *code;            /* a strong reference, kept until the process ends */
+    uint32_t id;
+    uint32_t first_line;       /* co_firstlineno: the first decorator's line */
+    uint32_t last_line;
+    uint32_t first_call_order; /* 0 until called */
+    uint64_t calls;
+    const char *name;          /* "module.qualname" */
+    const char *filename;
+    struct line_stats *lines;  /* [last_line - first_line + 1]; [0] is the decorator's row */
+};
+
+/* The row of `line` in `function`'s table, NULL when the line is outside its range. */
+static inline struct line_stats *line_stats_of(struct function_stats *function, long line)
+{
+    if (line < (long)function->first_line || line > (long)function->last_line)
+        return NULL;
+    return &function->lines[line - (long)function->first_line];
+}
+
+/* Once, before anything else in tables.c. */
+void tables_init(const struct mprof_core_api *core);
+/* The function registered for `code`, or NULL. */
+struct function_stats *tables_function_of(const PyObject *code);
+/* Register `code` (a new strong reference is kept) as a decorated function spanning
+ * first_line..last_line (clamped to a sane range), named `name` ("module.qualname") in
+ * `filename` (the file system's bytes). The new function, or NULL with a Python
+ * exception set (too many functions, no memory). */
+struct function_stats *tables_add_function(PyObject *code, const char *name,
+                                           const char *filename, long first_line,
+                                           long last_line);
+/* A call of `function` is entered with the process's heap at `heap_bytes`: its
+ * decorator row counts it, as memory_profiler's does. */
+void tables_count_entry(struct function_stats *function, int64_t heap_bytes);
+/* Keep one finished call for the plot's brackets (the header is filled when sent);
+ * calls past the limit, or when there is no memory for them, are dropped. */
+void tables_record_call(const struct mprof_call *call);
+/* In a fork child: every table starts empty (the parent reports what came before). */
+void tables_fork_child(void);
+/* Send every table to the CLI (FUNCTION, LINE, CALL, then the sites' SITE records),
+ * once per process. Pure C, no Python API: also called from _exit, without the GIL. */
+void tables_send(void);
+
+/* ---- calls and line arrivals (calls.c) --------------------------------------------- */
+
+/* A line marker: the statement `-<marker>` in instrumented code says the frame reached
+ * `line`. Line 0 comes from a `finally` around the body: the frame is leaving, so the
+ * line it was on ends there and what the interpreter does after the frame
+ * (StopIteration, the caller's bookkeeping) is charged to no line. Made by module.c;
+ * negating one is calls_marker_hit. */
+struct line_marker {
+    PyObject_HEAD
+    struct function_stats *function;
+    struct line_stats *stats;  /* the line's row; NULL for line 0 or outside the range */
+    int line;
+};
+
+/* Once, before anything else in calls.c. */
+void calls_init(const struct mprof_core_api *core);
+/* A call of `function` begins on this thread (the wrapper, just before the function).
+ * With `traced` (no instrumented code), line events come from tracing while it runs.
+ * 0, or -1 when there is no memory for the thread's call stack. */
+int calls_start(struct function_stats *function, int traced);
+/* That call ends (returned, raised, or a generator yielded). */
+void calls_stop(struct function_stats *function, int traced);
+/* nb_negative of a line marker: the hit. Returns the marker itself (a new reference)
+ * and never fails, so the instrumented code never sees an exception of ours. */
+PyObject *calls_marker_hit(PyObject *marker);
+/* In a fork child, after tables_fork_child: the calls the fork happened inside go on
+ * in the child, each counted there as entered at the fork. Pure C, no Python API. */
+void calls_fork_child(void);
+/* _exit: the lines this thread is on will never finish; close them as they stand.
+ * Pure C, no Python API, no GIL needed. */
+void calls_flush_at_exit(void);
+
+/* ---- the _mprof module and the profile builtin (module.c) -------------------------- */
+
+/* Install builtins.profile and a memory_profiler module whose profile is ours, and
+ * register the tables' report with atexit. On the main thread, before the script's
+ * first line. 0, or -1 after a notice to the user. */
+int module_install(const struct mprof_core_api *core);
+
+/* ---- whole-program line attribution, mprof run --lines (sites.c) -------------------- */
+
+/* See python/plugin_api.h for the contract of the three hooks. */
+int sites_init(const struct mprof_core_api *core);   /* 0, or -1 when out of memory */
+uint32_t sites_charge(int64_t bytes);
+void sites_count(uint32_t site, int64_t bytes);
+void sites_peak(int64_t heap_bytes);
+/* Send the top sites as SITE records (pure C; also from _exit). */
+void sites_send(void);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * cpython311.h — what the plugin reads from CPython 3.11 that other versions lay out
+ * differently. Included by cpython.h alone (the build names it), after Python.h.
+ *
+ * 3.11 keeps a thread's Python frames as _PyInterpreterFrame records reached through
+ * tstate->cframe->current_frame, each pointing at its code object and at the
+ * instruction it last started (prev_instr); a PyFrameObject, which tracing hands us,
+ * wraps one of them. These are internal structures (Py_BUILD_CORE): that is why the
+ * plugin is built per minor version, and why nothing outside this file touches them.
+ * Every function runs with the GIL held and is inline: the first two sit on paths
+ * that run once per line event or once per allocation.
+ */
+#ifndef MPROF_PLUGIN_CPYTHON311_H
+#define MPROF_PLUGIN_CPYTHON311_H
+
+#if PY_MAJOR_VERSION != 3 || PY_MINOR_VERSION != 11
+#error "cpython311.h is for CPython 3.11's headers"
+#endif
+
+#define Py_BUILD_CORE 1
+#include "internal/pycore_frame.h"
+#undef Py_BUILD_CORE
+
+#include <stdint.h>
+
+/* Where the calling thread's Python code is: the innermost complete frame's code
+ * object (borrowed) and the index of the instruction it is on. 0, or -1 when the
+ * thread runs no Python frame. (An incomplete frame has not run its first
+ * instruction: its caller's line is the one allocating.) */
+static inline int cpython_current_instruction(PyCodeObject **code, int32_t *instruction)
+{
+    PyThreadState *thread = _PyThreadState_UncheckedGet();
+    if (thread == NULL || thread->cframe == NULL)
+        return -1;
+    _PyInterpreterFrame *frame = thread->cframe->current_frame;
+    while (frame != NULL && _PyFrame_IsIncomplete(frame))
+        frame = frame->previous;
+    if (frame == NULL)
+        return -1;
+    *code = frame->f_code;
+    *instruction = (int32_t)(frame->prev_instr - _PyCode_CODE(frame->f_code));
+    return 0;
+}
+
+/* The byte offset PyCode_Addr2Line takes for an instruction index. */
+static inline int cpython_instruction_offset(int32_t instruction)
+{
+    return instruction * (int)sizeof(_Py_CODEUNIT);
+}
+
+/* The code object a frame handed to a trace function runs (borrowed). */
+static inline PyCodeObject *cpython_frame_code(PyFrameObject *frame)
+{
+    return frame->f_frame->f_code;
+}
+
+/* The line a traced frame is on, in a PyTrace_LINE event. */
+static inline int cpython_frame_line(PyFrameObject *frame)
+{
+    return frame->f_lineno;
+}
+
+/* Stop line events for one traced frame (its other events still come). */
+static inline void cpython_frame_stop_line_events(PyFrameObject *frame)
+{
+    frame->f_trace_lines = 0;
+}
+
+/* The C trace function set on `thread` and its object (borrowed), to chain to. */
+static inline Py_tracefunc cpython_trace_function(PyThreadState *thread)
+{
+    return thread->c_tracefunc;
+}
+
+static inline PyObject *cpython_trace_object(PyThreadState *thread)
+{
+    return thread->c_traceobj;
+}
+
+/* A code object's qualified name (borrowed; a plain field read, so it may run at _exit
+ * without the GIL). */
+static inline PyObject *cpython_code_qualname(const PyCodeObject *code)
+{
+    return code->co_qualname;
+}
+
+#endif

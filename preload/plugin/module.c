@@ -1,0 +1,259 @@
+/*
+ * module.c — the _mprof module, the C half of @profile that glue.py's decorator calls,
+ * and the install of that decorator as the builtin `profile`.
+ *
+ * The decorator itself is Python (glue.py): instrumenting a function's source is
+ * simplest there, and it runs once per decoration. It holds a handle per decorated
+ * function (register), places line markers among the recompiled code's constants
+ * (marker), and brackets each call (start, stop); the atexit report sends the tables.
+ */
+#include "cpython.h"
+
+#include <marshal.h>
+#include <stdlib.h>
+
+static const struct mprof_core_api *core;
+
+/* A decorated function's handle, as the glue holds it: register() returns one, and
+ * start()/stop()/marker() take it. */
+struct function_handle {
+    PyObject_HEAD
+    struct function_stats *function;
+};
+
+static PyTypeObject function_handle_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mprof.function",
+    .tp_basicsize = sizeof(struct function_handle),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "a function under mprof's @profile",
+};
+
+static struct function_stats *handle_function(PyObject *handle)
+{
+    if (!PyObject_TypeCheck(handle, &function_handle_type)) {
+        PyErr_SetString(PyExc_TypeError, "not an mprof function handle");
+        return NULL;
+    }
+    return ((struct function_handle *)handle)->function;
+}
+
+/* Negating a marker is a line hit: calls.c, where the rest of a hit is, inline. */
+static PyNumberMethods marker_number_methods = { .nb_negative = calls_marker_hit };
+
+static PyObject *marker_repr(PyObject *self)
+{
+    return PyUnicode_FromFormat("<mprof line %d>", ((struct line_marker *)self)->line);
+}
+
+static PyTypeObject line_marker_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mprof.line_marker",
+    .tp_basicsize = sizeof(struct line_marker),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "negated when a decorated line begins",
+    .tp_as_number = &marker_number_methods,
+    .tp_repr = marker_repr,
+};
+
+/* marker(handle, line) -> a line marker for the handle's function. */
+static PyObject *mprof_marker(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    struct function_stats *function = nargs == 2 ? handle_function(args[0]) : NULL;
+    long line = function != NULL && PyLong_Check(args[1]) ? PyLong_AsLong(args[1]) : -1;
+    if (function == NULL || line < 0 || line > INT32_MAX) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "marker(handle, line)");
+        return NULL;
+    }
+    struct line_marker *marker = PyObject_New(struct line_marker, &line_marker_type);
+    if (marker == NULL)
+        return NULL;
+    marker->function = function;
+    marker->line = (int)line;
+    marker->stats = line > 0 ? line_stats_of(function, line) : NULL;
+    return (PyObject *)marker;
+}
+
+/* register(code, name, last_line) -> handle: make `code` a decorated function. */
+static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 3 || !PyCode_Check(args[0]) || !PyUnicode_Check(args[1]) || !PyLong_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "register(code, name, last_line)");
+        return NULL;
+    }
+    PyCodeObject *code = (PyCodeObject *)args[0];
+    struct function_stats *function = tables_function_of((PyObject *)code);
+    if (function == NULL) {
+        const char *name = PyUnicode_AsUTF8(args[1]);
+        /* A path need not be UTF-8: send the file system's own bytes. */
+        PyObject *filename_bytes = PyUnicode_EncodeFSDefault(code->co_filename);
+        const char *filename = filename_bytes ? PyBytes_AS_STRING(filename_bytes) : NULL;
+        long last_line = PyLong_AsLong(args[2]);
+        if (name == NULL || filename == NULL || (last_line == -1 && PyErr_Occurred())) {
+            Py_XDECREF(filename_bytes);
+            return NULL;
+        }
+        function = tables_add_function((PyObject *)code, name, filename, code->co_firstlineno,
+                                       last_line);
+        Py_DECREF(filename_bytes);
+        if (function == NULL)
+            return NULL;
+    }
+    struct function_handle *handle = PyObject_New(struct function_handle, &function_handle_type);
+    if (handle == NULL)
+        return NULL;
+    handle->function = function;
+    return (PyObject *)handle;
+}
+
+/* start(handle, traced): a call of the handle's function begins on this thread. With
+ * traced true (no instrumented code), line events come from tracing during the call. */
+static PyObject *mprof_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    struct function_stats *function = nargs == 2 ? handle_function(args[0]) : NULL;
+    if (function == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "start(handle, traced)");
+        return NULL;
+    }
+    if (calls_start(function, PyObject_IsTrue(args[1])) != 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+/* stop(handle, traced): a call of the handle's function on this thread ends. */
+static PyObject *mprof_stop(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    struct function_stats *function = nargs == 2 ? handle_function(args[0]) : NULL;
+    if (function == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "stop(handle, traced)");
+        return NULL;
+    }
+    calls_stop(function, PyObject_IsTrue(args[1]));
+    Py_RETURN_NONE;
+}
+
+/* report(): registered with atexit by module_install. */
+static PyObject *mprof_report(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    tables_send();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef mprof_methods[] = {
+    {"register", (PyCFunction)(void (*)(void))mprof_register, METH_FASTCALL,
+     "register(code, name, last_line) -> handle"},
+    {"marker", (PyCFunction)(void (*)(void))mprof_marker, METH_FASTCALL,
+     "marker(handle, line) -> line marker"},
+    {"start", (PyCFunction)(void (*)(void))mprof_start, METH_FASTCALL,
+     "start(handle, traced): a decorated call begins"},
+    {"stop", (PyCFunction)(void (*)(void))mprof_stop, METH_FASTCALL,
+     "stop(handle, traced): a decorated call ends"},
+    {"report", mprof_report, METH_NOARGS, "send the tables to mprof"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef mprof_module = {
+    PyModuleDef_HEAD_INIT, "_mprof", "mprof's @profile primitives", -1, mprof_methods,
+    NULL, NULL, NULL, NULL,
+};
+
+/* The glue is embedded here at build time twice: compiled (marshalled at build time by
+ * the interpreter of the version built for, so that no process pays for compiling it
+ * at start-up) and as source, compiled only if the code object will not load. */
+#if !defined(MPROF_GLUE_PATH) || !defined(MPROF_GLUE_CODE_PATH)
+#error "build with -DMPROF_GLUE_PATH=\"glue.py\" -DMPROF_GLUE_CODE_PATH=\"glue.marshal\""
+#endif
+extern const char mprof_glue_source[];
+extern const char mprof_glue_code[], mprof_glue_code_end[];
+__asm__(".section .rodata\n"
+        ".hidden mprof_glue_source\n"
+        ".type mprof_glue_source, @object\n"
+        "mprof_glue_source:\n"
+        ".incbin \"" MPROF_GLUE_PATH "\"\n"
+        ".byte 0\n"
+        ".hidden mprof_glue_code\n"
+        ".hidden mprof_glue_code_end\n"
+        "mprof_glue_code:\n"
+        ".incbin \"" MPROF_GLUE_CODE_PATH "\"\n"
+        "mprof_glue_code_end:\n"
+        ".previous\n");
+
+/* The glue's code object: the build's, or compiled from the source if that will not
+ * load (a new reference, or NULL with an exception set). */
+static PyObject *glue_code(void)
+{
+    PyObject *code = PyMarshal_ReadObjectFromString(mprof_glue_code,
+                                                    mprof_glue_code_end - mprof_glue_code);
+    if (code != NULL && PyCode_Check(code))
+        return code;
+    Py_XDECREF(code);
+    PyErr_Clear();
+    return Py_CompileString(mprof_glue_source, "<mprof glue.py>", Py_file_input);
+}
+
+int module_install(const struct mprof_core_api *api)
+{
+    core = api;
+    if (PyType_Ready(&function_handle_type) != 0 || PyType_Ready(&line_marker_type) != 0) {
+        PyErr_Clear();
+        core->notice("could not install the profile builtin; no line tables this run");
+        return -1;
+    }
+    PyObject *module = PyModule_Create(&mprof_module);
+    PyObject *globals = PyDict_New();
+    PyObject *builtins = PyImport_ImportModule("builtins");
+    PyObject *profile = NULL, *compat = NULL, *atexit = NULL, *result = NULL;
+    int status = -1;
+    if (module == NULL || globals == NULL || builtins == NULL)
+        goto done;
+    if (PyDict_SetItemString(globals, "__builtins__", builtins) != 0)
+        goto done;
+    PyObject *glue = glue_code();
+    result = glue ? PyEval_EvalCode(glue, globals, globals) : NULL;
+    Py_XDECREF(glue);
+    if (result == NULL)
+        goto done;
+    PyObject *make = PyDict_GetItemString(globals, "_make"); /* borrowed */
+    profile = make ? PyObject_CallOneArg(make, module) : NULL;
+    if (profile == NULL || PyObject_SetAttrString(builtins, "profile", profile) != 0)
+        goto done;
+    PyObject *make_compat = PyDict_GetItemString(globals, "_compat"); /* borrowed */
+    compat = make_compat ? PyObject_CallOneArg(make_compat, profile) : NULL;
+    if (compat == NULL ||
+        PyDict_SetItemString(PyImport_GetModuleDict(), "memory_profiler", compat) != 0)
+        goto done;
+    atexit = PyImport_ImportModule("atexit");
+    PyObject *report = PyObject_GetAttrString(module, "report");
+    PyObject *registered = (atexit && report)
+        ? PyObject_CallMethod(atexit, "register", "O", report) : NULL;
+    Py_XDECREF(report);
+    if (registered == NULL)
+        goto done;
+    Py_DECREF(registered);
+    status = 0;
+done:
+    if (status != 0) {
+        if (getenv("MPROF_DEBUG") != NULL)
+            PyErr_Print();
+        PyErr_Clear();
+        core->notice("could not install the profile builtin; no line tables this run");
+    }
+    Py_XDECREF(result);
+    Py_XDECREF(atexit);
+    Py_XDECREF(compat);
+    Py_XDECREF(profile);
+    Py_XDECREF(builtins);
+    Py_XDECREF(globals);
+    Py_XDECREF(module); /* the glue's closures keep what they use */
+    return status;
+}
+

@@ -1,0 +1,205 @@
+/*
+ * tables.c — the @profile tables: which functions are decorated, what each of their
+ * lines has counted, the calls kept for the plot, and sending all of it to the CLI.
+ *
+ * A decorated function's rows live in one block of the core's pages, with its name and
+ * file beside them, from registration to the end of the process, so the rows can be
+ * sent from _exit (pure C, no GIL) as well as from the atexit report. They go to the
+ * CLI as FUNCTION/LINE/CALL records, once per process, before the interpreter
+ * finalizes (a report after Py_Finalize would crash).
+ */
+#include "cpython.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/table.h"
+
+#define MAX_FUNCTIONS      4096
+#define CODE_TABLE_SLOTS   8192      /* power of two, twice MAX_FUNCTIONS: the fill limit */
+#define MAX_CALL_RECORDS   10000     /* plot brackets kept per process */
+#define MAX_LINES          100000    /* lines one decorated function may span */
+
+static const struct mprof_core_api *core;
+
+static struct function_stats *functions[MAX_FUNCTIONS];
+static uint32_t function_count;
+static uint32_t call_order;
+
+/* code object -> its function_stats: looked up when a function is registered and when
+ * a traced frame starts, never on a line hit. */
+static struct table_entry code_slots[CODE_TABLE_SLOTS];
+static struct table code_table;
+
+static struct mprof_call *call_records;
+static uint32_t call_record_count;
+
+static int tables_sent;
+static int forked_child;   /* a fork child: its tables start at the fork */
+
+void tables_init(const struct mprof_core_api *api)
+{
+    core = api;
+    table_init_fixed(&code_table, code_slots, CODE_TABLE_SLOTS);
+}
+
+static inline struct table_key code_key(const PyObject *code)
+{
+    struct table_key key = { { (uintptr_t)code, 0 } };
+    return key;
+}
+
+struct function_stats *tables_function_of(const PyObject *code)
+{
+    const struct table_value *value = table_find(&code_table, code_key(code));
+    return value != NULL ? (struct function_stats *)value->word[0] : NULL;
+}
+
+static char *copy_string(char **cursor, const char *text)
+{
+    size_t length = strlen(text);
+    char *copy = *cursor;
+    memcpy(copy, text, length + 1);
+    *cursor += length + 1;
+    return copy;
+}
+
+struct function_stats *tables_add_function(PyObject *code, const char *name,
+                                           const char *filename, long first_line,
+                                           long last_line)
+{
+    if (function_count >= MAX_FUNCTIONS) {
+        PyErr_SetString(PyExc_RuntimeError, "more than 4096 functions under @profile");
+        return NULL;
+    }
+    if (last_line < first_line)
+        last_line = first_line;
+    if (last_line - first_line >= MAX_LINES)
+        last_line = first_line + MAX_LINES - 1;
+    size_t line_count = (size_t)(last_line - first_line + 1);
+    size_t bytes = sizeof(struct function_stats) + line_count * sizeof(struct line_stats) +
+                   strlen(name) + strlen(filename) + 2;
+    struct function_stats *function = core->pages_alloc(bytes);
+    if (function == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    function->lines = (struct line_stats *)(function + 1);
+    char *strings = (char *)(function->lines + line_count);
+    function->name = copy_string(&strings, name);
+    function->filename = copy_string(&strings, filename);
+    function->first_line = (uint32_t)first_line;
+    function->last_line = (uint32_t)last_line;
+    function->id = function_count;
+    /* The table has room for twice MAX_FUNCTIONS: this never fails, but say so if it does. */
+    struct table_value value = { { (uintptr_t)function, 0 } };
+    if (table_insert(&code_table, code_key(code), value) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "the @profile function table is full");
+        return NULL;
+    }
+    Py_INCREF(code);
+    function->code = code;
+    functions[function_count++] = function;
+    return function;
+}
+
+/* As memory_profiler's, the decorator row shows the heap at the first entry as its
+ * Increment and the highest at any entry as its Mem usage. */
+void tables_count_entry(struct function_stats *function, int64_t heap_bytes)
+{
+    struct line_stats *decorator_row = &function->lines[0];
+    if (function->first_call_order == 0) {
+        function->first_call_order = ++call_order;
+        decorator_row->increment_bytes = heap_bytes;
+    }
+    function->calls++;
+    decorator_row->occurrences++;
+    if (heap_bytes > decorator_row->mem_usage_bytes)
+        decorator_row->mem_usage_bytes = heap_bytes;
+}
+
+void tables_record_call(const struct mprof_call *call)
+{
+    if (call_records == NULL && call_record_count == 0)
+        call_records = core->pages_alloc(MAX_CALL_RECORDS * sizeof(struct mprof_call));
+    if (call_records != NULL && call_record_count < MAX_CALL_RECORDS)
+        call_records[call_record_count++] = *call;
+    else if (call_records == NULL)
+        call_record_count = MAX_CALL_RECORDS; /* no memory for them: stop trying */
+}
+
+/* The tables so far are the parent's, which reports them itself; a child that reports
+ * (-M, -C) reports only what it does. */
+void tables_fork_child(void)
+{
+    forked_child = 1;
+    tables_sent = 0;
+    call_order = 0;
+    call_record_count = 0;
+    for (uint32_t index = 0; index < function_count; index++) {
+        struct function_stats *function = functions[index];
+        memset(function->lines, 0,
+               (function->last_line - function->first_line + 1) * sizeof(struct line_stats));
+        function->calls = 0;
+        function->first_call_order = 0;
+    }
+}
+
+static void send_function(const struct function_stats *function)
+{
+    struct mprof_function record;
+    memset(&record, 0, offsetof(struct mprof_function, text));
+    record.function_id = function->id;
+    record.first_line = function->first_line;
+    record.last_line = function->last_line;
+    record.call_count = (uint32_t)(function->calls > UINT32_MAX ? UINT32_MAX : function->calls);
+    size_t room = sizeof(record.text);
+    size_t name_length = strnlen(function->name, room / 4);
+    size_t file_length = strnlen(function->filename, room - name_length - 2);
+    memcpy(record.text, function->name, name_length);
+    record.text[name_length] = '\0';
+    memcpy(record.text + name_length + 1, function->filename, file_length);
+    record.text[name_length + 1 + file_length] = '\0';
+    uint32_t size = (uint32_t)(offsetof(struct mprof_function, text) + name_length + file_length + 2);
+    mprof_record_header_init(&record.header, MPROF_RECORD_FUNCTION, size, (int32_t)getpid());
+    core->send(&record, size);
+
+    uint32_t line_count = function->last_line - function->first_line + 1;
+    for (uint32_t index = 0; index < line_count; index++) {
+        const struct line_stats *stats = &function->lines[index];
+        if (stats->occurrences == 0)
+            continue;
+        struct mprof_line line = {
+            .function_id = function->id,
+            .line = function->first_line + index,
+            .occurrences = stats->occurrences,
+            .increment_bytes = stats->increment_bytes,
+            .mem_usage_bytes = stats->mem_usage_bytes,
+        };
+        mprof_record_header_init(&line.header, MPROF_RECORD_LINE, sizeof(line), (int32_t)getpid());
+        core->send(&line, sizeof(line));
+    }
+}
+
+void tables_send(void)
+{
+    if (tables_sent || !core->reporting())
+        return;
+    tables_sent = 1;
+    /* Functions in the order they were first called; never-called ones after (a fork
+     * child leaves those to its parent). */
+    for (uint32_t order = 1; order <= call_order; order++)
+        for (uint32_t index = 0; index < function_count; index++)
+            if (functions[index]->first_call_order == order)
+                send_function(functions[index]);
+    for (uint32_t index = 0; index < function_count && !forked_child; index++)
+        if (functions[index]->first_call_order == 0)
+            send_function(functions[index]);
+    uint32_t records = call_record_count < MAX_CALL_RECORDS ? call_record_count : MAX_CALL_RECORDS;
+    for (uint32_t index = 0; call_records != NULL && index < records; index++) {
+        mprof_record_header_init(&call_records[index].header, MPROF_RECORD_CALL,
+                                 sizeof(struct mprof_call), (int32_t)getpid());
+        core->send(&call_records[index], sizeof(struct mprof_call));
+    }
+    sites_send();
+}
