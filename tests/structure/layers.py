@@ -126,10 +126,22 @@ report('no include circle', ['circle: ' + ' -> '.join(map(short, c)) for c in cy
 
 # ---- the call graph, from the objects --------------------------------------------------
 
-# Only the objects of today's sources: a build tree may keep those of moved files.
-objects = sorted(path for path in sources(os.path.join(BUILD, 'obj', 'preload'), ('.o',))
-                 if os.path.exists(os.path.join(PRELOAD, os.path.relpath(
-                     path, os.path.join(BUILD, 'obj', 'preload')))[:-2] + '.c'))
+OBJECTS = os.path.join(BUILD, 'obj', 'preload')
+
+
+def source_of(path):
+    """The source an object was built from: preload/X/Y.c for obj/preload/X/Y.o, and for
+    a plugin (built once per version, obj/preload/plugin/python3NN/Y.o) preload/plugin/Y.c;
+    None for an object left over from a moved file."""
+    parts = os.path.relpath(path, OBJECTS)[:-2].split(os.sep)
+    for candidate in (parts, parts[:-2] + parts[-1:]):
+        source = os.path.join(PRELOAD, *candidate) + '.c'
+        if candidate and os.path.exists(source):
+            return source
+    return None
+
+
+objects = sorted(path for path in sources(OBJECTS, ('.o',)) if source_of(path) is not None)
 defined_by, used_by = {}, {}
 nm_problems = []
 for path in objects:
@@ -146,13 +158,11 @@ for path in objects:
             defined_by.setdefault(fields[2], set()).add(path)
     used_by[path] = used
 if not objects:
-    nm_problems.append('no objects under %s (build first)' % short(os.path.join(BUILD, 'obj', 'preload')))
+    nm_problems.append('no objects under %s (build first)' % short(OBJECTS))
 
 
 def object_layer(path):
-    relative = os.path.relpath(path, os.path.join(BUILD, 'obj', 'preload'))
-    parts = relative.split(os.sep)
-    return parts[0] if len(parts) > 1 else None
+    return layer_of(source_of(path))
 
 
 call_graph = {}
@@ -163,10 +173,11 @@ for path, used in used_by.items():
     for symbol in used:
         for target in defined_by.get(symbol, ()):
             target_layer = object_layer(target)
-            # A plugin is its own shared object: only its own folder links into it.
+            # A plugin is its own shared object, one per version: only the objects of its
+            # own build link into it.
             if (source_layer in ALLOWED) != (target_layer in ALLOWED):
                 continue
-            if source_layer not in ALLOWED and target_layer != source_layer:
+            if source_layer not in ALLOWED and os.path.dirname(target) != os.path.dirname(path):
                 continue
             targets.add(target)
             if source_layer in ALLOWED and target_layer != source_layer and \
