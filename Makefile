@@ -43,6 +43,7 @@ PY311_TLS_DIALECT := $(if $(filter x86_64,$(shell uname -m)),-mtls-dialect=gnu2)
 PY311_GLUE_CODE := $(BUILD)/obj/preload/python311/glue.marshal
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_MAIN_OBJ := $(BUILD)/obj/tests/unit/check_main.o $(BUILD)/obj/tests/unit/fixture.o
 HELPER_SRC := $(wildcard tests/programs/*.c examples/*.c)
 HELPER_BIN := $(patsubst %.c,$(BUILD)/%,$(HELPER_SRC))
 
@@ -99,11 +100,16 @@ $(BUILD)/%: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) -pthread $< -o $@ -lm
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_LIB_OBJ)
+# Each unit test program: its test file, the shared main and temp-dir fixture, the CLI.
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h mprof/*.h include/mprof/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Improf $(CLI_CFLAGS) $(CHECK_FLAGS) $< $(CLI_LIB_OBJ) -o $@ $(CHECK_LIBS) -lm
+	$(CC) $(CPPFLAGS) -Improf $(CLI_CFLAGS) $(CHECK_FLAGS) -c $< -o $@
+
+$(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_MAIN_OBJ) $(CLI_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) $^ -o $@ $(CHECK_LIBS) -lm
 # test_pysmall.c includes the preload library's allocator whole (to check its state).
-$(BUILD)/tests/test_pysmall: preload/pysmall.c preload/preload.h
+$(BUILD)/obj/tests/unit/test_pysmall.o: preload/pysmall.c preload/preload.h
 
 deps:
 	@bash scripts/install-deps.sh
