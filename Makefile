@@ -57,9 +57,11 @@ all: $(MPROF_BIN) $(MPROF_LIB) $(PY311_LIB) programs
 
 programs: $(HELPER_BIN)
 
-$(BUILD)/obj/mprof/%.o: mprof/%.c $(wildcard mprof/*.h include/mprof/*.h)
+# The compiler writes each object's headers to a .d beside it (-MP: a header that
+# goes away breaks no build); included at the end of this file.
+$(BUILD)/obj/mprof/%.o: mprof/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CLI_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CLI_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/preload/%.o: preload/%.c $(wildcard preload/*.h include/mprof/*.h)
 	@mkdir -p $(dir $@)
@@ -101,15 +103,13 @@ $(BUILD)/%: %.c
 	$(CC) $(CSTD) $(WARN) $(OPT) -pthread $< -o $@ -lm
 
 # Each unit test program: its test file, the shared main and temp-dir fixture, the CLI.
-$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h mprof/*.h include/mprof/*.h)
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Improf $(CLI_CFLAGS) $(CHECK_FLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) -Improf $(CLI_CFLAGS) $(CHECK_FLAGS) -MMD -MP -c $< -o $@
 
 $(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_MAIN_OBJ) $(CLI_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) $^ -o $@ $(CHECK_LIBS) -lm
-# test_pysmall.c includes the preload library's allocator whole (to check its state).
-$(BUILD)/obj/tests/unit/test_pysmall.o: preload/pysmall.c preload/preload.h
 
 deps:
 	@bash scripts/install-deps.sh
@@ -142,3 +142,8 @@ install: $(MPROF_BIN) $(MPROF_LIB) $(PY311_LIB)
 
 clean:
 	rm -rf build build-san
+
+-include $(wildcard $(BUILD)/obj/mprof/*.d $(BUILD)/obj/tests/unit/*.d)
+# A CLI object built before the compiler wrote .d files (an older build tree) still
+# depends on every header, until its next build writes its own .d.
+$(filter-out $(patsubst %.d,%.o,$(wildcard $(BUILD)/obj/mprof/*.d)),$(CLI_OBJ)): $(wildcard mprof/*.h include/mprof/*.h)
