@@ -47,6 +47,7 @@ PLUGIN_LIBS := $(foreach version,$(PLUGIN_VERSIONS),$(BUILD)/lib/mprof/libmprof-
 PLUGIN_TLS_DIALECT := $(if $(filter x86_64,$(shell uname -m)),-mtls-dialect=gnu2)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_MAIN_OBJ := $(BUILD)/obj/tests/unit/check_main.o $(BUILD)/obj/tests/unit/fixture.o
 HELPER_SRC := $(wildcard tests/programs/*.c examples/*.c)
 HELPER_BIN := $(patsubst %.c,$(BUILD)/%,$(HELPER_SRC))
 
@@ -60,9 +61,11 @@ all: $(MPROF_BIN) $(MPROF_LIB) $(PLUGIN_LIBS) programs
 
 programs: $(HELPER_BIN)
 
-$(BUILD)/obj/mprof/%.o: mprof/%.c $(wildcard mprof/*.h include/mprof/*.h)
+# The compiler writes each object's headers to a .d beside it (-MP: a header that
+# goes away breaks no build); included at the end of this file.
+$(BUILD)/obj/mprof/%.o: mprof/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CLI_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CLI_CFLAGS) -MMD -MP -c $< -o $@
 
 # -MMD: each object depends on the headers it includes, listed by the compiler.
 $(LIB_OBJ): $(BUILD)/obj/preload/%.o: preload/%.c
@@ -119,15 +122,14 @@ $(BUILD)/%: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) -pthread $< -o $@ -lm
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(CLI_LIB_OBJ)
+# Each unit test program: its test file, the shared main and temp-dir fixture, the CLI.
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Improf $(CLI_CFLAGS) $(CHECK_FLAGS) $< $(CLI_LIB_OBJ) -o $@ $(CHECK_LIBS) -lm
-# test_pysmall.c includes the preload library's allocator whole (to check its state).
-$(BUILD)/tests/test_pysmall: preload/python/pysmall.c preload/python/python.h preload/core/core.h
-# test_table.c tests a header of the preload library alone: no CLI objects.
-$(BUILD)/tests/test_table: tests/unit/test_table.c preload/core/table.h
+	$(CC) $(CPPFLAGS) -Improf $(CLI_CFLAGS) $(CHECK_FLAGS) -MMD -MP -c $< -o $@
+
+$(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_MAIN_OBJ) $(CLI_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CLI_CFLAGS) $(CHECK_FLAGS) $< -o $@ $(CHECK_LIBS)
+	$(CC) $(CLI_CFLAGS) $^ -o $@ $(CHECK_LIBS) -lm
 
 deps:
 	@bash scripts/install-deps.sh
@@ -160,3 +162,8 @@ install: $(MPROF_BIN) $(MPROF_LIB) $(PLUGIN_LIBS)
 
 clean:
 	rm -rf build build-san
+
+-include $(wildcard $(BUILD)/obj/mprof/*.d $(BUILD)/obj/tests/unit/*.d)
+# A CLI object built before the compiler wrote .d files (an older build tree) still
+# depends on every header, until its next build writes its own .d.
+$(filter-out $(patsubst %.d,%.o,$(wildcard $(BUILD)/obj/mprof/*.d)),$(CLI_OBJ)): $(wildcard mprof/*.h include/mprof/*.h)

@@ -12,21 +12,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "dat.h"
+#include "fixture.h"
 
-static char test_dir[] = "/tmp/mprof-test-dat-XXXXXX";
+static char test_dir[FIXTURE_DIR_MAX];
 
 static void setup(void)
 {
-    strcpy(test_dir, "/tmp/mprof-test-dat-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(test_dir));
+    fixture_dir_make(test_dir, sizeof test_dir, "dat");
 }
 
 static void teardown(void)
 {
-    char command[256];
-    snprintf(command, sizeof command, "rm -rf '%s'", test_dir);
-    ck_assert_int_eq(system(command), 0);
+    fixture_dir_remove(test_dir);
 }
 
 /* A file named `name` in the test directory holding exactly `length` bytes. */
@@ -688,7 +687,7 @@ START_TEST(test_error_profile_lines)
 }
 END_TEST
 
-static Suite *dat_suite(void)
+Suite *test_suite(void)
 {
     Suite *suite = suite_create("dat");
     TCase *writers = tcase_create("writers");
@@ -733,13 +732,4 @@ static Suite *dat_suite(void)
     tcase_add_test(listing, test_default_name);
     suite_add_tcase(suite, listing);
     return suite;
-}
-
-int main(void)
-{
-    SRunner *runner = srunner_create(dat_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

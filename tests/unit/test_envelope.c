@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "check_main.h"
 #include "envelope.h"
 
 #define MAX_POINTS 8192
@@ -214,7 +215,7 @@ START_TEST(flush_keeps_the_last_point)
 }
 END_TEST
 
-static Suite *envelope_suite(void)
+Suite *test_suite(void)
 {
     Suite *suite = suite_create("envelope");
     TCase *tcase = tcase_create("window");
@@ -228,13 +229,4 @@ static Suite *envelope_suite(void)
     tcase_add_test(tcase, flush_keeps_the_last_point);
     suite_add_tcase(suite, tcase);
     return suite;
-}
-
-int main(void)
-{
-    SRunner *runner = srunner_create(envelope_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -11,21 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check_main.h"
+#include "fixture.h"
 #include "gnuplot.h"
 
-static char test_dir[] = "/tmp/mprof-test-gnuplot-XXXXXX";
+static char test_dir[FIXTURE_DIR_MAX];
 
 static void setup(void)
 {
-    strcpy(test_dir, "/tmp/mprof-test-gnuplot-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(test_dir));
+    fixture_dir_make(test_dir, sizeof test_dir, "gnuplot");
 }
 
 static void teardown(void)
 {
-    char command[256];
-    snprintf(command, sizeof command, "rm -rf '%s'", test_dir);
-    ck_assert_int_eq(system(command), 0);
+    fixture_dir_remove(test_dir);
 }
 
 /* ---------------------------------------------------------------- quoting */
@@ -488,7 +487,7 @@ START_TEST(test_run_gnuplot_error_reported)
 }
 END_TEST
 
-static Suite *gnuplot_suite(void)
+Suite *test_suite(void)
 {
     Suite *suite = suite_create("gnuplot");
     TCase *quoting = tcase_create("quoting");
@@ -515,13 +514,4 @@ static Suite *gnuplot_suite(void)
     tcase_add_test(hostile, test_run_gnuplot_error_reported);
     suite_add_tcase(suite, hostile);
     return suite;
-}
-
-int main(void)
-{
-    SRunner *runner = srunner_create(gnuplot_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "mprof/protocol.h"
 
 static struct mprof_sample make_sample(void)
@@ -173,7 +174,7 @@ START_TEST(notice_without_nul_is_refused)
 }
 END_TEST
 
-static Suite *protocol_suite(void)
+Suite *test_suite(void)
 {
     Suite *suite = suite_create("protocol");
     TCase *cases = tcase_create("frame");
@@ -188,13 +189,4 @@ static Suite *protocol_suite(void)
     tcase_add_test(cases, notice_without_nul_is_refused);
     suite_add_tcase(suite, cases);
     return suite;
-}
-
-int main(void)
-{
-    SRunner *runner = srunner_create(protocol_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

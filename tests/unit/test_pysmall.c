@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "../../preload/python/pysmall.c"
+#include "check_main.h"
 
 /* ---- stubs: the counters (core/stats.c) and the slots (python/slots.c) ----------------------- */
 
@@ -375,7 +376,7 @@ START_TEST(random_work_keeps_every_invariant)
 }
 END_TEST
 
-static Suite *pysmall_suite(void)
+Suite *test_suite(void)
 {
     Suite *suite = suite_create("pysmall");
     TCase *cases = tcase_create("allocator");
@@ -390,13 +391,4 @@ static Suite *pysmall_suite(void)
     tcase_add_test(cases, random_work_keeps_every_invariant);
     suite_add_tcase(suite, cases);
     return suite;
-}
-
-int main(void)
-{
-    SRunner *runner = srunner_create(pysmall_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
+#include "fixture.h"
 #include "mprof/protocol.h"
 #include "recorder.h"
 
@@ -485,15 +487,14 @@ END_TEST
 
 /* ---------------------------------------------------------------- @profile records */
 
-static char source_dir[] = "/tmp/mprof-test-recorder-XXXXXX";
+static char source_dir[FIXTURE_DIR_MAX];
 static char source_path[256];
 
 /* A source file whose name has a space, with CRLF endings, a tab, a backslash and
  * trailing blanks: line N of the file is line N of the table. */
 static void source_setup(void)
 {
-    strcpy(source_dir, "/tmp/mprof-test-recorder-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(source_dir));
+    fixture_dir_make(source_dir, sizeof source_dir, "recorder");
     snprintf(source_path, sizeof(source_path), "%s/my src.py", source_dir);
     FILE *out = fopen(source_path, "wb");
     ck_assert_ptr_nonnull(out);
@@ -503,8 +504,7 @@ static void source_setup(void)
 
 static void source_teardown(void)
 {
-    unlink(source_path);
-    rmdir(source_dir);
+    fixture_dir_remove(source_dir);
 }
 
 /* The main process's tables, calls and top sites, out of order where order is free. */
@@ -645,7 +645,7 @@ START_TEST(children_tables_follow_and_bracket_their_curve)
 }
 END_TEST
 
-static Suite *recorder_suite(void)
+Suite *test_suite(void)
 {
     Suite *suite = suite_create("recorder");
     TCase *pipe_cases = tcase_create("pipe");
@@ -676,13 +676,4 @@ static Suite *recorder_suite(void)
     tcase_add_test(profile_cases, children_tables_follow_and_bracket_their_curve);
     suite_add_tcase(suite, profile_cases);
     return suite;
-}
-
-int main(void)
-{
-    SRunner *runner = srunner_create(recorder_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

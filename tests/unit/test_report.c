@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "report.h"
 
 /* tests/golden beside tests/unit, from this file's path as the Makefile compiles it. */
@@ -325,7 +326,7 @@ START_TEST(test_format_bytes)
 }
 END_TEST
 
-static Suite *report_suite(void)
+Suite *test_suite(void)
 {
     Suite *suite = suite_create("report");
     TCase *tables = tcase_create("tables");
@@ -346,13 +347,4 @@ static Suite *report_suite(void)
     tcase_add_test(options, test_format_bytes);
     suite_add_tcase(suite, options);
     return suite;
-}
-
-int main(void)
-{
-    SRunner *runner = srunner_create(report_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

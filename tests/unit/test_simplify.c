@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "check_main.h"
 #include "simplify.h"
 
 #define MIB 1048576.0
@@ -257,7 +258,7 @@ START_TEST(flush_resets_for_a_new_series)
 }
 END_TEST
 
-static Suite *simplify_suite(void)
+Suite *test_suite(void)
 {
     Suite *suite = suite_create("simplify");
     TCase *cases = tcase_create("series");
@@ -276,13 +277,4 @@ static Suite *simplify_suite(void)
     tcase_add_test(cases, flush_resets_for_a_new_series);
     suite_add_tcase(suite, cases);
     return suite;
-}
-
-int main(void)
-{
-    SRunner *runner = srunner_create(simplify_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "../../preload/core/table.h"
+#include "check_main.h"
 
 #define FIRST_CAPACITY 16
 
@@ -397,7 +398,7 @@ START_TEST(random_work_on_a_growing_table)
 }
 END_TEST
 
-static Suite *table_suite(void)
+Suite *test_suite(void)
 {
     Suite *suite = suite_create("table");
     TCase *cases = tcase_create("table");
@@ -413,13 +414,4 @@ static Suite *table_suite(void)
     tcase_add_test(cases, random_work_on_a_growing_table);
     suite_add_tcase(suite, cases);
     return suite;
-}
-
-int main(void)
-{
-    SRunner *runner = srunner_create(table_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# tests/integration/errors.sh BUILD_DIR [TEST...] — bad input gives one line
+# `mprof: <input>: <what is wrong>` and a non-zero exit: programs that cannot run,
+# unknown options and commands, unwritable outputs (mprof/main.c, cmd_run.c), empty,
+# garbled and missing .dat files (dat.c's reader, cmd_peak.c, cmd_plot.c), and gnuplot
+# not installed (gnuplot.c).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+register bad_run_input
+t_bad_run_input() {
+    expect_error 'nosuch\.py: ' mp run nosuch.py
+    expect_error 'nosuch-program-xyz: ' mp run nosuch-program-xyz
+    echo 'echo hi' >notexec
+    chmod 644 notexec
+    expect_error '\./notexec: ' mp run ./notexec
+    expect_error '.*--bogus' mp run --bogus "$PROGRAMS/hold" 0 0
+    expect_error '.*bogus-command' mp bogus-command
+    expect_error '/nonexistent-dir/x\.dat: ' mp run -o /nonexistent-dir/x.dat "$PROGRAMS/hold" 0 0
+    local left
+    left=$(ls mprofile_*.dat 2>/dev/null || true)
+    [ -z "$left" ] || fail "failed runs left files: $left"
+}
+
+register bad_dat_input
+t_bad_dat_input() {
+    : >empty.dat
+    expect_error 'empty\.dat: ' mp peak empty.dat
+    expect_error 'empty\.dat: ' mp plot -o e.png empty.dat
+    printf 'CMDLINE x\nMEM 1.0 1767225600.0\nMEM abc\n' >garbage.dat
+    expect_error 'garbage\.dat: .*line 3' mp peak garbage.dat
+    expect_error 'garbage\.dat: .*line 3' mp plot -o g.png garbage.dat
+    printf 'hello world\nthis is not a profile\n' >notdat.dat
+    expect_error 'notdat\.dat: ' mp peak notdat.dat
+    expect_error 'nosuch\.dat: ' mp peak nosuch.dat
+    expect_error '.*--bogus' mp plot --bogus
+    write_fixture good.dat
+    expect_error '/nonexistent-dir/x\.png: ' mp plot -o /nonexistent-dir/x.png good.dat
+    [ ! -e e.png ] && [ ! -e g.png ] || fail "a failed plot left an image"
+}
+
+register bad_no_dat
+t_bad_no_dat() {
+    expect_error '.*' mp peak
+    expect_error '.*' mp plot
+    grep -Eqi 'no .*dat|mprofile' err.txt || fail "mprof plot in an empty dir: '$(cat err.txt)' does not say no .dat"
+}
+
+register gnuplot_missing
+t_gnuplot_missing() {
+    write_fixture good.dat
+    mkdir emptybin
+    expect_error '.*gnuplot.*apt(-get)? install .*gnuplot' env PATH="$PWD/emptybin" "$MPROF" plot -o x.png good.dat
+}
+
+[ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

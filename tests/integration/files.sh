@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# tests/integration/files.sh BUILD_DIR [TEST...] — the .dat as a file: Debian's
+# memory_profiler reads ours and we read theirs (mprof/dat.c, cmd_peak.c, cmd_plot.c),
+# `mprof peak` on a fixture and on the newest file, `mprof list`/`rm`/`clean`
+# (cmd_list.c, cmd_rm.c, cmd_clean.c), and an installed tree moved elsewhere (cmd_run.c
+# finding libmprof.so beside itself, or where MPROF_LIBRARY says).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+register debian_reads_ours
+t_debian_reads_ours() {
+    expect_rc 0 mp run "$PROGRAMS/hold" 24 0.5
+    find_dat
+    local dat=$DAT
+    expect_rc 0 python3-mprof peak "$dat"
+    local theirs
+    theirs=$(numbers_before_mib out.txt | head -n 1)
+    [ -n "$theirs" ] || fail "python3-mprof peak printed no number: $(cat out.txt)"
+    check "$dat" "abs(mem_peak - $theirs) <= 0.001"
+    expect_rc 0 mp peak "$dat"
+    has_number_near out.txt "$theirs" 0.01 ||
+        fail "mprof peak '$(tr '\n' '|' <out.txt)' has no RSS peak near python3-mprof's $theirs MiB"
+    # Their plot needs matplotlib (only recommended by python3-memory-profiler).
+    if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+        expect_rc 0 env MPLBACKEND=Agg python3-mprof plot -o theirs.png "$dat"
+        is_png theirs.png || fail "python3-mprof plot of our .dat made no PNG"
+    fi
+}
+
+register ours_reads_debian
+t_ours_reads_debian() {
+    expect_rc 0 python3-mprof run -o theirs.dat /usr/bin/python3 "$SOURCES/hold.py" 24 0.5
+    expect_rc 0 python3-mprof peak theirs.dat
+    local theirs
+    theirs=$(numbers_before_mib out.txt | head -n 1)
+    [ -n "$theirs" ] || fail "python3-mprof peak printed no number: $(cat out.txt)"
+    expect_rc 0 mp peak theirs.dat
+    has_number_near out.txt "$theirs" 0.01 ||
+        fail "mprof peak '$(tr '\n' '|' <out.txt)' does not match python3-mprof's $theirs MiB"
+    expect_rc 0 mp plot -o theirs.png theirs.dat
+    is_png theirs.png || fail "mprof plot of their .dat made no PNG"
+}
+
+register peak_fixture
+t_peak_fixture() {
+    write_fixture mprofile_20260101000000.dat
+    expect_rc 0 mp peak mprofile_20260101000000.dat
+    has_number_near out.txt 73.25 0.005 || fail "RSS peak 73.25 MiB not in '$(tr '\n' '|' <out.txt)'"
+    has_number_near out.txt 47.684 0.005 || grep -q 50000057 out.txt ||
+        fail "heap peak (50000057 B = 47.684 MiB) not in '$(tr '\n' '|' <out.txt)'"
+    # No file named: the newest mprofile_*.dat.
+    write_fixture mprofile_20260102000000.dat
+    expect_rc 0 mp peak
+    grep -q mprofile_20260102000000.dat out.txt || fail "mprof peak did not take the newest file: $(cat out.txt)"
+}
+
+register list_rm_clean
+t_list_rm_clean() {
+    write_fixture mprofile_20260101000000.dat
+    write_fixture mprofile_20260102000000.dat
+    write_fixture mprofile_20260103000000.dat
+    echo keep >keep.txt
+    expect_rc 0 mp list
+    grep -Eq '^ *0 .*mprofile_20260101000000\.dat' out.txt &&
+        grep -Eq '^ *2 .*mprofile_20260103000000\.dat' out.txt ||
+        fail "mprof list does not number oldest first from 0: $(tr '\n' '|' <out.txt)"
+    expect_rc 0 mp rm 0
+    [ ! -e mprofile_20260101000000.dat ] || fail "mprof rm 0 kept the oldest file"
+    expect_rc 0 mp rm mprofile_20260103000000.dat
+    [ ! -e mprofile_20260103000000.dat ] || fail "mprof rm NAME kept the file"
+    [ -e mprofile_20260102000000.dat ] || fail "mprof rm removed the wrong file"
+    write_fixture mprofile_20260104000000.dat
+    expect_rc 0 mp clean --dry-run
+    [ -e mprofile_20260102000000.dat ] && [ -e mprofile_20260104000000.dat ] ||
+        fail "clean --dry-run removed files"
+    grep -q mprofile_20260102000000.dat out.txt || fail "clean --dry-run did not name the files"
+    expect_rc 0 mp clean
+    [ ! -e mprofile_20260102000000.dat ] && [ ! -e mprofile_20260104000000.dat ] ||
+        fail "clean left mprofile files: $(ls)"
+    [ -e keep.txt ] || fail "clean removed a file that is not mprof's"
+}
+
+register install_relocated
+t_install_relocated() {
+    # The layout `make install` makes (bin/mprof, lib/mprof/libmprof.so), then moved:
+    # mprof finds its library relative to itself. MPROF_LIBRARY overrides that.
+    mkdir -p first/bin first/lib/mprof lonely/bin
+    install -m 755 "$MPROF" first/bin/mprof
+    install -m 755 "$BUILD/lib/mprof/libmprof.so" first/lib/mprof/libmprof.so
+    mv first moved
+    expect_rc 0 timeout -k 5 "$TIMEOUT" moved/bin/mprof run -o moved.dat "$PROGRAMS/hold" 8 0.4
+    check moved.dat "near(heap_peak - heap_before(4*MiB), 8*MiB, 0.01)"
+    install -m 755 "$MPROF" lonely/bin/mprof
+    expect_rc 0 env MPROF_LIBRARY="$PWD/moved/lib/mprof/libmprof.so" \
+        timeout -k 5 "$TIMEOUT" lonely/bin/mprof run -o override.dat "$PROGRAMS/hold" 8 0.4
+    check override.dat "near(heap_peak - heap_before(4*MiB), 8*MiB, 0.01)"
+}
+
+[ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -1,0 +1,401 @@
+#!/usr/bin/env bash
+# tests/integration/profile.sh BUILD_DIR [TEST...] — @profile tables: the CPython
+# plugin (preload/python311/: line events, per-line increments, --lines sites), their
+# records in the .dat (mprof/profiles.c, dat.c) and the printed tables (report.c,
+# source.c, cmd_report.c) against memory_profiler's layout.
+#
+# Increments are asserted in bytes within close()'s +-64 B against truths derived in
+# the programs' headers, or line by line against tracemalloc's count of the same
+# program (tests/programs/tmprofile.py: an independent line profiler over the PyMem
+# hooks, which see exactly the bytes mprof counts inside Python).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# issue_table PYTHON [ENV...]: the issue's script; .dat rows and the printed table exact.
+issue_table() {
+    local python=$1
+    shift
+    expect_rc 0 env "$@" "$MPROF" run --unit B -o issue.dat "$python" ${XOPT:-} "$SOURCES/profile_issue.py"
+    # `[0] * 1_000_000` allocates an 8,000,000-byte item array and a 56-byte list object;
+    # the object comes from CPython's list free list when it holds one (it normally
+    # does: start-up frees lists), so +8,000,000, or +8,000,056 when the free list is
+    # empty. bytes(30_000_000) is never touched (RSS barely moves): still +30,000,033.
+    check issue.dat \
+        "close(inc('build', 'bytearray(50_000_000)'), 50000057)" \
+        "8000000 - 64 <= inc('build', '[0] * 1_000_000') <= 8000056 + 64" \
+        "close(inc('build', 'del a'), -50000057)" \
+        "close(inc('build', 'bytes(30_000_000)'), 30000033)" \
+        "close(inc('build', 'return b, c'), 0)" \
+        "all(occ('build', n) == 1 for n in (17, 19, 20, 21, 22, 23))" \
+        "occ('build', 'def build') == 0" \
+        "functions['__main__.build']['calls'] == 1" \
+        "functions['__main__.build']['file'].endswith('tests/programs/profile_issue.py')" \
+        "close(usage('build', 'bytearray') - inc('build', '@profile'), 50000057)" \
+        "close(usage('build', '[0] * 1_000_000') - usage('build', 'del a'), 50000057)" \
+        "close(usage('build', '@profile'), inc('build', '@profile'), 0)"
+    # The printed table says what the .dat says, in bytes.
+    local exact
+    exact=$(grep -E '^PROFILE_LINE [0-9]+ [0-9]+ 19 ' issue.dat | cut -d' ' -f6)
+    grep -Eq "^ +19 +[0-9]+ B +$exact B +1       a = bytearray\(50_000_000\)\$" out.txt ||
+        fail "no bytearray row of $exact B in the printed table: $(grep -E '^ +19 ' out.txt)"
+    grep -Eq '^ +18 {41}def build\(\):$' out.txt || fail "the def line is not blank in the table"
+}
+
+register profile_issue_exact
+t_profile_issue_exact() {
+    issue_table python3
+    # The default unit: MiB with one decimal, as the issue shows.
+    expect_rc 0 mp run -o default.dat "$SOURCES/profile_issue.py"
+    grep -Eq '^ +19 +[0-9]+\.[0-9] MiB +47\.7 MiB +1       a = bytearray' out.txt ||
+        fail "default table row is not '47.7 MiB': $(grep -E '^ +19 ' out.txt)"
+    grep -Eq '^ +21 +[0-9]+\.[0-9] MiB +-47\.7 MiB +1       del a$' out.txt ||
+        fail "del a is not '-47.7 MiB': $(grep -E '^ +21 ' out.txt)"
+}
+
+register profile_issue_debian
+t_profile_issue_debian() {
+    issue_table /usr/bin/python3
+}
+
+# Under PYTHONMALLOC=malloc every block ends in malloc: still exact. Under the debug
+# hooks (PYTHONMALLOC=debug, -X dev) a block that ends in malloc (here the three big
+# ones) carries two debug frames of 24 bytes (the OBJ/MEM domain's and the RAW
+# domain's under it, both below mprof's PyMem hooks, so counted by the malloc layer):
+# measured +48 bytes per big block, which the +-64 tolerance holds. Small pymalloc
+# blocks stay exact.
+register profile_malloc_modes
+t_profile_malloc_modes() {
+    local python
+    for python in python3 /usr/bin/python3; do
+        issue_table "$python" PYTHONMALLOC=malloc
+        check issue.dat "inc('build', 'bytearray(50_000_000)') == 50000057" \
+            "inc('build', 'bytes(30_000_000)') == 30000033"
+        # Under the debug hooks a block can carry their 48 guard bytes; and with some
+        # memory layouts (the build directory's path length changes it) the first
+        # bytes() call frees a str that CPython made earlier, inside bytes_new (traced
+        # to PyUnicode_Type, 48 bytes asked for, under /usr/bin/python3 -X dev). So: within
+        # the issue's +-64 B of the truth, with or without the guard bytes.
+        issue_table "$python" PYTHONMALLOC=debug
+        check issue.dat "min(abs(inc('build', 'bytes(30_000_000)') - t) for t in (30000033, 30000033 + 48)) <= 64"
+        XOPT="-X dev" issue_table "$python"
+        check issue.dat "min(abs(inc('build', 'bytes(30_000_000)') - t) for t in (30000033, 30000033 + 48)) <= 64"
+    done
+}
+
+# shapes_against_tracemalloc PYTHON: every line of every decorated function of
+# profile_shapes.py against tracemalloc's count of the same run, plus closed forms.
+shapes_against_tracemalloc() {
+    local python=$1
+    expect_rc 0 "$python" "$SOURCES/tmprofile.py" truth.txt "$SOURCES/profile_shapes.py"
+    expect_rc 0 mp run --unit B -o shapes.dat "$python" "$SOURCES/profile_shapes.py"
+    grep -q '^shapes done 5000000 1500 5$' out.txt || fail "the script's output is missing: $(head -c 300 out.txt)"
+    # nested() is a recursion: each inner call's wrapper (mprof's, or the tracer's
+    # frame object and trace function) nets a few hundred bytes differently in the
+    # calling line, so it is held to closed forms instead: [1] * 100_000 is an
+    # 800,000-byte array + a 56-byte list object (free list: see issue_table), 6 times.
+    check shapes.dat \
+        "agrees('truth.txt', skip=('nested',))" \
+        "6 * 800000 - 64 <= inc('nested', '[1] * 100_000') <= 6 * 800056 + 64" \
+        "occ('nested', '[1] * 100_000') == 6 and occ('nested', 'nested(depth - 1)') == 5" \
+        "functions['__main__.nested']['calls'] == 6" \
+        "abs(inc('nested', 'nested(depth - 1)')) < 6 * 1024" \
+        "close(inc('chunks', 'bytearray(size)'), 5 * 1000057)" \
+        "occ('chunks', 'for index') == 6 and occ('chunks', 'yield block') == 5" \
+        "functions['__main__.chunks']['calls'] == 6" \
+        "close(inc('strings', \"'x' * 1_000_000\"), 1000049)" \
+        "close(inc('strings', 'del big'), -1000049)" \
+        "functions['__main__.Store.fill']['calls'] == 2" \
+        "occ('Store.fill', 'for i in range(count)') == 1000 + 1 + 500 + 1" \
+        "occ('branches', 'while n > 0') == 11 and occ('branches', 'continue') == 5" \
+        "occ('Store.fill', 'raise ValueError') == 0"
+}
+
+register profile_shapes_truth
+t_profile_shapes_truth() {
+    shapes_against_tracemalloc python3
+}
+
+register profile_shapes_debian
+t_profile_shapes_debian() {
+    shapes_against_tracemalloc /usr/bin/python3
+}
+
+register profile_loops_blank_lines
+t_profile_loops_blank_lines() {
+    expect_rc 0 mp run -o shapes.dat "$SOURCES/profile_shapes.py"
+    # A loop header runs iterations + 1 times (the last test that ends it); lines that
+    # never ran (a def line, an untaken branch, `else:`) have blank cells, as in
+    # memory_profiler: the line number, 41 spaces, the source.
+    check shapes.dat \
+        "occ('lists', 'for i in range(10_000):') == 10001" \
+        "occ('lists', 'items.append') == 10000" \
+        "occ('strings', 'for i in range(2_000):') == 2001" \
+        "occ('branches', 'while n > 0') == 11" \
+        "occ('branches', 'n -= 1') == 10 and occ('branches', 'if n % 2') == 10" \
+        "occ('branches', 'continue') == 5 and occ('branches', 'total += n') == 5" \
+        "occ('branches', 'total += 1') == 1" \
+        "occ('branches', 'total = [0] * 1000') == 0 and occ('branches', 'total = None') == 0"
+    local line
+    for line in '    83 {41}def branches\(n\):' '    90 {41}    else:' \
+        '    93 {41}        total = \[0\] \* 1000' '    94 {41}        total = None' \
+        '    70 {41}            raise ValueError\(.never.\)'; do
+        grep -Eq "^$line\$" out.txt || fail "no blank row matching '$line' in the table"
+    done
+    grep -Eq '^ +85 +[0-9.]+ MiB +-?[0-9.]+ MiB +11       while n > 0:$' out.txt ||
+        fail "while header row: $(grep -E '^ +85 ' out.txt)"
+}
+
+register profile_threads
+t_profile_threads() {
+    expect_rc 0 mp run --unit B -o threads.dat "$SOURCES/profile_threads.py"
+    # A's wait line runs while B's 20 MB arrive, B's sleep line while A's 10 MB do: a
+    # row that saw the other thread's bytes would be off by megabytes, so "near 0" is
+    # a few KiB (the barrier's own locks and deques). Mem usage is the whole process's.
+    check threads.dat \
+        "close(inc('work_a', 'bytearray(10_000_000)'), 10000057)" \
+        "close(inc('work_b', 'bytearray(20_000_000)'), 20000057)" \
+        "close(inc('work_a', 'del a'), -10000057)" \
+        "close(inc('work_b', 'del b'), -20000057)" \
+        "abs(inc('work_a', 'both_hold.wait()')) < 4096" \
+        "abs(inc('work_b', 'time.sleep(0.2)')) < 4096" \
+        "abs(inc('work_b', 'both_hold.wait()')) < 4096" \
+        "abs(inc('work_a', 'both_done.wait()')) < 4096" \
+        "usage('work_a', 'both_hold.wait()') >= usage('work_a', '@profile') + 30000000 - 4096" \
+        "usage('work_b', 'time.sleep') >= usage('work_b', '@profile') + 10000000 - 4096"
+}
+
+register profile_raises
+t_profile_raises() {
+    expect_rc 1 mp run --unit B -o raises.dat "$SOURCES/profile_raises.py"
+    grep -q '^RuntimeError: boom$' err.txt || fail "no traceback on stderr: $(tail -n 3 err.txt | tr '\n' '|')"
+    grep -Eq '^ +16 +[0-9]+ B +1000057 B +1       kept = bytearray\(1_000_000\)$' out.txt ||
+        fail "the table of the lines that ran was not printed: $(head -c 600 out.txt | tr '\n' '|')"
+    grep -Eq '^    19 {41}    never = bytearray\(5\)$' out.txt || fail "the line after the raise is not blank"
+    check raises.dat \
+        "close(inc('fail', 'bytearray(1_000_000)'), 1000057)" \
+        "800000 - 64 <= inc('fail', '[0] * 100_000') <= 800056 + 64" \
+        "occ('fail', 'raise RuntimeError') == 1" \
+        "occ('fail', 'never = ') == 0 and occ('fail', 'return kept') == 0" \
+        "meta_int('exit_status') == 1"
+}
+
+register profile_os_exit
+t_profile_os_exit() {
+    # os._exit skips atexit: the tables must still reach mprof (exit status 4).
+    cat >exits.py <<'PY'
+import os
+
+
+@profile
+def leave():
+    kept = bytearray(1000)
+    os._exit(4)
+
+
+leave()
+PY
+    expect_rc 4 mp run --unit B -o exits.dat exits.py
+    check exits.dat "close(inc('leave', 'bytearray(1000)'), 1057)" "occ('leave', 'os._exit') == 1"
+    grep -Eq '^ +6 +[0-9]+ B +1057 B +1       kept = bytearray\(1000\)$' out.txt ||
+        fail "no table printed for a program that left through os._exit: $(head -c 300 out.txt | tr '\n' '|')"
+}
+
+register profile_memory_profiler_import
+t_profile_memory_profiler_import() {
+    # Debian's /usr/bin/python3 has the original memory_profiler installed (the pyenv
+    # python3 has not): under mprof run both get mprof's, which has no __file__.
+    local python script size
+    for python in python3 /usr/bin/python3; do
+        for script in profile_mp_from:2000057 profile_mp_module:3000057; do
+            size=${script#*:}
+            script=${script%:*}
+            expect_rc 0 mp run --unit B -o mp.dat "$python" "$SOURCES/$script.py"
+            grep -q '^memory_profiler file: None$' out.txt ||
+                fail "$python $script.py imported another memory_profiler: $(grep 'file:' out.txt)"
+            grep -Eq "^ +[0-9]+ +[0-9]+ B +$size B +1       block = bytearray" out.txt ||
+                fail "$python $script.py: no exact row in mprof's table: $(head -c 500 out.txt | tr '\n' '|')"
+            check mp.dat "close(inc('grab', 'bytearray'), $size)"
+        done
+    done
+}
+
+register profile_memory_profiler_names
+t_profile_memory_profiler_names() {
+    # Names other than profile come from the original package: Debian's /usr/bin/python3
+    # has it; the pyenv python3 has not, and the script's `from memory_profiler import
+    # memory_usage` fails as it would without memory_profiler (an ImportError; a plain
+    # attribute access gets an AttributeError that says why).
+    expect_rc 0 mp run --unit B -o names.dat /usr/bin/python3 "$SOURCES/profile_mp_usage.py"
+    grep -q '^memory_usage gave MiB: True$' out.txt ||
+        fail "memory_usage from the original package did not run: $(tail -c 300 out.txt | tr '\n' '|') $(tail -c 300 err.txt | tr '\n' '|')"
+    grep -Eq "^ +[0-9]+ +[0-9]+ B +4000057 B +1       block = bytearray" out.txt ||
+        fail "no exact row in mprof's table: $(head -c 500 out.txt | tr '\n' '|')"
+    expect_rc 1 mp run --unit B -o names.dat python3 "$SOURCES/profile_mp_usage.py"
+    grep -q "^ImportError: cannot import name 'memory_usage' from 'memory_profiler'" err.txt ||
+        fail "no ImportError without the original package: $(tail -c 300 err.txt | tr '\n' '|')"
+    check names.dat "close(inc('grab', 'bytearray'), 4000057)"
+}
+
+register profile_fork_tables
+t_profile_fork_tables() {
+    expect_rc 0 mp run -M --unit B -o fork.dat python3 "$SOURCES/profile_fork_tables.py"
+    # PROFILE_FUNC <pid> <id> <first> <last> <calls> <name> <file>: per pid, which
+    # functions have a table and how many calls.
+    local main child
+    main=$(awk '$1 == "PROFILE_FUNC" { print $2; exit }' fork.dat)
+    child=$(awk -v main="$main" '$1 == "PROFILE_FUNC" && $2 != main { print $2; exit }' fork.dat)
+    [ -n "$child" ] || fail "no table from the child: $(grep PROFILE_FUNC fork.dat | tr '\n' '|')"
+    local tables
+    tables=$(awk -v main="$main" '$1 == "PROFILE_FUNC" { print ($2 == main ? "main" : "child"), $7, $6 }' fork.dat | sort | tr '\n' '|')
+    [ "$tables" = "child __main__.child_work 1|child __main__.split 1|main __main__.child_work 0|main __main__.split 1|main __main__.work 1|" ] ||
+        fail "tables per process: $tables"
+    # The child's child_work row is exact, and its work() row absent: nothing of the
+    # parent's 1,000,057 bytes is reported twice.
+    grep -Eq "^PROFILE_LINE $child [0-9]+ [0-9]+ 1 2000057 " fork.dat ||
+        fail "no exact child_work row for the child: $(grep "^PROFILE_LINE $child" fork.dat | tr '\n' '|')"
+    [ "$(grep -Ec "^PROFILE_LINE $child [0-9]+ [0-9]+ 1 1000057 " fork.dat)" = 0 ] ||
+        fail "the child reports the parent's work() row"
+    grep -Eq "^PROFILE_LINE $main [0-9]+ [0-9]+ 1 1000057 " fork.dat ||
+        fail "no exact work row for the parent"
+}
+
+register profile_several_files
+t_profile_several_files() {
+    expect_rc 0 mp run --unit B -o several.dat "$SOURCES/profile_several.py"
+    # Tables in the order of first call: second, helper_grow (another file), first.
+    local order
+    order=$(grep -Eo 'def (first|second|helper_grow)' out.txt | tr '\n' ' ')
+    [ "$order" = "def second def helper_grow def first " ] || fail "tables in the order '$order'"
+    grep -q "^Filename: $SOURCES/profile_helper.py\$" out.txt || fail "no table under profile_helper.py"
+    [ "$(grep -c "^Filename: $SOURCES/profile_several.py\$" out.txt)" -eq 2 ] ||
+        fail "expected two tables under profile_several.py"
+    check several.dat \
+        "close(inc('second', 'bytearray(200_000)'), 200057)" \
+        "close(inc('first', 'bytearray(100_000)'), 100057)" \
+        "100 * 1057 <= inc('helper_grow', 'bytearray(1000)') <= 100 * 1057 + 1024" \
+        "functions['profile_helper.helper_grow']['file'].endswith('profile_helper.py')"
+}
+
+register profile_article_recursion
+t_profile_article_recursion() {
+    # examples/myscript.py: my_func(10) recurses 11 levels; each keeps [1] * 10**6
+    # (8,000,000 item bytes + a 56-byte list object) and builds then deletes
+    # [2] * (2 * 10**7) (160,000,000 + 56). The list free list decides where the 56s
+    # land: `del b` gives the object to the free list (not to the allocator: the
+    # items array alone is freed), and the next list made takes it from there. So per
+    # level: a = 8,000,000..8,000,056, b = 160,000,000..160,000,056, del b = -160,000,000
+    # (-56 more only when the free list is full).
+    expect_rc 0 mp run --unit B -o article.dat "$ROOT/examples/myscript.py"
+    check article.dat \
+        "11 * 8000000 - 64 <= inc('my_func', 'a = [1]') <= 11 * 8000056 + 64" \
+        "11 * 160000000 - 64 <= inc('my_func', 'b = [2]') <= 11 * 160000056 + 64" \
+        "-11 * 160000056 - 64 <= inc('my_func', 'del b') <= -11 * 160000000 + 64" \
+        "occ('my_func', 'a = [1]') == 11 and occ('my_func', 'my_func(i - 1)') == 10" \
+        "functions['__main__.my_func']['calls'] == 11" \
+        "abs(inc('my_func', 'my_func(i - 1)')) < 10 * 1024"
+}
+
+register profile_safety
+t_profile_safety() {
+    # Threads, multiprocessing (fork, spawn), os.fork, subprocess, a signal handler, C
+    # extensions: the same output and exit status (3) with and without mprof.
+    local python
+    for python in python3 /usr/bin/python3; do
+        expect_rc 3 "$python" "$SOURCES/profile_safety.py"
+        mv out.txt bare.txt
+        expect_rc 3 mp run --no-report -o safety.dat "$python" "$SOURCES/profile_safety.py"
+        cmp -s bare.txt out.txt ||
+            fail "$python: output differs under mprof: $(diff bare.txt out.txt | head -c 600 | tr '\n' '|')"
+        [ "$(wc -l <out.txt)" -eq 6 ] || fail "$python: expected 6 lines of output, got $(wc -l <out.txt)"
+        check safety.dat "occ('extensions', 'json.dumps') == 1" "meta_int('exit_status') == 3"
+    done
+}
+
+register profile_report
+t_profile_report() {
+    expect_rc 0 mp run -o issue.dat "$SOURCES/profile_issue.py"
+    cp out.txt run-table.txt
+    grep -q '^Filename: ' run-table.txt || fail "mprof run printed no table"
+    expect_rc 0 mp report issue.dat
+    cmp -s run-table.txt out.txt || fail "mprof report differs from mprof run's table: $(diff run-table.txt out.txt | head -c 400 | tr '\n' '|')"
+    mv issue.dat mprofile_20260101000000.dat
+    expect_rc 0 mp report
+    cmp -s run-table.txt out.txt || fail "mprof report (newest .dat) differs from mprof run's table"
+    expect_rc 0 mp report --unit B mprofile_20260101000000.dat
+    grep -Eq '^ +19 +[0-9]+ B +50000057 B +1       a = bytearray' out.txt || fail "--unit B: $(grep -E '^ +19 ' out.txt)"
+    grep -Eq '^ +22 +[0-9]+ B +30000033 B +1       c = bytes' out.txt || fail "--unit B: $(grep -E '^ +22 ' out.txt)"
+    expect_rc 0 mp report --unit KiB --precision 3 mprofile_20260101000000.dat
+    grep -Eq '^ +19 +[0-9]+\.[0-9]{3} KiB +48828\.181 KiB +1 ' out.txt || fail "--unit KiB --precision 3: $(grep -E '^ +19 ' out.txt)"
+    expect_rc 0 mp report --precision 3 mprofile_20260101000000.dat
+    grep -Eq '^ +21 +[0-9]+\.[0-9]{3} MiB +-47\.684 MiB +1 ' out.txt || fail "--precision 3: $(grep -E '^ +21 ' out.txt)"
+    # --no-report: nothing printed, the tables still in the .dat.
+    expect_rc 0 mp run --no-report -o quiet.dat "$SOURCES/profile_issue.py"
+    [ ! -s out.txt ] || fail "--no-report printed: $(head -c 200 out.txt)"
+    expect_rc 0 mp report quiet.dat
+    grep -q 'a = bytearray(50_000_000)' out.txt || fail "mprof report of a --no-report run printed no table"
+}
+
+register profile_report_top
+t_profile_report_top() {
+    # Whole-program sites (mprof run --lines): at the peak, held 0.5 s, line 17 of
+    # profile_top.py holds the bytearray (50,000,057 bytes, 2 blocks) and line 17 the
+    # strings (10,000 x 1,049 B in 10,000 blocks, plus the list's own blocks; the
+    # function named there is the list comprehension's).
+    expect_rc 0 mp run --lines -o top.dat "$SOURCES/profile_top.py"
+    check top.dat "len(top) >= 2" \
+        "top[0][0] == 1 and close(top[0][1], 50000057) and top[0][2] == 2 and top[0][4] == 16" \
+        "top[0][5] == 'build_strings' and top[0][6].endswith('profile_top.py')" \
+        "top[1][4] == 17 and 10000 * 1049 <= top[1][1] <= 10000 * 1049 + 90000" \
+        "10000 <= top[1][2] <= 10002"
+    expect_rc 0 mp report --top 3 --unit B top.dat
+    grep -Eq '50000057 B .*profile_top\.py:16 \(build_strings\)' out.txt ||
+        fail "--top 3: no first row for profile_top.py:16: $(head -c 400 out.txt | tr '\n' '|')"
+    [ "$(grep -Ec ':[0-9]+ \(' out.txt)" -eq 3 ] || fail "--top 3 printed $(grep -Ec ':[0-9]+ \(' out.txt) rows"
+}
+
+register profile_table_layout
+t_profile_table_layout() {
+    # A real run's table against Debian's memory_profiler (python3 -m memory_profiler)
+    # on the same script: the same header and rule, byte for byte, the same rows, and
+    # every row's columns at memory_profiler's positions ('{:>6} {:>12} {:>12}  {:>10}
+    # {:<}': number 0-5, Mem usage 7-18, Increment 20-31, Occurrences 34-43, the source
+    # from 47). Their numbers are RSS and differ: only the positions are compared.
+    expect_rc 0 mp run -o layout.dat "$SOURCES/profile_issue.py"
+    mv out.txt ours.txt
+    expect_rc 0 /usr/bin/python3 -m memory_profiler "$SOURCES/profile_issue.py"
+    mv out.txt theirs.txt
+    /usr/bin/python3 - ours.txt theirs.txt >layout.txt 2>&1 <<'PY' || fail "$(head -c 600 layout.txt | tr '\n' '|')"
+import re, sys
+ours, theirs = (open(path).read().split('\n') for path in sys.argv[1:3])
+def table(lines):
+    start = next(i for i, line in enumerate(lines) if line.startswith('Filename: '))
+    return lines[start:]
+ours, theirs = table(ours), table(theirs)
+header = 'Line #    Mem usage    Increment  Occurrences   Line Contents'
+problems = []
+for name, lines in (('ours', ours), ('theirs', theirs)):
+    if lines[1] != '' or lines[2] != header or lines[3] != '=' * len(header):
+        problems.append('%s header: %r' % (name, lines[1:4]))
+if ours[0] != theirs[0]:
+    problems.append('Filename lines differ: %r %r' % (ours[0], theirs[0]))
+row = re.compile(r'^[ 0-9]{5}[0-9] [ 0-9.-]{7}[0-9] MiB [ 0-9.-]{7}[0-9] MiB  [ 0-9]{9}[0-9]   (.*)$')
+blank = re.compile(r'^[ 0-9]{5}[0-9] {41}(.*)$')
+ours_rows = [line for line in ours[4:] if line]
+theirs_rows = [line for line in theirs[4:] if line]
+if len(ours_rows) != len(theirs_rows):
+    problems.append('%d rows, theirs %d' % (len(ours_rows), len(theirs_rows)))
+for mine, other in zip(ours_rows, theirs_rows):
+    if mine[:6] != other[:6] or mine[47:] != other[47:]:
+        problems.append('row %r vs %r' % (mine, other))
+    for who, line in (('ours', mine), ('theirs', other)):
+        if not (row.match(line) or blank.match(line)):
+            problems.append('%s: row %r is not in the layout' % (who, line))
+# Two blank lines after a table, as memory_profiler prints them.
+if ours[-3:] != ['', '', '']:
+    problems.append('ours does not end with two blank lines: %r' % ours[-4:])
+if problems:
+    print('\n'.join(problems))
+    sys.exit(1)
+PY
+}
+
+[ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# tests/integration/record.sh BUILD_DIR [TEST...] — `mprof run` over native programs and
+# the examples: what a run records (mprof/cmd_run.c, recorder.c, simplify.c, dat.c's
+# writer) from what the preload library's malloc hooks and sampler send, however the
+# program ends (exit, _exit, abort, SIGKILL), with threads, statically linked (no hooks:
+# one warning, RSS only), with -a/-T and without, and the .dat's default and chosen names.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+register c_hold
+t_c_hold() {
+    expect_rc 0 mp run "$PROGRAMS/hold" 64 1 16 1
+    find_dat
+    check "$DAT" \
+        "heap_before(32*MiB) is not None" \
+        "near(heap_peak - heap_before(32*MiB), 64*MiB, 0.01)" \
+        "near(meta_int('heap_peak_bytes') - heap_before(32*MiB), 64*MiB, 0.01)" \
+        "0.3 <= heap_peak_t <= 1.6" \
+        "any(near(v - heap_before(32*MiB), 16*MiB, 0.01) for t, v in heap if t > heap_peak_t + 0.5)" \
+        "heap_at(heap_peak_t + 1.3) < heap_before(32*MiB) + 20*MiB" \
+        "mem_peak >= 64" \
+        "meta_int('rss_peak_bytes') >= 64*MiB" \
+        "meta_int('exit_status') == 0" \
+        "t_end >= 2.2"
+}
+
+register sigkill
+t_sigkill() {
+    # die kill: 8 MiB held, SIGKILL to itself after 1.2 s; every sample before it is kept.
+    expect_rc 137 mp run "$PROGRAMS/die" kill
+    find_dat
+    check "$DAT" \
+        "t_end >= 0.9" \
+        "len(mem) >= 2" \
+        "near(heap_peak - heap_before(4*MiB), 8*MiB, 0.01)" \
+        "meta_int('exit_status') == 137"
+}
+
+register abort
+t_abort() {
+    expect_rc 134 mp run "$PROGRAMS/die" abort
+    find_dat
+    check "$DAT" "len(mem) >= 2" "meta_int('exit_status') == 134"
+}
+
+register exit3
+t_exit3() {
+    expect_rc 3 mp run "$PROGRAMS/die" exit 3
+    find_dat
+    check "$DAT" "len(mem) >= 2" "meta_int('exit_status') == 3"
+}
+
+register underscore_exit
+t_underscore_exit() {
+    # _exit skips atexit and stdio: the samples must already be with the CLI.
+    expect_rc 5 mp run "$PROGRAMS/die" _exit 5
+    find_dat
+    check "$DAT" "t_end >= 0.2" "near(heap_peak - heap_before(4*MiB), 8*MiB, 0.01)"
+}
+
+register threads4
+t_threads4() {
+    # 4 threads hold 4 x 4,096,000 bytes at once, churn together, free everything.
+    expect_rc 0 mp run "$PROGRAMS/threads4"
+    find_dat
+    # The baseline before the threads start: flat but for a few hundred bytes the
+    # process may allocate (864 B seen); the series is simplified, so heap_at()
+    # interpolates across such a step and is not exactly the first sample.
+    check "$DAT" \
+        "abs(heap_at(0.15) - heap[0][1]) <= 16384" \
+        "any(near(v - heap_at(0.15), 4*4096000, 0.01) for t, v in heap)" \
+        "heap_peak > heap_at(0.15) + 4*4096000" \
+        "abs(heap[-1][1] - heap_at(0.15)) <= 16384" \
+        "heap[-1][0] >= t_end - 0.2"
+}
+
+register static_binary
+t_static_binary() {
+    gcc -static -O2 -std=c11 -D_GNU_SOURCE "$SOURCES/hold.c" -o hold_static 2>gcc.txt ||
+        fail "gcc -static failed: $(head -c 300 gcc.txt)"
+    expect_rc 0 mp run -a ./hold_static 16 0.8
+    # One warning line, whatever summary lines mprof run prints besides.
+    local warnings
+    warnings=$(grep -Eic '^mprof: .*static' err.txt)
+    [ "$warnings" -eq 1 ] && ! grep -qv '^mprof: ' err.txt ||
+        fail "expected one 'mprof: ... static ...' warning on stderr, got: $(tr '\n' '|' <err.txt)"
+    find_dat
+    check "$DAT" "len(mem) >= 8" "len(heap) == 0" "mem_peak >= 16"
+}
+
+register simplify_and_all
+t_simplify_and_all() {
+    # A flat 1.5 s: every sample with -a (and -T 0.05), few lines without.
+    mkdir all simplified
+    (cd all && expect_rc 0 mp run -a -T 0.05 "$PROGRAMS/hold" 0 1) || exit 1
+    (cd simplified && expect_rc 0 mp run "$PROGRAMS/hold" 0 1) || exit 1
+    find_dat all
+    check "$DAT" "len(mem) >= 20" "t_end >= 1.3"
+    find_dat simplified
+    check "$DAT" "2 <= len(mem) <= 10" "t_end >= 1.3"
+}
+
+register output_names
+t_output_names() {
+    expect_rc 0 mp run "$PROGRAMS/hold" 0 0.2
+    find_dat
+    local dat=${DAT##*/}
+    [[ $dat =~ ^mprofile_[0-9]{14}\.dat$ ]] || fail "default name '$dat' is not mprofile_YYYYMMDDhhmmss.dat"
+    check "$DAT" "'hold' in (cmdline or '')" "meta_int('heap_peak_bytes') is not None" \
+        "meta_int('rss_peak_bytes') > 0" "meta_int('exit_status') == 0"
+    expect_rc 0 mp run -o custom.dat "$PROGRAMS/hold" 0 0.2
+    [ -s custom.dat ] || fail "-o custom.dat wrote nothing"
+    check custom.dat "len(mem) >= 1"
+}
+
+register examples
+t_examples() {
+    local script
+    for script in myscript.py myscript2.py; do
+        python3 "$ROOT/examples/$script" >/dev/null 2>plain.txt ||
+            fail "python3 examples/$script fails without mprof: $(tail -n 2 plain.txt)"
+        mkdir "run-$script"
+        (cd "run-$script" && expect_rc 0 mp run "$ROOT/examples/$script") || exit 1
+    done
+    # myscript.py: each level builds [2] * (2 * 10**7), a list of 160,000,056 bytes.
+    find_dat run-myscript.py
+    check "$DAT" "heap_peak >= 160000000"
+    mkdir grow
+    (cd grow && expect_rc 0 mp run "$ROOT/examples/grow_release.py" 4 8 0.2) || exit 1
+    find_dat grow
+    check "$DAT" \
+        "near(heap_peak - heap_before(6*MiB), 32*MiB + 4*57, 0.01)" \
+        "heap_at(t_end) < heap_before(6*MiB) + 4*MiB"
+    mkdir churn
+    (cd churn && expect_rc 0 mp run "$EXAMPLES/churn" 2 1000000) || exit 1
+    find_dat churn
+    check "$DAT" "len(heap) >= 1" "heap[-1][1] < 1*MiB"
+}
+
+[ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
