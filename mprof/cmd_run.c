@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
@@ -29,6 +30,7 @@
 
 #include "cli.h"
 #include "dat.h"
+#include "interval.h"
 #include "mprof/protocol.h"
 #include "proc.h"
 #include "recorder.h"
@@ -42,7 +44,7 @@
 #define RUN_DRAIN_LIMIT_BYTES (4u << 20) /* a chatty straggler cannot keep us draining */
 
 struct run_options {
-    double interval_s;
+    uint64_t interval_ns;     /* -T, validated: the library samples at exactly this */
     const char *output_path;  /* -o, or NULL for the default name */
     unsigned children;        /* enum recorder_children bits */
     bool all_samples;
@@ -64,7 +66,7 @@ static const char run_usage[] =
     "Options end at the program (or at --); its own arguments are never parsed.\n"
     "\n"
     "options:\n"
-    "  -T, --interval SECONDS  sampling period (default 0.1)\n"
+    "  -T, --interval SECONDS  sampling period (default 0.1, at least 0.001)\n"
     "  -o, --output FILE       write to FILE (replacing it) instead of the default name\n"
     "  -C, --include-children  add the memory of all descendants to MEM and HEAP\n"
     "  -M, --multiprocess      record each descendant as its own CHLD series\n"
@@ -123,7 +125,7 @@ static int run_parse(int argc, char **argv, struct run_options *options)
         { NULL, 0, NULL, 0 },
     };
     *options = (struct run_options){
-        .interval_s = 0.1,
+        .interval_ns = MPROF_INTERVAL_DEFAULT_NS,
         .report = { REPORT_UNIT_MIB, REPORT_PRECISION_DEFAULT },
     };
     /* '+': stop at the first non-option, the program's own arguments are not ours.
@@ -134,15 +136,11 @@ static int run_parse(int argc, char **argv, struct run_options *options)
     while ((option = getopt_long(argc, argv, "+:T:o:CMEalm:h", long_options, NULL)) != -1) {
         switch (option) {
         case 'T': {
-            char *end;
-            errno = 0;
-            double interval = strtod(optarg, &end);
-            if (end == optarg || *end != '\0' || errno != 0 || !isfinite(interval) ||
-                interval <= 0) {
-                mprof_error("-T %s: not a valid interval (seconds, greater than 0)", optarg);
+            char error[128];
+            if (interval_parse(optarg, &options->interval_ns, error, sizeof(error)) < 0) {
+                mprof_error("%s", error);
                 return RUN_EXIT_USAGE;
             }
-            options->interval_s = interval;
             break;
         }
         case 'o':
@@ -515,8 +513,8 @@ static void run_exec_child(char **target_argv, int write_fd, int exec_status_fd,
     int status = setenv("LD_PRELOAD", preload, 1);
     snprintf(number, sizeof(number), "%d", write_fd);
     status |= setenv(MPROF_ENV_FD, number, 1);
-    snprintf(number, sizeof(number), "%.9g", options->interval_s);
-    status |= setenv(MPROF_ENV_INTERVAL, number, 1);
+    snprintf(number, sizeof(number), "%" PRIu64, options->interval_ns);
+    status |= setenv(MPROF_ENV_INTERVAL_NS, number, 1);
     snprintf(number, sizeof(number), "%d", (int)getpid());
     status |= setenv(MPROF_ENV_TARGET_PID, number, 1);
     if (options->children != RECORDER_CHILDREN_IGNORE)
@@ -555,7 +553,7 @@ static int run_wait_exec(int exec_status_fd)
  * Returns its wait status. */
 static int run_watch(struct run_session *session, const sigset_t *wait_mask)
 {
-    double interval = session->options->interval_s;
+    double interval = interval_seconds(session->options->interval_ns);
     double next_tick = run_clock(CLOCK_MONOTONIC);
     int wait_status = 0;
     for (;;) {
@@ -667,7 +665,7 @@ int cmd_run(int argc, char **argv)
         return RUN_EXIT_FAILURE;
     }
     char interval_text[32];
-    snprintf(interval_text, sizeof(interval_text), "%.9g", options.interval_s);
+    snprintf(interval_text, sizeof(interval_text), "%.9g", interval_seconds(options.interval_ns));
     int header_status = dat_write_cmdline(out, cmdline);
     if (header_status == 0)
         header_status = dat_write_meta(out, "version", "2");
@@ -751,7 +749,7 @@ int cmd_run(int argc, char **argv)
 
     struct run_session session = { .options = &options, .pid = pid, .pipe_fd = fds[0] };
     recorder_init(&session.recorder, out, stderr, pid, options.children, options.all_samples,
-                  options.interval_s);
+                  options.interval_ns);
     int wait_status = run_watch(&session, &wait_mask);
     run_forward_pid = 0;
     run_drain(&session);

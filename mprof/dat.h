@@ -10,7 +10,9 @@
  * Lines it ignores (its reader skips unknown first words), which carry our extra data:
  *   HEAP <epoch %.4f> <bytes>                           main process live heap
  *   CHLDHEAP <index> <epoch %.4f> <bytes>               one child's live heap (-M)
- *   MPROF <key> <value>                                 metadata (version, interval, ...)
+ *   MPROF <key> <value>                                 metadata (version, interval, ...;
+ *                                                       library_interval_ns when a library
+ *                                                       sampled at another interval)
  * (MPROF version 1 files had the heap in MiB before the epoch in HEAP and CHLDHEAP: it
  * was redundant, and the bytes it cost mattered for the output budget. The reader takes
  * both.)

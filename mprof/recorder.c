@@ -30,14 +30,16 @@ static void recorder_filter_init(const struct recorder *recorder,
 }
 
 void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t main_pid,
-                   unsigned children, bool all_samples, double interval_s)
+                   unsigned children, bool all_samples, uint64_t interval_ns)
 {
+    double interval_s = (double)interval_ns / 1e9;
     memset(recorder, 0, sizeof(*recorder));
     recorder->out = out;
     recorder->notices = notices;
     recorder->main_pid = main_pid;
     recorder->children = children;
     recorder->all_samples = all_samples;
+    recorder->interval_ns = interval_ns;
     recorder->envelope_window_s = all_samples ? 0 : envelope_window_for_interval(interval_s);
     recorder_filter_init(recorder, &recorder->mem_filter);
     recorder_filter_init(recorder, &recorder->heap_filter);
@@ -381,6 +383,22 @@ static void recorder_on_site(struct recorder *recorder, const unsigned char *byt
     recorder->sites[recorder->site_count++] = site;
 }
 
+/* A library that samples at another interval than it was asked for (one from another
+ * build reads another variable, or clamps): its HEAP ticks apart from MEM. Said once. */
+static void recorder_check_interval(struct recorder *recorder, const struct mprof_hello *hello)
+{
+    if (hello->interval_ns == recorder->interval_ns || recorder->library_interval_ns != 0)
+        return;
+    recorder->library_interval_ns = hello->interval_ns;
+    if (recorder->notices == NULL)
+        return;
+    fprintf(recorder->notices,
+            "mprof: %d: the library samples every %.9g s, not the %.9g s asked for "
+            "(library and mprof from different builds?)\n", (int)hello->header.pid,
+            (double)hello->interval_ns / 1e9, (double)recorder->interval_ns / 1e9);
+    fflush(recorder->notices);
+}
+
 static int recorder_on_record(struct recorder *recorder, const unsigned char *bytes,
                               size_t size)
 {
@@ -396,7 +414,10 @@ static int recorder_on_record(struct recorder *recorder, const unsigned char *by
             recorder->main_flags = hello.flags;
         } else if (recorder->children != RECORDER_CHILDREN_IGNORE) {
             recorder_get_child(recorder, header.pid);
+        } else {
+            return 0; /* a child whose library should have stayed quiet */
         }
+        recorder_check_interval(recorder, &hello);
         return 0;
     }
     case MPROF_RECORD_SAMPLE: {
@@ -821,6 +842,10 @@ int recorder_finish(struct recorder *recorder, int exit_status)
         status = -1;
     if (recorder->rss_hwm_bytes > 0 &&
         recorder_write_meta_u64(recorder, "rss_hwm_bytes", recorder->rss_hwm_bytes) < 0)
+        status = -1;
+    if (recorder->library_interval_ns != 0 &&
+        recorder_write_meta_u64(recorder, "library_interval_ns",
+                                recorder->library_interval_ns) < 0)
         status = -1;
     return status < 0 || recorder->write_errno != 0 ? -1 : 0;
 }

@@ -81,6 +81,7 @@ struct recorder {
     pid_t main_pid;
     unsigned children;         /* enum recorder_children bits */
     bool all_samples;          /* -a: no simplification */
+    uint64_t interval_ns;      /* the interval the library was asked to sample at */
     double envelope_window_s;  /* each series' envelope window (envelope.h) */
 
     /* The pipe: bytes not yet framed into a whole record. */
@@ -96,6 +97,8 @@ struct recorder {
     /* What the run learned, for the end metadata and the closing message. */
     bool main_hello;           /* the main process's library said HELLO */
     uint32_t main_flags;       /* MPROF_HELLO_* of its latest HELLO */
+    uint64_t library_interval_ns; /* the first HELLO interval that was not interval_ns
+                                   * (0: every library echoed what it was asked for) */
     bool have_main_sample;
     double main_sample_time_s; /* the main process's latest SAMPLE */
     uint64_t main_sample_rss_bytes;
@@ -127,9 +130,11 @@ struct recorder {
 
 /* Start recording into `out`. `children` is an enum recorder_children value (the two
  * modes may be or'ed: -C -M). Unless `all_samples`, series are simplified and kept to an
- * envelope sized for the sampling `interval_s`. Cannot fail. */
+ * envelope sized for the sampling `interval_ns`, which is also what every library's
+ * HELLO must echo: one that does not is said once on `notices` and at the end in the
+ * .dat (`MPROF library_interval_ns`). Cannot fail. */
 void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t main_pid,
-                   unsigned children, bool all_samples, double interval_s);
+                   unsigned children, bool all_samples, uint64_t interval_ns);
 
 /* Release what the recorder holds (not the streams). */
 void recorder_free(struct recorder *recorder);

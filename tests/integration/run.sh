@@ -951,6 +951,37 @@ if problems:
 PY
 }
 
+# ---- the interval contract and the peaks ------------------------------------------------
+
+# -T at the floor: the CLI's MEM ticks and the library's HEAP ticks come from one
+# interval, so with -a their counts agree. 1.5 s at 1 ms is ~1,500 of each; a library
+# that fell back to another interval (100 ms gives ~15) or a CLI that polled at another
+# rate cannot come within the 10% asserted, nor reach the 500 each must have.
+register interval_floor_agrees
+t_interval_floor_agrees() {
+    expect_rc 0 mp run -a -T 0.001 -o floor.dat "$PROGRAMS/hold" 8 1
+    check floor.dat "meta['interval'] == '0.001'" "meta_int('library_interval_ns') is None" \
+        "len(mem) >= 500" "len(heap) >= 500" \
+        "abs(len(mem) - len(heap)) <= 0.10 * max(len(mem), len(heap))"
+    grep -q 'library samples every' err.txt && fail "interval mismatch said: $(cat err.txt)"
+    expect_rc 0 mp run -a -T 1e-2 -o centi.dat "$PROGRAMS/hold" 0 1
+    check centi.dat "meta['interval'] == '0.01'" "60 <= len(mem) <= 200" "60 <= len(heap) <= 200"
+}
+
+# Below the floor, zero, too fine or not a number: one line naming the value, no file.
+register interval_refused
+t_interval_refused() {
+    local value
+    for value in 0.0005 1e-9 0 abc -1 1e-05; do
+        expect_error "-T $value: " mp run -T "$value" "$PROGRAMS/hold" 0 0
+    done
+    expect_error '-T 0\.0005: below the 0\.001 s floor' mp run -T 0.0005 "$PROGRAMS/hold" 0 0
+    expect_error '-T abc: not a number of seconds' mp run --interval abc "$PROGRAMS/hold" 0 0
+    local left
+    left=$(ls mprofile_*.dat 2>/dev/null || true)
+    [ -z "$left" ] || fail "refused runs left files: $left"
+}
+
 # ---- the runner ------------------------------------------------------------------------
 
 [ -x "$MPROF" ] || { echo "FAIL setup: $MPROF is not built"; echo "0 passed, 1 failed"; exit 1; }

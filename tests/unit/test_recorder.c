@@ -156,7 +156,7 @@ static void harness_open(struct harness *harness, unsigned children, bool all_sa
     ck_assert_ptr_nonnull(harness->out);
     ck_assert_ptr_nonnull(harness->notices);
     recorder_init(&harness->recorder, harness->out, harness->notices, MAIN_PID, children,
-                  all_samples, 0.1);
+                  all_samples, 100 * MS_NS);
 }
 
 /* Finish the recorder (when `exit_status` >= 0), close the streams, and compare. */
@@ -467,13 +467,53 @@ START_TEST(multiprocess_flushes_an_ended_child)
 }
 END_TEST
 
+/* A library that samples at another interval than asked (100 ms here) is said once on
+ * the notices, whichever process it is, and named in the .dat's end metadata. */
+START_TEST(hello_with_another_interval_is_said_once)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    for (int32_t pid = MAIN_PID; pid <= MAIN_PID + 1; pid++) {
+        struct mprof_hello hello;
+        memset(&hello, 0, sizeof(hello));
+        mprof_record_header_init(&hello.header, MPROF_RECORD_HELLO, sizeof(hello), pid);
+        hello.interval_ns = 5 * MS_NS;
+        hello.start_time_ns = T0_NS;
+        stream_add(&stream, &hello, sizeof(hello));
+    }
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_SERIES, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_uint_eq(harness.recorder.library_interval_ns, 5 * MS_NS);
+    harness_close(&harness, 0,
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n"
+                  "MPROF library_interval_ns 5000000\n",
+                  "mprof: 1000: the library samples every 0.005 s, not the 0.1 s asked for "
+                  "(library and mprof from different builds?)\n");
+}
+END_TEST
+
+START_TEST(hello_with_the_asked_interval_is_silent)
+{
+    struct stream stream;
+    main_life(&stream);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_uint_eq(harness.recorder.library_interval_ns, 0);
+    harness_close(&harness, 0, main_life_lines, "mprof: python layer on\n");
+}
+END_TEST
+
 START_TEST(finish_reports_a_failed_write)
 {
     /* A read-only stream: every write fails, and finish says so. */
     FILE *out = fopen("/dev/null", "r");
     ck_assert_ptr_nonnull(out);
     struct recorder recorder;
-    recorder_init(&recorder, out, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, true, 0.1);
+    recorder_init(&recorder, out, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, true, 100 * MS_NS);
     ck_assert_int_eq(recorder_mem(&recorder, 1700000000.0, 1u << 20), -1);
     ck_assert_int_eq(recorder_finish(&recorder, 0), -1);
     ck_assert_int_ne(recorder.write_errno, 0);
@@ -661,6 +701,8 @@ static Suite *recorder_suite(void)
     tcase_add_test(series_cases, mem_series_is_simplified);
     tcase_add_test(series_cases, heap_series_is_simplified);
     tcase_add_test(series_cases, finish_reports_a_failed_write);
+    tcase_add_test(series_cases, hello_with_another_interval_is_said_once);
+    tcase_add_test(series_cases, hello_with_the_asked_interval_is_silent);
     suite_add_tcase(suite, series_cases);
     TCase *children_cases = tcase_create("children");
     tcase_add_test(children_cases, children_are_ignored_without_c_or_m);
