@@ -790,10 +790,10 @@ int cmd_run(int argc, char **argv)
     char heap_text[64] = "no heap data";
     if (recorder->heap_samples > 0)
         snprintf(heap_text, sizeof(heap_text), "peak heap %.1f MiB",
-                 (double)recorder->heap_peak_bytes / DAT_BYTES_PER_MIB);
+                 (double)recorder_peak_heap_bytes(recorder) / DAT_BYTES_PER_MIB);
     mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s)", output_path,
                 (unsigned long long)recorder->mem_samples,
-                (double)recorder->rss_peak_bytes / DAT_BYTES_PER_MIB, heap_text);
+                (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, heap_text);
     /* The tables come after everything the program printed: it has ended. */
     if (!options.no_report && recorder->profiled_count > 0 &&
         report_write_tables(stdout, recorder->profiled, recorder->profiled_count,

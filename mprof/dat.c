@@ -758,35 +758,6 @@ int dat_main_pid(const struct dat_profile *profile)
     return profile->profiled_count > 0 ? profile->profiled[0].pid : 0;
 }
 
-double dat_peak_mem_mib(const struct dat_profile *profile, double *peak_time_s)
-{
-    double peak = -1.0, peak_time = 0.0;
-    for (size_t i = 0; i < profile->mem_count; i++) {
-        if (profile->mem[i].mem_mib > peak) {  /* strict: the first of equal peaks */
-            peak = profile->mem[i].mem_mib;
-            peak_time = profile->mem[i].time_s;
-        }
-    }
-    if (peak_time_s != NULL)
-        *peak_time_s = peak_time;
-    return peak;
-}
-
-uint64_t dat_peak_heap_bytes(const struct dat_profile *profile, double *peak_time_s)
-{
-    uint64_t peak = 0;
-    double peak_time = 0.0;
-    for (size_t i = 0; i < profile->heap_count; i++) {
-        if (i == 0 || profile->heap[i].heap_bytes > peak) {
-            peak = profile->heap[i].heap_bytes;
-            peak_time = profile->heap[i].time_s;
-        }
-    }
-    if (peak_time_s != NULL)
-        *peak_time_s = peak_time;
-    return peak;
-}
-
 /* ---------------------------------------------------------------- writers */
 
 static int dat_finish_line(FILE *out, int printed)

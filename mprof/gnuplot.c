@@ -535,12 +535,15 @@ char *gnuplot_build(const struct dat_profile *profiles, size_t count,
     if (count == 1 && options->function_marks && profiles[0].func_count > 0)
         gnuplot_add_brackets(&builder, &profiles[0]);
 
-    /* The peak marker: dashed red lines through the highest RSS sample (one profile only,
-     * as the original; with several the lines would say nothing). */
+    /* The peak marker: dashed red lines at the peak RSS as dat.h defines it (the
+     * high-water mark where the file has one), at the time of the highest sample (one
+     * profile only, as the original; with several the lines would say nothing). */
     if (count == 1) {
         double peak_time, start = gnuplot_profile_start(&profiles[0]);
         double peak = dat_peak_mem_mib(&profiles[0], &peak_time);
         peak_time -= start;
+        if (peak > builder.y_max)
+            builder.y_max = peak;  /* a mark above every sample stays inside the frame */
         gnuplot_append(script, "set arrow 1 from first %.6f, graph 0 to first %.6f, graph 1 "
                                "nohead dt 2 lw 1 lc rgb '#ff0000' front\n", peak_time, peak_time);
         gnuplot_append(script, "set arrow 2 from graph 0, first %.6f to graph 1, first %.6f "

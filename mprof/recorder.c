@@ -3,9 +3,9 @@
  *
  * Invariant: every point goes through its series' filter, and the peaks and counts
  * are taken before the filter, so simplification never changes what `MPROF
- * rss_peak_bytes` / `heap_peak_bytes` say. Records are framed only by
- * mprof_record_frame(): the first one that does not frame ends the stream, and all
- * that came before it has been written.
+ * rss_peak_bytes` / `heap_peak_bytes` say (the peaks as dat.h defines them). Records
+ * are framed only by mprof_record_frame(): the first one that does not frame ends the
+ * stream, and all that came before it has been written.
  */
 #include "recorder.h"
 
@@ -259,8 +259,8 @@ static int recorder_end_child(struct recorder *recorder, struct recorder_child *
 static int recorder_heap_point(struct recorder *recorder, double time_s, uint64_t heap_bytes)
 {
     recorder->heap_samples++;
-    if (heap_bytes > recorder->heap_peak_bytes)
-        recorder->heap_peak_bytes = heap_bytes;
+    if (heap_bytes > recorder->heap_sample_peak_bytes)
+        recorder->heap_sample_peak_bytes = heap_bytes;
     return recorder_push(recorder, &recorder->heap_filter, SERIES_HEAP, 0, time_s,
                          (double)heap_bytes);
 }
@@ -276,8 +276,8 @@ static int recorder_on_sample(struct recorder *recorder, const struct mprof_samp
         if (sample->rss_peak_bytes > recorder->rss_hwm_bytes)
             recorder->rss_hwm_bytes = sample->rss_peak_bytes;
         /* The library's own high-water mark sees peaks between two samples. */
-        if (sample->heap_peak_bytes > 0 && (uint64_t)sample->heap_peak_bytes > recorder->heap_peak_bytes)
-            recorder->heap_peak_bytes = (uint64_t)sample->heap_peak_bytes;
+        if (sample->heap_peak_bytes > 0 && (uint64_t)sample->heap_peak_bytes > recorder->heap_hwm_bytes)
+            recorder->heap_hwm_bytes = (uint64_t)sample->heap_peak_bytes;
         uint64_t total = heap_bytes;
         if (recorder->children & RECORDER_CHILDREN_SUM)
             for (size_t i = 0; i < recorder->child_count; i++)
@@ -511,8 +511,8 @@ int recorder_mem(struct recorder *recorder, double time_s, uint64_t rss_bytes)
 {
     recorder->mem_samples++;
     recorder->last_mem_time_s = time_s;
-    if (rss_bytes > recorder->rss_peak_bytes)
-        recorder->rss_peak_bytes = rss_bytes;
+    if (rss_bytes > recorder->rss_sample_peak_bytes)
+        recorder->rss_sample_peak_bytes = rss_bytes;
     return recorder_push(recorder, &recorder->mem_filter, SERIES_MEM, 0, time_s,
                          (double)rss_bytes);
 }
@@ -813,6 +813,16 @@ static int recorder_write_profile_data(struct recorder *recorder)
     return status;
 }
 
+uint64_t recorder_peak_rss_bytes(const struct recorder *recorder)
+{
+    return dat_peak_combine(recorder->rss_sample_peak_bytes, recorder->rss_hwm_bytes);
+}
+
+uint64_t recorder_peak_heap_bytes(const struct recorder *recorder)
+{
+    return dat_peak_combine(recorder->heap_sample_peak_bytes, recorder->heap_hwm_bytes);
+}
+
 int recorder_finish(struct recorder *recorder, int exit_status)
 {
     int status = 0;
@@ -834,11 +844,13 @@ int recorder_finish(struct recorder *recorder, int exit_status)
     snprintf(text, sizeof(text), "%d", exit_status);
     if (recorder_check(recorder, dat_write_meta(recorder->out, "exit_status", text)) < 0 ||
         recorder_write_meta_u64(recorder, "samples", recorder->mem_samples) < 0 ||
-        recorder_write_meta_u64(recorder, "rss_peak_bytes", recorder->rss_peak_bytes) < 0)
+        recorder_write_meta_u64(recorder, "rss_peak_bytes",
+                                recorder_peak_rss_bytes(recorder)) < 0)
         status = -1;
     if (recorder->heap_samples > 0 &&
         (recorder_write_meta_u64(recorder, "heap_samples", recorder->heap_samples) < 0 ||
-         recorder_write_meta_u64(recorder, "heap_peak_bytes", recorder->heap_peak_bytes) < 0))
+         recorder_write_meta_u64(recorder, "heap_peak_bytes",
+                                 recorder_peak_heap_bytes(recorder)) < 0))
         status = -1;
     if (recorder->rss_hwm_bytes > 0 &&
         recorder_write_meta_u64(recorder, "rss_hwm_bytes", recorder->rss_hwm_bytes) < 0)

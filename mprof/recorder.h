@@ -105,9 +105,10 @@ struct recorder {
     uint64_t mem_samples;      /* MEM points recorded (before simplification) */
     uint64_t heap_samples;     /* HEAP points recorded */
     double last_mem_time_s;
-    uint64_t rss_peak_bytes;   /* over every MEM point, before simplification */
-    uint64_t heap_peak_bytes;  /* over every HEAP point, before simplification */
+    uint64_t rss_sample_peak_bytes;  /* highest MEM point, before simplification */
+    uint64_t heap_sample_peak_bytes; /* highest HEAP point, before simplification */
     uint64_t rss_hwm_bytes;    /* the main process's VmHWM as its library last saw it */
+    uint64_t heap_hwm_bytes;   /* the main process's heap high-water mark, likewise */
     int write_errno;           /* first write failure, 0 if none */
 
     /* @profile records, in arrival order, until recorder_finish(). */
@@ -163,6 +164,12 @@ int recorder_children_alive(struct recorder *recorder, const pid_t *pids, size_t
 /* The CHLD index of `pid`, assigning the next one when it has none yet. -1 if out of
  * memory. */
 int recorder_child_index(struct recorder *recorder, pid_t pid);
+
+/* The run's peak RSS and peak live heap so far, as dat.h defines them (the highest
+ * sample raised to the main process's high-water mark): what MPROF rss_peak_bytes and
+ * heap_peak_bytes say, and what mprof peak and mprof plot read back from them. */
+uint64_t recorder_peak_rss_bytes(const struct recorder *recorder);
+uint64_t recorder_peak_heap_bytes(const struct recorder *recorder);
 
 /* End of run: flush every series, write the @profile data (PROFILE_FUNC, PROFILE_LINE
  * with each line's source text, TOP, FUNC) and the end metadata (exit status, peaks).

@@ -192,7 +192,7 @@ static const char main_life_lines[] =
     "HEAP 1700000000.3000 2097152\n"
     "MPROF exit_status 0\n"
     "MPROF samples 0\n"
-    "MPROF rss_peak_bytes 0\n"
+    "MPROF rss_peak_bytes 12582912\n"  /* no MEM point: the peak is VmHWM */
     "MPROF heap_samples 3\n"
     "MPROF heap_peak_bytes 3145728\n"
     "MPROF rss_hwm_bytes 12582912\n";
@@ -507,6 +507,69 @@ START_TEST(hello_with_the_asked_interval_is_silent)
 }
 END_TEST
 
+/* The peaks are the higher of the highest sample and the main process's own marks,
+ * which see between samples: MEM sampled 30 MiB while VmHWM saw 40; HEAP sampled
+ * 2 MiB while the library's mark saw 5. One of each lower than a sample is ignored. */
+START_TEST(peaks_are_the_high_water_marks)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    struct mprof_sample sample;
+    memset(&sample, 0, sizeof(sample));
+    mprof_record_header_init(&sample.header, MPROF_RECORD_SAMPLE, sizeof(sample), MAIN_PID);
+    sample.time_ns = T0_NS + 100 * MS_NS;
+    sample.rss_bytes = 20u << 20;
+    sample.rss_peak_bytes = 40u << 20;
+    sample.heap_live_bytes = 2u << 20;
+    sample.heap_peak_bytes = 5u << 20;
+    stream_add(&stream, &sample, sizeof(sample));
+    sample.time_ns = T0_NS + 200 * MS_NS;
+    sample.rss_peak_bytes = 1u << 20;   /* after an exec: a new image's marks start low */
+    sample.heap_live_bytes = 1u << 20;
+    sample.heap_peak_bytes = 1u << 20;
+    stream_add(&stream, &sample, sizeof(sample));
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_mem(&harness.recorder, 1700000000.1, 30u << 20);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    recorder_mem(&harness.recorder, 1700000000.2, 10u << 20);
+    ck_assert_uint_eq(recorder_peak_rss_bytes(&harness.recorder), 40u << 20);
+    ck_assert_uint_eq(recorder_peak_heap_bytes(&harness.recorder), 5u << 20);
+    harness_close(&harness, 0,
+                  "MEM 30.000000 1700000000.1000\n"
+                  "HEAP 1700000000.1000 2097152\n"
+                  "HEAP 1700000000.2000 1048576\n"
+                  "MEM 10.000000 1700000000.2000\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 2\n"
+                  "MPROF rss_peak_bytes 41943040\n"
+                  "MPROF heap_samples 2\n"
+                  "MPROF heap_peak_bytes 5242880\n"
+                  "MPROF rss_hwm_bytes 41943040\n",
+                  "");
+}
+END_TEST
+
+/* Without marks (a library that sent none, or none at all) the samples are the peaks. */
+START_TEST(peaks_without_marks_are_the_highest_samples)
+{
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_mem(&harness.recorder, 1700000000.1, 30u << 20);
+    recorder_mem(&harness.recorder, 1700000000.2, 10u << 20);
+    ck_assert_uint_eq(recorder_peak_rss_bytes(&harness.recorder), 30u << 20);
+    ck_assert_uint_eq(recorder_peak_heap_bytes(&harness.recorder), 0);
+    harness_close(&harness, 0,
+                  "MEM 30.000000 1700000000.1000\n"
+                  "MEM 10.000000 1700000000.2000\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 2\n"
+                  "MPROF rss_peak_bytes 31457280\n",
+                  "");
+}
+END_TEST
+
 START_TEST(finish_reports_a_failed_write)
 {
     /* A read-only stream: every write fails, and finish says so. */
@@ -701,6 +764,8 @@ static Suite *recorder_suite(void)
     tcase_add_test(series_cases, mem_series_is_simplified);
     tcase_add_test(series_cases, heap_series_is_simplified);
     tcase_add_test(series_cases, finish_reports_a_failed_write);
+    tcase_add_test(series_cases, peaks_are_the_high_water_marks);
+    tcase_add_test(series_cases, peaks_without_marks_are_the_highest_samples);
     tcase_add_test(series_cases, hello_with_another_interval_is_said_once);
     tcase_add_test(series_cases, hello_with_the_asked_interval_is_silent);
     suite_add_tcase(suite, series_cases);
