@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "dat.h"
+#include "utf8.h"
 
 #define DAT_FIELDS_MAX 8
 
@@ -837,41 +838,6 @@ int dat_write_meta(FILE *out, const char *key, const char *value)
     return fflush(out) == 0 ? 0 : -1;
 }
 
-/* The length of the valid UTF-8 sequence at `text` (as Python's strict decoder takes
- * it: no overlong forms, no surrogates, nothing above U+10FFFF), or 0 when the byte
- * there does not start one. `text` is NUL-terminated, so a cut sequence stops at the
- * NUL. */
-static size_t dat_utf8_length(const unsigned char *text)
-{
-    unsigned char c = text[0];
-    size_t length;
-    unsigned char low = 0x80, high = 0xbf;  /* the range of the second byte */
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        length = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        length = 3;
-        if (c == 0xe0)
-            low = 0xa0;
-        else if (c == 0xed)
-            high = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        length = 4;
-        if (c == 0xf0)
-            low = 0x90;
-        else if (c == 0xf4)
-            high = 0x8f;
-    } else
-        return 0;
-    if (text[1] < low || text[1] > high)
-        return 0;
-    for (size_t i = 2; i < length; i++)
-        if (text[i] < 0x80 || text[i] > 0xbf)
-            return 0;
-    return length;
-}
-
 /* Write `text` escaped as dat.h describes; with `token`, spaces and tabs too, and an
  * empty text as "?" so that the field is still there. */
 static int dat_put_escaped(FILE *out, const char *text, bool token)
@@ -881,7 +847,7 @@ static int dat_put_escaped(FILE *out, const char *text, bool token)
     const unsigned char *cursor = (const unsigned char *)text;
     while (*cursor != '\0') {
         unsigned char c = *cursor;
-        size_t length = dat_utf8_length(cursor);
+        size_t length = utf8_sequence_length(cursor);
         int status;
         if (c == '\\')
             status = fputs("\\\\", out);

@@ -20,39 +20,9 @@
 #include <unistd.h>
 
 #include "gnuplot.h"
+#include "utf8.h"
 
 /* ---------------------------------------------------------------- quoting */
-
-/* Length of the valid UTF-8 sequence at `text` (1..4), or 0 when it is not one. */
-static size_t gnuplot_utf8_length(const unsigned char *text)
-{
-    unsigned char lead = text[0];
-    size_t length;
-    uint32_t min;
-    if (lead < 0x80)
-        return 1;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-        length = 2;
-        min = 0x80;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-        length = 3;
-        min = 0x800;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-        length = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    uint32_t code = lead & (0x7f >> length);
-    for (size_t i = 1; i < length; i++) {
-        if ((text[i] & 0xc0) != 0x80)  /* also stops at the NUL */
-            return 0;
-        code = (code << 6) | (text[i] & 0x3f);
-    }
-    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
-        return 0;
-    return length;
-}
 
 /* Why a quote is not always doubled: gnuplot's scanner (scanner.c) reads '' as an
  * escaped quote only when it looks ahead from a plain character. Right after the opening
@@ -85,7 +55,7 @@ size_t gnuplot_quote(const char *text, char *quoted, size_t quoted_size)
         const char *piece;
         size_t piece_length, consumed = 1;
         bool plain = true;
-        size_t character_length = gnuplot_utf8_length(cursor);
+        size_t character_length = utf8_sequence_length(cursor);
         if (character_length == 0) {         /* invalid UTF-8: one byte becomes '?' */
             piece = "?";
         } else if (*cursor == '\'' && after_plain) {
