@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "gnuplot.h"
+#include "spawn.h"
 #include "utf8.h"
 
 /* ---------------------------------------------------------------- quoting */
@@ -584,7 +585,7 @@ static void gnuplot_last_error_line(int fd, char *line, size_t line_size)
 
 int gnuplot_run(const char *script, int output_fd, char *error, size_t error_size)
 {
-    int script_pipe[2], exec_pipe[2];
+    int script_pipe[2];
     char stderr_path[] = "/tmp/mprof-gnuplot-err-XXXXXX";
     int stderr_fd = mkstemp(stderr_path);
     if (stderr_fd < 0) {
@@ -597,86 +598,54 @@ int gnuplot_run(const char *script, int output_fd, char *error, size_t error_siz
         close(stderr_fd);
         return -1;
     }
-    if (pipe2(exec_pipe, O_CLOEXEC) < 0) {
-        snprintf(error, error_size, "gnuplot: pipe: %s", strerror(errno));
-        close(script_pipe[0]);
-        close(script_pipe[1]);
-        close(stderr_fd);
-        return -1;
-    }
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(error, error_size, "gnuplot: fork: %s", strerror(errno));
-        close(script_pipe[0]);
-        close(script_pipe[1]);
-        close(exec_pipe[0]);
-        close(exec_pipe[1]);
-        close(stderr_fd);
-        return -1;
-    }
-    if (pid == 0) {
-        /* The child: stdin the script, stdout the image, stderr captured. dup2 clears
-         * close-on-exec on the copies, so only these three reach gnuplot. */
-        if (dup2(script_pipe[0], STDIN_FILENO) < 0 ||
-            (output_fd >= 0 && dup2(output_fd, STDOUT_FILENO) < 0) ||
-            dup2(stderr_fd, STDERR_FILENO) < 0)
-            _exit(126);
-        /* -d: no init files, so nothing but our script is run. */
-        char *const args[] = { (char *)"gnuplot", (char *)"-d", NULL };
-        execvp("gnuplot", args);
-        int exec_errno = errno;
-        ssize_t ignored = write(exec_pipe[1], &exec_errno, sizeof exec_errno);
-        (void)ignored;
-        _exit(127);
-    }
+    /* stdin the script, stdout the image, stderr captured; -d: no init files, so
+     * nothing but our script is run. */
+    char *const args[] = { (char *)"gnuplot", (char *)"-d", NULL };
+    struct spawn_request request = {
+        .argv = args, .stdin_fd = script_pipe[0], .stdout_fd = output_fd,
+        .stderr_fd = stderr_fd,
+    };
+    pid_t pid;
+    bool exec_failed;
+    int started = spawn_start(&request, &pid, &exec_failed);
+    int start_errno = errno;
     close(script_pipe[0]);
-    close(exec_pipe[1]);
-
-    int exec_errno = 0;
-    ssize_t got;
-    do
-        got = read(exec_pipe[0], &exec_errno, sizeof exec_errno);
-    while (got < 0 && errno == EINTR);
-    close(exec_pipe[0]);
-
-    int status = 0;
-    if (got != (ssize_t)sizeof exec_errno) {
-        /* gnuplot runs: feed it the script. SIGPIPE is ignored meanwhile so that a gnuplot
-         * dying early is an error we report, not our death. */
-        struct sigaction ignore = { .sa_handler = SIG_IGN }, previous;
-        sigaction(SIGPIPE, &ignore, &previous);
-        size_t length = strlen(script), done = 0;
-        while (done < length) {
-            ssize_t wrote = write(script_pipe[1], script + done, length - done);
-            if (wrote < 0 && errno == EINTR)
-                continue;
-            if (wrote <= 0)
-                break;  /* the exit status below says why */
-            done += (size_t)wrote;
-        }
+    if (started < 0) {
         close(script_pipe[1]);
-        sigaction(SIGPIPE, &previous, NULL);
-    } else {
-        close(script_pipe[1]);
-    }
-
-    int wait_status;
-    while (waitpid(pid, &wait_status, 0) < 0) {
-        if (errno != EINTR) {
-            snprintf(error, error_size, "gnuplot: waitpid: %s", strerror(errno));
-            close(stderr_fd);
-            return -1;
-        }
-    }
-    if (got == (ssize_t)sizeof exec_errno) {
-        if (exec_errno == ENOENT)
+        close(stderr_fd);
+        if (!exec_failed)
+            snprintf(error, error_size, "gnuplot: fork: %s", strerror(start_errno));
+        else if (start_errno == ENOENT)
             snprintf(error, error_size,
                      "gnuplot: not found; install it with: apt-get install gnuplot-nox");
         else
-            snprintf(error, error_size, "gnuplot: %s", strerror(exec_errno));
-        status = -1;
-    } else if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
+            snprintf(error, error_size, "gnuplot: %s", strerror(start_errno));
+        return -1;
+    }
+
+    /* gnuplot runs: feed it the script. SIGPIPE is ignored meanwhile so that a gnuplot
+     * dying early is an error we report, not our death. */
+    struct sigaction ignore = { .sa_handler = SIG_IGN }, previous;
+    sigaction(SIGPIPE, &ignore, &previous);
+    size_t length = strlen(script), done = 0;
+    while (done < length) {
+        ssize_t wrote = write(script_pipe[1], script + done, length - done);
+        if (wrote < 0 && errno == EINTR)
+            continue;
+        if (wrote <= 0)
+            break;  /* the exit status below says why */
+        done += (size_t)wrote;
+    }
+    close(script_pipe[1]);
+    sigaction(SIGPIPE, &previous, NULL);
+
+    int wait_status, status = 0;
+    if (spawn_wait(pid, &wait_status) < 0) {
+        snprintf(error, error_size, "gnuplot: waitpid: %s", strerror(errno));
+        close(stderr_fd);
+        return -1;
+    }
+    if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
         char line[300];
         gnuplot_last_error_line(stderr_fd, line, sizeof line);
         if (line[0] != '\0')

@@ -813,6 +813,39 @@ static int recorder_write_profile_data(struct recorder *recorder)
     return status;
 }
 
+int recorder_write_header(struct recorder *recorder, const char *cmdline)
+{
+    char interval_text[32];
+    snprintf(interval_text, sizeof(interval_text), "%.9g",
+             (double)recorder->interval_ns / 1e9);
+    errno = 0;
+    if (recorder_check(recorder, dat_write_cmdline(recorder->out, cmdline)) < 0 ||
+        recorder_check(recorder, dat_write_meta(recorder->out, "version", "2")) < 0 ||
+        recorder_check(recorder, dat_write_meta(recorder->out, "interval", interval_text)) < 0)
+        return -1;
+    return 0;
+}
+
+void recorder_set_main_pid(struct recorder *recorder, pid_t main_pid)
+{
+    recorder->main_pid = main_pid;
+}
+
+int recorder_end_of_run_sample(struct recorder *recorder)
+{
+    if ((recorder->children & RECORDER_CHILDREN_SUM) || !recorder->have_main_sample ||
+        recorder->main_sample_rss_bytes == 0 ||
+        !(recorder->main_sample_time_s > recorder->last_mem_time_s + 1e-4))
+        return 0;
+    return recorder_mem(recorder, recorder->main_sample_time_s,
+                        recorder->main_sample_rss_bytes);
+}
+
+void recorder_set_signal(struct recorder *recorder, int signal_number)
+{
+    recorder->end_signal = signal_number;
+}
+
 uint64_t recorder_peak_rss_bytes(const struct recorder *recorder)
 {
     return dat_peak_combine(recorder->rss_sample_peak_bytes, recorder->rss_hwm_bytes);
@@ -858,6 +891,9 @@ int recorder_finish(struct recorder *recorder, int exit_status)
     if (recorder->library_interval_ns != 0 &&
         recorder_write_meta_u64(recorder, "library_interval_ns",
                                 recorder->library_interval_ns) < 0)
+        status = -1;
+    if (recorder->end_signal != 0 && status == 0 && recorder->write_errno == 0 &&
+        recorder_write_meta_u64(recorder, "signal", (uint64_t)recorder->end_signal) < 0)
         status = -1;
     return status < 0 || recorder->write_errno != 0 ? -1 : 0;
 }

@@ -110,6 +110,7 @@ struct recorder {
     uint64_t rss_hwm_bytes;    /* the main process's VmHWM as its library last saw it */
     uint64_t heap_hwm_bytes;   /* the main process's heap high-water mark, likewise */
     int write_errno;           /* first write failure, 0 if none */
+    int end_signal;            /* the signal that ended the main process, 0 if none */
 
     /* @profile records, in arrival order, until recorder_finish(). */
     struct recorder_points mem_points;  /* MEM points written */
@@ -136,6 +137,25 @@ struct recorder {
  * .dat (`MPROF library_interval_ns`). Cannot fail. */
 void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t main_pid,
                    unsigned children, bool all_samples, uint64_t interval_ns);
+
+/* The .dat's first lines: CMDLINE `cmdline`, the format version and the interval.
+ * Written before the program starts, so a file that cannot be written stops the run
+ * before anything ran. Returns 0, or -1 (errno in write_errno). */
+int recorder_write_header(struct recorder *recorder, const char *cmdline);
+
+/* The main process's pid, once it is known (the recorder may be made before the fork
+ * so that it writes the header). */
+void recorder_set_main_pid(struct recorder *recorder, pid_t main_pid);
+
+/* The run's last RSS point: the library's last SAMPLE comes from the very end of the
+ * main process, later than the CLI's last poll, so when it is later it becomes the last
+ * MEM point. Not under -C (it lacks the children). Call once, after the pipe is drained
+ * and before recorder_finish(). Returns 0, or -1 when writing the .dat failed. */
+int recorder_end_of_run_sample(struct recorder *recorder);
+
+/* The main process was ended by `signal_number`: recorder_finish() says so last
+ * (MPROF signal). */
+void recorder_set_signal(struct recorder *recorder, int signal_number);
 
 /* Release what the recorder holds (not the streams). */
 void recorder_free(struct recorder *recorder);

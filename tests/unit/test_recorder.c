@@ -570,6 +570,63 @@ START_TEST(peaks_without_marks_are_the_highest_samples)
 }
 END_TEST
 
+/* The recorder writes the whole .dat: the header before the program runs, the
+ * library's last sample as the last MEM point when it is later than the last poll,
+ * and the signal that ended the program last. */
+START_TEST(header_last_sample_and_signal)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    add_sample(&stream, MAIN_PID, 300, 1048576, 5u << 20);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_write_header(&harness.recorder, "python3 'a b.py'"), 0);
+    recorder_mem(&harness.recorder, 1700000000.2, 4u << 20);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_int_eq(recorder_end_of_run_sample(&harness.recorder), 0);
+    recorder_set_signal(&harness.recorder, 9);
+    harness_close(&harness, 137,
+                  "CMDLINE python3 'a b.py'\n"
+                  "MPROF version 2\n"
+                  "MPROF interval 0.1\n"
+                  "MEM 4.000000 1700000000.2000\n"
+                  "HEAP 1700000000.3000 1048576\n"
+                  "MEM 5.000000 1700000000.3000\n"
+                  "MPROF exit_status 137\n"
+                  "MPROF samples 2\n"
+                  "MPROF rss_peak_bytes 5242880\n"
+                  "MPROF heap_samples 1\n"
+                  "MPROF heap_peak_bytes 1048576\n"
+                  "MPROF rss_hwm_bytes 5242880\n"
+                  "MPROF signal 9\n",
+                  "");
+}
+END_TEST
+
+/* No later sample, or -C (the library's sample lacks the children): nothing is added. */
+START_TEST(last_sample_only_when_later_and_alone)
+{
+    for (int sum = 0; sum <= 1; sum++) {
+        struct stream stream;
+        memset(&stream, 0, sizeof(stream));
+        add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+        add_sample(&stream, MAIN_PID, sum ? 300 : 200, 0, 5u << 20);
+        struct harness harness;
+        harness_open(&harness, sum ? RECORDER_CHILDREN_SUM : RECORDER_CHILDREN_IGNORE, true);
+        recorder_mem(&harness.recorder, 1700000000.2, 4u << 20);
+        ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+        ck_assert_int_eq(recorder_end_of_run_sample(&harness.recorder), 0);
+        ck_assert_uint_eq(harness.recorder.mem_samples, 1);
+        recorder_free(&harness.recorder);
+        fclose(harness.out);
+        fclose(harness.notices);
+        free(harness.out_text);
+        free(harness.notice_text);
+    }
+}
+END_TEST
+
 START_TEST(finish_reports_a_failed_write)
 {
     /* A read-only stream: every write fails, and finish says so. */
@@ -764,6 +821,8 @@ static Suite *recorder_suite(void)
     tcase_add_test(series_cases, mem_series_is_simplified);
     tcase_add_test(series_cases, heap_series_is_simplified);
     tcase_add_test(series_cases, finish_reports_a_failed_write);
+    tcase_add_test(series_cases, header_last_sample_and_signal);
+    tcase_add_test(series_cases, last_sample_only_when_later_and_alone);
     tcase_add_test(series_cases, peaks_are_the_high_water_marks);
     tcase_add_test(series_cases, peaks_without_marks_are_the_highest_samples);
     tcase_add_test(series_cases, hello_with_another_interval_is_said_once);
