@@ -16,8 +16,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,10 +35,10 @@
 #include "report.h"
 #include "spawn.h"
 #include "target.h"
+#include "watch.h"
 
 #define RUN_EXIT_USAGE        2
 #define RUN_EXIT_FAILURE      1
-#define RUN_DRAIN_LIMIT_BYTES (4u << 20) /* a chatty straggler cannot keep us draining */
 
 struct run_options {
     uint64_t interval_ns;     /* -T, validated: the library samples at exactly this */
@@ -250,13 +248,6 @@ static FILE *run_open_output(const struct run_options *options, char *path, size
     return out;
 }
 
-static double run_clock(clockid_t clock)
-{
-    struct timespec now;
-    clock_gettime(clock, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
 /* Our signal handling while the target runs, and what it replaced. */
 struct run_signals {
     bool taken, forwarding;
@@ -279,112 +270,9 @@ struct run_session {
     bool started;              /* the program ran: the .dat is kept */
     struct recorder recorder;
     struct run_signals signals;
-    pid_t pid;
-    int pipe_fd;               /* read end, -1 once closed */
-    int write_fd;              /* write end, ours until the child has it */
+    struct watch watch;        /* the pid and the pipe's read end (-1 once closed) */
+    int write_fd;              /* the pipe's write end, ours until the child has it */
 };
-
-/* One tick: RSS of the main process (and with -C/-M of its descendants) from /proc. */
-static void run_sample_rss(struct run_session *session)
-{
-    double time_s = run_clock(CLOCK_REALTIME);
-    uint64_t total;
-    /* A zombie reads as 0: the process has ended and its last word is in the pipe. */
-    if (proc_rss_bytes(session->pid, &total) < 0 || total == 0)
-        return;
-    if (session->options->children != RECORDER_CHILDREN_IGNORE) {
-        pid_t *pids = NULL;
-        size_t count = 0;
-        if (proc_descendants(session->pid, &pids, &count) == 0) {
-            for (size_t i = 0; i < count; i++) {
-                uint64_t rss;
-                if (proc_rss_bytes(pids[i], &rss) < 0 || rss == 0)
-                    continue;
-                if (session->options->children & RECORDER_CHILDREN_SUM)
-                    total += rss;
-                recorder_child_mem(&session->recorder, pids[i], time_s, rss);
-            }
-            recorder_children_alive(&session->recorder, pids, count);
-            free(pids);
-        }
-    }
-    recorder_mem(&session->recorder, time_s, total);
-}
-
-/* Read what the pipe has. Returns the bytes read, 0 at EOF (the pipe is then closed),
- * or -1 when nothing is there now. Bytes after a broken record are read and dropped,
- * so writers never block on a full pipe. */
-static ssize_t run_read_pipe(struct run_session *session)
-{
-    unsigned char buffer[16384];
-    ssize_t got = read(session->pipe_fd, buffer, sizeof(buffer));
-    if (got > 0) {
-        recorder_feed(&session->recorder, buffer, (size_t)got);
-        return got;
-    }
-    if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-        close(session->pipe_fd);
-        session->pipe_fd = -1;
-        return 0;
-    }
-    return -1;
-}
-
-/* Poll RSS every interval and the pipe in between until the main process ends.
- * Returns its wait status. */
-static int run_watch(struct run_session *session, const sigset_t *wait_mask)
-{
-    double interval = interval_seconds(session->options->interval_ns);
-    double next_tick = run_clock(CLOCK_MONOTONIC);
-    int wait_status = 0;
-    for (;;) {
-        double now = run_clock(CLOCK_MONOTONIC);
-        if (now >= next_tick) {
-            run_sample_rss(session);
-            next_tick += interval;
-            if (next_tick <= now)
-                next_tick = now + interval; /* we were late: do not burst to catch up */
-        }
-        pid_t done = waitpid(session->pid, &wait_status, WNOHANG);
-        if (done == session->pid)
-            return wait_status;
-        if (done < 0 && errno != EINTR) {
-            mprof_error("%d: lost track of the program: %s", (int)session->pid, strerror(errno));
-            return -1;
-        }
-        double wait_s = next_tick - run_clock(CLOCK_MONOTONIC);
-        if (wait_s < 0)
-            wait_s = 0;
-        struct timespec timeout = { (time_t)wait_s, (long)((wait_s - floor(wait_s)) * 1e9) };
-        struct pollfd poller = { .fd = session->pipe_fd, .events = POLLIN };
-        /* SIGCHLD is blocked except inside ppoll: the end of the target wakes us at
-         * once instead of at the next tick, and cannot slip in between the checks. */
-        int ready = ppoll(&poller, session->pipe_fd >= 0 ? 1 : 0, &timeout, wait_mask);
-        if (ready > 0 && session->pipe_fd >= 0 && (poller.revents & (POLLIN | POLLHUP | POLLERR)))
-            run_read_pipe(session);
-    }
-}
-
-/* The target has ended: take what is already in the pipe, without waiting for EOF. */
-static void run_drain(struct run_session *session)
-{
-    if (session->pipe_fd < 0)
-        return;
-    int flags = fcntl(session->pipe_fd, F_GETFL);
-    if (flags >= 0)
-        fcntl(session->pipe_fd, F_SETFL, flags | O_NONBLOCK);
-    size_t drained = 0;
-    while (session->pipe_fd >= 0 && drained < RUN_DRAIN_LIMIT_BYTES) {
-        ssize_t got = run_read_pipe(session);
-        if (got <= 0)
-            break;
-        drained += (size_t)got;
-    }
-    if (session->pipe_fd >= 0) {
-        close(session->pipe_fd);
-        session->pipe_fd = -1;
-    }
-}
 
 static int run_exit_status(int wait_status)
 {
@@ -542,7 +430,7 @@ static int run_prepare(struct run_session *session)
         mprof_error("pipe: %s", strerror(errno));
         return RUN_EXIT_FAILURE;
     }
-    session->pipe_fd = fds[0];
+    session->watch.pipe_fd = fds[0];
     session->write_fd = fds[1];
     return 0;
 }
@@ -573,7 +461,10 @@ static int run_start(struct run_session *session)
         return exec_errno == ENOENT ? TARGET_EXIT_NOT_FOUND : TARGET_EXIT_NOT_EXEC;
     }
     session->started = true;
-    session->pid = pid;
+    session->watch = (struct watch){
+        .recorder = &session->recorder, .pid = pid, .pipe_fd = session->watch.pipe_fd,
+        .children = session->options->children, .interval_ns = session->options->interval_ns,
+    };
     recorder_set_main_pid(&session->recorder, pid);
     close(session->write_fd);
     session->write_fd = -1;
@@ -588,9 +479,9 @@ static int run_record(struct run_session *session)
 {
     const struct run_options *options = session->options;
     struct recorder *recorder = &session->recorder;
-    int wait_status = run_watch(session, &session->signals.wait_mask);
+    int wait_status = watch_until_exit(&session->watch, &session->signals.wait_mask);
     run_forward_pid = 0;
-    run_drain(session);
+    watch_drain(&session->watch);
 
     int exit_status = run_exit_status(wait_status);
     if (wait_status >= 0 && WIFSIGNALED(wait_status))
@@ -636,8 +527,8 @@ static int run_record(struct run_session *session)
  * for a program that never ran is removed. */
 static void run_cleanup(struct run_session *session)
 {
-    if (session->pipe_fd >= 0)
-        close(session->pipe_fd);
+    if (session->watch.pipe_fd >= 0)
+        close(session->watch.pipe_fd);
     if (session->write_fd >= 0)
         close(session->write_fd);
     if (session->out != NULL) {
@@ -658,7 +549,9 @@ int cmd_run(int argc, char **argv)
         return fflush(stdout) == 0 ? 0 : RUN_EXIT_FAILURE;
     if (parsed != 0)
         return parsed;
-    struct run_session session = { .options = &options, .pipe_fd = -1, .write_fd = -1 };
+    struct run_session session = {
+        .options = &options, .watch = { .pipe_fd = -1 }, .write_fd = -1,
+    };
     int status = run_prepare(&session);
     if (status == 0)
         status = run_start(&session);
