@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "dat.h"
 
 static const char clean_usage[] =

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "dat.h"
 #include "gnuplot.h"
 #include "profiles.h"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "profiles.h"
 
 static const char rm_usage[] =

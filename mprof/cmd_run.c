@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "dat.h"
 #include "interval.h"
 #include "mprof/protocol.h"

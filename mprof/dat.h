@@ -1,6 +1,7 @@
 /*
- * dat.h — memory_profiler's .dat text format: the model, the reader, the writer, and
- * finding the mprofile_*.dat files of a directory.
+ * dat.h — memory_profiler's .dat text format: the model (dat.c), the reader
+ * (dat_read.c), the writer (dat_write.c), the peaks (dat_peak.c), and finding the
+ * mprofile_*.dat files of a directory (dat_list.c).
  *
  * Lines the original tool reads (memory_profiler 0.61):
  *   CMDLINE <command line>

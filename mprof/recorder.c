@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "array.h"
 #include "dat.h"
 #include "recorder_tables.h"
 
