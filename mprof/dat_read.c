@@ -28,7 +28,10 @@ struct dat_reader {
     size_t profiled_capacity, top_capacity;
     size_t line_capacity;  /* of the lines of profiled[line_owner] */
     size_t line_owner;
-    size_t *child_mem_capacity, *child_heap_capacity;  /* parallel to profile->children */
+    struct dat_child_capacity {  /* parallel to profile->children */
+        size_t mem, heap;
+    } *child_capacities;
+    size_t child_capacities_capacity;
     bool any_known_line;
     char why[DAT_ERROR_MAX];  /* what is wrong with the current line */
 };
@@ -39,26 +42,14 @@ static struct dat_child *dat_reader_child(struct dat_reader *reader, int index)
     for (size_t i = 0; i < profile->child_count; i++)
         if (profile->children[i].index == index)
             return &profile->children[i];
-    size_t old_capacity = reader->child_capacity;
-    if (mprof_grow_array((void **)&profile->children, &reader->child_capacity, profile->child_count,
-                 sizeof *profile->children) < 0)
+    if (mprof_grow_array((void **)&profile->children, &reader->child_capacity,
+                         profile->child_count, sizeof *profile->children) < 0 ||
+        mprof_grow_array((void **)&reader->child_capacities, &reader->child_capacities_capacity,
+                         profile->child_count, sizeof *reader->child_capacities) < 0)
         return NULL;
-    if (reader->child_capacity != old_capacity) {
-        size_t *mem_caps = realloc(reader->child_mem_capacity,
-                                   reader->child_capacity * sizeof *mem_caps);
-        if (mem_caps == NULL)
-            return NULL;
-        reader->child_mem_capacity = mem_caps;
-        size_t *heap_caps = realloc(reader->child_heap_capacity,
-                                    reader->child_capacity * sizeof *heap_caps);
-        if (heap_caps == NULL)
-            return NULL;
-        reader->child_heap_capacity = heap_caps;
-    }
     size_t slot = profile->child_count++;
     profile->children[slot] = (struct dat_child){ .index = index };
-    reader->child_mem_capacity[slot] = 0;
-    reader->child_heap_capacity[slot] = 0;
+    reader->child_capacities[slot] = (struct dat_child_capacity){ 0, 0 };
     return &profile->children[slot];
 }
 
@@ -364,7 +355,7 @@ static int dat_parse_child_mem(struct dat_reader *reader, char *rest)
     if (child == NULL)
         return DAT_OUT_OF_MEMORY;
     size_t slot = dat_reader_child_slot(reader, child);
-    if (mprof_grow_array((void **)&child->mem, &reader->child_mem_capacity[slot],
+    if (mprof_grow_array((void **)&child->mem, &reader->child_capacities[slot].mem,
                          child->mem_count, sizeof *child->mem) < 0)
         return DAT_OUT_OF_MEMORY;
     child->mem[child->mem_count++] = sample;
@@ -392,7 +383,7 @@ static int dat_parse_child_heap(struct dat_reader *reader, char *rest)
     if (child == NULL)
         return DAT_OUT_OF_MEMORY;
     size_t slot = dat_reader_child_slot(reader, child);
-    if (mprof_grow_array((void **)&child->heap, &reader->child_heap_capacity[slot],
+    if (mprof_grow_array((void **)&child->heap, &reader->child_capacities[slot].heap,
                          child->heap_count, sizeof *child->heap) < 0)
         return DAT_OUT_OF_MEMORY;
     child->heap[child->heap_count++] = sample;
@@ -564,8 +555,7 @@ int dat_read(const char *path, struct dat_profile *profile, char *error, size_t 
     }
     free(line);
     fclose(in);
-    free(reader.child_mem_capacity);
-    free(reader.child_heap_capacity);
+    free(reader.child_capacities);
 
     if (status == 0 && line_number == 0) {
         dat_set_error(error, error_size, "%s: empty file", path);

@@ -154,15 +154,9 @@ static struct recorder_child *recorder_get_child(struct recorder *recorder, pid_
         child->live = true;
         return child;
     }
-    if (recorder->child_count == recorder->child_capacity) {
-        size_t capacity = recorder->child_capacity ? recorder->child_capacity * 2 : 8;
-        struct recorder_child *grown =
-            realloc(recorder->child_list, capacity * sizeof(*grown));
-        if (grown == NULL)
-            return NULL;
-        recorder->child_list = grown;
-        recorder->child_capacity = capacity;
-    }
+    if (mprof_grow_array((void **)&recorder->child_list, &recorder->child_capacity,
+                         recorder->child_count, sizeof *recorder->child_list) < 0)
+        return NULL;
     child = &recorder->child_list[recorder->child_count];
     memset(child, 0, sizeof(*child));
     child->pid = pid;

@@ -49,21 +49,6 @@ struct recorder_filter {
     struct envelope envelope;
 };
 
-/* A FUNCTION record. */
-struct recorder_function {
-    pid_t pid;
-    uint32_t id, first_line, last_line, call_count;
-    char *name, *filename;
-};
-
-/* A SITE record of the main process. */
-struct recorder_site {
-    uint32_t rank, line;
-    int64_t live_bytes;
-    uint64_t live_blocks, alloc_count;
-    char *function, *filename;
-};
-
 struct recorder_child {
     pid_t pid;
     int index;             /* CHLD index in order of discovery by /proc, -1 before */
@@ -114,13 +99,13 @@ struct recorder {
 
     /* @profile records, in arrival order, until recorder_finish(). */
     struct recorder_points mem_points;  /* MEM points written */
-    struct recorder_function *functions;
+    struct dat_profiled_function *functions;  /* FUNCTION records: no lines yet */
     size_t function_count, function_capacity;
     struct mprof_line *lines;
     size_t line_count, line_capacity;
     struct mprof_call *calls;
     size_t call_count, call_capacity;
-    struct recorder_site *sites;
+    struct dat_top_site *sites;        /* the main process's SITE records */
     size_t site_count, site_capacity;
     bool profile_data_lost;    /* out of memory: some of it was dropped (said once) */
 

@@ -55,7 +55,7 @@ static void recorder_keep_function(struct recorder *recorder, const unsigned cha
 {
     struct mprof_function record;
     memcpy(&record, bytes, size);
-    struct recorder_function function = {
+    struct dat_profiled_function function = {
         .pid = record.header.pid, .id = record.function_id, .first_line = record.first_line,
         .last_line = record.last_line, .call_count = record.call_count,
     };
@@ -74,7 +74,7 @@ static void recorder_keep_site(struct recorder *recorder, const unsigned char *b
 {
     struct mprof_site record;
     memcpy(&record, bytes, size);
-    struct recorder_site site = {
+    struct dat_top_site site = {
         .rank = record.rank, .line = record.line, .live_bytes = record.live_bytes,
         .live_blocks = record.live_blocks, .alloc_count = record.alloc_count,
     };
@@ -120,10 +120,8 @@ void recorder_tables_keep(struct recorder *recorder, const unsigned char *bytes,
 
 void recorder_tables_free(struct recorder *recorder)
 {
-    for (size_t i = 0; i < recorder->function_count; i++) {
-        free(recorder->functions[i].name);
-        free(recorder->functions[i].filename);
-    }
+    for (size_t i = 0; i < recorder->function_count; i++)
+        dat_free_profiled_function(&recorder->functions[i]);
     free(recorder->functions);
     recorder->functions = NULL;
     recorder->function_count = recorder->function_capacity = 0;
@@ -133,10 +131,8 @@ void recorder_tables_free(struct recorder *recorder)
     free(recorder->calls);
     recorder->calls = NULL;
     recorder->call_count = recorder->call_capacity = 0;
-    for (size_t i = 0; i < recorder->site_count; i++) {
-        free(recorder->sites[i].function);
-        free(recorder->sites[i].filename);
-    }
+    for (size_t i = 0; i < recorder->site_count; i++)
+        dat_free_top_site(&recorder->sites[i]);
     free(recorder->sites);
     recorder->sites = NULL;
     recorder->site_count = recorder->site_capacity = 0;
@@ -247,7 +243,7 @@ static void recorder_free_sources(struct recorder_sources *sources)
 /* The table of one function: a row for every line of its range (extended to any line
  * that ran outside it), the lines that ran filled in, each with its source text. */
 static int recorder_build_function(struct recorder *recorder, struct recorder_sources *sources,
-                                   const struct recorder_function *function,
+                                   const struct dat_profiled_function *function,
                                    struct dat_profiled_function *table)
 {
     size_t begin = recorder_first_line_of(recorder, function->pid, function->id), end = begin;
@@ -360,7 +356,7 @@ static struct recorder_function_ref *recorder_sorted_functions(const struct reco
 }
 
 /* The first FUNCTION record of (pid, id) in `refs` (sorted by key), or NULL. */
-static const struct recorder_function *recorder_lookup_function(
+static const struct dat_profiled_function *recorder_lookup_function(
     const struct recorder *recorder, const struct recorder_function_ref *refs, pid_t pid,
     uint32_t id)
 {
@@ -413,7 +409,7 @@ static int recorder_build_profiled(struct recorder *recorder, struct recorder_fu
 
 static int recorder_compare_sites(const void *left, const void *right)
 {
-    const struct recorder_site *a = left, *b = right;
+    const struct dat_top_site *a = left, *b = right;
     if (a->rank != b->rank)
         return a->rank < b->rank ? -1 : 1;
     return 0;
@@ -453,19 +449,12 @@ int recorder_tables_write(struct recorder *recorder)
     if (recorder->site_count > 1)
         qsort(recorder->sites, recorder->site_count, sizeof *recorder->sites,
               recorder_compare_sites);
-    for (size_t i = 0; i < recorder->site_count && status == 0; i++) {
-        const struct recorder_site *site = &recorder->sites[i];
-        struct dat_top_site top = {
-            .rank = site->rank, .live_bytes = site->live_bytes, .live_blocks = site->live_blocks,
-            .alloc_count = site->alloc_count, .line = site->line, .function = site->function,
-            .filename = site->filename,
-        };
-        if (recorder_check(recorder, dat_write_top_site(recorder->out, &top)) < 0)
+    for (size_t i = 0; i < recorder->site_count && status == 0; i++)
+        if (recorder_check(recorder, dat_write_top_site(recorder->out, &recorder->sites[i])) < 0)
             status = -1;
-    }
     for (size_t i = 0; i < recorder->call_count && status == 0; i++) {
         const struct mprof_call *call = &recorder->calls[i];
-        const struct recorder_function *function =
+        const struct dat_profiled_function *function =
             refs != NULL ? recorder_lookup_function(recorder, refs, call->header.pid,
                                                     call->function_id)
                          : NULL;
