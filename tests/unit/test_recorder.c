@@ -618,11 +618,10 @@ START_TEST(last_sample_only_when_later_and_alone)
         ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
         ck_assert_int_eq(recorder_end_of_run_sample(&harness.recorder), 0);
         ck_assert_uint_eq(harness.recorder.mem_samples, 1);
-        recorder_free(&harness.recorder);
-        fclose(harness.out);
-        fclose(harness.notices);
-        free(harness.out_text);
-        free(harness.notice_text);
+        harness_close(&harness, -1,
+                      sum ? "MEM 4.000000 1700000000.2000\nHEAP 1700000000.3000 0\n"
+                          : "MEM 4.000000 1700000000.2000\nHEAP 1700000000.2000 0\n",
+                      "");
     }
 }
 END_TEST
