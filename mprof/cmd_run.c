@@ -5,11 +5,17 @@
  * The CLI owns the output file. It polls RSS from /proc itself every interval (so
  * static binaries, exec chains and crashed targets still get a MEM series) and reads
  * the library's records (heap, notices) from a pipe whose write end the target
- * inherits. The run ends when the main process ends, however it ends: the CLI then
- * drains what is already in the pipe without waiting for EOF (a daemonized grandchild
- * may hold the write end forever), writes the end metadata and exits with the
- * target's status (128+signal for a signal, as shells report it). The @profile tables
- * the library sent are printed last, on stdout, after the program's own output.
+ * inherits (watch.c). The run ends when the main process ends, however it ends: the
+ * CLI then drains what is already in the pipe without waiting for EOF (a daemonized
+ * grandchild may hold the write end forever), has the recorder write the end of the
+ * .dat and exits with the target's status (128+signal for a signal, as shells report
+ * it). The @profile tables the library sent are printed last, on stdout, after the
+ * program's own output.
+ *
+ * A run is three steps over one session (prepare: everything checked and the .dat
+ * begun; start: the program spawned; record: followed to its end), and one cleanup
+ * that undoes whatever the steps took, wherever they stopped. The recorder is the
+ * .dat's only writer, from its header to its last line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
