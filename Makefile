@@ -56,7 +56,7 @@ MPROF_LIB := $(BUILD)/lib/mprof/libmprof.so
 CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-.PHONY: all deps demo check unit integration bench install clean programs
+.PHONY: all deps demo check structure unit integration bench install clean programs
 all: $(MPROF_BIN) $(MPROF_LIB) $(PLUGIN_LIBS) programs
 
 programs: $(HELPER_BIN)
@@ -144,8 +144,13 @@ unit: $(UNIT_BIN)
 integration: all
 	@bash tests/integration/run.sh $(BUILD)
 
+# The house's shape (layers, circles, file sizes), read from the sources and objects.
+structure: all
+	@/usr/bin/python3 tests/structure/layers.py . $(BUILD)
+
 check: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory structure
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 

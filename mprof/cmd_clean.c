@@ -2,14 +2,13 @@
  * cmd_clean.c — `mprof clean [--dry-run]`: remove every mprofile_*.dat of the current
  * directory (the files `mprof list` shows, and only those).
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "dat.h"
+#include "commands.h"
+#include "profiles.h"
 
 static const char clean_usage[] =
     "usage: mprof clean [--dry-run]\n"
@@ -33,24 +32,9 @@ int cmd_clean(int argc, char **argv)
     }
     char **names;
     size_t count;
-    char error[DAT_ERROR_MAX];
-    if (dat_list_files(".", &names, &count, error, sizeof error) < 0) {
-        mprof_error("%s", error);
+    if (profiles_list_here(&names, &count) < 0)
         return 1;
-    }
-    int status = 0;
-    if (dry_run)
-        puts("Files to be removed: ");
-    for (size_t i = 0; i < count; i++) {
-        if (dry_run) {
-            puts(names[i]);
-        } else if (unlink(names[i]) != 0) {
-            mprof_error("%s: %s", names[i], strerror(errno));
-            status = 1;
-        }
-    }
-    dat_free_list(names, count);
-    if (fflush(stdout) != 0)
-        status = 1;
+    int status = profiles_remove(names, count, dry_run);
+    profiles_free(names, count);
     return status;
 }

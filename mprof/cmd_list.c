@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "dat.h"
+#include "commands.h"
+#include "profiles.h"
 
 static const char list_usage[] =
     "usage: mprof list\n"
@@ -28,17 +29,14 @@ int cmd_list(int argc, char **argv)
     }
     char **names;
     size_t count;
-    char error[DAT_ERROR_MAX];
-    if (dat_list_files(".", &names, &count, error, sizeof error) < 0) {
-        mprof_error("%s", error);
+    if (profiles_list_here(&names, &count) < 0)
         return 1;
-    }
     for (size_t i = 0; i < count; i++) {
         /* Every listed name is mprofile_ + 14 digits + ...: the stamp is at 9. */
         const char *stamp = names[i] + strlen("mprofile_");
         printf("%zu %s %.2s:%.2s:%.2s %.2s/%.2s/%.4s\n", i, names[i], stamp + 8, stamp + 10,
                stamp + 12, stamp + 6, stamp + 4, stamp);
     }
-    dat_free_list(names, count);
+    profiles_free(names, count);
     return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -1,15 +1,19 @@
 /*
- * cmd_peak.c — `mprof peak`: per file, the highest RSS and the highest live heap, with
- * the time (seconds from the profile's start, as on the plot's x axis) each was reached.
+ * cmd_peak.c — `mprof peak`: per file, the peak RSS and the peak live heap as dat.h
+ * defines them (the high-water marks where the file has them, else the highest sample),
+ * with the time (seconds from the profile's start, as on the plot's x axis) of the
+ * highest sample. A child's series has samples only: its highest.
  *
  * The first two tab-separated fields are the original's ("<file>\t<MiB> MiB"), so scripts
  * written for it keep working; the heap follows, "n/a" for a file without HEAP lines
  * (one the original tool wrote).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "dat.h"
 #include "gnuplot.h"
 #include "profiles.h"
@@ -17,21 +21,16 @@
 static const char peak_usage[] =
     "usage: mprof peak [FILE|INDEX ...]\n"
     "Print the peak memory (RSS) and peak live heap of each .dat file, in MiB, with the\n"
-    "time each was reached (default: the newest mprofile_*.dat here; -1 is the newest).\n";
+    "time of the highest sample (default: the newest mprofile_*.dat here; -1 is the\n"
+    "newest). A peak is the process's high-water mark where the file has it (it sees\n"
+    "between samples), else the highest sample.\n";
 
-static void peak_print_heap(const struct dat_heap_sample *heap, size_t heap_count, double start)
+/* The heap field: `peak` with its time, or n/a when the series has no heap at all. */
+static void peak_print_heap(bool have_heap, uint64_t peak, double peak_time, double start)
 {
-    if (heap_count == 0) {
+    if (!have_heap) {
         fputs("\theap n/a\n", stdout);
         return;
-    }
-    uint64_t peak = 0;
-    double peak_time = 0;
-    for (size_t i = 0; i < heap_count; i++) {
-        if (i == 0 || heap[i].heap_bytes > peak) {
-            peak = heap[i].heap_bytes;
-            peak_time = heap[i].time_s;
-        }
     }
     printf("\theap %.3f MiB at %.3f s\n", (double)peak / DAT_BYTES_PER_MIB, peak_time - start);
 }
@@ -42,20 +41,22 @@ static void peak_print(const struct dat_profile *profile)
     double peak_time;
     double peak = dat_peak_mem_mib(profile, &peak_time);
     printf("%s\t%.3f MiB at %.3f s", profile->path, peak, peak_time - start);
-    peak_print_heap(profile->heap, profile->heap_count, start);
+    uint64_t heap_mark;
+    bool have_heap = profile->heap_count > 0 ||
+                     dat_meta_u64(profile, "heap_peak_bytes", &heap_mark);
+    uint64_t heap_peak = dat_peak_heap_bytes(profile, &peak_time);
+    peak_print_heap(have_heap, heap_peak, peak_time, start);
     for (size_t c = 0; c < profile->child_count; c++) {
         const struct dat_child *child = &profile->children[c];
         printf("  Child %d", child->index);
         if (child->mem_count > 0) {
-            size_t top = 0;
-            for (size_t i = 1; i < child->mem_count; i++)
-                if (child->mem[i].mem_mib > child->mem[top].mem_mib)
-                    top = i;
-            printf("\t%.3f MiB at %.3f s", child->mem[top].mem_mib, child->mem[top].time_s - start);
+            double child_peak = dat_series_peak_mem_mib(child->mem, child->mem_count, &peak_time);
+            printf("\t%.3f MiB at %.3f s", child_peak, peak_time - start);
         } else {
             printf("\tn/a");
         }
-        peak_print_heap(child->heap, child->heap_count, start);
+        heap_peak = dat_series_peak_heap_bytes(child->heap, child->heap_count, &peak_time);
+        peak_print_heap(child->heap_count > 0, heap_peak, peak_time, start);
     }
 }
 

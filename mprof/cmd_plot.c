@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "dat.h"
 #include "gnuplot.h"
 #include "profiles.h"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "dat.h"
 #include "profiles.h"
 #include "report.h"

@@ -6,13 +6,12 @@
  * a typo in the third argument does not leave the first two gone and the user unsure.
  * Only files named *.dat are removed: `mprof rm script.py` is refused, not obeyed.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "profiles.h"
 
 static const char rm_usage[] =
@@ -75,19 +74,7 @@ int cmd_rm(int argc, char **argv)
             return 1;
         }
     }
-    int status = 0;
-    if (dry_run)
-        puts("Files to be removed: ");
-    for (size_t i = 0; i < path_count; i++) {
-        if (dry_run) {
-            puts(paths[i]);
-        } else if (unlink(paths[i]) != 0) {
-            mprof_error("%s: %s", paths[i], strerror(errno));
-            status = 1;
-        }
-    }
+    int status = profiles_remove(paths, path_count, dry_run);
     profiles_free(paths, path_count);
-    if (fflush(stdout) != 0)
-        status = 1;
     return status;
 }

@@ -1,6 +1,7 @@
 /*
- * dat.h — memory_profiler's .dat text format: the model, the reader, the writer, and
- * finding the mprofile_*.dat files of a directory.
+ * dat.h — memory_profiler's .dat text format: the model (dat.c), the reader
+ * (dat_read.c), the writer (dat_write.c), the peaks (dat_peak.c), and finding the
+ * mprofile_*.dat files of a directory (dat_list.c).
  *
  * Lines the original tool reads (memory_profiler 0.61):
  *   CMDLINE <command line>
@@ -10,7 +11,15 @@
  * Lines it ignores (its reader skips unknown first words), which carry our extra data:
  *   HEAP <epoch %.4f> <bytes>                           main process live heap
  *   CHLDHEAP <index> <epoch %.4f> <bytes>               one child's live heap (-M)
- *   MPROF <key> <value>                                 metadata (version, interval, ...)
+ *   MPROF <key> <value>                                 metadata: version, interval,
+ *                                                       exit_status, samples, heap_samples,
+ *                                                       rss_peak_bytes / heap_peak_bytes
+ *                                                       (the peaks, defined below),
+ *                                                       rss_hwm_bytes (the main process's
+ *                                                       VmHWM), library_interval_ns (when a
+ *                                                       library sampled at another interval)
+ * (Before the peaks had one definition, rss_peak_bytes was the highest MEM sample; it is
+ * never above the peak as defined now, so the reader takes old files as they are.)
  * (MPROF version 1 files had the heap in MiB before the epoch in HEAP and CHLDHEAP: it
  * was redundant, and the bytes it cost mattered for the output budget. The reader takes
  * both.)
@@ -126,9 +135,46 @@ struct dat_profile {
 int dat_read(const char *path, struct dat_profile *profile, char *error, size_t error_size);
 void dat_free(struct dat_profile *profile);
 
-/* Peaks over a profile; -1.0 / 0 with *_time_s = 0 when there is no such series. */
+/*
+ * The peaks: one definition each, used by every command that shows one (mprof run's
+ * closing line, mprof peak, the plot's marker) and by the MPROF lines mprof run writes.
+ *
+ * A peak is the true one as far as the run saw it: the higher of the highest sample and
+ * the high-water mark the process kept itself, which also sees the peaks between two
+ * samples (the kernel's VmHWM for RSS; the library's own mark for the heap, to within
+ * 256 KiB of allocation per thread). A file without MPROF peaks (memory_profiler's) has
+ * only its samples, so its peak is the highest sample.
+ *   - peak RSS:  max(highest MEM, MPROF rss_peak_bytes, MPROF rss_hwm_bytes).
+ *   - peak heap: max(highest HEAP, MPROF heap_peak_bytes).
+ * Under -C, MEM and HEAP are the sums over the process tree, and high-water marks do not
+ * sum: the main process's mark is a floor under the tree's peak, never more, so the
+ * same max is still the best the run knows (and is what mprof run writes).
+ * CHLD and CHLDHEAP series carry no mark of their own: a child's peak is its highest
+ * sample (dat_series_peak_*).
+ * The time of a peak is that of the highest sample (the first of equal ones): a mark
+ * above it was reached between samples, around then.
+ */
+
+/* The one rule both sides apply: the higher of a series' highest sample and the
+ * high-water mark the process kept (0 when there is none). */
+uint64_t dat_peak_combine(uint64_t highest_sample_bytes, uint64_t high_water_mark_bytes);
+
+/* Peak RSS in MiB (see above); -1.0 with *peak_time_s = 0 when there is no MEM line. */
 double dat_peak_mem_mib(const struct dat_profile *profile, double *peak_time_s);
+/* Peak live heap in bytes (see above); 0 with *peak_time_s = 0 when there is no HEAP
+ * line and no MPROF heap_peak_bytes. */
 uint64_t dat_peak_heap_bytes(const struct dat_profile *profile, double *peak_time_s);
+
+/* The highest sample of one series (a child's CHLD or CHLDHEAP), the first of equal
+ * ones, with its time; -1.0 / 0 with *peak_time_s = 0 for an empty series. */
+double dat_series_peak_mem_mib(const struct dat_sample *samples, size_t count,
+                               double *peak_time_s);
+uint64_t dat_series_peak_heap_bytes(const struct dat_heap_sample *samples, size_t count,
+                                    double *peak_time_s);
+
+/* The value of `MPROF key` as an unsigned number (the last such line wins). Returns 1
+ * and sets *value, or 0 when the file has no such line or it is not a number. */
+int dat_meta_u64(const struct dat_profile *profile, const char *key, uint64_t *value);
 
 /* Writers: one line each, flushed, so a crash of the CLI's caller loses nothing written.
  * Return 0, or -1 with errno set by stdio. `cmdline` newlines are written as spaces. */

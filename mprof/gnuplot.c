@@ -1,5 +1,5 @@
 /*
- * gnuplot.c — plot scripts for gnuplot and running gnuplot (contract in gnuplot.h).
+ * gnuplot.c — plot scripts for gnuplot (contract in gnuplot.h; gnuplot_run.c runs them).
  *
  * Invariant: the only text from outside that reaches a script goes through
  * gnuplot_quote(); everything else in the script is our own fixed words and numbers we
@@ -20,39 +20,9 @@
 #include <unistd.h>
 
 #include "gnuplot.h"
+#include "utf8.h"
 
 /* ---------------------------------------------------------------- quoting */
-
-/* Length of the valid UTF-8 sequence at `text` (1..4), or 0 when it is not one. */
-static size_t gnuplot_utf8_length(const unsigned char *text)
-{
-    unsigned char lead = text[0];
-    size_t length;
-    uint32_t min;
-    if (lead < 0x80)
-        return 1;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-        length = 2;
-        min = 0x80;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-        length = 3;
-        min = 0x800;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-        length = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    uint32_t code = lead & (0x7f >> length);
-    for (size_t i = 1; i < length; i++) {
-        if ((text[i] & 0xc0) != 0x80)  /* also stops at the NUL */
-            return 0;
-        code = (code << 6) | (text[i] & 0x3f);
-    }
-    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
-        return 0;
-    return length;
-}
 
 /* Why a quote is not always doubled: gnuplot's scanner (scanner.c) reads '' as an
  * escaped quote only when it looks ahead from a plain character. Right after the opening
@@ -85,7 +55,7 @@ size_t gnuplot_quote(const char *text, char *quoted, size_t quoted_size)
         const char *piece;
         size_t piece_length, consumed = 1;
         bool plain = true;
-        size_t character_length = gnuplot_utf8_length(cursor);
+        size_t character_length = utf8_sequence_length(cursor);
         if (character_length == 0) {         /* invalid UTF-8: one byte becomes '?' */
             piece = "?";
         } else if (*cursor == '\'' && after_plain) {
@@ -535,12 +505,15 @@ char *gnuplot_build(const struct dat_profile *profiles, size_t count,
     if (count == 1 && options->function_marks && profiles[0].func_count > 0)
         gnuplot_add_brackets(&builder, &profiles[0]);
 
-    /* The peak marker: dashed red lines through the highest RSS sample (one profile only,
-     * as the original; with several the lines would say nothing). */
+    /* The peak marker: dashed red lines at the peak RSS as dat.h defines it (the
+     * high-water mark where the file has one), at the time of the highest sample (one
+     * profile only, as the original; with several the lines would say nothing). */
     if (count == 1) {
         double peak_time, start = gnuplot_profile_start(&profiles[0]);
         double peak = dat_peak_mem_mib(&profiles[0], &peak_time);
         peak_time -= start;
+        if (peak > builder.y_max)
+            builder.y_max = peak;  /* a mark above every sample stays inside the frame */
         gnuplot_append(script, "set arrow 1 from first %.6f, graph 0 to first %.6f, graph 1 "
                                "nohead dt 2 lw 1 lc rgb '#ff0000' front\n", peak_time, peak_time);
         gnuplot_append(script, "set arrow 2 from graph 0, first %.6f to graph 1, first %.6f "
@@ -579,142 +552,4 @@ char *gnuplot_build(const struct dat_profile *profiles, size_t count,
         return NULL;
     }
     return script->text;
-}
-
-/* ---------------------------------------------------------------- running */
-
-/* The last non-empty line of gnuplot's stderr (where it says what went wrong), with
- * anything unprintable replaced. */
-static void gnuplot_last_error_line(int fd, char *line, size_t line_size)
-{
-    char text[8192];
-    line[0] = '\0';
-    if (lseek(fd, 0, SEEK_SET) < 0)
-        return;
-    ssize_t length = read(fd, text, sizeof text - 1);
-    if (length <= 0)
-        return;
-    text[length] = '\0';
-    char *end = text + length;
-    while (end > text && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r'))
-        *--end = '\0';
-    char *begin = end;
-    while (begin > text && begin[-1] != '\n')
-        begin--;
-    while (*begin == ' ')
-        begin++;
-    size_t i = 0;
-    for (; begin[i] != '\0' && i < line_size - 1; i++)
-        line[i] = (begin[i] >= 0x20 && begin[i] < 0x7f) ? begin[i] : '?';
-    line[i] = '\0';
-}
-
-int gnuplot_run(const char *script, int output_fd, char *error, size_t error_size)
-{
-    int script_pipe[2], exec_pipe[2];
-    char stderr_path[] = "/tmp/mprof-gnuplot-err-XXXXXX";
-    int stderr_fd = mkstemp(stderr_path);
-    if (stderr_fd < 0) {
-        snprintf(error, error_size, "%s: %s", stderr_path, strerror(errno));
-        return -1;
-    }
-    unlink(stderr_path);  /* only the descriptor is needed */
-    if (pipe2(script_pipe, O_CLOEXEC) < 0) {
-        snprintf(error, error_size, "gnuplot: pipe: %s", strerror(errno));
-        close(stderr_fd);
-        return -1;
-    }
-    if (pipe2(exec_pipe, O_CLOEXEC) < 0) {
-        snprintf(error, error_size, "gnuplot: pipe: %s", strerror(errno));
-        close(script_pipe[0]);
-        close(script_pipe[1]);
-        close(stderr_fd);
-        return -1;
-    }
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(error, error_size, "gnuplot: fork: %s", strerror(errno));
-        close(script_pipe[0]);
-        close(script_pipe[1]);
-        close(exec_pipe[0]);
-        close(exec_pipe[1]);
-        close(stderr_fd);
-        return -1;
-    }
-    if (pid == 0) {
-        /* The child: stdin the script, stdout the image, stderr captured. dup2 clears
-         * close-on-exec on the copies, so only these three reach gnuplot. */
-        if (dup2(script_pipe[0], STDIN_FILENO) < 0 ||
-            (output_fd >= 0 && dup2(output_fd, STDOUT_FILENO) < 0) ||
-            dup2(stderr_fd, STDERR_FILENO) < 0)
-            _exit(126);
-        /* -d: no init files, so nothing but our script is run. */
-        char *const args[] = { (char *)"gnuplot", (char *)"-d", NULL };
-        execvp("gnuplot", args);
-        int exec_errno = errno;
-        ssize_t ignored = write(exec_pipe[1], &exec_errno, sizeof exec_errno);
-        (void)ignored;
-        _exit(127);
-    }
-    close(script_pipe[0]);
-    close(exec_pipe[1]);
-
-    int exec_errno = 0;
-    ssize_t got;
-    do
-        got = read(exec_pipe[0], &exec_errno, sizeof exec_errno);
-    while (got < 0 && errno == EINTR);
-    close(exec_pipe[0]);
-
-    int status = 0;
-    if (got != (ssize_t)sizeof exec_errno) {
-        /* gnuplot runs: feed it the script. SIGPIPE is ignored meanwhile so that a gnuplot
-         * dying early is an error we report, not our death. */
-        struct sigaction ignore = { .sa_handler = SIG_IGN }, previous;
-        sigaction(SIGPIPE, &ignore, &previous);
-        size_t length = strlen(script), done = 0;
-        while (done < length) {
-            ssize_t wrote = write(script_pipe[1], script + done, length - done);
-            if (wrote < 0 && errno == EINTR)
-                continue;
-            if (wrote <= 0)
-                break;  /* the exit status below says why */
-            done += (size_t)wrote;
-        }
-        close(script_pipe[1]);
-        sigaction(SIGPIPE, &previous, NULL);
-    } else {
-        close(script_pipe[1]);
-    }
-
-    int wait_status;
-    while (waitpid(pid, &wait_status, 0) < 0) {
-        if (errno != EINTR) {
-            snprintf(error, error_size, "gnuplot: waitpid: %s", strerror(errno));
-            close(stderr_fd);
-            return -1;
-        }
-    }
-    if (got == (ssize_t)sizeof exec_errno) {
-        if (exec_errno == ENOENT)
-            snprintf(error, error_size,
-                     "gnuplot: not found; install it with: apt-get install gnuplot-nox");
-        else
-            snprintf(error, error_size, "gnuplot: %s", strerror(exec_errno));
-        status = -1;
-    } else if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
-        char line[300];
-        gnuplot_last_error_line(stderr_fd, line, sizeof line);
-        if (line[0] != '\0')
-            snprintf(error, error_size, "gnuplot: %s", line);
-        else if (WIFSIGNALED(wait_status))
-            snprintf(error, error_size, "gnuplot: killed by signal %d", WTERMSIG(wait_status));
-        else
-            snprintf(error, error_size, "gnuplot: exited with status %d",
-                     WEXITSTATUS(wait_status));
-        status = -1;
-    }
-    close(stderr_fd);
-    return status;
 }

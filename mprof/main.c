@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 
 #ifndef MPROF_VERSION
 #define MPROF_VERSION "0.1.0"

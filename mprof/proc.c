@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
+
 /* Read a small /proc file into `text` (NUL-terminated). Returns the length or -1. */
 static ssize_t proc_read_small(const char *path, char *text, size_t text_size)
 {
@@ -109,17 +111,11 @@ int proc_descendants(pid_t root, pid_t **pids, size_t *count)
             continue; /* gone since the listing */
         if (state == 'Z' || state == 'X')
             continue;
-        if (node_count == node_capacity) {
-            size_t capacity = node_capacity ? node_capacity * 2 : 256;
-            struct proc_node *grown = realloc(nodes, capacity * sizeof(*nodes));
-            if (grown == NULL) {
-                free(nodes);
-                closedir(dir);
-                errno = ENOMEM;
-                return -1;
-            }
-            nodes = grown;
-            node_capacity = capacity;
+        if (mprof_grow_array((void **)&nodes, &node_capacity, node_count, sizeof *nodes) < 0) {
+            free(nodes);
+            closedir(dir);
+            errno = ENOMEM;
+            return -1;
         }
         nodes[node_count++] = (struct proc_node){ pid, parent };
     }

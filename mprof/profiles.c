@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,7 +64,6 @@ int profiles_select(int count, char **args, bool newest_by_default, char ***path
 {
     char **listing = NULL;
     size_t listing_count = 0;
-    char error[DAT_ERROR_MAX];
     char cwd[PATH_MAX];
     *paths = NULL;
     *path_count = 0;
@@ -73,10 +73,8 @@ int profiles_select(int count, char **args, bool newest_by_default, char ***path
         long index;
         need_listing = access(args[i], F_OK) != 0 && profiles_parse_index(args[i], &index);
     }
-    if (need_listing && dat_list_files(".", &listing, &listing_count, error, sizeof error) < 0) {
-        mprof_error("%s", error);
+    if (need_listing && profiles_list_here(&listing, &listing_count) < 0)
         return -1;
-    }
 
     if (count == 0) {
         if (!newest_by_default || listing_count == 0) {
@@ -157,9 +155,33 @@ fail:
 
 void profiles_free(char **paths, size_t count)
 {
-    if (paths == NULL)
-        return;
-    for (size_t i = 0; i < count; i++)
-        free(paths[i]);
-    free(paths);
+    dat_free_list(paths, count);  /* the same shape: a malloc'd array of malloc'd names */
+}
+
+int profiles_list_here(char ***names, size_t *count)
+{
+    char error[DAT_ERROR_MAX];
+    if (dat_list_files(".", names, count, error, sizeof error) < 0) {
+        mprof_error("%s", error);
+        return -1;
+    }
+    return 0;
+}
+
+int profiles_remove(char **paths, size_t count, bool dry_run)
+{
+    int status = 0;
+    if (dry_run)
+        puts("Files to be removed: ");
+    for (size_t i = 0; i < count; i++) {
+        if (dry_run) {
+            puts(paths[i]);
+        } else if (unlink(paths[i]) != 0) {
+            mprof_error("%s: %s", paths[i], strerror(errno));
+            status = 1;
+        }
+    }
+    if (fflush(stdout) != 0)
+        status = 1;
+    return status;
 }

@@ -20,6 +20,16 @@ int profiles_select(int count, char **args, bool newest_by_default, char ***path
                     size_t *path_count);
 void profiles_free(char **paths, size_t count);
 
+/* The mprofile_*.dat files of the current directory, oldest first (dat_list_files), as
+ * list, clean and the index arguments number them. Returns 0, or -1 after printing
+ * why the directory cannot be read. Free with profiles_free(). */
+int profiles_list_here(char ***names, size_t *count);
+
+/* Remove each of `paths`; with `dry_run`, print "Files to be removed: " and each path
+ * instead, as the original does. A file that cannot be removed is said and the others
+ * still go. Returns 0, or 1 when one could not be removed or stdout failed. */
+int profiles_remove(char **paths, size_t count, bool dry_run);
+
 /* Copy argv with "--" inserted before the first argument that is a negative integer,
  * so that getopt leaves "-1" (the newest profile) alone, as the original does. The copy
  * is malloc'd (free it, not its strings); *new_argc receives its length. NULL when out

@@ -49,21 +49,6 @@ struct recorder_filter {
     struct envelope envelope;
 };
 
-/* A FUNCTION record. */
-struct recorder_function {
-    pid_t pid;
-    uint32_t id, first_line, last_line, call_count;
-    char *name, *filename;
-};
-
-/* A SITE record of the main process. */
-struct recorder_site {
-    uint32_t rank, line;
-    int64_t live_bytes;
-    uint64_t live_blocks, alloc_count;
-    char *function, *filename;
-};
-
 struct recorder_child {
     pid_t pid;
     int index;             /* CHLD index in order of discovery by /proc, -1 before */
@@ -81,6 +66,7 @@ struct recorder {
     pid_t main_pid;
     unsigned children;         /* enum recorder_children bits */
     bool all_samples;          /* -a: no simplification */
+    uint64_t interval_ns;      /* the interval the library was asked to sample at */
     double envelope_window_s;  /* each series' envelope window (envelope.h) */
 
     /* The pipe: bytes not yet framed into a whole record. */
@@ -96,26 +82,30 @@ struct recorder {
     /* What the run learned, for the end metadata and the closing message. */
     bool main_hello;           /* the main process's library said HELLO */
     uint32_t main_flags;       /* MPROF_HELLO_* of its latest HELLO */
+    uint64_t library_interval_ns; /* the first HELLO interval that was not interval_ns
+                                   * (0: every library echoed what it was asked for) */
     bool have_main_sample;
     double main_sample_time_s; /* the main process's latest SAMPLE */
     uint64_t main_sample_rss_bytes;
     uint64_t mem_samples;      /* MEM points recorded (before simplification) */
     uint64_t heap_samples;     /* HEAP points recorded */
     double last_mem_time_s;
-    uint64_t rss_peak_bytes;   /* over every MEM point, before simplification */
-    uint64_t heap_peak_bytes;  /* over every HEAP point, before simplification */
+    uint64_t rss_sample_peak_bytes;  /* highest MEM point, before simplification */
+    uint64_t heap_sample_peak_bytes; /* highest HEAP point, before simplification */
     uint64_t rss_hwm_bytes;    /* the main process's VmHWM as its library last saw it */
+    uint64_t heap_hwm_bytes;   /* the main process's heap high-water mark, likewise */
     int write_errno;           /* first write failure, 0 if none */
+    int end_signal;            /* the signal that ended the main process, 0 if none */
 
     /* @profile records, in arrival order, until recorder_finish(). */
     struct recorder_points mem_points;  /* MEM points written */
-    struct recorder_function *functions;
+    struct dat_profiled_function *functions;  /* FUNCTION records: no lines yet */
     size_t function_count, function_capacity;
     struct mprof_line *lines;
     size_t line_count, line_capacity;
     struct mprof_call *calls;
     size_t call_count, call_capacity;
-    struct recorder_site *sites;
+    struct dat_top_site *sites;        /* the main process's SITE records */
     size_t site_count, site_capacity;
     bool profile_data_lost;    /* out of memory: some of it was dropped (said once) */
 
@@ -127,9 +117,30 @@ struct recorder {
 
 /* Start recording into `out`. `children` is an enum recorder_children value (the two
  * modes may be or'ed: -C -M). Unless `all_samples`, series are simplified and kept to an
- * envelope sized for the sampling `interval_s`. Cannot fail. */
+ * envelope sized for the sampling `interval_ns`, which is also what every library's
+ * HELLO must echo: one that does not is said once on `notices` and at the end in the
+ * .dat (`MPROF library_interval_ns`). Cannot fail. */
 void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t main_pid,
-                   unsigned children, bool all_samples, double interval_s);
+                   unsigned children, bool all_samples, uint64_t interval_ns);
+
+/* The .dat's first lines: CMDLINE `cmdline`, the format version and the interval.
+ * Written before the program starts, so a file that cannot be written stops the run
+ * before anything ran. Returns 0, or -1 (errno in write_errno). */
+int recorder_write_header(struct recorder *recorder, const char *cmdline);
+
+/* The main process's pid, once it is known (the recorder may be made before the fork
+ * so that it writes the header). */
+void recorder_set_main_pid(struct recorder *recorder, pid_t main_pid);
+
+/* The run's last RSS point: the library's last SAMPLE comes from the very end of the
+ * main process, later than the CLI's last poll, so when it is later it becomes the last
+ * MEM point. Not under -C (it lacks the children). Call once, after the pipe is drained
+ * and before recorder_finish(). Returns 0, or -1 when writing the .dat failed. */
+int recorder_end_of_run_sample(struct recorder *recorder);
+
+/* The main process was ended by `signal_number`: recorder_finish() says so last
+ * (MPROF signal). */
+void recorder_set_signal(struct recorder *recorder, int signal_number);
 
 /* Release what the recorder holds (not the streams). */
 void recorder_free(struct recorder *recorder);
@@ -158,6 +169,12 @@ int recorder_children_alive(struct recorder *recorder, const pid_t *pids, size_t
 /* The CHLD index of `pid`, assigning the next one when it has none yet. -1 if out of
  * memory. */
 int recorder_child_index(struct recorder *recorder, pid_t pid);
+
+/* The run's peak RSS and peak live heap so far, as dat.h defines them (the highest
+ * sample raised to the main process's high-water mark): what MPROF rss_peak_bytes and
+ * heap_peak_bytes say, and what mprof peak and mprof plot read back from them. */
+uint64_t recorder_peak_rss_bytes(const struct recorder *recorder);
+uint64_t recorder_peak_heap_bytes(const struct recorder *recorder);
 
 /* End of run: flush every series, write the @profile data (PROFILE_FUNC, PROFILE_LINE
  * with each line's source text, TOP, FUNC) and the end metadata (exit status, peaks).

@@ -28,10 +28,20 @@
 
 /* Environment the CLI hands to the target (and so to every process it starts). */
 #define MPROF_ENV_FD          "MPROF_FD"          /* write end of the record pipe */
-#define MPROF_ENV_INTERVAL    "MPROF_INTERVAL"    /* sample interval, seconds (float) */
+#define MPROF_ENV_INTERVAL_NS "MPROF_INTERVAL_NS" /* sample interval: decimal integer ns */
 #define MPROF_ENV_TARGET_PID  "MPROF_TARGET_PID"  /* pid of the profiled main process */
 #define MPROF_ENV_CHILDREN    "MPROF_CHILDREN"    /* "1": children report too (-C/-M) */
 #define MPROF_ENV_LINES       "MPROF_LINES"       /* "1": charge heap to source lines (--lines) */
+
+/* The sampling interval's contract. The CLI alone validates what the user asked for
+ * and hands the library a whole number of nanoseconds within these bounds; the library
+ * samples at exactly that and echoes it in HELLO.interval_ns, so a library that did
+ * otherwise is caught by the CLI rather than trusted. The floor is one the library's
+ * sampler and the CLI's poll both keep pace with (one /proc read and one record per
+ * tick each); the ceiling keeps the nanoseconds far inside 64 bits. */
+#define MPROF_INTERVAL_MIN_NS     1000000ull          /* 1 ms */
+#define MPROF_INTERVAL_MAX_NS     86400000000000ull   /* one day */
+#define MPROF_INTERVAL_DEFAULT_NS 100000000ull        /* 0.1 s, memory_profiler's */
 
 enum mprof_record_type {
     MPROF_RECORD_HELLO  = 1, /* a process image starts reporting (also after exec) */
@@ -62,7 +72,7 @@ struct mprof_hello {
     struct mprof_record_header header;
     int32_t  parent_pid;
     uint32_t flags;          /* MPROF_HELLO_* */
-    uint64_t interval_ns;    /* the sampler's interval */
+    uint64_t interval_ns;    /* the sampler's interval: MPROF_INTERVAL_NS as it read it */
     uint64_t start_time_ns;  /* CLOCK_REALTIME, ns since the epoch */
 };
 

@@ -19,7 +19,7 @@
 #include "lifecycle.h"
 #include "mprof/protocol.h"
 
-#define DEFAULT_INTERVAL_NS 100000000ull
+#define DEFAULT_INTERVAL_NS MPROF_INTERVAL_DEFAULT_NS
 
 static uint32_t hello_flags;
 static pid_t reporting_pid;      /* the process whose records we send */
@@ -36,25 +36,23 @@ static long env_long(const char *name, long fallback)
     return *end == '\0' ? value : fallback;
 }
 
+/* The interval exactly as the CLI gave it (MPROF_INTERVAL_NS, whole nanoseconds: the CLI
+ * validated it against the floor the sampler can honour). No floor or rounding here: the
+ * HELLO record echoes what this returns, and the CLI says so when it is not what it
+ * asked for. Without a usable value (loaded by hand, or by a CLI of another build) the
+ * default, which the echo then shows. Parsed by hand: no locale, no allocation. */
 static uint64_t env_interval_ns(void)
 {
-    const char *text = getenv(MPROF_ENV_INTERVAL);
-    if (text == NULL)
+    const char *text = getenv(MPROF_ENV_INTERVAL_NS);
+    if (text == NULL || *text == '\0')
         return DEFAULT_INTERVAL_NS;
-    /* Parse "0.1" by hand: strtod is locale-dependent and may allocate. */
-    uint64_t whole = 0, fraction = 0, scale = 1000000000ull;
-    const char *cursor = text;
-    while (*cursor >= '0' && *cursor <= '9')
-        whole = whole * 10 + (uint64_t)(*cursor++ - '0');
-    if (*cursor == '.') {
-        cursor++;
-        while (*cursor >= '0' && *cursor <= '9') {
-            scale /= 10;
-            fraction += (uint64_t)(*cursor++ - '0') * scale;
-        }
+    uint64_t total = 0;
+    for (const char *cursor = text; *cursor != '\0'; cursor++) {
+        if (*cursor < '0' || *cursor > '9' || total > (UINT64_MAX - 9) / 10)
+            return DEFAULT_INTERVAL_NS;
+        total = total * 10 + (uint64_t)(*cursor - '0');
     }
-    uint64_t total = whole * 1000000000ull + fraction;
-    return *cursor == '\0' && total >= 1000000ull ? total : DEFAULT_INTERVAL_NS;
+    return total > 0 ? total : DEFAULT_INTERVAL_NS;
 }
 
 static void send_hello(void)

@@ -52,4 +52,18 @@ t_gnuplot_missing() {
     expect_error '.*gnuplot.*apt(-get)? install .*gnuplot' env PATH="$PWD/emptybin" "$MPROF" plot -o x.png good.dat
 }
 
+# Below the floor, zero, too fine or not a number: one line naming the value, no file.
+register interval_refused
+t_interval_refused() {
+    local value
+    for value in 0.0005 1e-9 0 abc -1 1e-05; do
+        expect_error "-T $value: " mp run -T "$value" "$PROGRAMS/hold" 0 0
+    done
+    expect_error '-T 0\.0005: below the 0\.001 s floor' mp run -T 0.0005 "$PROGRAMS/hold" 0 0
+    expect_error '-T abc: not a number of seconds' mp run --interval abc "$PROGRAMS/hold" 0 0
+    local left
+    left=$(ls mprofile_*.dat 2>/dev/null || true)
+    [ -z "$left" ] || fail "refused runs left files: $left"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -95,4 +95,45 @@ t_install_relocated() {
     check override.dat "near(heap_peak - heap_before(4*MiB), 8*MiB, 0.01)"
 }
 
+# One run, one answer: mprof run's closing line, mprof peak, the plot's marker and the
+# .dat's MPROF lines give the same peak RSS and peak heap, and it is the true one: never
+# below the highest sample nor below the process's own high-water mark.
+register peaks_agree
+t_peaks_agree() {
+    expect_rc 0 mp run --no-report -o run.dat "$ROOT/examples/myscript.py"
+    cp err.txt run-err.txt
+    check run.dat "meta_int('rss_peak_bytes') >= meta_int('rss_hwm_bytes')" \
+        "meta_int('rss_peak_bytes') >= int(mem_peak * MiB) - 2" \
+        "meta_int('heap_peak_bytes') >= heap_peak" "heap_peak > 0"
+    expect_rc 0 mp peak run.dat
+    cp out.txt peak-out.txt
+    # The plot's script, as gnuplot reads it, on the way to the real gnuplot.
+    mkdir fakebin
+    printf '#!/bin/sh\ntee "%s/script.gp" | exec %s "$@"\n' "$PWD" "$(command -v gnuplot)" \
+        >fakebin/gnuplot
+    chmod +x fakebin/gnuplot
+    expect_rc 0 env PATH="$PWD/fakebin:$PATH" "$MPROF" plot -o run.png run.dat
+    is_png run.png || fail "no PNG through the script's tee"
+    /usr/bin/python3 - run.dat run-err.txt peak-out.txt script.gp <<'PY' || fail "$(cat why.txt)"
+import re, sys
+dat, run_err, peak_out, script = (open(p).read() for p in sys.argv[1:])
+meta = dict(l.split()[1:3] for l in dat.splitlines() if l.startswith("MPROF "))
+rss = int(meta["rss_peak_bytes"]) / 1048576
+heap = int(meta["heap_peak_bytes"]) / 1048576
+problems = []
+m = re.search(r"peak RSS ([0-9.]+) MiB, peak heap ([0-9.]+) MiB", run_err)
+if not m or abs(float(m.group(1)) - rss) > 0.051 or abs(float(m.group(2)) - heap) > 0.051:
+    problems.append("mprof run said %r, the .dat %.3f / %.3f MiB" % (m and m.group(0), rss, heap))
+m = re.search(r"\t([0-9.]+) MiB at [0-9.]+ s\theap ([0-9.]+) MiB", peak_out)
+if not m or abs(float(m.group(1)) - rss) > 0.0006 or abs(float(m.group(2)) - heap) > 0.0006:
+    problems.append("mprof peak said %r, the .dat %.3f / %.3f MiB" % (peak_out, rss, heap))
+m = re.search(r"set label 1 'peak ([0-9.]+) MiB'", script)
+arrow = re.search(r"set arrow 2 from graph 0, first ([0-9.]+) ", script)
+if not m or not arrow or abs(float(m.group(1)) - rss) > 0.0006 or abs(float(arrow.group(1)) - rss) > 1e-5:
+    problems.append("the plot marks %r / %r, the .dat %.6f MiB" % (m and m.group(0), arrow and arrow.group(0), rss))
+open("why.txt", "w").write("; ".join(problems))
+sys.exit(1 if problems else 0)
+PY
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

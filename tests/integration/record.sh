@@ -136,4 +136,20 @@ t_examples() {
     check "$DAT" "len(heap) >= 1" "heap[-1][1] < 1*MiB"
 }
 
+# -T at the floor: the CLI's MEM ticks and the library's HEAP ticks come from one
+# interval, so with -a their counts agree. 1.5 s at 1 ms is ~1,500 of each (1,453 to
+# 1,514 measured, with two busy loops beside it: the CLI skips ticks it is late for);
+# a library that fell back to another interval (100 ms gives ~15, 2 ms half as many)
+# cannot come within the 20% asserted, nor reach the 500 each must have.
+register interval_floor_agrees
+t_interval_floor_agrees() {
+    expect_rc 0 mp run -a -T 0.001 -o floor.dat "$PROGRAMS/hold" 8 1
+    check floor.dat "meta['interval'] == '0.001'" "meta_int('library_interval_ns') is None" \
+        "len(mem) >= 500" "len(heap) >= 500" \
+        "abs(len(mem) - len(heap)) <= 0.20 * max(len(mem), len(heap))"
+    grep -q 'library samples every' err.txt && fail "interval mismatch said: $(cat err.txt)"
+    expect_rc 0 mp run -a -T 1e-2 -o centi.dat "$PROGRAMS/hold" 0 1
+    check centi.dat "meta['interval'] == '0.01'" "60 <= len(mem) <= 200" "60 <= len(heap) <= 200"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

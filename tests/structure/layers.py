@@ -7,7 +7,8 @@ library only through python/plugin_api.h (and core/table.h, a header-only table)
 rules are checked twice: on the `#include "..."` lines of the sources, and on the symbols
 that the compiled objects of BUILD_DIR define and use (nm), so a call made through a
 forgotten prototype is caught too. Neither graph may have a circle, between layers or
-between files. And no source file of preload/, mprof/ or include/ is over 600 lines.
+between files. The CLI (mprof/) has no layers to name, but no circle either. And no
+source file of preload/, mprof/ or include/ is over 600 lines.
 
 Prints "ok NAME" or "FAIL NAME: why" per check, then "N passed, N failed" alone.
 """
@@ -193,6 +194,41 @@ for path, targets in call_graph.items():
         if object_layer(path) != object_layer(target):
             layer_graph.setdefault(object_layer(path), set()).add(object_layer(target))
 report('no call circle between layers', ['circle: ' + ' -> '.join(c) for c in cycles(layer_graph)])
+
+# ---- the CLI: no circle either ------------------------------------------------------------
+
+CLI = os.path.join(ROOT, 'mprof')
+cli_includes = {}
+for path in sources(CLI, ('.c', '.h')):
+    with open(path, encoding='utf-8', errors='replace') as source:
+        names = include_line.findall(source.read())
+    cli_includes[path] = {os.path.join(CLI, name) for name in names
+                          if os.path.exists(os.path.join(CLI, name))}
+report('no include circle in the CLI',
+       ['circle: ' + ' -> '.join(map(short, c)) for c in cycles(cli_includes)])
+
+CLI_OBJECTS = os.path.join(BUILD, 'obj', 'mprof')
+cli_objects = [path for path in sources(CLI_OBJECTS, ('.o',))
+               if os.path.exists(os.path.join(CLI, os.path.basename(path)[:-2] + '.c'))]
+cli_defined, cli_used, cli_problems = {}, {}, []
+for path in cli_objects:
+    listing = subprocess.run(['nm', path], capture_output=True, text=True)
+    if listing.returncode != 0:
+        cli_problems.append('nm %s: %s' % (short(path), listing.stderr.strip()))
+        continue
+    cli_used[path] = set()
+    for line in listing.stdout.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == 'U':
+            cli_used[path].add(fields[1])
+        elif len(fields) == 3 and fields[1] in 'TDBRVW':
+            cli_defined.setdefault(fields[2], set()).add(path)
+if not cli_objects:
+    cli_problems.append('no objects under %s (build first)' % short(CLI_OBJECTS))
+cli_calls = {path: {target for symbol in used for target in cli_defined.get(symbol, ())} - {path}
+             for path, used in cli_used.items()}
+report('no call circle between the CLI\'s files',
+       cli_problems + ['circle: ' + ' -> '.join(map(short, c)) for c in cycles(cli_calls)])
 
 # ---- file sizes ----------------------------------------------------------------------------
 

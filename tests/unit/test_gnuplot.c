@@ -211,6 +211,26 @@ START_TEST(test_script_known_profile)
 }
 END_TEST
 
+/* The marker stands at the peak as dat.h defines it: a VmHWM of 80 MiB above every
+ * sample (50 MiB) is the peak, at the highest sample's time, and the frame holds it. */
+START_TEST(test_script_marks_the_high_water_mark)
+{
+    struct dat_profile profile = known_profile();
+    struct dat_meta meta[] = { { (char *)"rss_hwm_bytes", (char *)"83886080" } };
+    profile.meta = meta;
+    profile.meta_count = 1;
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "set arrow 1 from first 1.000000, graph 0 to first 1.000000, graph 1 "
+                       "nohead dt 2");
+    ASSERT_HAS(script, "set arrow 2 from graph 0, first 80.000000 to graph 1, first 80.000000 "
+                       "nohead dt 2");
+    ASSERT_HAS(script, "set label 1 'peak 80.000 MiB'");
+    /* y from 0 (the heap's lowest) to 80: 5% below, 8% above. */
+    ASSERT_HAS(script, "set yrange [-4.000000:86.400000]\n");
+}
+END_TEST
+
 START_TEST(test_script_terminals)
 {
     struct dat_profile profile = known_profile();
@@ -500,6 +520,7 @@ Suite *test_suite(void)
     TCase *script = tcase_create("script");
     tcase_add_checked_fixture(script, setup, teardown);
     tcase_add_test(script, test_script_known_profile);
+    tcase_add_test(script, test_script_marks_the_high_water_mark);
     tcase_add_test(script, test_script_terminals);
     tcase_add_test(script, test_script_options);
     suite_add_tcase(suite, script);

@@ -158,7 +158,7 @@ static void harness_open(struct harness *harness, unsigned children, bool all_sa
     ck_assert_ptr_nonnull(harness->out);
     ck_assert_ptr_nonnull(harness->notices);
     recorder_init(&harness->recorder, harness->out, harness->notices, MAIN_PID, children,
-                  all_samples, 0.1);
+                  all_samples, 100 * MS_NS);
 }
 
 /* Finish the recorder (when `exit_status` >= 0), close the streams, and compare. */
@@ -194,7 +194,7 @@ static const char main_life_lines[] =
     "HEAP 1700000000.3000 2097152\n"
     "MPROF exit_status 0\n"
     "MPROF samples 0\n"
-    "MPROF rss_peak_bytes 0\n"
+    "MPROF rss_peak_bytes 12582912\n"  /* no MEM point: the peak is VmHWM */
     "MPROF heap_samples 3\n"
     "MPROF heap_peak_bytes 3145728\n"
     "MPROF rss_hwm_bytes 12582912\n";
@@ -469,13 +469,172 @@ START_TEST(multiprocess_flushes_an_ended_child)
 }
 END_TEST
 
+/* A library that samples at another interval than asked (100 ms here) is said once on
+ * the notices, whichever process it is, and named in the .dat's end metadata. */
+START_TEST(hello_with_another_interval_is_said_once)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    for (int32_t pid = MAIN_PID; pid <= MAIN_PID + 1; pid++) {
+        struct mprof_hello hello;
+        memset(&hello, 0, sizeof(hello));
+        mprof_record_header_init(&hello.header, MPROF_RECORD_HELLO, sizeof(hello), pid);
+        hello.interval_ns = 5 * MS_NS;
+        hello.start_time_ns = T0_NS;
+        stream_add(&stream, &hello, sizeof(hello));
+    }
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_SERIES, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_uint_eq(harness.recorder.library_interval_ns, 5 * MS_NS);
+    harness_close(&harness, 0,
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n"
+                  "MPROF library_interval_ns 5000000\n",
+                  "mprof: 1000: the library samples every 0.005 s, not the 0.1 s asked for "
+                  "(library and mprof from different builds?)\n");
+}
+END_TEST
+
+START_TEST(hello_with_the_asked_interval_is_silent)
+{
+    struct stream stream;
+    main_life(&stream);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_uint_eq(harness.recorder.library_interval_ns, 0);
+    harness_close(&harness, 0, main_life_lines, "mprof: python layer on\n");
+}
+END_TEST
+
+/* The peaks are the higher of the highest sample and the main process's own marks,
+ * which see between samples: MEM sampled 30 MiB while VmHWM saw 40; HEAP sampled
+ * 2 MiB while the library's mark saw 5. One of each lower than a sample is ignored. */
+START_TEST(peaks_are_the_high_water_marks)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    struct mprof_sample sample;
+    memset(&sample, 0, sizeof(sample));
+    mprof_record_header_init(&sample.header, MPROF_RECORD_SAMPLE, sizeof(sample), MAIN_PID);
+    sample.time_ns = T0_NS + 100 * MS_NS;
+    sample.rss_bytes = 20u << 20;
+    sample.rss_peak_bytes = 40u << 20;
+    sample.heap_live_bytes = 2u << 20;
+    sample.heap_peak_bytes = 5u << 20;
+    stream_add(&stream, &sample, sizeof(sample));
+    sample.time_ns = T0_NS + 200 * MS_NS;
+    sample.rss_peak_bytes = 1u << 20;   /* after an exec: a new image's marks start low */
+    sample.heap_live_bytes = 1u << 20;
+    sample.heap_peak_bytes = 1u << 20;
+    stream_add(&stream, &sample, sizeof(sample));
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_mem(&harness.recorder, 1700000000.1, 30u << 20);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    recorder_mem(&harness.recorder, 1700000000.2, 10u << 20);
+    ck_assert_uint_eq(recorder_peak_rss_bytes(&harness.recorder), 40u << 20);
+    ck_assert_uint_eq(recorder_peak_heap_bytes(&harness.recorder), 5u << 20);
+    harness_close(&harness, 0,
+                  "MEM 30.000000 1700000000.1000\n"
+                  "HEAP 1700000000.1000 2097152\n"
+                  "HEAP 1700000000.2000 1048576\n"
+                  "MEM 10.000000 1700000000.2000\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 2\n"
+                  "MPROF rss_peak_bytes 41943040\n"
+                  "MPROF heap_samples 2\n"
+                  "MPROF heap_peak_bytes 5242880\n"
+                  "MPROF rss_hwm_bytes 41943040\n",
+                  "");
+}
+END_TEST
+
+/* Without marks (a library that sent none, or none at all) the samples are the peaks. */
+START_TEST(peaks_without_marks_are_the_highest_samples)
+{
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_mem(&harness.recorder, 1700000000.1, 30u << 20);
+    recorder_mem(&harness.recorder, 1700000000.2, 10u << 20);
+    ck_assert_uint_eq(recorder_peak_rss_bytes(&harness.recorder), 30u << 20);
+    ck_assert_uint_eq(recorder_peak_heap_bytes(&harness.recorder), 0);
+    harness_close(&harness, 0,
+                  "MEM 30.000000 1700000000.1000\n"
+                  "MEM 10.000000 1700000000.2000\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 2\n"
+                  "MPROF rss_peak_bytes 31457280\n",
+                  "");
+}
+END_TEST
+
+/* The recorder writes the whole .dat: the header before the program runs, the
+ * library's last sample as the last MEM point when it is later than the last poll,
+ * and the signal that ended the program last. */
+START_TEST(header_last_sample_and_signal)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    add_sample(&stream, MAIN_PID, 300, 1048576, 5u << 20);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_write_header(&harness.recorder, "python3 'a b.py'"), 0);
+    recorder_mem(&harness.recorder, 1700000000.2, 4u << 20);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_int_eq(recorder_end_of_run_sample(&harness.recorder), 0);
+    recorder_set_signal(&harness.recorder, 9);
+    harness_close(&harness, 137,
+                  "CMDLINE python3 'a b.py'\n"
+                  "MPROF version 2\n"
+                  "MPROF interval 0.1\n"
+                  "MEM 4.000000 1700000000.2000\n"
+                  "HEAP 1700000000.3000 1048576\n"
+                  "MEM 5.000000 1700000000.3000\n"
+                  "MPROF exit_status 137\n"
+                  "MPROF samples 2\n"
+                  "MPROF rss_peak_bytes 5242880\n"
+                  "MPROF heap_samples 1\n"
+                  "MPROF heap_peak_bytes 1048576\n"
+                  "MPROF rss_hwm_bytes 5242880\n"
+                  "MPROF signal 9\n",
+                  "");
+}
+END_TEST
+
+/* No later sample, or -C (the library's sample lacks the children): nothing is added. */
+START_TEST(last_sample_only_when_later_and_alone)
+{
+    for (int sum = 0; sum <= 1; sum++) {
+        struct stream stream;
+        memset(&stream, 0, sizeof(stream));
+        add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+        add_sample(&stream, MAIN_PID, sum ? 300 : 200, 0, 5u << 20);
+        struct harness harness;
+        harness_open(&harness, sum ? RECORDER_CHILDREN_SUM : RECORDER_CHILDREN_IGNORE, true);
+        recorder_mem(&harness.recorder, 1700000000.2, 4u << 20);
+        ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+        ck_assert_int_eq(recorder_end_of_run_sample(&harness.recorder), 0);
+        ck_assert_uint_eq(harness.recorder.mem_samples, 1);
+        harness_close(&harness, -1,
+                      sum ? "MEM 4.000000 1700000000.2000\nHEAP 1700000000.3000 0\n"
+                          : "MEM 4.000000 1700000000.2000\nHEAP 1700000000.2000 0\n",
+                      "");
+    }
+}
+END_TEST
+
 START_TEST(finish_reports_a_failed_write)
 {
     /* A read-only stream: every write fails, and finish says so. */
     FILE *out = fopen("/dev/null", "r");
     ck_assert_ptr_nonnull(out);
     struct recorder recorder;
-    recorder_init(&recorder, out, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, true, 0.1);
+    recorder_init(&recorder, out, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, true, 100 * MS_NS);
     ck_assert_int_eq(recorder_mem(&recorder, 1700000000.0, 1u << 20), -1);
     ck_assert_int_eq(recorder_finish(&recorder, 0), -1);
     ck_assert_int_ne(recorder.write_errno, 0);
@@ -661,6 +820,12 @@ Suite *test_suite(void)
     tcase_add_test(series_cases, mem_series_is_simplified);
     tcase_add_test(series_cases, heap_series_is_simplified);
     tcase_add_test(series_cases, finish_reports_a_failed_write);
+    tcase_add_test(series_cases, header_last_sample_and_signal);
+    tcase_add_test(series_cases, last_sample_only_when_later_and_alone);
+    tcase_add_test(series_cases, peaks_are_the_high_water_marks);
+    tcase_add_test(series_cases, peaks_without_marks_are_the_highest_samples);
+    tcase_add_test(series_cases, hello_with_another_interval_is_said_once);
+    tcase_add_test(series_cases, hello_with_the_asked_interval_is_silent);
     suite_add_tcase(suite, series_cases);
     TCase *children_cases = tcase_create("children");
     tcase_add_test(children_cases, children_are_ignored_without_c_or_m);
