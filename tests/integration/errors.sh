@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # tests/integration/errors.sh BUILD_DIR [TEST...] — bad input gives one line
 # `mprof: <input>: <what is wrong>` and a non-zero exit: programs that cannot run,
-# unknown options and commands, unwritable outputs (mprof/main.c, cmd_run.c), empty,
-# garbled and missing .dat files (dat.c's reader, cmd_peak.c, cmd_plot.c), and gnuplot
-# not installed (gnuplot.c).
+# unknown options and commands, unwritable outputs (mprof/main.c, cmd_run.c, target.c),
+# -T values the library cannot honour (interval.c), empty, garbled and missing .dat files
+# (dat_read.c, cmd_peak.c, cmd_plot.c), and gnuplot not installed (gnuplot_run.c).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 register bad_run_input

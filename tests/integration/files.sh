@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # tests/integration/files.sh BUILD_DIR [TEST...] — the .dat as a file: Debian's
-# memory_profiler reads ours and we read theirs (mprof/dat.c, cmd_peak.c, cmd_plot.c),
-# `mprof peak` on a fixture and on the newest file, `mprof list`/`rm`/`clean`
-# (cmd_list.c, cmd_rm.c, cmd_clean.c), and an installed tree moved elsewhere (cmd_run.c
-# finding libmprof.so beside itself, or where MPROF_LIBRARY says).
+# memory_profiler reads ours and we read theirs (mprof/dat_read.c, dat_write.c),
+# `mprof peak` on a fixture and on the newest file, one peak in every command
+# (dat_peak.c: run's summary, cmd_peak.c, gnuplot.c's marker), `mprof list`/`rm`/`clean`
+# (cmd_list.c, cmd_rm.c, cmd_clean.c, profiles.c, dat_list.c), and an installed tree
+# moved elsewhere (target.c finding libmprof.so beside itself, or where MPROF_LIBRARY
+# says).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 register debian_reads_ours

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/integration/plot.sh BUILD_DIR [TEST...] — `mprof plot` (mprof/cmd_plot.c,
-# gnuplot.c): PNG, SVG and PDF by name, several files, --terminal, and a hostile .dat
+# gnuplot.c, gnuplot_run.c): PNG, SVG and PDF by name, several files, --terminal, and a hostile .dat
 # whose text must never reach gnuplot as code.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

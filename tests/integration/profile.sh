@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/integration/profile.sh BUILD_DIR [TEST...] — @profile tables: the CPython
-# plugin (preload/python311/: line events, per-line increments, --lines sites), their
-# records in the .dat (mprof/profiles.c, dat.c) and the printed tables (report.c,
-# source.c, cmd_report.c) against memory_profiler's layout.
+# plugin (preload/plugin/: line events, per-line increments, --lines sites, and
+# preload/python/lines.c), their records in the .dat (mprof/recorder_tables.c,
+# dat_write.c, dat_read.c) and the printed tables (report.c, source.c, cmd_report.c)
+# against memory_profiler's layout.
 #
 # Increments are asserted in bytes within close()'s +-64 B against truths derived in
 # the programs' headers, or line by line against tracemalloc's count of the same

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/integration/python.sh BUILD_DIR [TEST...] — CPython under `mprof run`: scripts
-# by name, -m, the pyenv shim and Debian's /usr/bin/python3 (mprof/cmd_run.c finding the
-# interpreter), the preload library's PyMem hooks and small-object allocator (exact sizes,
-# memory given back, pymalloc kept), and tracemalloc started before or beside them.
+# by name, -m, the pyenv shim and Debian's /usr/bin/python3 (mprof/target.c finding the
+# interpreter), the preload library's PyMem hooks and small-object allocator
+# (preload/python/: exact sizes, memory given back, pymalloc kept), and tracemalloc
+# started before or beside them.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 register py_hold

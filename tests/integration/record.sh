@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # tests/integration/record.sh BUILD_DIR [TEST...] — `mprof run` over native programs and
-# the examples: what a run records (mprof/cmd_run.c, recorder.c, simplify.c, dat.c's
-# writer) from what the preload library's malloc hooks and sampler send, however the
-# program ends (exit, _exit, abort, SIGKILL), with threads, statically linked (no hooks:
-# one warning, RSS only), with -a/-T and without, and the .dat's default and chosen names.
+# the examples: what a run records (mprof/cmd_run.c, watch.c, recorder.c, simplify.c,
+# envelope.c, dat_write.c) from what the preload library's malloc hooks and sampler send
+# (preload/core/, lifecycle/), however the program ends (exit, _exit, abort, SIGKILL),
+# with threads, statically linked (no hooks: one warning, RSS only), with -a and -T (one
+# interval for the CLI and the library: interval.c) and without, and the .dat's default
+# and chosen names.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 register c_hold

@@ -1,7 +1,7 @@
 /*
- * test_dat.c — mprof/dat.c: every writer read back exactly, the original tool's files
- * read, ours read by the original, every reader error with its message and line, and
- * the order of listed names.
+ * test_dat.c — mprof/dat_read.c, dat_write.c and dat_list.c: every writer read back
+ * exactly, the original tool's files read, ours read by the original, every reader
+ * error with its message and line, and the order of listed names.
  */
 #include <check.h>
 #include <stdio.h>
