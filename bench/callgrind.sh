@@ -5,7 +5,10 @@
 # builds of the library can be compared to the instruction.
 #   python small objects: bench/small_objects.py 300000 (pyenv's 3.11)
 #   C churn:              examples/churn 2 2000000
-# Prints one line per workload: bare, preloaded, and the ratio.
+#   @profile hot loop:    bench/line_table.py 1000000 (Debian's 3.11, as make bench runs it)
+#   --lines:              bench/attribution.py with MPROF_LINES=1 (pyenv's 3.11)
+# Prints one line per workload: bare, preloaded, and the ratio. CALLGRIND_ONLY=NAME (the
+# first word of a workload's name, lowercase) runs one workload alone.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,25 +21,32 @@ command -v valgrind >/dev/null || { echo "mprof: valgrind: not installed" >&2; e
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# instructions LABEL PRELOAD COMMAND...: the total Ir of one run (all threads). PRELOAD
-# is set in valgrind's own environment, which it hands to the program (valgrind's
-# launcher loads it too, before it execs the tool: that costs the program nothing).
+# instructions LABEL PRELOAD ENV COMMAND...: the total Ir of one run (all threads).
+# PRELOAD and ENV (NAME=VALUE, or "" for none) are set in valgrind's own environment,
+# which it hands to the program (valgrind's launcher loads the library too, before it
+# execs the tool: that costs the program nothing).
 instructions() {
     local out=$work/callgrind.$1
-    env -u MPROF_FD LD_PRELOAD="$2" valgrind --tool=callgrind --callgrind-out-file="$out" \
-        "${@:3}" >/dev/null 2>"$work/log.$1" || { cat "$work/log.$1" >&2; exit 1; }
+    env -u MPROF_FD LD_PRELOAD="$2" ${3:+"$3"} valgrind --tool=callgrind \
+        --callgrind-out-file="$out" "${@:4}" >/dev/null 2>"$work/log.$1" ||
+        { cat "$work/log.$1" >&2; exit 1; }
     awk '/^summary:/ { print $2 }' "$out"
 }
 
+# measure LABEL ENV COMMAND...
 measure() {
-    local name=${1// /_} label=$1
-    shift
+    local name=${1// /_} label=$1 extra_env=$2
+    shift 2
+    local only=${CALLGRIND_ONLY:-}
+    [ -z "$only" ] || [ "$only" = "$(echo "${label%% *}" | tr 'A-Z' 'a-z')" ] || return 0
     local bare preloaded
-    bare=$(instructions "$name.bare" "" "$@")
-    preloaded=$(instructions "$name.preloaded" "$library" "$@")
+    bare=$(instructions "$name.bare" "" "$extra_env" "$@")
+    preloaded=$(instructions "$name.preloaded" "$library" "$extra_env" "$@")
     awk -v n="$label" -v b="$bare" -v p="$preloaded" \
         'BEGIN { printf "%-22s bare %14d  mprof %14d  %.3fx\n", n, b, p, p / b }'
 }
 
-measure "python small objects" "$python" "$root/bench/small_objects.py" 300000
-measure "C churn" "$build/examples/churn" 2 2000000
+measure "python small objects" "" "$python" "$root/bench/small_objects.py" 300000
+measure "C churn" "" "$build/examples/churn" 2 2000000
+measure "@profile hot loop" "" /usr/bin/python3 "$root/bench/line_table.py" 1000000
+measure "--lines" MPROF_LINES=1 "$python" "$root/bench/attribution.py"
