@@ -43,7 +43,7 @@ measure() {
     bare=$(instructions "$name.bare" "" "$extra_env" "$@")
     preloaded=$(instructions "$name.preloaded" "$library" "$extra_env" "$@")
     awk -v n="$label" -v b="$bare" -v p="$preloaded" \
-        'BEGIN { printf "%-22s bare %14d  mprof %14d  %.3fx\n", n, b, p, p / b }'
+        'BEGIN { printf "%-22s bare %14.0f  mprof %14.0f  %.3fx\n", n, b, p, p / b }'
 }
 
 measure "python small objects" "" "$python" "$root/bench/small_objects.py" 300000
