@@ -23,11 +23,12 @@ trap 'rm -rf "$work"' EXIT
 
 # instructions LABEL PRELOAD ENV COMMAND...: the total Ir of one run (all threads).
 # PRELOAD and ENV (NAME=VALUE, or "" for none) are set in valgrind's own environment,
+# with a fixed PYTHONHASHSEED (a random one moves Python's counts by tenths of a percent),
 # which it hands to the program (valgrind's launcher loads the library too, before it
 # execs the tool: that costs the program nothing).
 instructions() {
     local out=$work/callgrind.$1
-    env -u MPROF_FD LD_PRELOAD="$2" ${3:+"$3"} valgrind --tool=callgrind \
+    env -u MPROF_FD PYTHONHASHSEED=0 LD_PRELOAD="$2" ${3:+"$3"} valgrind --tool=callgrind \
         --callgrind-out-file="$out" "${@:4}" >/dev/null 2>"$work/log.$1" ||
         { cat "$work/log.$1" >&2; exit 1; }
     awk '/^summary:/ { print $2 }' "$out"
