@@ -25,14 +25,19 @@ static const char peak_usage[] =
     "newest). A peak is the process's high-water mark where the file has it (it sees\n"
     "between samples), else the highest sample.\n";
 
-/* The heap field: `peak` with its time, or n/a when the series has no heap at all. */
-static void peak_print_heap(bool have_heap, uint64_t peak, double peak_time, double start)
+/* The heap field: `peak` with the time of the highest sample, `peak` alone when the file
+ * has a high-water mark but no sample to time it by, or n/a when it has no heap at all. */
+static void peak_print_heap(bool have_heap, bool have_samples, uint64_t peak, double peak_time,
+                            double start)
 {
     if (!have_heap) {
         fputs("\theap n/a\n", stdout);
         return;
     }
-    printf("\theap %.3f MiB at %.3f s\n", (double)peak / DAT_BYTES_PER_MIB, peak_time - start);
+    printf("\theap %.3f MiB", (double)peak / DAT_BYTES_PER_MIB);
+    if (have_samples)
+        printf(" at %.3f s", peak_time - start);
+    putchar('\n');
 }
 
 static void peak_print(const struct dat_profile *profile)
@@ -45,7 +50,7 @@ static void peak_print(const struct dat_profile *profile)
     bool have_heap = profile->heap_count > 0 ||
                      dat_meta_u64(profile, "heap_peak_bytes", &heap_mark);
     uint64_t heap_peak = dat_peak_heap_bytes(profile, &peak_time);
-    peak_print_heap(have_heap, heap_peak, peak_time, start);
+    peak_print_heap(have_heap, profile->heap_count > 0, heap_peak, peak_time, start);
     for (size_t c = 0; c < profile->child_count; c++) {
         const struct dat_child *child = &profile->children[c];
         printf("  Child %d", child->index);
@@ -56,7 +61,8 @@ static void peak_print(const struct dat_profile *profile)
             printf("\tn/a");
         }
         heap_peak = dat_series_peak_heap_bytes(child->heap, child->heap_count, &peak_time);
-        peak_print_heap(child->heap_count > 0, heap_peak, peak_time, start);
+        peak_print_heap(child->heap_count > 0, child->heap_count > 0, heap_peak, peak_time,
+                        start);
     }
 }
 

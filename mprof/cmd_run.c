@@ -407,7 +407,7 @@ static int run_prepare(struct run_session *session)
         return status;
     if (proc_exe_kind(program_path, &session->kind) < 0) {
         mprof_error("%s: cannot read: %s", program_path, strerror(errno));
-        return TARGET_EXIT_NOT_EXEC;
+        return SPAWN_EXIT_NOT_EXEC;
     }
     if (target_find_library(session->library, sizeof(session->library)) < 0)
         return RUN_EXIT_FAILURE;
@@ -464,7 +464,7 @@ static int run_start(struct run_session *session)
         }
         int exec_errno = errno;
         mprof_error("%s: cannot run: %s", session->target_argv[0], strerror(exec_errno));
-        return exec_errno == ENOENT ? TARGET_EXIT_NOT_FOUND : TARGET_EXIT_NOT_EXEC;
+        return exec_errno == ENOENT ? SPAWN_EXIT_NOT_FOUND : SPAWN_EXIT_NOT_EXEC;
     }
     session->started = true;
     session->watch = (struct watch){

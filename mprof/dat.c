@@ -57,6 +57,14 @@ void dat_free_top_site(struct dat_top_site *site)
     memset(site, 0, sizeof *site);
 }
 
+int dat_meta_u64(const struct dat_profile *profile, const char *key, uint64_t *value)
+{
+    for (size_t i = profile->meta_count; i-- > 0; )
+        if (strcmp(profile->meta[i].key, key) == 0)
+            return dat_parse_u64(profile->meta[i].value, value) ? 1 : 0;
+    return 0;
+}
+
 int dat_main_pid(const struct dat_profile *profile)
 {
     for (size_t i = profile->meta_count; i-- > 0; ) {

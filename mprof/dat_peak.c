@@ -2,33 +2,12 @@
  * dat_peak.c — the one definition of each peak over a .dat (see dat.h): the highest
  * sample, raised to the high-water mark the file's MPROF lines carry.
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "dat.h"
 
 uint64_t dat_peak_combine(uint64_t highest_sample_bytes, uint64_t high_water_mark_bytes)
 {
     return high_water_mark_bytes > highest_sample_bytes ? high_water_mark_bytes
                                                         : highest_sample_bytes;
-}
-
-int dat_meta_u64(const struct dat_profile *profile, const char *key, uint64_t *value)
-{
-    for (size_t i = profile->meta_count; i-- > 0; ) {
-        if (strcmp(profile->meta[i].key, key) != 0)
-            continue;
-        const char *text = profile->meta[i].value;
-        char *end;
-        errno = 0;
-        unsigned long long parsed = strtoull(text, &end, 10);
-        if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0)
-            return 0;
-        *value = parsed;
-        return 1;
-    }
-    return 0;
 }
 
 double dat_series_peak_mem_mib(const struct dat_sample *samples, size_t count,

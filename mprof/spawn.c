@@ -14,8 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SPAWN_EXIT_NOT_FOUND 127  /* as shells report a command that was not found */
-#define SPAWN_EXIT_NOT_EXEC  126  /* ... and one that could not be run */
 
 /* In the child: report `child_errno` to the parent and end. */
 static void spawn_child_fail(int status_fd, int child_errno)

@@ -15,6 +15,11 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* The exit statuses a shell gives a command it could not run, which mprof run passes on
+ * for a target that never ran. */
+#define SPAWN_EXIT_NOT_EXEC  126  /* found but cannot be run */
+#define SPAWN_EXIT_NOT_FOUND 127  /* no such command */
+
 struct spawn_request {
     char *const *argv;     /* argv[0] is looked up on PATH as execvp does */
     /* Descriptors to become the child's stdin, stdout and stderr; -1 keeps ours. */

@@ -33,22 +33,22 @@ int target_find_program(const char *name, char *path, size_t path_size)
     if (strchr(name, '/') != NULL) {
         if (stat(name, &info) < 0) {
             mprof_error("%s: %s", name, errno == ENOENT ? "no such file" : strerror(errno));
-            return errno == ENOENT || errno == ENOTDIR ? TARGET_EXIT_NOT_FOUND : TARGET_EXIT_NOT_EXEC;
+            return errno == ENOENT || errno == ENOTDIR ? SPAWN_EXIT_NOT_FOUND : SPAWN_EXIT_NOT_EXEC;
         }
         if (S_ISDIR(info.st_mode)) {
             mprof_error("%s: is a directory", name);
-            return TARGET_EXIT_NOT_EXEC;
+            return SPAWN_EXIT_NOT_EXEC;
         }
         if (access(name, X_OK) < 0) {
             mprof_error("%s: not executable", name);
-            return TARGET_EXIT_NOT_EXEC;
+            return SPAWN_EXIT_NOT_EXEC;
         }
         snprintf(path, path_size, "%s", name);
         return 0;
     }
     if (name[0] == '\0') {
         mprof_error("'': command not found");
-        return TARGET_EXIT_NOT_FOUND;
+        return SPAWN_EXIT_NOT_FOUND;
     }
     const char *search = getenv("PATH");
     if (search == NULL)
@@ -72,10 +72,10 @@ int target_find_program(const char *name, char *path, size_t path_size)
     }
     if (found_unexecutable) {
         mprof_error("%s: not executable", name);
-        return TARGET_EXIT_NOT_EXEC;
+        return SPAWN_EXIT_NOT_EXEC;
     }
     mprof_error("%s: command not found", name);
-    return TARGET_EXIT_NOT_FOUND;
+    return SPAWN_EXIT_NOT_FOUND;
 }
 
 /* A script handed to python3 must be there and readable; python3 itself runs it. */
@@ -84,11 +84,11 @@ int target_check_script(const char *script)
     struct stat info;
     if (stat(script, &info) < 0) {
         mprof_error("%s: %s", script, errno == ENOENT ? "no such file" : strerror(errno));
-        return TARGET_EXIT_NOT_FOUND;
+        return SPAWN_EXIT_NOT_FOUND;
     }
     if (access(script, R_OK) < 0) {
         mprof_error("%s: not readable", script);
-        return TARGET_EXIT_NOT_EXEC;
+        return SPAWN_EXIT_NOT_EXEC;
     }
     return 0;
 }

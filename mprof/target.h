@@ -4,7 +4,7 @@
  * will be preloaded into it.
  *
  * Error convention: the int functions return 0, or print one `mprof: <input>: <why>`
- * line and return the shell's exit status for it (TARGET_EXIT_*) or -1 as each says.
+ * line and return the shell's exit status for it (SPAWN_EXIT_*) or -1 as each says.
  */
 #ifndef MPROF_TARGET_H
 #define MPROF_TARGET_H
@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TARGET_EXIT_NOT_EXEC  126  /* as shells: found but cannot be run */
-#define TARGET_EXIT_NOT_FOUND 127  /* as shells: no such command */
+#include "spawn.h"  /* SPAWN_EXIT_*: the statuses the int functions return */
+
 #define TARGET_PYTHON         "python3"
 
 /* The program as the command line gave it. */
@@ -25,11 +25,11 @@ struct target_spec {
 };
 
 /* Find `name` as execvp would: as given when it has a slash, else on PATH. Fills
- * `path` and returns 0, or prints why not and returns TARGET_EXIT_*. */
+ * `path` and returns 0, or prints why not and returns SPAWN_EXIT_*. */
 int target_find_program(const char *name, char *path, size_t path_size);
 
 /* A script handed to python3 must be there and readable. 0, or prints why not and
- * returns TARGET_EXIT_*. */
+ * returns SPAWN_EXIT_*. */
 int target_check_script(const char *script);
 
 /* The argv the target is executed with: python3 in front of a script (or of -m MODULE),

@@ -2,8 +2,8 @@
  * stats.c — per-thread heap counters and their registry.
  *
  * A global atomic counter cost 171–281 ns per call once two threads allocated (measured
- * on this project's machines); a per-thread block costs nothing measurable. Each thread adds to its own block;
- * the sampler sums all blocks. Blocks live in mmap'd slabs, are pushed on a lock-free
+ * on this project's machines); a per-thread block costs nothing measurable. Each thread
+ * adds to its own block; the sampler sums all blocks. Blocks live in mmap'd slabs, are pushed on a lock-free
  * list, and are never unlinked: when a thread exits its block is marked unowned and
  * the next new thread adopts it, sums and all, so totals never jump and memory stays
  * bounded by the peak number of live threads.

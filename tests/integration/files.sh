@@ -53,6 +53,11 @@ t_peak_fixture() {
     write_fixture mprofile_20260102000000.dat
     expect_rc 0 mp peak
     grep -q mprofile_20260102000000.dat out.txt || fail "mprof peak did not take the newest file: $(cat out.txt)"
+    # A heap mark and no HEAP line to time it by: the figure, and no time.
+    printf 'CMDLINE x\nMPROF version 2\nMEM 10.0 1767225600.0\nMEM 12.0 1767225601.0\nMPROF heap_peak_bytes 1048576\n' >marked.dat
+    expect_rc 0 mp peak marked.dat
+    [ "$(cat out.txt)" = "$(printf 'marked.dat\t12.000 MiB at 1.000 s\theap 1.000 MiB')" ] ||
+        fail "mprof peak of a mark without HEAP lines: '$(cat out.txt)'"
 }
 
 register list_rm_clean
