@@ -12,7 +12,7 @@ two runs (a short run says little: its fixed lines dominate), one of about 20 s 
 memory moves in steps and holds (the staircase of examples/grow_release.py) and one of
 about a minute where it never holds still (small objects built and dropped over and
 over, a new heap level at every sample: what the series budget is for).
-The targets from the issue are printed beside the figures; this script does not fail
+The targets (the README's) are printed beside the figures; this script does not fail
 on them (a timing is not a test), it reports them.
 
 Two more workloads have variants of their own (printed in a second table):
@@ -42,7 +42,7 @@ TARGET_DAT_BYTES_PER_MIN = 10 * 1000  # "10 KB"; 10 KiB would be the looser read
 SYSTEM_PYTHON = "/usr/bin/python3"
 LINE_TABLE_N = 7_000_000            # about 1 s bare here
 LINE_TABLE_MP_DIVISOR = 350         # memory_profiler runs 20,000 iterations (~1.7 s)
-# (workload, variant) -> (limit, what the issue asks)
+# (workload, variant) -> (limit, what we aim at)
 TARGET_SPECIAL = {
     ("@profile hot loop", "mprof"): (2.0, "aim 1.5x"),
     ("python whole-program lines", "mprof --lines"): (1.5, ""),

@@ -5,7 +5,7 @@
  * The swinging door (simplify.h) drops what lies on straight lines, which is most of a
  * series; but memory that never holds still (a heap that fills and drains several
  * times a second, seen at 10 samples a second) bends at every sample, and then every
- * sample is a point: ~40 KB a minute, four times the issue's 10 KB. So the points the
+ * sample is a point: ~40 KB a minute, four times our 10 KB target. So the points the
  * door keeps go on through windows of time, and the series has a budget: two points
  * per window, earned as time passes (quiet stretches save up, up to fifteen windows' worth).
  * A window whose points fit the budget passes them all; one that does not passes only

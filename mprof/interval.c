@@ -17,12 +17,13 @@ int interval_parse(const char *text, uint64_t *interval_ns, char *error, size_t 
     char *end;
     errno = 0;
     double seconds = strtod(text, &end);
-    if (end == text || *end != '\0' || !isfinite(seconds) || (errno != 0 && seconds != 0)) {
+    if (end == text || *end != '\0' || !isfinite(seconds) || (errno != 0 && fabs(seconds) >= 1)) {
         snprintf(error, error_size, "-T %s: not a number of seconds", text);
         return -1;
     }
     /* Compared in nanoseconds after rounding, so "0.001" is exactly the floor. An
-     * underflow (errno ERANGE, seconds 0) is below the floor like any tiny value. */
+     * underflow (errno ERANGE, seconds 0 or a denormal) is below the floor like any tiny
+     * value. */
     double nanoseconds = nearbyint(seconds * 1e9);
     if (nanoseconds < (double)MPROF_INTERVAL_MIN_NS) {
         snprintf(error, error_size,

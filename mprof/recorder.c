@@ -16,6 +16,7 @@
 
 #include "array.h"
 #include "dat.h"
+#include "interval.h"
 #include "recorder_tables.h"
 
 static void recorder_filter_init(const struct recorder *recorder,
@@ -29,7 +30,7 @@ static void recorder_filter_init(const struct recorder *recorder,
 void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t main_pid,
                    unsigned children, bool all_samples, uint64_t interval_ns)
 {
-    double interval_s = (double)interval_ns / 1e9;
+    double interval_s = interval_seconds(interval_ns);
     memset(recorder, 0, sizeof(*recorder));
     recorder->out = out;
     recorder->notices = notices;
@@ -261,7 +262,7 @@ static void recorder_check_interval(struct recorder *recorder, const struct mpro
     fprintf(recorder->notices,
             "mprof: %d: the library samples every %.9g s, not the %.9g s asked for "
             "(library and mprof from different builds?)\n", (int)hello->header.pid,
-            (double)hello->interval_ns / 1e9, (double)recorder->interval_ns / 1e9);
+            interval_seconds(hello->interval_ns), interval_seconds(recorder->interval_ns));
     fflush(recorder->notices);
 }
 
@@ -413,7 +414,7 @@ int recorder_write_header(struct recorder *recorder, const char *cmdline)
 {
     char interval_text[32];
     snprintf(interval_text, sizeof(interval_text), "%.9g",
-             (double)recorder->interval_ns / 1e9);
+             interval_seconds(recorder->interval_ns));
     errno = 0;
     if (recorder_check(recorder, dat_write_cmdline(recorder->out, cmdline)) < 0 ||
         recorder_check(recorder, dat_write_meta(recorder->out, "version", "2")) < 0 ||

@@ -2,8 +2,8 @@
  * simplify.h — a streaming filter that keeps a memory series small without changing
  * its shape.
  *
- * At the default 0.1 s interval a plain MEM line per sample is ~18 KB a minute; the
- * issue allows 10 KB. Most of a memory series is flat or a straight ramp, so a point
+ * At the default 0.1 s interval a plain MEM line per sample is ~18 KB a minute; our
+ * target is 10 KB (make bench measures it). Most of a memory series is flat or a straight ramp, so a point
  * that lies on the straight line between the points kept around it (within a
  * tolerance) says nothing and is dropped. The filter is a "swinging door": from the
  * last kept point (the anchor) it narrows a corridor of slopes that passes within

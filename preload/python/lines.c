@@ -13,7 +13,8 @@
 #include "python.h"
 
 static const struct mprof_plugin *lines_plugin;  /* NULL while lines are off */
-static int64_t sites_peak_heap;      /* the heap when lines' bytes were last kept */
+static int64_t sites_peak_heap;      /* atomic (the sampler and the GIL holder both keep
+                                      * it): the heap when lines' bytes were last kept */
 static int64_t sites_peak_pending;   /* atomic: a new high to keep, or 0 */
 
 /* Blocks of the PyMem domains that malloc served (over 512 bytes) have no shadow: their
@@ -63,7 +64,7 @@ static void site_allocated(void *block, uint64_t bytes, int in_arena)
     int64_t pending = __atomic_exchange_n(&sites_peak_pending, 0, __ATOMIC_RELAXED);
     if (UNLIKELY(pending != 0)) {
         int64_t heap = pending > stats_heap_peak() ? pending : stats_heap_peak();
-        sites_peak_heap = heap;
+        __atomic_store_n(&sites_peak_heap, heap, __ATOMIC_RELAXED);
         lines_plugin->site_peak(heap);
     }
 }
@@ -85,8 +86,9 @@ void lines_heap_sampled(int64_t heap_bytes)
      * every line's bytes now, exactly (peaks that last catch the last 1% this way). */
     const struct mprof_plugin *plugin = __atomic_load_n(&lines_plugin, __ATOMIC_ACQUIRE);
     int64_t mark = stats_heap_peak();
-    if (plugin != NULL && heap_bytes >= mark - mark / 1000 && heap_bytes > sites_peak_heap) {
-        sites_peak_heap = heap_bytes;
+    if (plugin != NULL && heap_bytes >= mark - mark / 1000 &&
+        heap_bytes > __atomic_load_n(&sites_peak_heap, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&sites_peak_heap, heap_bytes, __ATOMIC_RELAXED);
         plugin->site_peak(heap_bytes);
     }
 }

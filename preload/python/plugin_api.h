@@ -14,8 +14,8 @@
 #define MPROF_PLUGIN_API_VERSION 2
 #define MPROF_PLUGIN_INIT_SYMBOL "mprof_python_plugin_init"
 
-/* The head of every thread's counter block in the core (python/plugin.c checks the
- * layout at compile time). Written only by the owning thread, except the one shared
+/* The head of every thread's counter block in the core (python/plugin_load.c checks
+ * the layout at compile time). Written only by the owning thread, except the one shared
  * block that threads get when no block of their own could be had (it is updated with
  * atomics by all of them, and a net read from it blends their bytes). */
 struct mprof_thread_counters {

@@ -6,7 +6,8 @@
  * it from the interpreter holds the GIL (the PyMem MEM and OBJ domains require it, and
  * pymalloc relies on it the same way), so its tables take no lock; the few entries that
  * run without the GIL say so (the sampler's python_tick and lines_heap_sampled, the peak
- * listener, the fork and _exit paths) and touch only atomics there. Like core/, it never
+ * listener, the fork and _exit paths) and touch only atomics there, or CPython's calls
+ * that any thread may make, or state no other thread can be using then (a fork child). Like core/, it never
  * calls malloc: its memory comes from mmap. It links against no libpython: the API is
  * looked up with dlsym, and the structs used are the stable ABI's. It calls core/ and
  * wire/, and is called by lifecycle/ alone; the core reaches it only through what it
@@ -15,7 +16,7 @@
  * Files: attach.c (finding CPython, installing the hooks, the entry point), slots.c (the
  * 2 MiB slots that hold every small-object arena), counting.c (hooks that count around
  * pymalloc), pysmall.c (our own allocator, serving small objects), lines.c (--lines: each
- * block charged to a source line), plugin.c (loading the per-version plugin).
+ * block charged to a source line), plugin_load.c (loading the per-version plugin).
  */
 #ifndef MPROF_PYTHON_H
 #define MPROF_PYTHON_H
@@ -210,7 +211,7 @@ extern const struct py_mem_allocator lines_allocator;
  * Sampler thread, no GIL. */
 void lines_heap_sampled(int64_t heap_bytes);
 
-/* ---- plugin.c: the per-version plugin ---------------------------------------------- */
+/* ---- plugin_load.c: the per-version plugin ------------------------------------------ */
 
 /* Load libmprof-python3<minor>.so from beside this library: the plugin, or NULL (after a
  * notice) when there is none for this version or it does not fit. */

@@ -31,7 +31,7 @@ Names (times are seconds since the first MEM sample; sizes in bytes unless *_mib
                        a name or its last dotted part(s) ('build', 'Store.fill'), `key`
                        a line number or a piece of text that occurs on one line only
   occ/inc/usage(func, key)   one field of row(); increment and usage in bytes
-  close(x, truth, tol=64)    abs(x - truth) <= tol (the issue's tolerance, in bytes)
+  close(x, truth, tol=64)    abs(x - truth) <= tol (@profile's tolerance, in bytes)
   agrees(truth_file, skip=())  every line of tmprofile.py's output (<qualname> <line>
                        <occurrences> <bytes>) has the same occurrences and an increment
                        within 64 bytes here, for functions and lines ('func:line') not in

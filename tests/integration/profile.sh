@@ -11,7 +11,8 @@
 # hooks, which see exactly the bytes mprof counts inside Python).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# issue_table PYTHON [ENV...]: the issue's script; .dat rows and the printed table exact.
+# issue_table PYTHON [ENV...]: profile_issue.py, the README's example; .dat rows and the
+# printed table exact.
 issue_table() {
     local python=$1
     shift
@@ -44,7 +45,7 @@ issue_table() {
 register profile_issue_exact
 t_profile_issue_exact() {
     issue_table python3
-    # The default unit: MiB with one decimal, as the issue shows.
+    # The default unit: MiB with one decimal, as the README shows.
     expect_rc 0 mp run -o default.dat "$SOURCES/profile_issue.py"
     grep -Eq '^ +19 +[0-9]+\.[0-9] MiB +47\.7 MiB +1       a = bytearray' out.txt ||
         fail "default table row is not '47.7 MiB': $(grep -E '^ +19 ' out.txt)"

@@ -19,8 +19,8 @@ The tracer's own allocations cancel out inside a line: between the reading that 
 a line and the one that closes it, the tracer only replaces the previous reading's int
 with one of the same size (the reading's tuple is freed at once); its tables are made
 when the function is decorated; a call's trace function is made before its first
-reading and freed with its frame, inside the caller's line. Checked on the issue's
-script: +50,000,057 / +8,000,000 / -50,000,057 / +30,000,033 to the byte.
+reading and freed with its frame, inside the caller's line. Checked on
+profile_issue.py: +50,000,057 / +8,000,000 / -50,000,057 / +30,000,033 to the byte.
 """
 import builtins
 import runpy

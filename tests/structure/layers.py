@@ -22,8 +22,8 @@ BUILD = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT,
 PRELOAD = os.path.join(ROOT, 'preload')
 MAX_LINES = 600
 
-# Who may use whom (besides itself). The plugin folders are every preload/ folder that is
-# not a layer of libmprof.so.
+# Who may use whom (besides itself). preload/plugin/ is the per-version plugin; a file
+# anywhere else under preload/ is out of place.
 LAYERS = ['lifecycle', 'python', 'core', 'wire']
 ALLOWED = {
     'lifecycle': {'python', 'core', 'wire'},
@@ -94,6 +94,13 @@ def cycles(graph):
 def short(path):
     return os.path.relpath(path, ROOT)
 
+
+# ---- every file in a folder the rules name ---------------------------------------------
+
+PLUGIN_FOLDERS = {'plugin'}
+unplaced = [short(path) for path in sources(PRELOAD, ('.c', '.h'))
+            if layer_of(path) not in ALLOWED and layer_of(path) not in PLUGIN_FOLDERS]
+report('every preload source is in a layer or the plugin', unplaced)
 
 # ---- the include graph ------------------------------------------------------------------
 

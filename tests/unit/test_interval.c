@@ -61,6 +61,8 @@ START_TEST(below_the_floor_is_refused)
                         "the library samples at)");
     parse_refused("1e-400", "-T 1e-400: below the 0.001 s floor (the shortest interval "
                             "the library samples at)");
+    parse_refused("1e-310", "-T 1e-310: below the 0.001 s floor (the shortest interval "
+                            "the library samples at)"); /* a denormal: ERANGE, not 0 */
 }
 END_TEST
 

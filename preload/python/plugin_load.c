@@ -1,5 +1,5 @@
 /*
- * plugin.c — loading the per-version plugin (libmprof-python3NN.so) that makes the
+ * plugin_load.c — loading the per-version plugin (libmprof-python3NN.so) that makes the
  * @profile tables, and what the core offers it (plugin_api.h).
  *
  * The plugin is built against one CPython version's headers; this library never is. It
