@@ -7,6 +7,7 @@
  * (see gnuplot.h for why data is never code).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -140,7 +141,7 @@ static int plot_open_output(const char *output, char **temp_path)
     }
     memcpy(path, output, dir_length);
     memcpy(path + dir_length, pattern, sizeof pattern);
-    int fd = mkstemp(path);
+    int fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0) {
         mprof_error("%s: cannot write there: %s", output, strerror(errno));
         free(path);
@@ -293,7 +294,7 @@ int cmd_plot(int argc, char **argv)
     }
 
     snprintf(data_path, sizeof data_path, "%s/mprof-plot-XXXXXX", plot_temp_dir());
-    int data_fd = mkstemp(data_path);
+    int data_fd = mkostemp(data_path, O_CLOEXEC);
     if (data_fd < 0) {
         mprof_error("%s: %s", data_path, strerror(errno));
         data_path[0] = '\0';

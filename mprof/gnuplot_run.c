@@ -48,7 +48,7 @@ int gnuplot_run(const char *script, int output_fd, char *error, size_t error_siz
 {
     int script_pipe[2];
     char stderr_path[] = "/tmp/mprof-gnuplot-err-XXXXXX";
-    int stderr_fd = mkstemp(stderr_path);
+    int stderr_fd = mkostemp(stderr_path, O_CLOEXEC);
     if (stderr_fd < 0) {
         snprintf(error, error_size, "%s: %s", stderr_path, strerror(errno));
         return -1;

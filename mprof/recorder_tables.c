@@ -141,7 +141,6 @@ void recorder_tables_free(struct recorder *recorder)
     free(recorder->profiled);
     recorder->profiled = NULL;
     recorder->profiled_count = 0;
-
 }
 
 /* The value of `points` at `time_s`: linear between the points around it, the first or
