@@ -154,4 +154,18 @@ t_interval_floor_agrees() {
     check centi.dat "meta['interval'] == '0.01'" "60 <= len(mem) <= 200" "60 <= len(heap) <= 200"
 }
 
+# A library that samples at another interval than it was asked is named, not trusted:
+# here the target changes MPROF_INTERVAL_NS before it execs, as a library of another
+# build reading another variable would sample at its own default.
+register interval_echo_checked
+t_interval_echo_checked() {
+    expect_rc 0 mp run -T 0.1 -o echo.dat env MPROF_INTERVAL_NS=200000000 "$PROGRAMS/hold" 0 1
+    grep -Eq '^mprof: [0-9]+: the library samples every 0\.2 s, not the 0\.1 s asked for' err.txt ||
+        fail "no interval mismatch said: $(tr '\n' '|' <err.txt)"
+    check echo.dat "meta_int('library_interval_ns') == 200000000" "meta['interval'] == '0.1'"
+    expect_rc 0 mp run -T 0.1 -o same.dat "$PROGRAMS/hold" 0 1
+    grep -q 'the library samples every' err.txt && fail "a mismatch said when there is none"
+    check same.dat "meta_int('library_interval_ns') is None"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
