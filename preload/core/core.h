@@ -20,6 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Everything declared here lives inside libmprof.so: hidden, so that a variable of another
+ * file is reached directly (arena_map on every PyMem call) rather than through the GOT,
+ * and a call without the PLT. (-fvisibility=hidden covers definitions only.) */
+#pragma GCC visibility push(hidden)
+
 #define MPROF_EXPORT __attribute__((visibility("default")))
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -182,5 +187,7 @@ int hooks_resolve(void);
  * malloc, with core/'s rule. */
 typedef void (*hooks_watch_function)(void);
 void hooks_set_watch(hooks_watch_function watch);
+
+#pragma GCC visibility pop
 
 #endif

@@ -13,6 +13,9 @@
 
 #include <stdint.h>
 
+/* Hidden, as everything of the library's (core.h says why). */
+#pragma GCC visibility push(hidden)
+
 /* ---- sampler.c: the sampling thread -------------------------------------------- */
 
 /* Start the thread: a sample every `interval_ns`. 0, or -1 with errno. */
@@ -21,5 +24,7 @@ int sampler_start(uint64_t interval_ns);
 void sampler_sample_now(void);
 /* Stop the thread (it may be mid-sleep; it exits at its next wake-up). */
 void sampler_stop(void);
+
+#pragma GCC visibility pop
 
 #endif

@@ -57,30 +57,39 @@ static void *realloc_from_own(struct pymem_domain *domain, void *block, size_t s
 void counting_realloc(struct pymem_domain *domain, void *block, size_t size,
                       struct counting_realloc_result *result)
 {
-    memset(result, 0, sizeof(*result));
-    if (UNLIKELY(arena_kind(block) == ARENA_OWN)) {
+    unsigned old_kind = arena_kind(block);
+    result->old_bytes = result->new_bytes = 0;
+    result->old_in_arena = result->new_in_arena = 0;
+    if (UNLIKELY(old_kind == ARENA_OWN)) {
         result->block = realloc_from_own(domain, block, size);
         return;
     }
-    result->old_in_arena = arena_kind(block) == ARENA_PYMALLOC;
     /* Read all we need of the old block first: the realloc may free it and unmap its
      * arena. Put the shadow back if the realloc fails. */
-    unsigned char old_shadow = result->old_in_arena ? *shadow_of(block) : 0;
-    uint64_t old_bytes = result->old_in_arena ? pymalloc_block_freed(block) : 0;
+    int old_in_arena = old_kind == ARENA_PYMALLOC;
+    unsigned char old_shadow = 0;
+    uint64_t old_bytes = 0;
+    if (old_in_arena) {
+        old_shadow = *shadow_of(block);
+        old_bytes = pymalloc_block_freed(block);
+    }
     void *moved = domain->next.realloc(domain->next.ctx, block, size);
+    result->block = moved;
+    result->old_in_arena = old_in_arena;
     if (moved == NULL) {
-        if (result->old_in_arena)
+        if (old_in_arena)
             *shadow_of(block) = old_shadow;
         return;
     }
-    result->block = moved;
+    int new_in_arena = arena_kind(moved) == ARENA_PYMALLOC;
+    uint64_t new_bytes = new_in_arena ? pymalloc_block_allocated(moved, size) : 0;
+    if (old_bytes != 0)
+        count_pool_free(old_bytes);
+    if (new_bytes != 0)
+        count_pool_alloc(new_bytes);
     result->old_bytes = old_bytes;
-    result->new_in_arena = arena_kind(moved) == ARENA_PYMALLOC;
-    result->new_bytes = result->new_in_arena ? pymalloc_block_allocated(moved, size) : 0;
-    if (result->old_bytes != 0)
-        count_pool_free(result->old_bytes);
-    if (result->new_bytes != 0)
-        count_pool_alloc(result->new_bytes);
+    result->new_bytes = new_bytes;
+    result->new_in_arena = new_in_arena;
 }
 
 static void *counting_realloc_hook(void *ctx, void *block, size_t size)

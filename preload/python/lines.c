@@ -29,7 +29,10 @@ static inline uint32_t *site_shadow_of(const void *block)
     return (uint32_t *)(slot + SITE_SHADOW_OFFSET + ((address & (ARENA_BYTES - 1)) >> 4) * 4);
 }
 
-static int large_block_put(uintptr_t address, uint64_t bytes, uint32_t site)
+/* Out of line, both: blocks over 512 bytes are the rare ones, and the hooks' paths for
+ * small objects should not carry the table's code. */
+static __attribute__((noinline)) int large_block_put(uintptr_t address, uint64_t bytes,
+                                                     uint32_t site)
 {
     struct table_key key = { { address, 0 } };
     struct table_value value = { { (uintptr_t)bytes, site } };
@@ -37,7 +40,8 @@ static int large_block_put(uintptr_t address, uint64_t bytes, uint32_t site)
 }
 
 /* Remove `address`: 0 with its size and site, or -1 when it was never recorded. */
-static int large_block_take(uintptr_t address, uint64_t *bytes, uint32_t *site)
+static __attribute__((noinline)) int large_block_take(uintptr_t address, uint64_t *bytes,
+                                                      uint32_t *site)
 {
     struct table_key key = { { address, 0 } };
     struct table_value value;

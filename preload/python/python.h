@@ -27,6 +27,9 @@
 #include "../core/core.h"
 #include "plugin_api.h"
 
+/* Hidden, as everything of the library's (core.h says why). */
+#pragma GCC visibility push(hidden)
+
 /* ---- CPython's stable ABI ------------------------------------------------------------ */
 
 /* Include/cpython/pymem.h */
@@ -228,5 +231,7 @@ int python_tick(void);
 void python_flush_at_exit(void);
 /* In a fork child (from the atfork handler): let the plugin start its tables anew. */
 void python_fork_child(void);
+
+#pragma GCC visibility pop
 
 #endif

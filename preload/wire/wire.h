@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Hidden, as everything of the library's (core.h says why). */
+#pragma GCC visibility push(hidden)
+
 /* ---- writer.c: records to the CLI ---------------------------------------------- */
 
 /* Adopt `fd` (the pipe from MPROF_FD) if it is a pipe. 0 on success, -1 otherwise. */
@@ -38,5 +41,7 @@ void diag_notice(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* Wall-clock nanoseconds since the epoch (CLOCK_REALTIME): the time base of records. */
 uint64_t clock_realtime_ns(void);
+
+#pragma GCC visibility pop
 
 #endif
