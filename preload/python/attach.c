@@ -57,6 +57,9 @@ static const struct python_version known_versions[] = {
     { .minor = 10, .one_gil = 1 },
     { .minor = 11, .one_gil = 1 },
     { .minor = 12, .one_gil = 0 },
+    { .minor = 13, .one_gil = 0 },
+    { .minor = 14, .one_gil = 0 },
+    { .minor = 15, .one_gil = 0 },
 };
 static const struct python_version *python_version; /* the running one's, or NULL */
 
