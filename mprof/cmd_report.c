@@ -127,7 +127,11 @@ int cmd_report(int argc, char **argv)
         return 1;
     }
     if (top > 0) {
-        if (profile.top_site_count == 0) {
+        const char *why = dat_meta_text_prefixed(&profile, "notice", "--lines: ");
+        if (profile.top_site_count == 0 && why != NULL) {
+            mprof_error("%s: no whole-program line data: %s", paths[0], why);
+            status = 1;
+        } else if (profile.top_site_count == 0) {
             mprof_error("%s: no whole-program line data (record it with mprof run --lines)",
                         paths[0]);
             status = 1;

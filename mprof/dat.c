@@ -65,6 +65,17 @@ int dat_meta_u64(const struct dat_profile *profile, const char *key, uint64_t *v
     return 0;
 }
 
+const char *dat_meta_text_prefixed(const struct dat_profile *profile, const char *key,
+                                   const char *prefix)
+{
+    size_t prefix_length = strlen(prefix);
+    for (size_t i = 0; i < profile->meta_count; i++)
+        if (strcmp(profile->meta[i].key, key) == 0 &&
+            strncmp(profile->meta[i].value, prefix, prefix_length) == 0)
+            return profile->meta[i].value + prefix_length;
+    return NULL;
+}
+
 int dat_main_pid(const struct dat_profile *profile)
 {
     for (size_t i = profile->meta_count; i-- > 0; ) {

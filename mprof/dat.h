@@ -175,6 +175,10 @@ uint64_t dat_series_peak_heap_bytes(const struct dat_heap_sample *samples, size_
 /* The value of `MPROF key` as an unsigned number (the last such line wins). Returns 1
  * and sets *value, or 0 when the file has no such line or it is not a number. */
 int dat_meta_u64(const struct dat_profile *profile, const char *key, uint64_t *value);
+/* The rest of the first `MPROF key` value that starts with `prefix` (a notice the run
+ * printed, say), or NULL. The text is the profile's. */
+const char *dat_meta_text_prefixed(const struct dat_profile *profile, const char *key,
+                                   const char *prefix);
 
 /* Writers: one line each, flushed, so a crash of the CLI's caller loses nothing written.
  * Return 0, or -1 with errno set by stdio. `cmdline` newlines are written as spaces. */

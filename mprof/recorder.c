@@ -233,21 +233,25 @@ static int recorder_on_sample(struct recorder *recorder, const struct mprof_samp
     return 0;
 }
 
-static void recorder_on_notice(struct recorder *recorder, const struct mprof_notice *notice)
+/* A notice is said on `notices` and kept in the .dat (MPROF notice), so what the run
+ * could not record is still known when the file is read: `report --top` quotes it. */
+static int recorder_on_notice(struct recorder *recorder, const struct mprof_notice *notice)
 {
-    if (recorder->notices == NULL)
-        return;
     /* The text is NUL-terminated (framing checked it); one line however it was sent. */
-    size_t length = strlen(notice->text);
-    while (length > 0 && (notice->text[length - 1] == '\n' || notice->text[length - 1] == '\r'))
-        length--;
-    fputs("mprof: ", recorder->notices);
-    for (size_t i = 0; i < length; i++) {
-        char c = notice->text[i];
-        fputc(c == '\n' || c == '\r' ? ' ' : c, recorder->notices);
+    char text[MPROF_NOTICE_TEXT_MAX];
+    size_t length = 0;
+    for (; notice->text[length] != '\0' && length + 1 < sizeof(text); length++) {
+        char c = notice->text[length];
+        text[length] = c == '\n' || c == '\r' ? ' ' : c;
     }
-    fputc('\n', recorder->notices);
-    fflush(recorder->notices);
+    while (length > 0 && text[length - 1] == ' ')
+        length--;
+    text[length] = '\0';
+    if (recorder->notices != NULL) {
+        fprintf(recorder->notices, "mprof: %s\n", text);
+        fflush(recorder->notices);
+    }
+    return recorder_check(recorder, dat_write_meta(recorder->out, "notice", text));
 }
 
 /* A library that samples at another interval than it was asked for (one from another
@@ -296,8 +300,7 @@ static int recorder_on_record(struct recorder *recorder, const unsigned char *by
         struct mprof_notice notice;
         memset(&notice, 0, sizeof(notice));
         memcpy(&notice, bytes, size);
-        recorder_on_notice(recorder, &notice);
-        return 0;
+        return recorder_on_notice(recorder, &notice);
     }
     case MPROF_RECORD_FUNCTION:
     case MPROF_RECORD_LINE:

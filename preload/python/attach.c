@@ -18,6 +18,7 @@
  */
 #include <dlfcn.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,9 @@ static struct pymem_domain obj_domain = { .domain = PY_DOMAIN_OBJ };
 static int python_counting;          /* pymalloc blocks are being counted */
 static int python_entry_queued;      /* atomic: 1 once the entry point is queued */
 static int python_minor;             /* 3.<minor> of the running interpreter */
-static const struct mprof_plugin *python_plugin;
+static char python_version_text[16]; /* "3.13.0": what the notices call it */
+static int python_entry_wanted;      /* the entry point is to run (set before it can) */
+static const struct mprof_plugin *python_plugin; /* NULL: fallback.c's profile instead */
 
 /* What differs, for this layer, between the CPython versions it counts in (the plugin
  * has its own file per version for the rest). A version not listed gets the malloc hooks'
@@ -205,6 +208,45 @@ static int version_minor(const char *version)
     return atoi(version + 2);
 }
 
+/* The version number alone ("3.13.0", "3.14.0rc1"), for the notices: Py_GetVersion()
+ * goes on with the build's date and compiler. */
+static void version_number(const char *version, char *text, size_t text_size)
+{
+    size_t length = 0;
+    while (version != NULL && version[length] != '\0' && version[length] != ' ' &&
+           length + 1 < text_size) {
+        text[length] = version[length];
+        length++;
+    }
+    text[length] = '\0';
+}
+
+/* A free-threaded build (3.13t, 3.14t): no GIL guards the PyMem domains, its objects
+ * come from mimalloc, and its ABI is not the one the plugin is built for. Its version
+ * string says so ("3.13.0 experimental free-threading build (main, ..."), and its
+ * library is libpython3.13t.so where it is shared. */
+static int version_free_threaded(const char *version)
+{
+    if (version != NULL && strstr(version, "free-threading") != NULL)
+        return 1;
+    Dl_info library;
+    if (dladdr((void *)python_api.get_version, &library) == 0 || library.dli_fname == NULL)
+        return 0;
+    const char *name = strrchr(library.dli_fname, '/');
+    name = name ? name + 1 : library.dli_fname;
+    char expected[32];
+    snprintf(expected, sizeof(expected), "libpython3.%dt.so", python_minor);
+    return strncmp(name, expected, strlen(expected)) == 0;
+}
+
+/* The entry point is to run before the script's first line; the core's watch function
+ * queues it as soon as the interpreter is ready. */
+static void want_entry(void)
+{
+    __atomic_store_n(&python_entry_wanted, 1, __ATOMIC_RELEASE);
+    hooks_set_watch(watch_for_interpreter);
+}
+
 /* Whether pysmall.c may serve the MEM and OBJ domains instead of pymalloc: pymalloc is
  * what is there (not malloc, not the debug hooks), the GIL guards every call (3.12's
  * subinterpreters may each have their own), and --lines, which keeps its sites in
@@ -256,20 +298,36 @@ uint32_t python_attach(void)
     if (lookup_api() != 0)
         return 0;
     uint32_t flags = MPROF_HELLO_PYTHON;
-    python_minor = version_minor(python_api.get_version());
+    const char *version = python_api.get_version();
+    python_minor = version_minor(version);
+    version_number(version, python_version_text, sizeof(python_version_text));
     python_version = version_known(python_minor);
-    if (python_version == NULL) {
-        diag_notice("Python %.20s: pymalloc layout not known to this build; "
-                    "heap counts malloc only", python_api.get_version());
-        return flags;
-    }
-    /* The plugin decides whether arenas carry a site shadow (--lines): load it before
-     * the first arena exists. */
-    python_plugin = plugin_load(python_minor);
     const char *lines = getenv(MPROF_ENV_LINES);
-    if (lines != NULL && strcmp(lines, "1") == 0 && python_plugin != NULL &&
-        lines_enable(python_plugin) != 0)
-        diag_notice("--lines: no memory for the line table; lines are not recorded");
+    int lines_asked = lines != NULL && strcmp(lines, "1") == 0;
+    /* Whatever this interpreter gets, a script written for @profile runs: the entry
+     * point defines `profile` where no plugin does. */
+    want_entry();
+    if (version_free_threaded(version)) {
+        diag_notice("Python %s free-threaded: mprof counts malloc only there (its objects "
+                    "come from mimalloc, no GIL guards them) and @profile runs functions "
+                    "unprofiled", python_version_text);
+        python_version = NULL;
+    } else if (python_version == NULL) {
+        diag_notice("Python %s: heap counts malloc only (mprof knows pymalloc's layout "
+                    "on 3.10-3.15) and @profile runs functions unprofiled",
+                    python_version_text);
+    } else {
+        /* The plugin decides whether arenas carry a site shadow (--lines): load it
+         * before the first arena exists. */
+        python_plugin = plugin_load(python_minor, python_version_text);
+    }
+    if (lines_asked && python_plugin == NULL)
+        diag_notice("--lines: no line attribution on Python %s in this build; no lines "
+                    "are recorded", python_version_text);
+    if (python_version == NULL)
+        return flags;
+    if (lines_asked && python_plugin != NULL && lines_enable(python_plugin) != 0)
+        diag_notice("--lines: no memory for the line table; no lines are recorded");
     if (slots_init(lines_enabled()) != 0) {
         lines_disable();
         diag_notice("cannot map the pymalloc arena table; heap counts malloc only");
@@ -287,7 +345,6 @@ uint32_t python_attach(void)
     /* The pool layout is checked at the entry point, not here: an allocation through
      * pymalloc now would make it malloc its arena table before PYTHONMALLOC=debug puts
      * its hooks on the RAW domain, which then rejects that table's realloc. */
-    hooks_set_watch(watch_for_interpreter);
     python_counting = 1;
     return flags | MPROF_HELLO_PYMALLOC;
 }
@@ -298,9 +355,8 @@ uint32_t python_attach(void)
  * them back on top, and reconcile what we believe pymalloc holds with what its pools
  * say, so blocks allocated while we were not on top are neither lost nor counted twice.
  */
-static int python_entry(void *unused)
+static void entry_count_small_objects(void)
 {
-    (void)unused;
     if (!domain_reaches_us(&mem_domain))
         domain_install(&mem_domain, 0);
     if (!domain_reaches_us(&obj_domain))
@@ -317,23 +373,33 @@ static int python_entry(void *unused)
         stats_adjust_pool(-totals.pool_live_bytes);
         python_counting = 0;
         lines_disable();
-        diag_notice("Python %.20s: pymalloc pools are not as expected; "
-                    "heap counts malloc only", python_api.get_version());
-        return 0;
+        diag_notice("Python %s: pymalloc pools are not as expected; heap counts malloc "
+                    "only", python_version_text);
+        return;
     }
     int64_t actual = slots_pool_live_bytes();
     stats_adjust_pool(actual - totals.pool_live_bytes);
     if (getenv("MPROF_DEBUG") != NULL)
         diag("python entry: pymalloc believed %lld, pools hold %lld",
              (long long)totals.pool_live_bytes, (long long)actual);
+}
+
+static int python_entry(void *unused)
+{
+    (void)unused;
+    if (python_counting)
+        entry_count_small_objects();
     if (python_plugin != NULL && python_plugin->entry != NULL)
         python_plugin->entry();
+    else if (python_plugin == NULL)
+        fallback_install_profile();
     return 0;
 }
 
 int python_tick(void)
 {
-    if (!python_counting || __atomic_load_n(&python_entry_queued, __ATOMIC_ACQUIRE))
+    if (!__atomic_load_n(&python_entry_wanted, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&python_entry_queued, __ATOMIC_ACQUIRE))
         return 0;
     return queue_entry();
 }

@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../wire/wire.h"
 #include "python.h"
@@ -54,7 +55,7 @@ static const struct mprof_core_api core_api = {
     .pages_alloc = arena_pages_alloc,
 };
 
-const struct mprof_plugin *plugin_load(int python_minor)
+const struct mprof_plugin *plugin_load(int python_minor, const char *version)
 {
     Dl_info self;
     char path[4096];
@@ -66,16 +67,26 @@ const struct mprof_plugin *plugin_load(int python_minor)
                           self.dli_fname, slash ? "/" : "", python_minor);
     if (length < 0 || (size_t)length >= sizeof(path))
         return NULL;
+    /* A missing plugin is a build made where python3.N-config was not: say that, not
+     * the loader's words, which read like a broken install. */
+    if (access(path, F_OK) != 0) {
+        diag_notice("Python %s: this mprof was built without its @profile plugin (no "
+                    "python3.%d-config when it was built): @profile runs functions "
+                    "unprofiled, no --lines; the heap is counted whole", version,
+                    python_minor);
+        return NULL;
+    }
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (handle == NULL) {
-        diag_notice("Python 3.%d: no @profile support in this build (%s)", python_minor,
-                    dlerror());
+        diag_notice("Python %s: cannot load the @profile plugin (%s): @profile runs "
+                    "functions unprofiled, no --lines", version, dlerror());
         return NULL;
     }
     mprof_plugin_init_fn init = (mprof_plugin_init_fn)dlsym(handle, MPROF_PLUGIN_INIT_SYMBOL);
     const struct mprof_plugin *plugin = init ? init(&core_api) : NULL;
     if (plugin == NULL)
-        diag_notice("Python 3.%d: the @profile plugin does not fit this interpreter",
-                    python_minor);
+        diag_notice("Python %s: libmprof-python3%d.so was built for another interpreter "
+                    "or another mprof: @profile runs functions unprofiled, no --lines",
+                    version, python_minor);
     return plugin;
 }

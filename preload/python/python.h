@@ -16,7 +16,8 @@
  * Files: attach.c (finding CPython, installing the hooks, the entry point), slots.c (the
  * 2 MiB slots that hold every small-object arena), counting.c (hooks that count around
  * pymalloc), pysmall.c (our own allocator, serving small objects), lines.c (--lines: each
- * block charged to a source line), plugin_load.c (loading the per-version plugin).
+ * block charged to a source line), plugin_load.c (loading the per-version plugin),
+ * fallback.c (the builtin `profile` where no plugin is).
  */
 #ifndef MPROF_PYTHON_H
 #define MPROF_PYTHON_H
@@ -217,8 +218,16 @@ void lines_heap_sampled(int64_t heap_bytes);
 /* ---- plugin_load.c: the per-version plugin ------------------------------------------ */
 
 /* Load libmprof-python3<minor>.so from beside this library: the plugin, or NULL (after a
- * notice) when there is none for this version or it does not fit. */
-const struct mprof_plugin *plugin_load(int python_minor);
+ * notice naming `version`, "3.14.1") when there is none for this version or it does not
+ * fit. */
+const struct mprof_plugin *plugin_load(int python_minor, const char *version);
+
+/* ---- fallback.c: where no plugin is ------------------------------------------------ */
+
+/* Define builtins.profile as memory_profiler's signature over the function itself, unless
+ * something defined it already. At the entry point (main thread, GIL held); a notice
+ * when it cannot. */
+void fallback_install_profile(void);
 
 /* ---- attach.c: what lifecycle/ calls ------------------------------------------------ */
 

@@ -190,6 +190,7 @@ static void main_life(struct stream *stream)
 
 static const char main_life_lines[] =
     "HEAP 1700000000.1000 1048576\n"
+    "MPROF notice python layer on\n"  /* kept with the data it explains */
     "HEAP 1700000000.2000 3145728\n"
     "HEAP 1700000000.3000 2097152\n"
     "MPROF exit_status 0\n"
@@ -294,7 +295,7 @@ START_TEST(notice_newlines_become_one_line)
     struct harness harness;
     harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
     recorder_feed(&harness.recorder, stream.bytes, stream.length);
-    harness_close(&harness, -1, "", "mprof: two lines\n");
+    harness_close(&harness, -1, "MPROF notice two lines\n", "mprof: two lines\n");
 }
 END_TEST
 

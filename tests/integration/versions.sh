@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# tests/integration/versions.sh BUILD_DIR [TEST...] — what an interpreter gets that mprof
+# has no @profile plugin for (preload/python/attach.c, fallback.c, plugin_load.c): the
+# script runs as it does bare (`profile` exists and leaves functions undecorated), one
+# notice says what is recorded and why, and `report --top` quotes why --lines has nothing.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# old_pythons: pyenv's 3.8 and 3.9 interpreters, where they are (pymalloc's layout
+# before 3.10 differs: no small objects, no plugin).
+old_pythons() {
+    local python
+    for python in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.[89].*/bin/python3.[89]; do
+        [ -x "$python" ] && printf '%s\n' "$python"
+    done
+}
+
+# runs_as_bare PYTHON NOTICE_REGEX: profiled_plain.py under mprof prints and exits as it
+# does bare with a `profile` that leaves functions undecorated, and mprof's stderr is
+# exactly the one notice (and where the file went).
+runs_as_bare() {
+    local python=$1 notice=$2
+    expect_rc 3 mp run -o plain.dat "$python" "$SOURCES/profiled_plain.py"
+    [ "$(cat out.txt)" = "1000 45 3" ] || fail "$python: output '$(cat out.txt)'"
+    grep -v '^mprof: wrote ' err.txt >notices.txt
+    [ "$(wc -l <notices.txt)" -eq 1 ] || fail "$python: notices: $(tr '\n' '|' <notices.txt)"
+    grep -Eq "^mprof: Python 3\.[0-9]+\.[0-9]+[a-z0-9]*: $notice" notices.txt ||
+        fail "$python: notice '$(cat notices.txt)' does not match '$notice'"
+    grep -q "^MPROF notice Python 3" plain.dat || fail "$python: the notice is not in the .dat"
+    check plain.dat "heap_peak > 0" "meta_int('exit_status') == 3"
+}
+
+register version_old_runs_as_bare
+t_version_old_runs_as_bare() {
+    local python found=0
+    while read -r python; do
+        found=1
+        runs_as_bare "$python" \
+            "heap counts malloc only \(mprof knows pymalloc's layout on 3\.10-3\.15\) and @profile runs functions unprofiled$"
+    done < <(old_pythons)
+    [ "$found" -eq 1 ] || echo "version_old_runs_as_bare: no pyenv 3.8 or 3.9 here" >&2
+}
+
+register version_old_lines_said
+t_version_old_lines_said() {
+    local python
+    while read -r python; do
+        expect_rc 3 mp run --lines -o lines.dat "$python" "$SOURCES/profiled_plain.py"
+        grep -q "^mprof: --lines: no line attribution on Python 3\.[89]\.[0-9]* in this build; no lines are recorded$" err.txt ||
+            fail "$python: no --lines notice in: $(tr '\n' '|' <err.txt)"
+        expect_error "lines\.dat: no whole-program line data: no line attribution on Python 3\.[89]\.[0-9]+ in this build; no lines are recorded$" \
+            mp report --top 5 lines.dat
+        rm -f lines.dat
+    done < <(old_pythons)
+}
+
+register version_plugin_missing
+t_version_plugin_missing() {
+    # A build made without python3.11-config: the library alone, beside no plugin.
+    mkdir lib
+    cp "$BUILD/lib/mprof/libmprof.so" lib/
+    MPROF_LIBRARY=$PWD/lib/libmprof.so runs_as_bare python3 \
+        "this mprof was built without its @profile plugin \(no python3\.11-config when it was built\): @profile runs functions unprofiled, no --lines; the heap is counted whole$"
+    # The heap is still counted whole: a million small objects are in it.
+    MPROF_LIBRARY=$PWD/lib/libmprof.so expect_rc 0 mp run -o small.dat python3 -c \
+        "x = [(i, float(i)) for i in range(1000000)]"
+    check small.dat "meta_int('heap_peak_bytes') > 110*MiB"
+}
+
+[ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
