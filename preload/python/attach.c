@@ -106,6 +106,8 @@ static void watch_for_interpreter(void)
 
 void python_fork_child(void)
 {
+    slots_fork_child();
+    lines_fork_child();
     if (python_plugin != NULL && python_plugin->fork_child != NULL)
         python_plugin->fork_child();
 }
@@ -326,7 +328,7 @@ uint32_t python_attach(void)
                     "are recorded", python_version_text);
     if (python_version == NULL)
         return flags;
-    if (lines_asked && python_plugin != NULL && lines_enable(python_plugin) != 0)
+    if (lines_asked && python_plugin != NULL && lines_enable(python_plugin, !python_version->one_gil) != 0)
         diag_notice("--lines: no memory for the line table; no lines are recorded");
     if (slots_init(lines_enabled()) != 0) {
         lines_disable();

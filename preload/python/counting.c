@@ -12,7 +12,7 @@
  * them.
  *
  * This relies on pymalloc's pool layout (16 KiB pools, szidx at byte 36), the same in
- * CPython 3.10-3.12 on 64-bit; attach.c checks it at the entry point.
+ * CPython 3.10-3.15 on 64-bit; attach.c checks it at the entry point.
  */
 #include <stdint.h>
 #include <string.h>

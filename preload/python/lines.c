@@ -13,6 +13,30 @@
 #include "python.h"
 
 static const struct mprof_plugin *lines_plugin;  /* NULL while lines are off */
+
+/* Where interpreters may run in parallel (3.12+: subinterpreters with a GIL of their
+ * own), the sites' table, the plugin's and large_blocks are shared by them: one lock
+ * guards them. The plugin may allocate while charging (a new site's name), which comes
+ * back here on the same thread: the lock counts its depth per thread. Under one GIL it
+ * is never taken. */
+static int lines_parallel;
+static int lines_lock;
+static __thread int tls_lines_lock_depth TLS_INITIAL_EXEC;
+
+static inline void lines_take(void)
+{
+    if (!lines_parallel || tls_lines_lock_depth++ > 0)
+        return;
+    while (__atomic_exchange_n(&lines_lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&lines_lock, __ATOMIC_RELAXED))
+            ;
+}
+
+static inline void lines_give(void)
+{
+    if (lines_parallel && --tls_lines_lock_depth == 0)
+        __atomic_store_n(&lines_lock, 0, __ATOMIC_RELEASE);
+}
 static int64_t sites_peak_heap;      /* atomic (the sampler and the GIL holder both keep
                                       * it): the heap when lines' bytes were last kept */
 static int64_t sites_peak_pending;   /* atomic: a new high to keep, or 0 */
@@ -52,8 +76,8 @@ static __attribute__((noinline)) int large_block_take(uintptr_t address, uint64_
     return 0;
 }
 
-/* A PyMem block was allocated: charge it to the running line. */
-static void site_allocated(void *block, uint64_t bytes, int in_arena)
+/* A PyMem block was allocated: charge it to the running line (lines_take held). */
+static void site_allocated_locked(void *block, uint64_t bytes, int in_arena)
 {
     uint32_t site = lines_plugin->site_charge((int64_t)bytes);
     if (in_arena) {
@@ -73,15 +97,26 @@ static void site_allocated(void *block, uint64_t bytes, int in_arena)
     }
 }
 
+static void site_allocated(void *block, uint64_t bytes, int in_arena)
+{
+    lines_take();
+    site_allocated_locked(block, bytes, in_arena);
+    lines_give();
+}
+
 /* A PyMem block is about to be freed. `bytes` is its counted size when in an arena. */
 static void site_freed(void *block, uint64_t bytes, int in_arena)
 {
-    uint32_t site;
+    uint32_t site = 0;
+    lines_take();
+    /* A large block not in the table was allocated before --lines tracking began, or
+     * left out: it was never charged. */
+    int charged = in_arena || large_block_take((uintptr_t)block, &bytes, &site) == 0;
     if (in_arena)
         site = *site_shadow_of(block);
-    else if (large_block_take((uintptr_t)block, &bytes, &site) != 0)
-        return; /* allocated before --lines tracking began, or left out */
-    lines_plugin->site_count(site, -(int64_t)bytes);
+    if (charged)
+        lines_plugin->site_count(site, -(int64_t)bytes);
+    lines_give();
 }
 
 void lines_heap_sampled(int64_t heap_bytes)
@@ -145,7 +180,7 @@ static void *lines_calloc(void *ctx, size_t count, size_t size)
     return block;
 }
 
-static void *lines_realloc(void *ctx, void *block, size_t size)
+static void *lines_realloc_locked(void *ctx, void *block, size_t size)
 {
     /* The old block's site is read before the realloc, which may free it. */
     uint32_t old_site = 0;
@@ -173,9 +208,17 @@ static void *lines_realloc(void *ctx, void *block, size_t size)
         lines_plugin->site_count(old_site, -(int64_t)result.old_bytes);
     else if (old_large_known)
         lines_plugin->site_count(old_site, -(int64_t)old_large_bytes);
-    site_allocated(result.block, result.new_in_arena ? result.new_bytes : size,
-                   result.new_in_arena);
+    site_allocated_locked(result.block, result.new_in_arena ? result.new_bytes : size,
+                          result.new_in_arena);
     return result.block;
+}
+
+static void *lines_realloc(void *ctx, void *block, size_t size)
+{
+    lines_take();
+    void *moved = lines_realloc_locked(ctx, block, size);
+    lines_give();
+    return moved;
 }
 
 static void lines_free(void *ctx, void *block)
@@ -200,13 +243,14 @@ const struct py_mem_allocator lines_allocator = {
     .free = lines_free,
 };
 
-int lines_enable(const struct mprof_plugin *plugin)
+int lines_enable(const struct mprof_plugin *plugin, int parallel_interpreters)
 {
     if (plugin == NULL || plugin->site_charge == NULL || plugin->site_count == NULL ||
         plugin->site_peak == NULL)
         return -1;
     table_init_growing(&large_blocks, LARGE_BLOCKS_FIRST_CAPACITY, arena_pages_alloc,
                        arena_pages_free);
+    lines_parallel = parallel_interpreters;
     __atomic_store_n(&lines_plugin, plugin, __ATOMIC_RELEASE);
     stats_set_peak_listener(lines_heap_peak);
     return 0;
@@ -216,6 +260,13 @@ void lines_disable(void)
 {
     stats_set_peak_listener(NULL);
     __atomic_store_n(&lines_plugin, NULL, __ATOMIC_RELEASE);
+}
+
+void lines_fork_child(void)
+{
+    /* Only the forking thread goes on: a holder that did not survive never gives. */
+    __atomic_store_n(&lines_lock, 0, __ATOMIC_RELAXED);
+    tls_lines_lock_depth = 0;
 }
 
 int lines_enabled(void)

@@ -3,8 +3,12 @@
  * malloc, and the link to the per-version plugin that makes @profile tables.
  *
  * The rule that binds every line in python/: it runs inside CPython, and every call into
- * it from the interpreter holds the GIL (the PyMem MEM and OBJ domains require it, and
- * pymalloc relies on it the same way), so its tables take no lock; the few entries that
+ * it from the interpreter holds a GIL (the PyMem MEM and OBJ domains require it, and
+ * pymalloc relies on it the same way). Under one GIL (3.10, 3.11) its tables need no
+ * lock; from 3.12 a subinterpreter may have a GIL and a pymalloc of its own, so what all
+ * interpreters share (the slot list, the --lines tables) takes a lock, per-block state
+ * (pool headers, shadows) needs none, and our own allocator (pysmall.c) is not used;
+ * a free-threaded build gets no hooks of ours at all (attach.c). The few entries that
  * run without the GIL say so (the sampler's python_tick and lines_heap_sampled, the peak
  * listener, the fork and _exit paths) and touch only atomics there, or CPython's calls
  * that any thread may make, or state no other thread can be using then (a fork child). Like core/, it never
@@ -127,6 +131,8 @@ void slots_arena_allocator(const struct py_arena_allocator *next,
 /* Bytes counted for pymalloc blocks right now, from the pools and shadows themselves:
  * per pool, used blocks times the class, less the live blocks' shadows. */
 int64_t slots_pool_live_bytes(void);
+/* In a fork child: the slot list's lock is free (its holder may not have survived). */
+void slots_fork_child(void);
 
 /* ---- counting a block of one of our arenas --------------------------------------------- */
 
@@ -203,10 +209,13 @@ void pysmall_free_own(void *block);
 /* ---- lines.c: mprof run --lines ------------------------------------------------------- */
 
 /* Charge every PyMem block to its source line through `plugin` (which must offer the
- * site functions). 0, or -1 when it cannot (then lines stay off). */
-int lines_enable(const struct mprof_plugin *plugin);
+ * site functions); with `parallel_interpreters` (3.12+), under a lock, as interpreters
+ * with a GIL each may allocate at once. 0, or -1 when it cannot (then lines stay off). */
+int lines_enable(const struct mprof_plugin *plugin, int parallel_interpreters);
 /* Stop charging (the entry point found pymalloc's layout unexpected). */
 void lines_disable(void);
+/* In a fork child: the lines' lock is free (its holder may not have survived). */
+void lines_fork_child(void);
 /* Whether blocks are being charged to lines. */
 int lines_enabled(void);
 /* The counting hooks that also charge lines; ctx as counting_allocator's. */
