@@ -38,6 +38,7 @@ static struct {
     struct pysmall_raw raw;                        /* PyMem_Raw*, for pysmall.c */
 } python_api;
 
+static struct pymem_domain raw_domain = { .domain = PY_DOMAIN_RAW }; /* mimalloc only */
 static struct pymem_domain mem_domain = { .domain = PY_DOMAIN_MEM };
 static struct pymem_domain obj_domain = { .domain = PY_DOMAIN_OBJ };
 static int python_counting;          /* pymalloc blocks are being counted */
@@ -357,8 +358,39 @@ uint32_t python_attach(void)
  * them back on top, and reconcile what we believe pymalloc holds with what its pools
  * say, so blocks allocated while we were not on top are neither lost nor counted twice.
  */
+/* PYTHONMALLOC=mimalloc (3.13+) put mimalloc under every domain, RAW too: nothing
+ * reaches malloc or our slots any more. Count around it with foreign.c's table. */
+static int entry_found_mimalloc(void)
+{
+    const char *name = python_api.current_allocator_name ? python_api.current_allocator_name()
+                                                          : NULL;
+    return name != NULL && strncmp(name, "mimalloc", 8) == 0;
+}
+
+static void entry_count_around_mimalloc(void)
+{
+    foreign_init();
+    struct pymem_domain *domains[] = { &raw_domain, &mem_domain, &obj_domain };
+    for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+        struct py_mem_allocator hooks = foreign_allocator;
+        python_api.get_allocator(domains[i]->domain, &domains[i]->next);
+        domains[i]->serving = 0;
+        hooks.ctx = domains[i];
+        python_api.set_allocator(domains[i]->domain, &hooks);
+    }
+    if (lines_enabled()) {
+        lines_disable();
+        diag_notice("--lines: not under PYTHONMALLOC=mimalloc (its blocks carry no room "
+                    "for a line); no lines are recorded");
+    }
+}
+
 static void entry_count_small_objects(void)
 {
+    if (entry_found_mimalloc()) {
+        entry_count_around_mimalloc();
+        return;
+    }
     if (!domain_reaches_us(&mem_domain))
         domain_install(&mem_domain, 0);
     if (!domain_reaches_us(&obj_domain))

@@ -20,8 +20,9 @@
  * Files: attach.c (finding CPython, installing the hooks, the entry point), slots.c (the
  * 2 MiB slots that hold every small-object arena), counting.c (hooks that count around
  * pymalloc), pysmall.c (our own allocator, serving small objects), lines.c (--lines: each
- * block charged to a source line), plugin_load.c (loading the per-version plugin),
- * fallback.c (the builtin `profile` where no plugin is).
+ * block charged to a source line), foreign.c (counting around mimalloc), plugin_load.c
+ * (loading the per-version plugin), fallback.c (the builtin `profile` where no plugin
+ * is).
  */
 #ifndef MPROF_PYTHON_H
 #define MPROF_PYTHON_H
@@ -230,6 +231,14 @@ void lines_heap_sampled(int64_t heap_bytes);
  * notice naming `version`, "3.14.1") when there is none for this version or it does not
  * fit. */
 const struct mprof_plugin *plugin_load(int python_minor, const char *version);
+
+/* ---- foreign.c: counting around mimalloc ------------------------------------------- */
+
+/* Hooks that count around an allocator whose block sizes cannot be read, keeping each
+ * block's size in a header of its own (ctx as counting_allocator's; any domain, GIL or
+ * not). foreign_init first, once. */
+extern const struct py_mem_allocator foreign_allocator;
+void foreign_init(void);
 
 /* ---- fallback.c: where no plugin is ------------------------------------------------ */
 
