@@ -53,17 +53,21 @@ static const struct mprof_plugin *python_plugin; /* NULL: fallback.c's profile i
  * counts only. */
 struct python_version {
     int minor;
-    /* Every MEM and OBJ call holds the one GIL of the process: pysmall.c may serve
-     * (3.12's subinterpreters may each have a GIL of their own). */
+    /* Every MEM and OBJ call holds the one GIL of the process; else (3.12+, whose
+     * subinterpreters may each have a GIL of their own) pysmall.c serves the main
+     * interpreter's calls only, and --lines takes a lock. */
     int one_gil;
+    /* _PyMem_GetCurrentAllocatorName may run before the runtime is initialized (3.12's
+     * takes a lock that does not exist yet: a NULL semaphore, SIGSEGV). */
+    int name_before_start;
 };
 static const struct python_version known_versions[] = {
-    { .minor = 10, .one_gil = 1 },
-    { .minor = 11, .one_gil = 1 },
-    { .minor = 12, .one_gil = 0 },
-    { .minor = 13, .one_gil = 0 },
-    { .minor = 14, .one_gil = 0 },
-    { .minor = 15, .one_gil = 0 },
+    { .minor = 10, .one_gil = 1, .name_before_start = 1 },
+    { .minor = 11, .one_gil = 1, .name_before_start = 1 },
+    { .minor = 12, .one_gil = 0, .name_before_start = 0 },
+    { .minor = 13, .one_gil = 0, .name_before_start = 1 },
+    { .minor = 14, .one_gil = 0, .name_before_start = 1 },
+    { .minor = 15, .one_gil = 0, .name_before_start = 1 },
 };
 static const struct python_version *python_version; /* the running one's, or NULL */
 
@@ -250,24 +254,51 @@ static void want_entry(void)
     hooks_set_watch(watch_for_interpreter);
 }
 
+/* Whether the MEM and OBJ domains are plain pymalloc, where CPython cannot be asked
+ * yet: pymalloc has no ctx (the debug hooks have one), is not the RAW domain's malloc
+ * (as in a build without pymalloc), and serves both domains. PyMem_GetAllocator is
+ * safe before the runtime starts. */
+static int pymalloc_by_its_shape(void)
+{
+    struct py_mem_allocator raw, mem, obj;
+    python_api.get_allocator(PY_DOMAIN_RAW, &raw);
+    python_api.get_allocator(PY_DOMAIN_MEM, &mem);
+    python_api.get_allocator(PY_DOMAIN_OBJ, &obj);
+    return obj.ctx == NULL && mem.ctx == NULL && obj.malloc != raw.malloc &&
+           obj.malloc == mem.malloc && obj.free == mem.free;
+}
+
 /* Whether pysmall.c may serve the MEM and OBJ domains instead of pymalloc: pymalloc is
- * what is there (not malloc, not the debug hooks), the GIL guards every call (3.12's
- * subinterpreters may each have their own), and --lines, which keeps its sites in
- * pymalloc's arenas, is off. PYTHONMALLOC and -X dev are applied after we are
+ * what is there (not malloc, not the debug hooks), each call can be told to be the main
+ * interpreter's (3.12+'s subinterpreters may each have a GIL of their own: theirs go to
+ * their pymalloc), and --lines, which keeps its sites in pymalloc's arenas, is off. PYTHONMALLOC and -X dev are applied after we are
  * installed and replace our hooks; the entry point then counts around theirs. Any
  * PYTHONMALLOC (pymalloc too) keeps CPython's pymalloc, so that value is also the way
  * to keep its statistics (sys.getallocatedblocks, _debugmallocstats), as
  * PYTHONMALLOCSTATS, which prints them, does. */
 static int small_objects_served_here(void)
 {
-    if (lines_enabled() || !python_version->one_gil ||
-        python_api.current_allocator_name == NULL || python_api.raw.malloc == NULL ||
+    if (!python_version->one_gil) {
+        /* 3.12+: serve the main interpreter only, telling it apart on each call. */
+        python_api.raw.thread_state = dlsym(RTLD_DEFAULT, "PyThreadState_GetUnchecked");
+        if (python_api.raw.thread_state == NULL)
+            python_api.raw.thread_state = dlsym(RTLD_DEFAULT, "_PyThreadState_UncheckedGet");
+        python_api.raw.main_interpreter = dlsym(RTLD_DEFAULT, "PyInterpreterState_Main");
+        if (python_api.raw.thread_state == NULL || python_api.raw.main_interpreter == NULL)
+            return 0;
+        python_api.raw.other_interpreters = &counting_allocator;
+    }
+    if (lines_enabled() ||
+        (python_api.current_allocator_name == NULL && python_version->name_before_start) ||
+        python_api.raw.malloc == NULL ||
         python_api.raw.calloc == NULL || python_api.raw.realloc == NULL ||
         python_api.raw.free == NULL)
         return 0;
     if (getenv("PYTHONMALLOC") != NULL || getenv("PYTHONDEVMODE") != NULL ||
         getenv("PYTHONMALLOCSTATS") != NULL)
         return 0;
+    if (!python_version->name_before_start)
+        return pymalloc_by_its_shape();
     const char *name = python_api.current_allocator_name();
     return name != NULL && strcmp(name, "pymalloc") == 0;
 }

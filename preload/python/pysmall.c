@@ -19,9 +19,16 @@
  * How exact: to the byte, as for pymalloc's blocks. A block counts its requested size
  * when served and class - shadow when freed, which is the same number.
  *
- * The invariant: every call holds the GIL (the MEM and OBJ domains require it, and
- * pymalloc relies on it the same way), so the lists below take no lock. attach.c uses
- * these hooks only where that holds (CPython 3.10 and 3.11, PYTHONMALLOC unset).
+ * The invariant: every call that reaches the lists below holds the main interpreter's
+ * GIL, so they take no lock. On 3.10 and 3.11 that is every call (the MEM and OBJ
+ * domains require a GIL, and there is one). From 3.12 a subinterpreter may have a GIL
+ * and a pymalloc of its own, running in parallel: its calls are told apart (the thread's
+ * state names its interpreter) and go to its own pymalloc, counted around by
+ * counting.c's hooks. A block is freed by the interpreter that made it (CPython requires
+ * that of pymalloc too), so frees need no such check: the block's slot says whose it is.
+ * (attach.c hands us counting.c's hooks for those calls, as counting.c already calls
+ * here for blocks of ours it meets.)
+ * attach.c installs these hooks only where PYTHONMALLOC is unset and pymalloc is there.
  */
 #include <stdint.h>
 #include <string.h>
@@ -68,6 +75,32 @@ static struct small_pool *pools_with_room[CLASS_COUNT];
 static struct small_arena *arenas_by_free_pools[POOLS_PER_ARENA + 1];
 static uint64_t arena_buckets_used;
 static struct pysmall_raw raw;
+
+/* Whether this call is the main interpreter's, where interpreters may run in parallel:
+ * the thread state's third word is its interpreter (prev, next, interp: the same from
+ * 3.12 to 3.15). Before the main interpreter exists, and with no thread state, only the
+ * main one can be running. */
+static void *main_interpreter;
+
+static __attribute__((noinline)) int on_main_interpreter_slow(void)
+{
+    void *const *thread = raw.thread_state();
+    if (thread == NULL)
+        return 1;
+    void *main = __atomic_load_n(&main_interpreter, __ATOMIC_RELAXED);
+    if (UNLIKELY(main == NULL)) {
+        main = raw.main_interpreter();
+        if (main == NULL)
+            return 1;
+        __atomic_store_n(&main_interpreter, main, __ATOMIC_RELAXED);
+    }
+    return thread[2] == main;
+}
+
+static inline int on_main_interpreter(void)
+{
+    return raw.thread_state == NULL || on_main_interpreter_slow();
+}
 
 void pysmall_init(const struct pysmall_raw *functions)
 {
@@ -256,9 +289,10 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
 
 void *pysmall_malloc(void *ctx, size_t size)
 {
-    (void)ctx;
     if (UNLIKELY(size - 1 >= SMALL_MAX))
         return raw.malloc(size);
+    if (UNLIKELY(!on_main_interpreter()))
+        return raw.other_interpreters->malloc(ctx, size);
     unsigned size_index = (unsigned)(size - 1) >> 4;
     struct small_pool *pool = pools_with_room[size_index];
     /* The counters' rare cases go to malloc_slow with the pool's. */
@@ -278,6 +312,8 @@ void *pysmall_calloc(void *ctx, size_t count, size_t size)
     size_t bytes = count * size;
     if (bytes - 1 >= SMALL_MAX)
         return raw.calloc(count, size);
+    if (UNLIKELY(!on_main_interpreter()))
+        return raw.other_interpreters->calloc(ctx, count, size);
     void *block = pysmall_malloc(ctx, bytes);
     if (block != NULL)
         memset(block, 0, bytes);
@@ -342,6 +378,8 @@ void *pysmall_realloc(void *ctx, void *block, size_t size)
     unsigned kind = arena_kind(block);
     if (kind == ARENA_NONE) /* PyMem_RawMalloc's: stays there, as under pymalloc */
         return raw.realloc(block, size);
+    if (UNLIKELY(kind == ARENA_PYMALLOC && !on_main_interpreter()))
+        return raw.other_interpreters->realloc(ctx, block, size);
     uint64_t class_bytes = pool_block_bytes(block);
     unsigned char *shadow = shadow_of(block);
     uint64_t old_bytes = class_bytes - *shadow;

@@ -7,8 +7,8 @@
  * pymalloc relies on it the same way). Under one GIL (3.10, 3.11) its tables need no
  * lock; from 3.12 a subinterpreter may have a GIL and a pymalloc of its own, so what all
  * interpreters share (the slot list, the --lines tables) takes a lock, per-block state
- * (pool headers, shadows) needs none, and our own allocator (pysmall.c) is not used;
- * a free-threaded build gets no hooks of ours at all (attach.c). The few entries that
+ * (pool headers, shadows) needs none, and our own allocator (pysmall.c) serves the
+ * main interpreter alone; a free-threaded build gets no hooks of ours at all (attach.c). The few entries that
  * run without the GIL say so (the sampler's python_tick and lines_heap_sampled, the peak
  * listener, the fork and _exit paths) and touch only atomics there, or CPython's calls
  * that any thread may make, or state no other thread can be using then (a fork child). Like core/, it never
@@ -192,12 +192,19 @@ void counting_realloc(struct pymem_domain *domain, void *block, size_t size,
  * in the same pass (see its header comment for why). The hooks take a struct
  * pymem_domain whose `pymalloc` is CPython's: blocks of its arenas go back there.
  * pysmall_init gives the PyMem_Raw* functions, where requests over 512 bytes go, as
- * pymalloc sends them. */
+ * pymalloc sends them; and, where interpreters may run in parallel (3.12+), how to tell
+ * the main one: then only the main interpreter's calls are served, the others' go to
+ * their own pymalloc through counting.c's hooks. */
 struct pysmall_raw {
     void *(*malloc)(size_t size);
     void *(*calloc)(size_t count, size_t size);
     void *(*realloc)(void *block, size_t size);
     void (*free)(void *block);
+    /* NULL under one GIL; else PyThreadState_GetUnchecked and PyInterpreterState_Main,
+     * and the hooks the other interpreters' calls go to (ctx: the same domain). */
+    void *(*thread_state)(void);
+    void *(*main_interpreter)(void);
+    const struct py_mem_allocator *other_interpreters;
 };
 void pysmall_init(const struct pysmall_raw *raw);
 void *pysmall_malloc(void *ctx, size_t size);

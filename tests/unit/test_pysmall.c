@@ -109,7 +109,8 @@ static void setup(void)
     arena_map = mmap(NULL, (size_t)1 << (ADDRESS_BITS - SLOT_BITS), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     ck_assert_ptr_ne(arena_map, MAP_FAILED);
-    struct pysmall_raw functions = { raw_malloc, raw_calloc, raw_realloc, raw_free };
+    struct pysmall_raw functions = { raw_malloc, raw_calloc, raw_realloc, raw_free,
+                                     NULL, NULL, NULL };
     pysmall_init(&functions);
 }
 
@@ -376,6 +377,92 @@ START_TEST(random_work_keeps_every_invariant)
 }
 END_TEST
 
+/* ---- 3.12+: only the main interpreter is served ------------------------------------ */
+
+/* A thread state is three words (prev, next, interp) as far as pysmall.c reads it. */
+static void *main_state[3], *other_state[3];
+static void *const *current_state;
+static int main_asked;
+
+static void *state_now(void)
+{
+    return (void *)current_state;
+}
+
+static void *main_interpreter_now(void)
+{
+    main_asked++;
+    return main_state[2];
+}
+
+/* The other interpreters' hooks: their own pymalloc, here malloc, noting each call. */
+static int other_calls;
+
+static void *other_malloc(void *ctx, size_t size)
+{
+    ck_assert_ptr_eq(ctx, &test_domain);
+    other_calls++;
+    return malloc(size);
+}
+
+static void *other_calloc(void *ctx, size_t count, size_t size)
+{
+    ck_assert_ptr_eq(ctx, &test_domain);
+    other_calls++;
+    return calloc(count, size);
+}
+
+static void *other_realloc(void *ctx, void *block, size_t size)
+{
+    ck_assert_ptr_eq(ctx, &test_domain);
+    other_calls++;
+    return realloc(block, size);
+}
+
+static const struct py_mem_allocator other_hooks = {
+    .malloc = other_malloc, .calloc = other_calloc, .realloc = other_realloc,
+};
+
+START_TEST(other_interpreters_go_to_their_own_allocator)
+{
+    main_state[2] = (void *)0x1000;
+    other_state[2] = (void *)0x2000;
+    struct pysmall_raw functions = { raw_malloc, raw_calloc, raw_realloc, raw_free,
+                                     state_now, main_interpreter_now, &other_hooks };
+    pysmall_init(&functions);
+    /* Before any thread state: only the main interpreter can be running. */
+    current_state = NULL;
+    void *early = pysmall_malloc(&test_domain, 40);
+    ck_assert_uint_eq(arena_kind(early), ARENA_OWN);
+    current_state = main_state;
+    void *mine = pysmall_malloc(&test_domain, 40);
+    ck_assert_uint_eq(arena_kind(mine), ARENA_OWN);
+    ck_assert_int_eq(counted_live(), 80);
+    ck_assert_int_eq(other_calls, 0);
+    current_state = other_state;
+    void *theirs = pysmall_malloc(&test_domain, 40);
+    void *zeroed = pysmall_calloc(&test_domain, 4, 10);
+    ck_assert_int_eq(other_calls, 2);
+    ck_assert_uint_eq(arena_kind(theirs), ARENA_NONE);
+    ck_assert_int_eq(counted_live(), 80); /* their hooks count their own */
+    /* Over 512 bytes goes raw whoever asks, as pymalloc sends it. */
+    void *large = pysmall_malloc(&test_domain, 600);
+    ck_assert_int_eq(other_calls, 2);
+    ck_assert_int_eq(raw_live_blocks, 1);
+    /* The main interpreter is looked up once, then kept. */
+    current_state = main_state;
+    pysmall_free(&test_domain, pysmall_malloc(&test_domain, 24));
+    ck_assert_int_eq(main_asked, 1);
+    pysmall_free(&test_domain, early);
+    pysmall_free(&test_domain, mine);
+    pysmall_free(&test_domain, large);
+    ck_assert_int_eq(counted_live(), 0);
+    ck_assert_int_eq(raw_live_blocks, 0);
+    free(theirs);
+    free(zeroed);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *suite = suite_create("pysmall");
@@ -389,6 +476,7 @@ Suite *test_suite(void)
     tcase_add_test(cases, empty_arenas_go_back_but_one);
     tcase_add_test(cases, new_pools_come_from_the_fullest_arena);
     tcase_add_test(cases, random_work_keeps_every_invariant);
+    tcase_add_test(cases, other_interpreters_go_to_their_own_allocator);
     suite_add_tcase(suite, cases);
     return suite;
 }
