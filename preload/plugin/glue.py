@@ -21,6 +21,11 @@ source, a lambda, the file changed), the call is traced instead: slower, same nu
 def _make(_mprof):
     import os
     _debug = bool(os.environ.get('MPROF_DEBUG'))
+
+    def qualname_of(func, code):
+        """The code's qualified name; 3.10's code objects have none: the function's."""
+        return getattr(code, 'co_qualname', None) or func.__qualname__
+
     def last_line_of(func, code):
         try:
             import inspect
@@ -142,7 +147,8 @@ def _make(_mprof):
         # function's own (for private-name mangling, and __class__ for super()); then
         # the original cells are bound.
         free_names = [name for name in code.co_freevars if name != '__class__']
-        qualified = code.co_qualname.split('.')
+        qualname = qualname_of(func, code)
+        qualified = qualname.split('.')
         class_name = None
         if len(qualified) > 1 and qualified[-2] != '<locals>':
             class_name = qualified[-2]
@@ -199,8 +205,10 @@ def _make(_mprof):
                    for placeholder, line in placeholders.items()}
         constants = tuple(markers.get(c, c) if type(c) is str else c
                           for c in new_code.co_consts)
-        new_code = new_code.replace(co_consts=constants, co_name=code.co_name,
-                                    co_qualname=code.co_qualname)
+        names = {'co_name': code.co_name}
+        if hasattr(code, 'co_qualname'):
+            names['co_qualname'] = qualname
+        new_code = new_code.replace(co_consts=constants, **names)
         cells = dict(zip(code.co_freevars, func.__closure__ or ()))
         if any(name not in cells for name in new_code.co_freevars):
             return None
@@ -229,7 +237,7 @@ def _make(_mprof):
         import functools
         import inspect
         module = getattr(func, '__module__', None) or '?'
-        handle = _mprof.register(code, module + '.' + code.co_qualname,
+        handle = _mprof.register(code, module + '.' + qualname_of(func, code),
                                  last_line_of(func, code))
         try:
             target = instrument(func, handle)
@@ -251,10 +259,11 @@ def _make(_mprof):
         # -67 B on bytes(30_000_000) in up to 1 run of 10: the entry is chosen by the
         # name's address). Emptied now, those names are freed here.
         import sys
-        sys._clear_type_cache()
+        # (3.13 deprecates it for _clear_internal_caches, which empties it too.)
+        (getattr(sys, '_clear_internal_caches', None) or sys._clear_type_cache)()
         traced = target is None
         if traced and _debug:
-            print('mprof: %s: no source to instrument, traced instead' % code.co_qualname,
+            print('mprof: %s: no source to instrument, traced instead' % qualname_of(func, code),
                   file=sys.stderr)
         if traced:
             target = func
