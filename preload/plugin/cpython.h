@@ -86,6 +86,10 @@ struct function_stats {
     const char *name;          /* "module.qualname" */
     const char *filename;
     struct line_stats *lines;  /* [last_line - first_line + 1]; [0] is the decorator's row */
+    /* Traced only: the byte offsets [start, end] of the comprehensions inlined in the
+     * code (3.12 on), whose iterations tracing reports as lines; NULL when none. */
+    const uint32_t (*inlined)[2];
+    uint32_t inlined_count;
 };
 
 /* The row of `line` in `function`'s table, NULL when the line is outside its range. */
@@ -107,6 +111,12 @@ struct function_stats *tables_function_of(const PyObject *code);
 struct function_stats *tables_add_function(PyObject *code, const char *name,
                                            const char *filename, long first_line,
                                            long last_line);
+/* Keep `count` [start, end] byte ranges of comprehensions inlined in `function`'s code
+ * (copied). 0, or -1 with a Python exception set (no memory). */
+int tables_set_inlined(struct function_stats *function, const uint32_t (*ranges)[2],
+                       uint32_t count);
+/* Whether the instruction at byte `offset` of `function`'s code is inside one of them. */
+int tables_offset_inlined(const struct function_stats *function, int offset);
 /* A call of `function` is entered with the process's heap at `heap_bytes`: its
  * decorator row counts it, as memory_profiler's does. */
 void tables_count_entry(struct function_stats *function, int64_t heap_bytes);

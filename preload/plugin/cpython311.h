@@ -48,6 +48,12 @@ static inline PyCodeObject *cpython_frame_code(PyFrameObject *frame)
     return frame->f_frame->f_code;
 }
 
+/* The byte offset of the instruction a traced frame is on. */
+static inline int cpython_frame_offset(PyFrameObject *frame)
+{
+    return PyFrame_GetLasti(frame);
+}
+
 /* A code object's qualified name (borrowed; a plain field read, so it may run at _exit
  * without the GIL). */
 static inline PyObject *cpython_code_qualname(const PyCodeObject *code)

@@ -6,6 +6,7 @@ Embedded in the plugin at build time and executed once; `_make(_mprof)` returns 
     _mprof.register(code, name, last_line) -> handle
     _mprof.marker(handle, line) -> a line marker (negating it is a hit)
     _mprof.start(handle, traced), _mprof.stop(handle, traced)  (a decorated call begins / ends)
+    _mprof.inlined(handle, ranges)  (a traced function's inlined comprehensions)
 
 The decorator recompiles the function from its own source with the statement
 `-<marker N>` before each statement N (and at the end of each loop body, and before each `continue`,
@@ -39,6 +40,31 @@ def _make(_mprof):
                 stack.extend(k for k in nested.co_consts if hasattr(k, 'co_lines'))
             return last
 
+    holder_name = '__mprof_outer'
+    holder_prefix = holder_name + '.<locals>.'
+
+    def unheld(constant):
+        """A constant of ours as the original has it: up to 3.10 a nested function's
+        qualified name is a string constant, which inside our holder starts with the
+        holder's name."""
+        if type(constant) is str and constant.startswith(holder_prefix):
+            return constant[len(holder_prefix):]
+        return constant
+
+    def inlined_comprehensions(code):
+        """The [start, end] byte offsets of the comprehensions inlined in `code` (3.12 on,
+        PEP 709), for tracing: each one begins by saving its variables
+        (LOAD_FAST_AND_CLEAR) and loops up to its FOR_ITER's exit."""
+        import dis
+        ranges, start = [], None
+        for instruction in dis.get_instructions(code):
+            if instruction.opname == 'LOAD_FAST_AND_CLEAR' and start is None:
+                start = instruction.offset
+            elif instruction.opname == 'FOR_ITER' and start is not None:
+                ranges.append((start, instruction.argval))
+                start = None
+        return ranges
+
     def same_shape(ours, theirs):
         """Whether two code objects were compiled from the same source: names, locals,
         arguments, plain constants and lines. A file edited after import fails this."""
@@ -46,7 +72,7 @@ def _make(_mprof):
             return sorted({line for _, _, line in code.co_lines() if line})[1:]
 
         def constants(code):
-            return [c for c in code.co_consts if not hasattr(c, 'co_code')]
+            return [unheld(c) for c in code.co_consts if not hasattr(c, 'co_code')]
         return (ours.co_names == theirs.co_names and ours.co_varnames == theirs.co_varnames
                 and sorted(ours.co_freevars) == sorted(theirs.co_freevars)
                 and ours.co_argcount == theirs.co_argcount
@@ -168,7 +194,7 @@ def _make(_mprof):
             if class_name is None and code.co_name not in code.co_freevars:
                 own_name = [ast.Global(names=[code.co_name])]
             outer = ast.FunctionDef(
-                name='__mprof_outer',
+                name=holder_name,
                 args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in free_names],
                                    vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
                                    defaults=[]),
@@ -203,7 +229,7 @@ def _make(_mprof):
             return None
         markers = {placeholder: _mprof.marker(handle, line)
                    for placeholder, line in placeholders.items()}
-        constants = tuple(markers.get(c, c) if type(c) is str else c
+        constants = tuple(unheld(markers.get(c, c)) if type(c) is str else c
                           for c in new_code.co_consts)
         names = {'co_name': code.co_name}
         if hasattr(code, 'co_qualname'):
@@ -267,6 +293,7 @@ def _make(_mprof):
                   file=sys.stderr)
         if traced:
             target = func
+            _mprof.inlined(handle, inlined_comprehensions(code))
         start, stop = _mprof.start, _mprof.stop
 
         if inspect.isgeneratorfunction(func):
