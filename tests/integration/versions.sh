@@ -92,6 +92,13 @@ t_version_subinterpreters_in_parallel() {
         [ "$(cat out.txt)" = "ok 5" ] || fail "$python: output '$(cat out.txt)'"
         check sub.dat "heap[-1][1] < 8*MiB" "meta_int('heap_peak_bytes') > 22*MiB"
         rm -f sub.dat
+        # --lines: the main interpreter's lines alone (a site keeps its code object,
+        # which a destroyed subinterpreter would free under it); theirs are on no line.
+        expect_rc 0 mp run --lines -o lines.dat "$python" "$SOURCES/subinterpreters.py" 5
+        expect_rc 0 mp report --top 5 lines.dat
+        [ "$(grep -c '<string>:2 (<module>)' out.txt)" -eq 1 ] ||
+            fail "$python: the work's line is not there once: $(tr '\n' '|' <out.txt)"
+        rm -f lines.dat
     done < <(parallel_pythons)
 }
 
