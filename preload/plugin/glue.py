@@ -19,9 +19,12 @@ source, a lambda, the file changed), the call is traced instead: slower, same nu
 """
 
 
+# _make and _compat run at start-up, where the plugin's entry point may interrupt the
+# import of any module (os, seen half made on 3.12): they import nothing but sys, which
+# is whole from the first; everything else is imported when a function is decorated.
+
+
 def _make(_mprof):
-    import os
-    _debug = bool(os.environ.get('MPROF_DEBUG'))
 
     def qualname_of(func, code):
         """The code's qualified name; 3.10's code objects have none: the function's."""
@@ -288,7 +291,8 @@ def _make(_mprof):
         # (3.13 deprecates it for _clear_internal_caches, which empties it too.)
         (getattr(sys, '_clear_internal_caches', None) or sys._clear_type_cache)()
         traced = target is None
-        if traced and _debug:
+        import os
+        if traced and os.environ.get('MPROF_DEBUG'):
             print('mprof: %s: no source to instrument, traced instead' % qualname_of(func, code),
                   file=sys.stderr)
         if traced:
@@ -375,8 +379,8 @@ def _compat(profile):
     and every other name (memory_usage, LineProfiler, show_results...) from the original
     package when it is installed, loaded the first time such a name is asked for, so
     that scripts written for memory_profiler run unchanged."""
-    import types
-    module = types.ModuleType(
+    import sys
+    module = type(sys)(
         'memory_profiler', "memory_profiler under mprof run: profile is mprof's, the rest "
         "comes from the original package when it is installed.")
     module.profile = profile

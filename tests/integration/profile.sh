@@ -155,6 +155,29 @@ t_profile_traced_comprehensions() {
         "functions['__main__.made']['lines'][3][1] >= 2 * 100000"
 }
 
+# The plugin's entry point may run while a module is half imported at start-up (os was,
+# on 3.12 under load): the glue's install touches no module but sys. Checked with os,
+# types and inspect standing half made in sys.modules while it installs.
+register profile_glue_at_startup
+t_profile_glue_at_startup() {
+    cat >startup.py <<'PY'
+import sys
+glue = {'__builtins__': __builtins__}
+exec(compile(open(sys.argv[1]).read(), 'glue.py', 'exec'), glue)
+saved = {name: sys.modules[name] for name in ('os', 'types', 'inspect') if name in sys.modules}
+for name in ('os', 'types', 'inspect'):
+    sys.modules[name] = type(sys)(name)   # half made: none of its names yet
+try:
+    profile = glue['_make'](object())
+    compat = glue['_compat'](profile)
+finally:
+    sys.modules.update(saved)
+print('installed', callable(profile), compat.profile is profile, compat.__name__)
+PY
+    expect_rc 0 python3 startup.py "$ROOT/preload/plugin/glue.py"
+    grep -qx 'installed True True memory_profiler' out.txt || fail "the glue did not install: $(head -c 400 err.txt)"
+}
+
 register profile_loops_blank_lines
 t_profile_loops_blank_lines() {
     # Every function of the script is recompiled with line markers, on every version
