@@ -26,11 +26,84 @@
 
 #include <stdint.h>
 
-/* ---- what every version (3.10-3.15) lays out alike ---------------------------------
+/* ---- what every version (3.10-3.15) lays out alike, or a range of them --------------
  * Each version's header provides, besides: cpython_current_instruction (the calling
- * thread's innermost complete frame: its code and instruction index), cpython_frame_code
- * (the code a traced frame runs), cpython_code_qualname, and cpython_error_save /
- * cpython_error_restore (an exception set by someone else, kept out of our way). */
+ * thread's innermost complete frame: its code and instruction index) and
+ * cpython_frame_code (the code a traced frame runs). */
+
+/* Facts of a range of versions, not of one layout. */
+
+/* The byte offset of the instruction a traced frame is on (3.10's f_lasti counts code
+ * units; PyFrame_GetLasti, from 3.11, bytes). */
+static inline int cpython_frame_offset(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return PyFrame_GetLasti(frame);
+#else
+    return frame->f_lasti * (int)sizeof(_Py_CODEUNIT);
+#endif
+}
+
+/* A code object's qualified name for the --lines report (borrowed; a plain field read,
+ * so it may run at _exit without the GIL): 3.10 keeps only the plain name. */
+static inline PyObject *cpython_code_qualname(const PyCodeObject *code)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return code->co_qualname;
+#else
+    return code->co_name;
+#endif
+}
+
+/* The exception set on this thread, taken off it (cleared) and put back: one object
+ * from 3.12 (PyErr_Fetch is deprecated there), a triple before. */
+struct cpython_saved_error {
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exception;
+#else
+    PyObject *type, *value, *traceback;
+#endif
+};
+
+static inline void cpython_error_save(struct cpython_saved_error *saved)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    saved->exception = PyErr_GetRaisedException();
+#else
+    PyErr_Fetch(&saved->type, &saved->value, &saved->traceback);
+#endif
+}
+
+static inline void cpython_error_restore(struct cpython_saved_error *saved)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(saved->exception);
+#else
+    PyErr_Restore(saved->type, saved->value, saved->traceback);
+#endif
+}
+
+/* Whether the calling thread runs the main interpreter (no thread state: only the main
+ * one can be running). Before 3.12 every interpreter shares the one GIL and the
+ * question does not arise. */
+static inline int cpython_on_main_interpreter(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    static PyInterpreterState *main_interpreter;
+#if PY_VERSION_HEX >= 0x030D0000
+    PyThreadState *thread = PyThreadState_GetUnchecked();
+#else
+    PyThreadState *thread = _PyThreadState_UncheckedGet();
+#endif
+    if (thread == NULL)
+        return 1;
+    if (__builtin_expect(main_interpreter == NULL, 0))
+        main_interpreter = PyInterpreterState_Main();
+    return thread->interp == main_interpreter;
+#else
+    return 1;
+#endif
+}
 
 /* The byte offset PyCode_Addr2Line takes for an instruction index. */
 static inline int cpython_instruction_offset(int32_t instruction)

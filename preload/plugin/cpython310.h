@@ -43,32 +43,4 @@ static inline PyCodeObject *cpython_frame_code(PyFrameObject *frame)
     return frame->f_code;
 }
 
-/* The byte offset of the instruction a traced frame is on (f_lasti counts code units). */
-static inline int cpython_frame_offset(PyFrameObject *frame)
-{
-    return frame->f_lasti * (int)sizeof(_Py_CODEUNIT);
-}
-
-/* A code object's name for the --lines report (borrowed; a plain field read, so it may
- * run at _exit without the GIL): 3.10 keeps only the plain name in the code. */
-static inline PyObject *cpython_code_qualname(const PyCodeObject *code)
-{
-    return code->co_name;
-}
-
-/* The exception set on this thread, taken off it (cleared) and put back. */
-struct cpython_saved_error {
-    PyObject *type, *value, *traceback;
-};
-
-static inline void cpython_error_save(struct cpython_saved_error *saved)
-{
-    PyErr_Fetch(&saved->type, &saved->value, &saved->traceback);
-}
-
-static inline void cpython_error_restore(struct cpython_saved_error *saved)
-{
-    PyErr_Restore(saved->type, saved->value, saved->traceback);
-}
-
 #endif

@@ -48,32 +48,4 @@ static inline PyCodeObject *cpython_frame_code(PyFrameObject *frame)
     return frame->f_frame->f_code;
 }
 
-/* The byte offset of the instruction a traced frame is on. */
-static inline int cpython_frame_offset(PyFrameObject *frame)
-{
-    return PyFrame_GetLasti(frame);
-}
-
-/* A code object's qualified name (borrowed; a plain field read, so it may run at _exit
- * without the GIL). */
-static inline PyObject *cpython_code_qualname(const PyCodeObject *code)
-{
-    return code->co_qualname;
-}
-
-/* The exception set on this thread, taken off it (cleared) and put back. */
-struct cpython_saved_error {
-    PyObject *exception;
-};
-
-static inline void cpython_error_save(struct cpython_saved_error *saved)
-{
-    saved->exception = PyErr_GetRaisedException();
-}
-
-static inline void cpython_error_restore(struct cpython_saved_error *saved)
-{
-    PyErr_SetRaisedException(saved->exception);
-}
-
 #endif

@@ -92,30 +92,14 @@ static __attribute__((noinline)) uint32_t site_lookup(struct cache_entry *entry,
     return site;
 }
 
-/* Whether the calling thread runs the main interpreter. From 3.12 a subinterpreter may
- * run in parallel with a GIL of its own, and be destroyed with its code objects while
- * a site would still hold one: the sites are the main interpreter's alone, another's
- * allocations are counted on no line (site 0). */
-static inline int on_main_interpreter(void)
-{
-#if PY_VERSION_HEX >= 0x030C0000
-    static PyInterpreterState *main_interpreter;
-    PyThreadState *thread = _PyThreadState_UncheckedGet();
-    if (thread == NULL)
-        return 1;
-    if (__builtin_expect(main_interpreter == NULL, 0))
-        main_interpreter = PyInterpreterState_Main();
-    return thread->interp == main_interpreter;
-#else
-    return 1;
-#endif
-}
-
+/* The sites are the main interpreter's alone: from 3.12 a subinterpreter may run in
+ * parallel with a GIL of its own, and be destroyed with its code objects while a site
+ * would still hold one. Another interpreter's allocations are counted on no line. */
 static inline uint32_t site_here(void)
 {
     PyCodeObject *code;
     int32_t offset;
-    if (site_lookup_busy || !on_main_interpreter() ||
+    if (site_lookup_busy || !cpython_on_main_interpreter() ||
         cpython_current_instruction(&code, &offset) != 0)
         return 0;
     struct cache_entry *entry =

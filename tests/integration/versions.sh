@@ -55,13 +55,16 @@ t_version_old_lines_said() {
 
 register version_plugin_missing
 t_version_plugin_missing() {
-    # A build made without python3.11-config: the library alone, beside no plugin.
+    # A build made without the interpreter's python3.X-config: the library alone, beside
+    # no plugin.
+    local python=${MPROF_TEST_PYTHON:-python3} minor
+    minor=$("$python" -c 'import sys; print(sys.version_info[1])') || fail "$python does not run"
     mkdir lib
     cp "$BUILD/lib/mprof/libmprof.so" lib/
-    MPROF_LIBRARY=$PWD/lib/libmprof.so runs_as_bare python3 \
-        "this mprof was built without its @profile plugin \(no python3\.11-config when it was built\): @profile runs functions unprofiled, no --lines; the heap is counted whole$"
+    MPROF_LIBRARY=$PWD/lib/libmprof.so runs_as_bare "$python" \
+        "this mprof was built without its @profile plugin \(no python3\.$minor-config when it was built\): @profile runs functions unprofiled, no --lines; the heap is counted whole$"
     # The heap is still counted whole: a million small objects are in it.
-    MPROF_LIBRARY=$PWD/lib/libmprof.so expect_rc 0 mp run -o small.dat python3 -c \
+    MPROF_LIBRARY=$PWD/lib/libmprof.so expect_rc 0 mp run -o small.dat "$python" -c \
         "x = [(i, float(i)) for i in range(1000000)]"
     check small.dat "meta_int('heap_peak_bytes') > 110*MiB"
 }
