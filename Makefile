@@ -3,7 +3,7 @@
 #   make demo         install what is missing, build, profile examples/, plot
 #   make check        install what is missing, build, run unit + integration tests
 #   make check SANITIZE=1   the same with the CLI and unit tests under ASan/UBSan
-#   make bench        overhead against the bare run and memory_profiler
+#   make bench        overhead against the bare run and memory_profiler, per CPython version
 #   make install PREFIX=/usr/local
 # The build tree mirrors the install tree (bin/, lib/mprof/), so build/bin/mprof finds
 # its library exactly as an installed one does: ../lib/mprof/libmprof.so.

@@ -7,15 +7,31 @@
 #   C churn:              examples/churn 2 2000000
 #   @profile hot loop:    bench/line_table.py 1000000 (Debian's 3.11, as make bench runs it)
 #   --lines:              bench/attribution.py with MPROF_LINES=1 (pyenv's 3.11)
-# Prints one line per workload: bare, preloaded, and the ratio. CALLGRIND_ONLY=NAME (the
-# first word of a workload's name, lowercase) runs one workload alone.
+# Prints one line per workload: bare, preloaded, and the ratio. CALLGRIND_ONLY="NAME..."
+# (the first word of a workload's name, lowercase: python, c, @profile, --lines) runs
+# those workloads alone. MPROF_BENCH_PYTHON=PROGRAM runs all three Python workloads on
+# that one interpreter (bench/versions.py does, once per version).
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 library=$build/lib/mprof/libmprof.so
 python=${MPROF_BENCH_PYTHON:-/root/.pyenv/versions/3.11.7/bin/python3.11}
-for needed in "$library" "$build/examples/churn" "$python"; do
-    [ -x "$needed" ] || [ -f "$needed" ] || { echo "mprof: $needed: not found" >&2; exit 1; }
+hot_loop_python=${MPROF_BENCH_PYTHON:-/usr/bin/python3}
+only=${CALLGRIND_ONLY:-}
+
+# wanted LABEL: whether CALLGRIND_ONLY leaves the workload LABEL in.
+wanted() {
+    local word
+    word=$(echo "${1%% *}" | tr 'A-Z' 'a-z')
+    [ -z "$only" ] || [[ " $only " == *" $word "* ]]
+}
+
+needed=("$library")
+! wanted "C churn" || needed+=("$build/examples/churn")
+! wanted "python" && ! wanted "--lines" || needed+=("$python")
+! wanted "@profile" || needed+=("$hot_loop_python")
+for file in "${needed[@]}"; do
+    [ -x "$file" ] || [ -f "$file" ] || { echo "mprof: $file: not found" >&2; exit 1; }
 done
 command -v valgrind >/dev/null || { echo "mprof: valgrind: not installed" >&2; exit 1; }
 work=$(mktemp -d)
@@ -38,8 +54,7 @@ instructions() {
 measure() {
     local name=${1// /_} label=$1 extra_env=$2
     shift 2
-    local only=${CALLGRIND_ONLY:-}
-    [ -z "$only" ] || [ "$only" = "$(echo "${label%% *}" | tr 'A-Z' 'a-z')" ] || return 0
+    wanted "$label" || return 0
     local bare preloaded
     bare=$(instructions "$name.bare" "" "$extra_env" "$@")
     preloaded=$(instructions "$name.preloaded" "$library" "$extra_env" "$@")
@@ -49,5 +64,5 @@ measure() {
 
 measure "python small objects" "" "$python" "$root/bench/small_objects.py" 300000
 measure "C churn" "" "$build/examples/churn" 2 2000000
-measure "@profile hot loop" "" /usr/bin/python3 "$root/bench/line_table.py" 1000000
+measure "@profile hot loop" "" "$hot_loop_python" "$root/bench/line_table.py" 1000000
 measure "--lines" MPROF_LINES=1 "$python" "$root/bench/attribution.py"
