@@ -17,7 +17,7 @@ Each profiled run is checked for what it is to give (the table, the TOP records)
 version the library gives no @profile there, the row says so instead of timing a run
 that did nothing. Bare and profiled runs alternate within each round; the ratio is the
 median of the per-round ratios. Beside it, the instruction ratio of bench/callgrind.sh
-on the same interpreter (smaller inputs; valgrind is installed in the tree when absent).
+on the same interpreter (smaller inputs; the tree has its own valgrind).
 A timing is not a test: rows over their target are marked, not failed.
 """
 import argparse
@@ -181,11 +181,6 @@ def tree_rows(rounds, callgrind):
                                  TREE_BUILD + "/lib/mprof/libmprof.so"],
                           stdout=subprocess.DEVNULL).returncode != 0:
             return [], "mprof could not be built in the %s tree" % TREE_SUITE
-    if callgrind:
-        subprocess.run(run + ["sh", "-c", "command -v valgrind >/dev/null || { "
-                              "apt-get -qq -o Acquire::Check-Valid-Until=false update && "
-                              "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
-                              "--no-install-recommends valgrind; } >/dev/null"])
     inner = run + ["python3", "bench/versions.py", TREE_BUILD, "--inside-tree", "--json",
                    "--rounds", str(rounds)] + ([] if callgrind else ["--no-callgrind"])
     done = subprocess.run(inner, stdout=subprocess.PIPE, text=True)

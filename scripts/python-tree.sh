@@ -21,9 +21,10 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 trees=${MPROF_TREES:-$root/build/trees}
-# What the tests need in the tree: a compiler, each interpreter with its headers, and the
-# python3 that the test helpers (datcheck.py) run on.
-packages=gcc,make,libc6-dev,procps,python3,python3.13-dev,python3.14-dev,python3.15-dev
+# What the tests need in the tree: a compiler, each interpreter with its headers, the
+# python3 that the test helpers (datcheck.py) run on; and valgrind, for `make bench`'s
+# instruction counts there.
+packages=gcc,make,libc6-dev,procps,python3,python3.13-dev,python3.14-dev,python3.15-dev,valgrind
 
 die() {
     echo "mprof: python-tree: $*" >&2
