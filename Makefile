@@ -36,8 +36,19 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 # The @profile plugin, one per CPython minor version: the same sources (preload/plugin/)
 # built against each version's headers, plus that version's one small header of what
 # differs (preload/plugin/cpython3X.h). libmprof.so loads it only inside a matching
-# interpreter. Adding a version is one word here and one header there.
-PLUGIN_VERSIONS := 3.11
+# interpreter. The versions are those with a header; each is built where its
+# python3.X-config is found: Debian's in /usr/bin, else PATH's, else pyenv's
+# ($(PYENV_ROOT)/versions/*/bin), the first that answers; its interpreter is the
+# python3.X beside it. A version without one is left out, and said so, never an error.
+PYENV_ROOT ?= $(HOME)/.pyenv
+PLUGIN_KNOWN_VERSIONS := $(sort $(patsubst preload/plugin/cpython3%.h,3.%,$(wildcard preload/plugin/cpython3[0-9]*.h)))
+plugin_config_candidates = /usr/bin/python$(1)-config $(shell command -v python$(1)-config 2>/dev/null) \
+    $(sort $(wildcard $(PYENV_ROOT)/versions/*/bin/python$(1)-config))
+plugin_config = $(firstword $(foreach config,$(call plugin_config_candidates,$(1)),\
+    $(if $(shell $(config) --includes 2>/dev/null),$(config))))
+$(foreach version,$(PLUGIN_KNOWN_VERSIONS),$(eval PLUGIN_CONFIG_$(version) := $(strip $(call plugin_config,$(version)))))
+PLUGIN_VERSIONS := $(strip $(foreach version,$(PLUGIN_KNOWN_VERSIONS),$(if $(PLUGIN_CONFIG_$(version)),$(version))))
+PLUGIN_MISSING := $(filter-out $(PLUGIN_VERSIONS),$(PLUGIN_KNOWN_VERSIONS))
 PLUGIN_SRC := $(wildcard preload/plugin/*.c)
 PLUGIN_GLUE := preload/plugin/glue.py
 plugin_tag = $(subst .,,$(1))
@@ -56,8 +67,12 @@ MPROF_LIB := $(BUILD)/lib/mprof/libmprof.so
 CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-.PHONY: all deps demo check structure unit integration bench install clean programs
-all: $(MPROF_BIN) $(MPROF_LIB) $(PLUGIN_LIBS) programs
+.PHONY: all deps demo check structure unit integration bench install clean programs plugins
+all: $(MPROF_BIN) $(MPROF_LIB) plugins programs
+
+# One line on what this build gives @profile, and what it could not.
+plugins: $(PLUGIN_LIBS)
+	@echo "mprof: @profile plugins built for Python $(or $(PLUGIN_VERSIONS),none)$(if $(PLUGIN_MISSING),; no python3.X-config found for $(PLUGIN_MISSING) (those versions run without line tables))"
 
 programs: $(HELPER_BIN)
 
@@ -77,15 +92,14 @@ $(MPROF_BIN): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) $^ -o $@ -lm
 
-# The rules of one plugin. $(1): the minor version (3.11); $(2): its tag (311). Its
-# python3.X-config and interpreter are Debian's /usr/bin ones when there, else PATH's.
-# The glue's code object is compiled once here by that same version (module.c embeds
-# it beside the source). Py* symbols stay undefined in the library: the interpreter
-# that dlopens the plugin provides them.
+# The rules of one plugin. $(1): the minor version (3.11); $(2): its tag (311). The
+# glue's code object is compiled once here by that same version (module.c embeds it
+# beside the source). Py* symbols stay undefined in the library: the interpreter that
+# dlopens the plugin provides them.
 define plugin_rules
-PY$(2)_CONFIG := $$(firstword $$(wildcard /usr/bin/python$(1)-config) python$(1)-config)
+PY$(2)_CONFIG := $(PLUGIN_CONFIG_$(1))
 PY$(2)_INCLUDES := $$(shell $$(PY$(2)_CONFIG) --includes 2>/dev/null)
-PY$(2)_EXE := $$(firstword $$(wildcard /usr/bin/python$(1)) python$(1))
+PY$(2)_EXE := $$(dir $$(PY$(2)_CONFIG))python$(1)
 PY$(2)_OBJ_DIR := $(BUILD)/obj/preload/plugin/python$(2)
 PY$(2)_OBJ := $$(patsubst preload/plugin/%.c,$$(PY$(2)_OBJ_DIR)/%.o,$(PLUGIN_SRC))
 PY$(2)_GLUE_CODE := $$(PY$(2)_OBJ_DIR)/glue.marshal
@@ -99,7 +113,6 @@ $$(PY$(2)_OBJ_DIR)/module.o: $(PLUGIN_GLUE) $$(PY$(2)_GLUE_CODE)
 $$(PY$(2)_OBJ): $$(PY$(2)_OBJ_DIR)/%.o: preload/plugin/%.c preload/plugin/cpython$(2).h \
     $(wildcard preload/plugin/*.h preload/core/*.h include/mprof/*.h) preload/python/plugin_api.h
 	@mkdir -p $$(dir $$@)
-	@test -n "$$(PY$(2)_INCLUDES)" || { echo "mprof: python$(1)-config not found; install it with: apt-get install python3-dev" >&2; exit 1; }
 	$$(CC) $$(CPPFLAGS) $$(PY$(2)_INCLUDES) $$(LIB_CFLAGS) -ftls-model=global-dynamic $(PLUGIN_TLS_DIALECT) \
 	    -DMPROF_CPYTHON_HEADER='"cpython$(2).h"' \
 	    -DMPROF_GLUE_PATH='"$(PLUGIN_GLUE)"' \

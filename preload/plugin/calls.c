@@ -242,7 +242,12 @@ static int trace_lines(PyObject *object, PyFrameObject *frame, int what, PyObjec
         else if (profile->saved_function == NULL)
             cpython_frame_stop_line_events(frame); /* a callee: its allocations count in our line */
     } else if (what == PyTrace_LINE && call != NULL && call->frame == frame) {
-        line_reached(call, line_stats_of(call->function, cpython_frame_line(frame)));
+        /* Inside a comprehension inlined in the function (3.12 on) a line event is one
+         * more iteration, not an arrival: up to 3.11 it ran in a frame of its own. */
+        struct line_stats *line = line_stats_of(call->function, cpython_frame_line(frame));
+        if (line != call->line || call->function->inlined_count == 0 ||
+            !tables_offset_inlined(call->function, cpython_frame_offset(frame)))
+            line_reached(call, line);
     }
     if (profile->saved_function != NULL)
         return profile->saved_function(profile->saved_object, frame, what, argument);

@@ -2,11 +2,12 @@
  * cpython.h — what the files of the @profile plugin (libmprof-python3X.so) share.
  *
  * The plugin is built once per CPython minor version, from these same sources, against
- * that version's headers. Everything that differs between versions (the interpreter's
- * internal frame layout, where a thread's trace function lives, a code object's fields)
+ * that version's headers (3.10 to 3.15). Everything that differs between versions (the
+ * interpreter's internal frame layout, a code object's fields, how an exception is kept)
  * sits in one small header per version, cpython3X.h, which the build names with
- * -DMPROF_CPYTHON_HEADER and which is included here and nowhere else: the other files
- * reach the interpreter's internals only through its functions.
+ * -DMPROF_CPYTHON_HEADER and which is included here and nowhere else; what every
+ * version lays out alike is below it. The other files reach the interpreter's
+ * internals only through these functions.
  *
  * Every function here runs with the GIL held unless its comment says otherwise; the
  * plugin never touches the allocator hooks: it asks the core for counts
@@ -24,6 +25,42 @@
 #include MPROF_CPYTHON_HEADER
 
 #include <stdint.h>
+
+/* ---- what every version (3.10-3.15) lays out alike ---------------------------------
+ * Each version's header provides, besides: cpython_current_instruction (the calling
+ * thread's innermost complete frame: its code and instruction index), cpython_frame_code
+ * (the code a traced frame runs), cpython_code_qualname, and cpython_error_save /
+ * cpython_error_restore (an exception set by someone else, kept out of our way). */
+
+/* The byte offset PyCode_Addr2Line takes for an instruction index. */
+static inline int cpython_instruction_offset(int32_t instruction)
+{
+    return instruction * (int)sizeof(_Py_CODEUNIT);
+}
+
+/* The line a traced frame is on, in a PyTrace_LINE event (every version sets the field
+ * before calling a trace function). */
+static inline int cpython_frame_line(PyFrameObject *frame)
+{
+    return frame->f_lineno;
+}
+
+/* Stop line events for one traced frame (its other events still come). */
+static inline void cpython_frame_stop_line_events(PyFrameObject *frame)
+{
+    frame->f_trace_lines = 0;
+}
+
+/* The C trace function set on `thread` and its object (borrowed), to chain to. */
+static inline Py_tracefunc cpython_trace_function(PyThreadState *thread)
+{
+    return thread->c_tracefunc;
+}
+
+static inline PyObject *cpython_trace_object(PyThreadState *thread)
+{
+    return thread->c_traceobj;
+}
 
 #include "mprof/protocol.h"
 #include "../python/plugin_api.h"
@@ -49,6 +86,10 @@ struct function_stats {
     const char *name;          /* "module.qualname" */
     const char *filename;
     struct line_stats *lines;  /* [last_line - first_line + 1]; [0] is the decorator's row */
+    /* Traced only: the byte offsets [start, end] of the comprehensions inlined in the
+     * code (3.12 on), whose iterations tracing reports as lines; NULL when none. */
+    const uint32_t (*inlined)[2];
+    uint32_t inlined_count;
 };
 
 /* The row of `line` in `function`'s table, NULL when the line is outside its range. */
@@ -70,6 +111,12 @@ struct function_stats *tables_function_of(const PyObject *code);
 struct function_stats *tables_add_function(PyObject *code, const char *name,
                                            const char *filename, long first_line,
                                            long last_line);
+/* Keep `count` [start, end] byte ranges of comprehensions inlined in `function`'s code
+ * (copied). 0, or -1 with a Python exception set (no memory). */
+int tables_set_inlined(struct function_stats *function, const uint32_t (*ranges)[2],
+                       uint32_t count);
+/* Whether the instruction at byte `offset` of `function`'s code is inside one of them. */
+int tables_offset_inlined(const struct function_stats *function, int offset);
 /* A call of `function` is entered with the process's heap at `heap_bytes`: its
  * decorator row counts it, as memory_profiler's does. */
 void tables_count_entry(struct function_stats *function, int64_t heap_bytes);

@@ -6,9 +6,9 @@
  * tstate->cframe->current_frame, each pointing at its code object and at the
  * instruction it last started (prev_instr); a PyFrameObject, which tracing hands us,
  * wraps one of them. These are internal structures (Py_BUILD_CORE): that is why the
- * plugin is built per minor version, and why nothing outside this file touches them.
- * Every function runs with the GIL held and is inline: the first two sit on paths
- * that run once per line event or once per allocation.
+ * plugin is built per minor version, and why nothing outside these headers touches them.
+ * Every function runs with the GIL held and is inline: the first sits on a path that
+ * runs once per allocation.
  */
 #ifndef MPROF_PLUGIN_CPYTHON311_H
 #define MPROF_PLUGIN_CPYTHON311_H
@@ -42,39 +42,16 @@ static inline int cpython_current_instruction(PyCodeObject **code, int32_t *inst
     return 0;
 }
 
-/* The byte offset PyCode_Addr2Line takes for an instruction index. */
-static inline int cpython_instruction_offset(int32_t instruction)
-{
-    return instruction * (int)sizeof(_Py_CODEUNIT);
-}
-
 /* The code object a frame handed to a trace function runs (borrowed). */
 static inline PyCodeObject *cpython_frame_code(PyFrameObject *frame)
 {
     return frame->f_frame->f_code;
 }
 
-/* The line a traced frame is on, in a PyTrace_LINE event. */
-static inline int cpython_frame_line(PyFrameObject *frame)
+/* The byte offset of the instruction a traced frame is on. */
+static inline int cpython_frame_offset(PyFrameObject *frame)
 {
-    return frame->f_lineno;
-}
-
-/* Stop line events for one traced frame (its other events still come). */
-static inline void cpython_frame_stop_line_events(PyFrameObject *frame)
-{
-    frame->f_trace_lines = 0;
-}
-
-/* The C trace function set on `thread` and its object (borrowed), to chain to. */
-static inline Py_tracefunc cpython_trace_function(PyThreadState *thread)
-{
-    return thread->c_tracefunc;
-}
-
-static inline PyObject *cpython_trace_object(PyThreadState *thread)
-{
-    return thread->c_traceobj;
+    return PyFrame_GetLasti(frame);
 }
 
 /* A code object's qualified name (borrowed; a plain field read, so it may run at _exit
@@ -82,6 +59,21 @@ static inline PyObject *cpython_trace_object(PyThreadState *thread)
 static inline PyObject *cpython_code_qualname(const PyCodeObject *code)
 {
     return code->co_qualname;
+}
+
+/* The exception set on this thread, taken off it (cleared) and put back. */
+struct cpython_saved_error {
+    PyObject *type, *value, *traceback;
+};
+
+static inline void cpython_error_save(struct cpython_saved_error *saved)
+{
+    PyErr_Fetch(&saved->type, &saved->value, &saved->traceback);
+}
+
+static inline void cpython_error_restore(struct cpython_saved_error *saved)
+{
+    PyErr_Restore(saved->type, saved->value, saved->traceback);
 }
 
 #endif

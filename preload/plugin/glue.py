@@ -6,6 +6,7 @@ Embedded in the plugin at build time and executed once; `_make(_mprof)` returns 
     _mprof.register(code, name, last_line) -> handle
     _mprof.marker(handle, line) -> a line marker (negating it is a hit)
     _mprof.start(handle, traced), _mprof.stop(handle, traced)  (a decorated call begins / ends)
+    _mprof.inlined(handle, ranges)  (a traced function's inlined comprehensions)
 
 The decorator recompiles the function from its own source with the statement
 `-<marker N>` before each statement N (and at the end of each loop body, and before each `continue`,
@@ -21,6 +22,11 @@ source, a lambda, the file changed), the call is traced instead: slower, same nu
 def _make(_mprof):
     import os
     _debug = bool(os.environ.get('MPROF_DEBUG'))
+
+    def qualname_of(func, code):
+        """The code's qualified name; 3.10's code objects have none: the function's."""
+        return getattr(code, 'co_qualname', None) or func.__qualname__
+
     def last_line_of(func, code):
         try:
             import inspect
@@ -34,6 +40,31 @@ def _make(_mprof):
                 stack.extend(k for k in nested.co_consts if hasattr(k, 'co_lines'))
             return last
 
+    holder_name = '__mprof_outer'
+    holder_prefix = holder_name + '.<locals>.'
+
+    def unheld(constant):
+        """A constant of ours as the original has it: up to 3.10 a nested function's
+        qualified name is a string constant, which inside our holder starts with the
+        holder's name."""
+        if type(constant) is str and constant.startswith(holder_prefix):
+            return constant[len(holder_prefix):]
+        return constant
+
+    def inlined_comprehensions(code):
+        """The [start, end] byte offsets of the comprehensions inlined in `code` (3.12 on,
+        PEP 709), for tracing: each one begins by saving its variables
+        (LOAD_FAST_AND_CLEAR) and loops up to its FOR_ITER's exit."""
+        import dis
+        ranges, start = [], None
+        for instruction in dis.get_instructions(code):
+            if instruction.opname == 'LOAD_FAST_AND_CLEAR' and start is None:
+                start = instruction.offset
+            elif instruction.opname == 'FOR_ITER' and start is not None:
+                ranges.append((start, instruction.argval))
+                start = None
+        return ranges
+
     def same_shape(ours, theirs):
         """Whether two code objects were compiled from the same source: names, locals,
         arguments, plain constants and lines. A file edited after import fails this."""
@@ -41,7 +72,7 @@ def _make(_mprof):
             return sorted({line for _, _, line in code.co_lines() if line})[1:]
 
         def constants(code):
-            return [c for c in code.co_consts if not hasattr(c, 'co_code')]
+            return [unheld(c) for c in code.co_consts if not hasattr(c, 'co_code')]
         return (ours.co_names == theirs.co_names and ours.co_varnames == theirs.co_varnames
                 and sorted(ours.co_freevars) == sorted(theirs.co_freevars)
                 and ours.co_argcount == theirs.co_argcount
@@ -142,7 +173,8 @@ def _make(_mprof):
         # function's own (for private-name mangling, and __class__ for super()); then
         # the original cells are bound.
         free_names = [name for name in code.co_freevars if name != '__class__']
-        qualified = code.co_qualname.split('.')
+        qualname = qualname_of(func, code)
+        qualified = qualname.split('.')
         class_name = None
         if len(qualified) > 1 and qualified[-2] != '<locals>':
             class_name = qualified[-2]
@@ -162,7 +194,7 @@ def _make(_mprof):
             if class_name is None and code.co_name not in code.co_freevars:
                 own_name = [ast.Global(names=[code.co_name])]
             outer = ast.FunctionDef(
-                name='__mprof_outer',
+                name=holder_name,
                 args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in free_names],
                                    vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
                                    defaults=[]),
@@ -197,10 +229,12 @@ def _make(_mprof):
             return None
         markers = {placeholder: _mprof.marker(handle, line)
                    for placeholder, line in placeholders.items()}
-        constants = tuple(markers.get(c, c) if type(c) is str else c
+        constants = tuple(unheld(markers.get(c, c)) if type(c) is str else c
                           for c in new_code.co_consts)
-        new_code = new_code.replace(co_consts=constants, co_name=code.co_name,
-                                    co_qualname=code.co_qualname)
+        names = {'co_name': code.co_name}
+        if hasattr(code, 'co_qualname'):
+            names['co_qualname'] = qualname
+        new_code = new_code.replace(co_consts=constants, **names)
         cells = dict(zip(code.co_freevars, func.__closure__ or ()))
         if any(name not in cells for name in new_code.co_freevars):
             return None
@@ -229,7 +263,7 @@ def _make(_mprof):
         import functools
         import inspect
         module = getattr(func, '__module__', None) or '?'
-        handle = _mprof.register(code, module + '.' + code.co_qualname,
+        handle = _mprof.register(code, module + '.' + qualname_of(func, code),
                                  last_line_of(func, code))
         try:
             target = instrument(func, handle)
@@ -251,13 +285,15 @@ def _make(_mprof):
         # -67 B on bytes(30_000_000) in up to 1 run of 10: the entry is chosen by the
         # name's address). Emptied now, those names are freed here.
         import sys
-        sys._clear_type_cache()
+        # (3.13 deprecates it for _clear_internal_caches, which empties it too.)
+        (getattr(sys, '_clear_internal_caches', None) or sys._clear_type_cache)()
         traced = target is None
         if traced and _debug:
-            print('mprof: %s: no source to instrument, traced instead' % code.co_qualname,
+            print('mprof: %s: no source to instrument, traced instead' % qualname_of(func, code),
                   file=sys.stderr)
         if traced:
             target = func
+            _mprof.inlined(handle, inlined_comprehensions(code))
         start, stop = _mprof.start, _mprof.stop
 
         if inspect.isgeneratorfunction(func):

@@ -125,6 +125,39 @@ static PyObject *mprof_start(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_RETURN_NONE;
 }
 
+#define MAX_INLINED 256   /* comprehension ranges kept per traced function */
+
+/* inlined(handle, ranges): the [start, end] byte offsets, a sequence of pairs, of the
+ * comprehensions inlined in the handle's function (traced calls only). */
+static PyObject *mprof_inlined(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    struct function_stats *function = nargs == 2 ? handle_function(args[0]) : NULL;
+    PyObject *ranges = function != NULL ? PySequence_Fast(args[1], "inlined(handle, ranges)") : NULL;
+    if (ranges == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "inlined(handle, ranges)");
+        return NULL;
+    }
+    uint32_t pairs[MAX_INLINED][2];
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(ranges);
+    if (count > MAX_INLINED)
+        count = MAX_INLINED;
+    for (Py_ssize_t index = 0; index < count; index++) {
+        unsigned int start, end;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(ranges, index), "II", &start, &end)) {
+            Py_DECREF(ranges);
+            return NULL;
+        }
+        pairs[index][0] = start;
+        pairs[index][1] = end;
+    }
+    Py_DECREF(ranges);
+    if (tables_set_inlined(function, (const uint32_t (*)[2])pairs, (uint32_t)count) != 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 /* stop(handle, traced): a call of the handle's function on this thread ends. */
 static PyObject *mprof_stop(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -157,6 +190,8 @@ static PyMethodDef mprof_methods[] = {
      "start(handle, traced): a decorated call begins"},
     {"stop", (PyCFunction)(void (*)(void))mprof_stop, METH_FASTCALL,
      "stop(handle, traced): a decorated call ends"},
+    {"inlined", (PyCFunction)(void (*)(void))mprof_inlined, METH_FASTCALL,
+     "inlined(handle, ranges): where comprehensions are inlined in a traced function"},
     {"report", mprof_report, METH_NOARGS, "send the tables to mprof"},
     {NULL, NULL, 0, NULL},
 };

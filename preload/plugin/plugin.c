@@ -16,10 +16,10 @@ static int plugin_entry(void)
 {
     /* A pending call may run with an exception set by the interrupted code's caller:
      * keep it out of our way and put it back. */
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
+    struct cpython_saved_error saved;
+    cpython_error_save(&saved);
     int status = module_install(core);
-    PyErr_Restore(type, value, traceback);
+    cpython_error_restore(&saved);
     return status;
 }
 

@@ -103,6 +103,30 @@ struct function_stats *tables_add_function(PyObject *code, const char *name,
     return function;
 }
 
+int tables_set_inlined(struct function_stats *function, const uint32_t (*ranges)[2],
+                       uint32_t count)
+{
+    if (count == 0)
+        return 0;
+    uint32_t (*copy)[2] = core->pages_alloc(count * sizeof(*copy));
+    if (copy == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(copy, ranges, count * sizeof(*copy));
+    function->inlined = (const uint32_t (*)[2])copy;
+    function->inlined_count = count;
+    return 0;
+}
+
+int tables_offset_inlined(const struct function_stats *function, int offset)
+{
+    for (uint32_t index = 0; index < function->inlined_count; index++)
+        if (offset >= (int)function->inlined[index][0] && offset <= (int)function->inlined[index][1])
+            return 1;
+    return 0;
+}
+
 /* As memory_profiler's, the decorator row shows the heap at the first entry as its
  * Increment and the highest at any entry as its Mem usage. */
 void tables_count_entry(struct function_stats *function, int64_t heap_bytes)

@@ -170,13 +170,54 @@ t_profile_coroutines() {
         "occ('Cache.load', 'for key in range(count)') == 51"
 }
 
+# profile_async_methods.py against tracemalloc line by line: coroutines, an async
+# generator, methods with comprehensions, a closure; each recompiled with markers, not
+# traced (up to 3.10 a method's nested code has its qualified name among the method's
+# constants, which the recompiled code must match). The await's own line is left out:
+# mprof's line stays open while the coroutine is suspended (the event loop's work in
+# between is charged to it), the tracer's closes at the suspension.
+register profile_async_methods_truth
+t_profile_async_methods_truth() {
+    expect_rc 0 "$TEST_PYTHON" "$SOURCES/tmprofile.py" truth.txt "$SOURCES/profile_async_methods.py"
+    MPROF_DEBUG=1 expect_rc 0 mp run --unit B -o async.dat "$TEST_PYTHON" "$SOURCES/profile_async_methods.py"
+    grep -q '^async methods done 3 4 200 200 100$' out.txt || fail "the script's output is missing: $(head -c 300 out.txt)"
+    ! grep -q 'traced instead' err.txt || fail "a function was traced: $(grep 'traced instead' err.txt)"
+    local await_line
+    await_line=$(grep -n 'await asyncio.sleep' "$SOURCES/profile_async_methods.py" | cut -d: -f1)
+    check async.dat "agrees('truth.txt', skip=('coro:$await_line',))" \
+        "functions['__main__.coro']['calls'] == 3 and functions['__main__.agen']['calls'] == 5" \
+        "occ('agen', 'yield x') == 4 and occ('agen', 'for i in range(count)') == 5" \
+        "functions['__main__.Box.method']['calls'] == 1 and functions['__main__.Box.static']['calls'] == 1" \
+        "occ('with_closure', 'inner(i)') == 100"
+}
+
+# A function without source is traced; a comprehension's line is one arrival per call
+# there too, also where the comprehension is inlined (3.12 on). Its rows are sent
+# under its own line numbers (it has no file to print them from).
+register profile_traced_comprehensions
+t_profile_traced_comprehensions() {
+    MPROF_DEBUG=1 expect_rc 0 mp run --unit B -o traced.dat "$TEST_PYTHON" "$SOURCES/profile_traced.py"
+    grep -q '^traced done 20 40$' out.txt || fail "the script's output is missing: $(head -c 300 out.txt)"
+    grep -q 'made: no source to instrument, traced instead' err.txt || fail "made() was not traced"
+    check traced.dat "functions['__main__.made']['calls'] == 2" \
+        "all(functions['__main__.made']['lines'][n][0] == 2 for n in (3, 4, 5, 6, 7))" \
+        "abs(functions['__main__.made']['lines'][3][1] + functions['__main__.made']['lines'][6][1]) <= 64" \
+        "functions['__main__.made']['lines'][3][1] >= 2 * 100000"
+}
+
 register profile_loops_blank_lines
 t_profile_loops_blank_lines() {
-    expect_rc 0 mp run -o shapes.dat "$TEST_PYTHON" "$SOURCES/profile_shapes.py"
+    # Every function of the script is recompiled with line markers, on every version
+    # (MPROF_DEBUG names any left to tracing).
+    MPROF_DEBUG=1 expect_rc 0 mp run -o shapes.dat "$TEST_PYTHON" "$SOURCES/profile_shapes.py"
+    ! grep -q 'traced instead' err.txt || fail "a function was traced: $(grep 'traced instead' err.txt)"
     # A loop header runs iterations + 1 times (the last test that ends it); lines that
     # never ran (a def line, an untaken branch, `else:`) have blank cells, as in
-    # memory_profiler: the line number, 41 spaces, the source.
+    # memory_profiler: the line number, 41 spaces, the source. A comprehension is one
+    # arrival at its line, as in its own frame up to 3.11, also where it is inlined in
+    # the function (3.12 on, whose tracing reports each of its iterations).
     check shapes.dat \
+        "occ('lists', 'squares = [i * i') == 1 and occ('dicts', 'by_name = {str(k)') == 1" \
         "occ('lists', 'for i in range(10_000):') == 10001" \
         "occ('lists', 'items.append') == 10000" \
         "occ('strings', 'for i in range(2_000):') == 2001" \
