@@ -3,6 +3,9 @@
 #   make demo         install what is missing, build, profile examples/, plot
 #   make check        install what is missing, build, run unit + integration tests
 #   make check SANITIZE=1   the same with the CLI and unit tests under ASan/UBSan
+#   make check-pythons      the Python integration tests under every CPython here: pyenv's
+#                     3.10-3.13 and, in a Debian sid tree (built when absent, needs
+#                     root), 3.13-3.15
 #   make bench        overhead against the bare run and memory_profiler, per CPython version
 #   make install PREFIX=/usr/local
 # The build tree mirrors the install tree (bin/, lib/mprof/), so build/bin/mprof finds
@@ -67,7 +70,7 @@ MPROF_LIB := $(BUILD)/lib/mprof/libmprof.so
 CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-.PHONY: all deps demo check structure unit integration bench install clean programs plugins
+.PHONY: all deps demo check check-pythons structure unit integration bench install clean programs plugins
 all: $(MPROF_BIN) $(MPROF_LIB) plugins programs
 
 # One line on what this build gives @profile, and what it could not.
@@ -166,6 +169,10 @@ check: deps
 	@$(MAKE) --no-print-directory structure
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+
+# Each interpreter's run ends on its own "N passed, N failed" line (tests/check-pythons.sh).
+check-pythons: all
+	@bash tests/check-pythons.sh $(BUILD)
 
 bench: deps
 	@$(MAKE) --no-print-directory all

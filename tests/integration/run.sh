@@ -8,6 +8,8 @@
 # lib.sh; each area runs alone as `bash tests/integration/AREA.sh BUILD_DIR [TEST...]`.
 # This runs them all (or the named tests, whichever area holds them) in one runner, so
 # that its last line, "N passed, N failed", is the total. `make integration` calls it.
+# MPROF_TEST_AREAS (area names, e.g. "python profile") limits it to those areas; with
+# MPROF_TEST_PYTHON (lib.sh) that is how tests/check-pythons.sh runs each interpreter.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 
@@ -15,9 +17,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 for area in "$HERE"/*.sh; do
     case ${area##*/} in
     lib.sh | run.sh) ;;
-    *) . "$area" ;;
+    *)
+        name=${area##*/}
+        name=${name%.sh}
+        [ -z "${MPROF_TEST_AREAS:-}" ] || [[ " $MPROF_TEST_AREAS " == *" $name "* ]] || continue
+        . "$area"
+        ;;
     esac
 done
-unset area
+unset area name
 
 run_tests "$@"

@@ -29,7 +29,7 @@ runs_as_bare() {
     check plain.dat "heap_peak > 0" "meta_int('exit_status') == 3"
 }
 
-register version_old_runs_as_bare
+register_default version_old_runs_as_bare
 t_version_old_runs_as_bare() {
     local python found=0
     while read -r python; do
@@ -40,7 +40,7 @@ t_version_old_runs_as_bare() {
     [ "$found" -eq 1 ] || echo "version_old_runs_as_bare: no pyenv 3.8 or 3.9 here" >&2
 }
 
-register version_old_lines_said
+register_default version_old_lines_said
 t_version_old_lines_said() {
     local python
     while read -r python; do
@@ -57,7 +57,7 @@ register version_plugin_missing
 t_version_plugin_missing() {
     # A build made without the interpreter's python3.X-config: the library alone, beside
     # no plugin.
-    local python=${MPROF_TEST_PYTHON:-python3} minor
+    local python=$TEST_PYTHON minor
     minor=$("$python" -c 'import sys; print(sys.version_info[1])') || fail "$python does not run"
     mkdir lib
     cp "$BUILD/lib/mprof/libmprof.so" lib/
@@ -70,12 +70,12 @@ t_version_plugin_missing() {
 }
 
 # parallel_pythons: the interpreters here whose subinterpreters may each have a GIL of
-# their own (3.12+): MPROF_TEST_PYTHON when it is one, else pyenv's.
+# their own (3.12+): the one under test when it is one, else (under the default) pyenv's.
 parallel_pythons() {
     local python
-    if [ -n "${MPROF_TEST_PYTHON:-}" ]; then
-        "$MPROF_TEST_PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 12))' &&
-            printf '%s\n' "$MPROF_TEST_PYTHON"
+    if ! is_default_python; then
+        "$TEST_PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 12))' &&
+            printf '%s\n' "$TEST_PYTHON"
         return 0
     fi
     for python in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9].*/bin/python3; do
