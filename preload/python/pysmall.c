@@ -82,24 +82,27 @@ static struct pysmall_raw raw;
  * main one can be running. */
 static void *main_interpreter;
 
-static __attribute__((noinline)) int on_main_interpreter_slow(void)
+/* Until the main interpreter exists (then only it can be running), and once to find it. */
+static __attribute__((noinline)) int main_interpreter_found(void *const *thread)
 {
-    void *const *thread = raw.thread_state();
-    if (thread == NULL)
+    void *main = raw.main_interpreter();
+    if (main == NULL)
         return 1;
-    void *main = __atomic_load_n(&main_interpreter, __ATOMIC_RELAXED);
-    if (UNLIKELY(main == NULL)) {
-        main = raw.main_interpreter();
-        if (main == NULL)
-            return 1;
-        __atomic_store_n(&main_interpreter, main, __ATOMIC_RELAXED);
-    }
+    __atomic_store_n(&main_interpreter, main, __ATOMIC_RELAXED);
     return thread[2] == main;
 }
 
 static inline int on_main_interpreter(void)
 {
-    return raw.thread_state == NULL || on_main_interpreter_slow();
+    if (raw.thread_state == NULL)
+        return 1;
+    void *const *thread = raw.thread_state();
+    if (UNLIKELY(thread == NULL))
+        return 1;
+    void *main = __atomic_load_n(&main_interpreter, __ATOMIC_RELAXED);
+    if (UNLIKELY(main == NULL))
+        return main_interpreter_found(thread);
+    return thread[2] == main;
 }
 
 void pysmall_init(const struct pysmall_raw *functions)
