@@ -9,18 +9,22 @@
 #                                          checkout), as root
 #
 # The tree's glibc is newer than the host's, so what runs there is built there too
-# (`make BUILD=build/SUITE`). Each run gets a private mount namespace: /proc, /dev and
-# the checkout are mounted inside it only, so nothing stays mounted when it ends and no
-# `rm -rf` of a build folder can reach the host's /proc or /dev. Needs root.
+# (`make BUILD=build/SUITE`). Building it and each run get a private mount namespace
+# (mmdebstrap mounts /proc, /sys and /dev/* in the tree while it works): what is mounted
+# there lives and dies with the namespace, so nothing stays mounted on the host. A run
+# mounts /proc, a /dev/shm of its own and the checkout, never the host's /dev. The
+# trees live outside the checkout, so no `rm -rf` of a build folder (inside the tree or
+# out) reaches one, and a fresh clone reuses them. Needs root.
 #
 # The archive is the one this machine's apt already uses (read from its sources, never
 # written here). The unstable suite's Release file is often past its Valid-Until date
 # on a mirror: that is accepted, the packages are still checked against their keys.
-# MPROF_TREES changes where the trees live (default: build/trees under the checkout).
+# MPROF_TREES changes where the trees live (default: mprof/trees in the user's cache,
+# ~/.cache unless XDG_CACHE_HOME says otherwise).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-trees=${MPROF_TREES:-$root/build/trees}
+trees=${MPROF_TREES:-${XDG_CACHE_HOME:-$HOME/.cache}/mprof/trees}
 # What the tests need in the tree: a compiler, each interpreter with its headers, the
 # python3 that the test helpers (datcheck.py) run on; and valgrind, for `make bench`'s
 # instruction counts there.
@@ -70,16 +74,34 @@ ensure() {
             die "cannot install mmdebstrap"
     fi
     address=$(archive_address)
-    echo "mprof: building the $suite tree in $dir (about a minute, 0.7 GB)" >&2
-    rm -rf "$dir.partial"
     mkdir -p "$trees"
-    mmdebstrap --quiet --variant=apt --include="$packages" \
-        --aptopt='Acquire::Check-Valid-Until "false"' \
+    # One build at a time; a second `ensure` waits, then finds the tree made.
+    exec 9>"$trees/.$suite.lock"
+    flock 9
+    if [ -f "$dir/.mprof-tree" ] && [ "$(cat "$dir/.mprof-tree")" = "$packages" ]; then
+        return 0
+    fi
+    echo "mprof: building the $suite tree in $dir (about half a minute, 0.7 GB)" >&2
+    remove_tree "$dir.partial"
+    unshare --mount --propagation private -- mmdebstrap --quiet --variant=apt \
+        --include="$packages" --aptopt='Acquire::Check-Valid-Until "false"' \
         "$suite" "$dir.partial" "$address" >"$trees/$suite.log" 2>&1 ||
         die "mmdebstrap of $suite failed; its log: $trees/$suite.log"
     printf '%s\n' "$packages" >"$dir.partial/.mprof-tree"
-    rm -rf "$dir"
+    remove_tree "$dir"
     mv "$dir.partial" "$dir"
+}
+
+# rm -rf of a tree, refused while anything is mounted inside it (a mount made outside a
+# private namespace, by hand or by an older mmdebstrap run: its /dev would be the host's).
+remove_tree() {
+    [ -e "$1" ] || return 0
+    if findmnt -rno TARGET | awk -v tree="$1" 'index($0, tree) == 1 &&
+            (length($0) == length(tree) || substr($0, length(tree) + 1, 1) == "/") { found = 1 }
+            END { exit !found }'; then
+        die "$1: something is mounted inside it (see findmnt); unmount it (umount -R $1) first"
+    fi
+    rm -rf --one-file-system "$1"
 }
 
 run() {
@@ -96,7 +118,7 @@ run() {
     unshare --mount --propagation private -- /bin/sh -euc '
         dir=$1; src=$2; shift 2
         mount -t proc proc "$dir/proc"
-        mount --rbind /dev "$dir/dev"
+        mount -t tmpfs -o mode=1777,nosuid,nodev shm "$dir/dev/shm"
         mount --bind "$src" "$dir/src"
         exec chroot "$dir" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root \
             LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" /bin/sh -c "cd /src && exec \"\$@\"" sh "$@"

@@ -73,7 +73,10 @@ in_tree() {
     bash scripts/python-tree.sh run "$suite" "$@"
 }
 echo "== $suite tree: scripts/python-tree.sh ensure $suite; make BUILD=$tree_build all inside it"
-if ! bash scripts/python-tree.sh ensure "$suite"; then
+if [ "$(id -u)" -ne 0 ]; then
+    # Not a failure of mprof's: a developer without root still gets the pyenv runs.
+    echo "== $suite tree: skipped (building and entering it needs root)"
+elif ! bash scripts/python-tree.sh ensure "$suite"; then
     echo "FAIL $suite tree: it could not be built"
     echo "0 passed, 1 failed"
     record "$suite tree" 1
