@@ -75,7 +75,7 @@ all: $(MPROF_BIN) $(MPROF_LIB) plugins programs
 
 # One line on what this build gives @profile, and what it could not.
 plugins: $(PLUGIN_LIBS)
-	@echo "mprof: @profile plugins built for Python $(or $(PLUGIN_VERSIONS),none)$(if $(PLUGIN_MISSING),; no python3.X-config found for $(PLUGIN_MISSING) (those versions run without line tables))"
+	@echo "mprof: @profile plugins built for Python $(or $(PLUGIN_VERSIONS),none)$(if $(PLUGIN_MISSING),; no python3.X-config found for $(PLUGIN_MISSING) (@profile runs unprofiled there, no --lines))"
 
 programs: $(HELPER_BIN)
 

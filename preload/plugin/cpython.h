@@ -83,6 +83,13 @@ static inline void cpython_error_restore(struct cpython_saved_error *saved)
 #endif
 }
 
+/* libmprof.so, which has no Python headers, reads a thread state's interpreter as its
+ * third word (python/pysmall.c, from 3.12): each version's build checks that here. */
+#if PY_VERSION_HEX >= 0x030C0000
+_Static_assert(offsetof(PyThreadState, interp) == 2 * sizeof(void *),
+               "PyThreadState.interp is no longer the third word: fix pysmall.c");
+#endif
+
 /* Whether the calling thread runs the main interpreter (no thread state: only the main
  * one can be running). Before 3.12 every interpreter shares the one GIL and the
  * question does not arise. */

@@ -35,10 +35,11 @@ static struct {
     int (*add_pending_call)(int (*function)(void *), void *argument);
     const char *(*get_version)(void);
     const char *(*current_allocator_name)(void); /* may be NULL: then we count around */
+    void *(*thread_state)(void);                   /* 3.12+ (may be NULL before) */
+    void *(*main_interpreter)(void);
     struct pysmall_raw raw;                        /* PyMem_Raw*, for pysmall.c */
 } python_api;
 
-static struct pymem_domain raw_domain = { .domain = PY_DOMAIN_RAW }; /* mimalloc only */
 static struct pymem_domain mem_domain = { .domain = PY_DOMAIN_MEM };
 static struct pymem_domain obj_domain = { .domain = PY_DOMAIN_OBJ };
 static int python_counting;          /* pymalloc blocks are being counted */
@@ -196,6 +197,10 @@ static int lookup_api(void)
     python_api.add_pending_call = dlsym(RTLD_DEFAULT, "Py_AddPendingCall");
     python_api.get_version = dlsym(RTLD_DEFAULT, "Py_GetVersion");
     python_api.current_allocator_name = dlsym(RTLD_DEFAULT, "_PyMem_GetCurrentAllocatorName");
+    python_api.thread_state = dlsym(RTLD_DEFAULT, "PyThreadState_GetUnchecked");
+    if (python_api.thread_state == NULL) /* its name before 3.13 */
+        python_api.thread_state = dlsym(RTLD_DEFAULT, "_PyThreadState_UncheckedGet");
+    python_api.main_interpreter = dlsym(RTLD_DEFAULT, "PyInterpreterState_Main");
     python_api.raw.malloc = dlsym(RTLD_DEFAULT, "PyMem_RawMalloc");
     python_api.raw.calloc = dlsym(RTLD_DEFAULT, "PyMem_RawCalloc");
     python_api.raw.realloc = dlsym(RTLD_DEFAULT, "PyMem_RawRealloc");
@@ -271,23 +276,18 @@ static int pymalloc_by_its_shape(void)
 /* Whether pysmall.c may serve the MEM and OBJ domains instead of pymalloc: pymalloc is
  * what is there (not malloc, not the debug hooks), each call can be told to be the main
  * interpreter's (3.12+'s subinterpreters may each have a GIL of their own: theirs go to
- * their pymalloc), and --lines, which keeps its sites in pymalloc's arenas, is off. PYTHONMALLOC and -X dev are applied after we are
- * installed and replace our hooks; the entry point then counts around theirs. Any
+ * their pymalloc), and --lines, which keeps its sites in pymalloc's arenas, is off.
+ * PYTHONMALLOC and -X dev are applied after we are installed and replace our hooks; the
+ * entry point then counts around theirs. Any
  * PYTHONMALLOC (pymalloc too) keeps CPython's pymalloc, so that value is also the way
  * to keep its statistics (sys.getallocatedblocks, _debugmallocstats), as
  * PYTHONMALLOCSTATS, which prints them, does. */
 static int small_objects_served_here(void)
 {
-    if (!python_version->one_gil) {
-        /* 3.12+: serve the main interpreter only, telling it apart on each call. */
-        python_api.raw.thread_state = dlsym(RTLD_DEFAULT, "PyThreadState_GetUnchecked");
-        if (python_api.raw.thread_state == NULL)
-            python_api.raw.thread_state = dlsym(RTLD_DEFAULT, "_PyThreadState_UncheckedGet");
-        python_api.raw.main_interpreter = dlsym(RTLD_DEFAULT, "PyInterpreterState_Main");
-        if (python_api.raw.thread_state == NULL || python_api.raw.main_interpreter == NULL)
-            return 0;
-        python_api.raw.other_interpreters = &counting_allocator;
-    }
+    /* 3.12+: serve the main interpreter only, telling it apart on each call. */
+    if (!python_version->one_gil &&
+        (python_api.thread_state == NULL || python_api.main_interpreter == NULL))
+        return 0;
     if (lines_enabled() ||
         (python_api.current_allocator_name == NULL && python_version->name_before_start) ||
         python_api.raw.malloc == NULL ||
@@ -360,7 +360,8 @@ uint32_t python_attach(void)
                     "are recorded", python_version_text);
     if (python_version == NULL)
         return flags;
-    if (lines_asked && python_plugin != NULL && lines_enable(python_plugin, !python_version->one_gil) != 0)
+    if (lines_asked && python_plugin != NULL &&
+        lines_enable(python_plugin, !python_version->one_gil) != 0)
         diag_notice("--lines: no memory for the line table; no lines are recorded");
     if (slots_init(lines_enabled()) != 0) {
         lines_disable();
@@ -372,8 +373,14 @@ uint32_t python_attach(void)
     slots_arena_allocator(&next_arenas, &our_arenas);
     python_api.set_arena_allocator(&our_arenas);
     int serve = small_objects_served_here();
-    if (serve)
+    if (serve) {
+        if (!python_version->one_gil) {
+            python_api.raw.thread_state = python_api.thread_state;
+            python_api.raw.main_interpreter = python_api.main_interpreter;
+            python_api.raw.other_interpreters = &counting_allocator;
+        }
         pysmall_init(&python_api.raw);
+    }
     domain_install(&mem_domain, serve);
     domain_install(&obj_domain, serve);
     /* The pool layout is checked at the entry point, not here: an allocation through
@@ -383,25 +390,20 @@ uint32_t python_attach(void)
     return flags | MPROF_HELLO_PYMALLOC;
 }
 
-/*
- * The entry point: runs on the main thread with the GIL, before the script's first
- * lines. PYTHONMALLOC (any value) and -X dev replace our hooks during start-up; put
- * them back on top, and reconcile what we believe pymalloc holds with what its pools
- * say, so blocks allocated while we were not on top are neither lost nor counted twice.
- */
-/* PYTHONMALLOC=mimalloc (3.13+) put mimalloc under every domain, RAW too: nothing
- * reaches malloc or our slots any more. Count around it with foreign.c's table. */
+/* PYTHONMALLOC=mimalloc or mimalloc_debug (3.13+) put mimalloc under the MEM and OBJ
+ * domains (RAW stays malloc's, which the malloc hooks count): no small object reaches
+ * our slots any more. Count around it with foreign.c's headers. Asked of the variable,
+ * not of CPython, whose answer -X tracemalloc's hooks on top would hide. */
 static int entry_found_mimalloc(void)
 {
-    const char *name = python_api.current_allocator_name ? python_api.current_allocator_name()
-                                                          : NULL;
-    return name != NULL && strncmp(name, "mimalloc", 8) == 0;
+    const char *wanted = getenv("PYTHONMALLOC");
+    return wanted != NULL && strncmp(wanted, "mimalloc", 8) == 0;
 }
 
 static void entry_count_around_mimalloc(void)
 {
     foreign_init();
-    struct pymem_domain *domains[] = { &raw_domain, &mem_domain, &obj_domain };
+    struct pymem_domain *domains[] = { &mem_domain, &obj_domain };
     for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
         struct py_mem_allocator hooks = foreign_allocator;
         python_api.get_allocator(domains[i]->domain, &domains[i]->next);
@@ -449,6 +451,13 @@ static void entry_count_small_objects(void)
              (long long)totals.pool_live_bytes, (long long)actual);
 }
 
+/*
+ * The entry point: runs on the main thread with the GIL, before the script's first
+ * lines. PYTHONMALLOC (any value) and -X dev replace our hooks during start-up; put
+ * them back on top, and reconcile what we believe pymalloc holds with what its pools
+ * say, so blocks allocated while we were not on top are neither lost nor counted twice
+ * (or, under mimalloc, count around it); then the plugin's entry, or fallback.c's.
+ */
 static int python_entry(void *unused)
 {
     (void)unused;

@@ -18,7 +18,8 @@ static const char fallback_source[] =
     "import builtins\n"
     "if not hasattr(builtins, 'profile'):\n"
     "    def profile(func=None, stream=None, precision=1, backend='psutil'):\n"
-    "        \"\"\"mprof: no @profile tables on this interpreter; the function runs as written.\"\"\"\n"
+    "        \"\"\"mprof: no @profile tables on this interpreter; the function runs as\n"
+    "        written.\"\"\"\n"
     "        if func is None:\n"
     "            return lambda function: function\n"
     "        return func\n"
@@ -30,7 +31,22 @@ void fallback_install_profile(void)
     /* PyRun_SimpleString is a macro over this one in every CPython 3 header. */
     int (*run_string)(const char *command, void *flags) =
         (int (*)(const char *, void *))dlsym(RTLD_DEFAULT, "PyRun_SimpleStringFlags");
-    if (run_string == NULL || run_string(fallback_source, NULL) != 0)
+    /* A pending call may run with an exception set by the interrupted code's caller:
+     * it is kept aside while our code runs, and put back. (Deprecated from 3.12, still
+     * exported in every version.) */
+    void (*fetch)(void **type, void **value, void **traceback) =
+        (void (*)(void **, void **, void **))dlsym(RTLD_DEFAULT, "PyErr_Fetch");
+    void (*restore)(void *type, void *value, void *traceback) =
+        (void (*)(void *, void *, void *))dlsym(RTLD_DEFAULT, "PyErr_Restore");
+    if (run_string == NULL || fetch == NULL || restore == NULL) {
         diag_notice("cannot define the builtin profile: a script that uses @profile "
                     "will stop with a NameError");
+        return;
+    }
+    void *type, *value, *traceback;
+    fetch(&type, &value, &traceback);
+    if (run_string(fallback_source, NULL) != 0)
+        diag_notice("cannot define the builtin profile: a script that uses @profile "
+                    "will stop with a NameError");
+    restore(type, value, traceback);
 }

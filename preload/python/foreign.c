@@ -1,6 +1,6 @@
 /*
  * foreign.c — counting around an allocator whose blocks we cannot measure: mimalloc,
- * which PYTHONMALLOC=mimalloc (3.13+) puts under all three PyMem domains.
+ * which PYTHONMALLOC=mimalloc (3.13+) puts under the PyMem MEM and OBJ domains.
  *
  * Its blocks come from its own mmap'd segments, so neither the malloc hooks nor the
  * slots see them, and it exports no way to ask a block's size. So each block made

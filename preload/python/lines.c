@@ -27,15 +27,13 @@ static inline void lines_take(void)
 {
     if (!lines_parallel || tls_lines_lock_depth++ > 0)
         return;
-    while (__atomic_exchange_n(&lines_lock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&lines_lock, __ATOMIC_RELAXED))
-            ;
+    spin_take(&lines_lock);
 }
 
 static inline void lines_give(void)
 {
     if (lines_parallel && --tls_lines_lock_depth == 0)
-        __atomic_store_n(&lines_lock, 0, __ATOMIC_RELEASE);
+        spin_give(&lines_lock);
 }
 static int64_t sites_peak_heap;      /* atomic (the sampler and the GIL holder both keep
                                       * it): the heap when lines' bytes were last kept */

@@ -78,8 +78,9 @@ const struct mprof_plugin *plugin_load(int python_minor, const char *version)
     }
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (handle == NULL) {
-        diag_notice("Python %s: cannot load the @profile plugin (%s): @profile runs "
-                    "functions unprofiled, no --lines", version, dlerror());
+        /* The loader's words last: a long path is cut there, not the sentence. */
+        diag_notice("Python %s: @profile runs functions unprofiled, no --lines: its plugin "
+                    "does not load: %s", version, dlerror());
         return NULL;
     }
     mprof_plugin_init_fn init = (mprof_plugin_init_fn)dlsym(handle, MPROF_PLUGIN_INIT_SYMBOL);

@@ -290,12 +290,9 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
     return block;
 }
 
-void *pysmall_malloc(void *ctx, size_t size)
+/* A small request of the main interpreter's, served. */
+static inline __attribute__((always_inline)) void *malloc_served(size_t size)
 {
-    if (UNLIKELY(size - 1 >= SMALL_MAX))
-        return raw.malloc(size);
-    if (UNLIKELY(!on_main_interpreter()))
-        return raw.other_interpreters->malloc(ctx, size);
     unsigned size_index = (unsigned)(size - 1) >> 4;
     struct small_pool *pool = pools_with_room[size_index];
     /* The counters' rare cases go to malloc_slow with the pool's. */
@@ -306,6 +303,24 @@ void *pysmall_malloc(void *ctx, size_t size)
     *shadow_of(block) = (unsigned char)(((size_index + 1) << 4) - size);
     stats_fast_count_alloc(stats, &stats->pool_alloc_bytes, size);
     return block;
+}
+
+/* 3.12+: whose call it is first. Out of line, so that under one GIL the hot path keeps
+ * a single branch and saves no registers for a call it never makes. */
+static __attribute__((noinline)) void *malloc_asked(void *ctx, size_t size)
+{
+    if (!on_main_interpreter())
+        return raw.other_interpreters->malloc(ctx, size);
+    return malloc_served(size);
+}
+
+void *pysmall_malloc(void *ctx, size_t size)
+{
+    if (UNLIKELY(size - 1 >= SMALL_MAX))
+        return raw.malloc(size);
+    if (raw.thread_state != NULL)
+        return malloc_asked(ctx, size);
+    return malloc_served(size);
 }
 
 void *pysmall_calloc(void *ctx, size_t count, size_t size)

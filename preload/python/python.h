@@ -8,11 +8,12 @@
  * lock; from 3.12 a subinterpreter may have a GIL and a pymalloc of its own, so what all
  * interpreters share (the slot list, the --lines tables) takes a lock, per-block state
  * (pool headers, shadows) needs none, and our own allocator (pysmall.c) serves the
- * main interpreter alone; a free-threaded build gets no hooks of ours at all (attach.c). The few entries that
- * run without the GIL say so (the sampler's python_tick and lines_heap_sampled, the peak
- * listener, the fork and _exit paths) and touch only atomics there, or CPython's calls
- * that any thread may make, or state no other thread can be using then (a fork child). Like core/, it never
- * calls malloc: its memory comes from mmap. It links against no libpython: the API is
+ * main interpreter alone; a free-threaded build gets no hooks of ours at all (attach.c).
+ * The few entries that run without the GIL say so (the sampler's python_tick and
+ * lines_heap_sampled, the peak listener, the fork and _exit paths) and touch only atomics
+ * there, or CPython's calls that any thread may make, or state no other thread can be
+ * using then (a fork child). Like core/, it never calls malloc: its memory comes from
+ * mmap. It links against no libpython: the API is
  * looked up with dlsym, and the structs used are the stable ABI's. It calls core/ and
  * wire/, and is called by lifecycle/ alone; the core reaches it only through what it
  * registered there (a watch function, a peak listener).
@@ -134,6 +135,26 @@ void slots_arena_allocator(const struct py_arena_allocator *next,
 int64_t slots_pool_live_bytes(void);
 /* In a fork child: the slot list's lock is free (its holder may not have survived). */
 void slots_fork_child(void);
+
+/* ---- the layer's one lock: a spin lock, for what parallel interpreters share --------- */
+
+/* Held for a few stores or one table operation, never across a system call; spinning
+ * reads (with the CPU's pause) until it looks free before trying again. */
+static inline void spin_take(int *lock)
+{
+    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(lock, __ATOMIC_RELAXED))
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#else
+            ;
+#endif
+}
+
+static inline void spin_give(int *lock)
+{
+    __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
 
 /* ---- counting a block of one of our arenas --------------------------------------------- */
 

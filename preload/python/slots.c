@@ -24,23 +24,6 @@ static size_t slot_usable_bytes;     /* what is mapped of each slot */
  * a GIL of their own each have their own pymalloc, which asks for arenas in parallel.
  * A spin lock: held for a few stores, never across a system call. */
 static int arena_list_lock;
-#if defined(__x86_64__) || defined(__i386__)
-#define SPIN_PAUSE() __builtin_ia32_pause()
-#else
-#define SPIN_PAUSE() ((void)0)
-#endif
-
-static void arena_list_take(void)
-{
-    while (__atomic_exchange_n(&arena_list_lock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&arena_list_lock, __ATOMIC_RELAXED))
-            SPIN_PAUSE();
-}
-
-static void arena_list_give(void)
-{
-    __atomic_store_n(&arena_list_lock, 0, __ATOMIC_RELEASE);
-}
 static struct py_arena_allocator next_arena_allocator;
 
 int slots_init(int site_shadows)
@@ -86,15 +69,15 @@ uintptr_t slots_map(unsigned char kind)
         munmap((void *)base, SLOT_BYTES);
         return 0;
     }
-    arena_list_take();
+    spin_take(&arena_list_lock);
     if (arena_list_count >= ARENA_LIST_MAX) {
-        arena_list_give();
+        spin_give(&arena_list_lock);
         munmap((void *)base, SLOT_BYTES);
         return 0;
     }
     *slot_list_index(base) = arena_list_count;
     arena_list[arena_list_count++] = base;
-    arena_list_give();
+    spin_give(&arena_list_lock);
     arena_map_set(base, kind);
     return base;
 }
@@ -103,12 +86,12 @@ void slots_unmap(uintptr_t base)
 {
     arena_map_set(base, ARENA_NONE);
     /* The last entry takes this one's place in the list. */
-    arena_list_take();
+    spin_take(&arena_list_lock);
     size_t index = *slot_list_index(base);
     uintptr_t last = arena_list[--arena_list_count];
     arena_list[index] = last;
     *slot_list_index(last) = index;
-    arena_list_give();
+    spin_give(&arena_list_lock);
     munmap((void *)base, SLOT_BYTES);
 }
 
@@ -117,7 +100,8 @@ static void *arena_alloc(void *ctx, size_t size)
     (void)ctx;
     /* 3.10-3.15 ask for exactly 1 MiB; anything else is left to the old allocator and
      * its blocks, outside our map, go uncounted on both sides. */
-    if (size != ARENA_BYTES || __atomic_load_n(&arena_list_count, __ATOMIC_RELAXED) >= ARENA_LIST_MAX)
+    if (size != ARENA_BYTES ||
+        __atomic_load_n(&arena_list_count, __ATOMIC_RELAXED) >= ARENA_LIST_MAX)
         return next_arena_allocator.alloc(next_arena_allocator.ctx, size);
     uintptr_t base = slots_map(ARENA_PYMALLOC);
     return base != 0 ? (void *)base : NULL;
@@ -152,7 +136,7 @@ void slots_fork_child(void)
 int64_t slots_pool_live_bytes(void)
 {
     int64_t live = 0;
-    arena_list_take();
+    spin_take(&arena_list_lock);
     for (size_t i = 0; i < arena_list_count; i++) {
         uintptr_t arena = arena_list[i];
         for (uintptr_t pool = arena; pool < arena + ARENA_BYTES; pool += POOL_SIZE) {
@@ -168,6 +152,6 @@ int64_t slots_pool_live_bytes(void)
         for (size_t granule = 0; granule < SHADOW_BYTES; granule++)
             live -= shadow[granule];
     }
-    arena_list_give();
+    spin_give(&arena_list_lock);
     return live;
 }
