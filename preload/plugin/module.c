@@ -220,7 +220,8 @@ static PyObject *mprof_step(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (args[4] == Py_None) {
         finished = PyIter_Send(args[2], args[3], &result) == PYGEN_RETURN;
     } else {
-        result = PyObject_CallMethod(args[2], "throw", "O", args[4]);
+        /* "(O)": the error is the one argument, whatever it is ("O" would spread a tuple). */
+        result = PyObject_CallMethod(args[2], "throw", "(O)", args[4]);
         if (result == NULL) {
             result = stop_iteration_value();
             finished = result != NULL;
