@@ -6,6 +6,8 @@ Embedded in the plugin at build time and executed once; `_make(_mprof)` returns 
     _mprof.register(code, name, last_line) -> handle
     _mprof.marker(handle, line) -> a line marker (negating it is a hit)
     _mprof.start(handle, traced), _mprof.stop(handle, traced)  (a decorated call begins / ends)
+    _mprof.step(handle, traced, awaitable, value, error) -> (finished, result)
+        (one step of a coroutine or async generator, sent value or thrown error: a call)
     _mprof.inlined(handle, ranges)  (a traced function's inlined comprehensions)
 
 The decorator recompiles the function from its own source with the statement
@@ -252,6 +254,39 @@ def _make(_mprof):
         new_func.__dict__.update(func.__dict__)
         return new_func
 
+    def stepwise(handle, traced):
+        """The generator-based coroutine that runs a decorated coroutine or async
+        generator's awaitable, each step a call."""
+        start, stop, step = _mprof.start, _mprof.stop, _mprof.step
+
+        def steps(awaitable):
+            """Awaits `awaitable` (a decorated coroutine, or an async generator's asend,
+            athrow or aclose) one step at a time, each step a call as a generator's
+            resumption is: the line that suspends ends when the coroutine does, the next
+            starts when it is resumed, and what the event loop and the other tasks do in
+            between is no line's. What it is sent, thrown and closed with, and what it
+            returns, pass through unchanged."""
+            value, error = None, None
+            while True:
+                finished, item = step(handle, traced, awaitable, value, error)
+                if finished:
+                    return item
+                value, error = None, None
+                try:
+                    value = yield item
+                except GeneratorExit:
+                    start(handle, traced)
+                    try:
+                        awaitable.close()
+                    finally:
+                        stop(handle, traced)
+                    raise
+                except BaseException as raised:
+                    error = raised
+        # A generator that `await` accepts: its yields go to the event loop.
+        import types
+        return types.coroutine(steps)
+
     def profile(func=None, stream=None, precision=1, backend=None):
         """Profile a function's memory line by line: exact heap bytes, under mprof run.
 
@@ -327,39 +362,36 @@ def _make(_mprof):
             return generator_wrapper
 
         if inspect.isasyncgenfunction(func):
+            steps = stepwise(handle, traced)
+
             @functools.wraps(func)
             async def async_generator_wrapper(*args, **kwargs):
                 generator = target(*args, **kwargs)
                 value, error = None, None
                 while True:
-                    start(handle, traced)
                     try:
                         if error is not None:
-                            item = await generator.athrow(error)
+                            item = await steps(generator.athrow(error))
                         else:
-                            item = await generator.asend(value)
+                            item = await steps(generator.asend(value))
                     except StopAsyncIteration:
                         return
-                    finally:
-                        stop(handle, traced)
                     value, error = None, None
                     try:
                         value = yield item
                     except GeneratorExit:
-                        await generator.aclose()
+                        await steps(generator.aclose())
                         raise
                     except BaseException as raised:
                         error = raised
             return async_generator_wrapper
 
         if inspect.iscoroutinefunction(func):
+            steps = stepwise(handle, traced)
+
             @functools.wraps(func)
             async def coroutine_wrapper(*args, **kwargs):
-                start(handle, traced)
-                try:
-                    return await target(*args, **kwargs)
-                finally:
-                    stop(handle, traced)
+                return await steps(target(*args, **kwargs))
             return coroutine_wrapper
 
         @functools.wraps(func)

@@ -172,6 +172,74 @@ static PyObject *mprof_stop(PyObject *self, PyObject *const *args, Py_ssize_t na
     Py_RETURN_NONE;
 }
 
+/* What the StopIteration being raised carries (a new reference), the error cleared; or
+ * NULL with the error left as it is when it is no StopIteration. */
+static PyObject *stop_iteration_value(void)
+{
+    if (!PyErr_ExceptionMatches(PyExc_StopIteration))
+        return NULL;
+    struct cpython_saved_error saved;
+    cpython_error_save(&saved);
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exception = saved.exception;
+#else
+    PyErr_NormalizeException(&saved.type, &saved.value, &saved.traceback);
+    PyObject *exception = saved.value;
+    Py_XDECREF(saved.type);
+    Py_XDECREF(saved.traceback);
+#endif
+    PyObject *value = ((PyStopIterationObject *)exception)->value;
+    Py_INCREF(value);
+    Py_DECREF(exception);
+    return value;
+}
+
+/* step(handle, traced, awaitable, value, error) -> (finished, result): one step of a
+ * decorated coroutine or async generator, a call of its own: the call begins, the
+ * awaitable is thrown `error` (when not None) or sent `value`, and the call ends.
+ * (True, what it returned) when it finished, (False, what it yielded) when it
+ * suspended; what it raised otherwise. A return value's StopIteration is never made
+ * (PyIter_Send) or made and freed inside the call, so no line is charged for it: an
+ * async generator's asend returns each item that way. */
+static PyObject *mprof_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    struct function_stats *function = nargs == 5 ? handle_function(args[0]) : NULL;
+    if (function == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "step(handle, traced, awaitable, value, error)");
+        return NULL;
+    }
+    int traced = PyObject_IsTrue(args[1]);
+    if (traced < 0)
+        return NULL;
+    if (calls_start(function, traced) != 0)
+        return PyErr_NoMemory();
+    PyObject *result = NULL;
+    int finished = 0;
+    if (args[4] == Py_None) {
+        finished = PyIter_Send(args[2], args[3], &result) == PYGEN_RETURN;
+    } else {
+        /* "(O)": the error is the one argument, whatever it is ("O" would spread a tuple). */
+        result = PyObject_CallMethod(args[2], "throw", "(O)", args[4]);
+        if (result == NULL) {
+            result = stop_iteration_value();
+            finished = result != NULL;
+        }
+    }
+    /* Whatever the awaitable raised stays set across the bookkeeping (which may switch
+     * tracing off). */
+    struct cpython_saved_error saved;
+    cpython_error_save(&saved);
+    calls_stop(function, traced);
+    cpython_error_restore(&saved);
+    if (result == NULL)
+        return NULL;
+    PyObject *pair = PyTuple_Pack(2, finished ? Py_True : Py_False, result);
+    Py_DECREF(result);
+    return pair;
+}
+
 /* report(): registered with atexit by module_install. */
 static PyObject *mprof_report(PyObject *self, PyObject *unused)
 {
@@ -190,6 +258,8 @@ static PyMethodDef mprof_methods[] = {
      "start(handle, traced): a decorated call begins"},
     {"stop", (PyCFunction)(void (*)(void))mprof_stop, METH_FASTCALL,
      "stop(handle, traced): a decorated call ends"},
+    {"step", (PyCFunction)(void (*)(void))mprof_step, METH_FASTCALL,
+     "step(handle, traced, awaitable, value, error) -> (finished, result): one step, a call"},
     {"inlined", (PyCFunction)(void (*)(void))mprof_inlined, METH_FASTCALL,
      "inlined(handle, ranges): where comprehensions are inlined in a traced function"},
     {"report", mprof_report, METH_NOARGS, "send the tables to mprof"},

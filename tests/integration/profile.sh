@@ -138,57 +138,160 @@ t_profile_shapes_debian() {
     shapes_against_tracemalloc /usr/bin/python3
 }
 
-# Coroutines (async def) under asyncio (profile_async.py): every line that neither
-# suspends nor awaits a decorated coroutine against tracemalloc's count of the same run,
-# the others by closed forms. A line that suspends (asyncio.sleep(0)) holds at most the
-# sleep's own few hundred bytes (tracemalloc: 912 B each on 3.11, ended at the
-# suspension; mprof 0, the sleep's objects freed before the next line), never what the
-# event loop does meanwhile. An await of a decorated coroutine holds what the callee
-# kept (its returned text: 'y' * n is n + 49 bytes) and the wrappers' few KiB, which
-# the tracer and mprof's wrapper net differently (see nested() above). The cache holds
-# bytearrays, which no free list keeps: a list made just after a resumption may or may
-# not take its object from the list free list, as what ran at the resumption differs
-# (the tracer's work is not mprof's): with lists, 56 B a line, 336 in all on 3.12-3.15.
+# A decorated coroutine or async generator runs one step at a time, each step a call
+# (as a generator's resumption is): a line that suspends ends at the suspension, holding
+# what it left there (asyncio.sleep(0): its coroutine and the generator it suspends in,
+# still alive), and nothing is charged until the next line after the resumption. So
+# those lines agree with tracemalloc's, but on 3.11, where the tracer's call events make
+# a frame object for every frame (3.10's frames are objects anyway, 3.12 on it uses
+# sys.monitoring) and the suspended sleep's two stay alive past the suspension: a few
+# hundred bytes more in the truth's line, the tracer's, not the program's. There (and
+# on every version) those lines are held to the closed form instead: what a suspended
+# asyncio.sleep(0) holds, measured by the interpreter under test with tracemalloc.
+SUSPENDED_SLEEP=
+suspended_sleep_bytes() {
+    [ -n "$SUSPENDED_SLEEP" ] && return 0
+    SUSPENDED_SLEEP=$("$TEST_PYTHON" -c '
+import asyncio, tracemalloc
+tracemalloc.start()
+def held():
+    before = tracemalloc.get_traced_memory()[0]
+    sleeping = asyncio.sleep(0)
+    sleeping.send(None)
+    after = tracemalloc.get_traced_memory()[0]
+    sleeping.close()
+    return after - before
+held()
+print(held())') || fail "could not measure a suspended asyncio.sleep(0)"
+}
+
+# tracer_frames_skew: whether the tracer's truth holds the frame objects of suspended
+# frames (3.11: see above).
+tracer_frames_skew() {
+    "$TEST_PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'
+}
+
+# truth_bytes FILE NAME LINE: the truth's net bytes for that line.
+truth_bytes() {
+    awk -v name="$2" -v line="$3" '$1 == name && $2 == line { print $4; found = 1 }
+        END { if (!found) print "missing" }' "$1"
+}
+
+# Coroutines (async def) under asyncio (profile_async.py): every line against
+# tracemalloc's count of the same run but those that await a decorated coroutine; those
+# by closed forms. A line that suspends holds what it left at the suspension (above),
+# never what the event loop does meanwhile. An await of a decorated coroutine holds what
+# the callee kept (its returned text: 'y' * n is n + 49 bytes) and the wrappers' few
+# KiB, which the tracer and mprof's wrapper net differently (see nested() above); the
+# third text, made in the line that awaits fill(300_000) and freed in it after the last
+# resumption, when no line is open, stays in that line. Each step of a coroutine is a
+# call: fill suspends twice, three steps per call. The cache holds bytearrays, which no
+# free list keeps: a list made just after a resumption may or may not take its object
+# from the list free list, as what ran at the resumption differs (the tracer's work is
+# not mprof's): with lists, 56 B a line, 336 in all on 3.12-3.15.
 register profile_coroutines
 t_profile_coroutines() {
+    suspended_sleep_bytes
+    local skip="'fill_three'"
+    ! tracer_frames_skew || skip+=", 'fill:28', 'fill:30', 'Cache.load:61'"
     expect_rc 0 "$TEST_PYTHON" "$SOURCES/tmprofile.py" truth.txt "$SOURCES/profile_async.py"
     expect_rc 0 mp run --unit B -o async.dat "$TEST_PYTHON" "$SOURCES/profile_async.py"
     grep -q '^async done 100000 600000 50$' out.txt || fail "the script's output is missing: $(head -c 300 out.txt)"
     check async.dat \
-        "agrees('truth.txt', skip=('fill_three', 'fill:28', 'fill:30', 'Cache.load:61'))" \
+        "agrees('truth.txt', skip=($skip,))" \
         "close(inc('fill', 'block = bytearray(size)'), 600000 + 3 * $BYTEARRAY_EXTRA)" \
         "close(inc('fill', \"text = 'y' * size\"), 100049 + 200049 + 300049)" \
         "close(inc('fill', 'del block'), -(600000 + 3 * $BYTEARRAY_EXTRA))" \
         "occ('fill', 28) == 3 and occ('fill', 30) == 3 and 0 <= inc('fill', 28) < 3 * 1024" \
         "0 <= inc('fill', 30) < 3 * 1024" \
-        "functions['__main__.fill']['calls'] == 3" \
+        "close(inc('fill', 30), 3 * $SUSPENDED_SLEEP)" \
+        "close(inc('Cache.load', 'await asyncio.sleep(0)'), 5 * $SUSPENDED_SLEEP)" \
+        "functions['__main__.fill']['calls'] == 3 * 3" \
         "100049 - 64 <= inc('fill_three', 'first = await fill') <= 100049 + 4096" \
         "200049 - 64 <= inc('fill_three', 'second = await fill') <= 200049 + 4096" \
-        "abs(inc('fill_three', 'sizes = [len(first)')) < 4096" \
+        "300049 - 64 <= inc('fill_three', 'sizes = [len(first)') <= 300049 + 4096" \
         "close(inc('fill_three', 'del second'), -200049)" \
         "all(occ('fill_three', n) == 1 for n in (37, 38, 39, 40, 41))" \
         "occ('Cache.load', 'await asyncio.sleep(0)') == 5" \
         "0 <= inc('Cache.load', 'await asyncio.sleep(0)') < 5 * 1024" \
-        "functions['__main__.Cache.load']['calls'] == 1" \
+        "functions['__main__.Cache.load']['calls'] == 1 + 5" \
         "occ('Cache.load', 'for key in range(count)') == 51"
+}
+
+# Concurrent tasks (profile_async.py --gather: three fill() tasks under asyncio.gather,
+# each suspended while the others run and allocate) against tracemalloc line by line,
+# the lines that suspend too: each coroutine's line is charged what its own frame did,
+# however many tasks run in between. Left to closed forms: the lines that await
+# decorated coroutines (their wrappers, as above), and on 3.11 those that suspend.
+# (Before coroutines ran a step at a time, fill's first await held +2,200,150 B here:
+# the other tasks' bytearrays and texts.)
+register profile_coroutines_gather
+t_profile_coroutines_gather() {
+    suspended_sleep_bytes
+    local skip="'fill_three', 'gather_three:46'" first_await
+    # (On 3.11 the truth's first line of each gathered call also holds 48 B more than
+    # the bytearray it makes, whose closed form below is exact.)
+    ! tracer_frames_skew || skip+=", 'fill:27', 'fill:28', 'fill:30', 'Cache.load:61'"
+    expect_rc 0 "$TEST_PYTHON" "$SOURCES/tmprofile.py" truth.txt "$SOURCES/profile_async.py" --gather
+    expect_rc 0 mp run --unit B -o gather.dat "$TEST_PYTHON" "$SOURCES/profile_async.py" --gather
+    grep -q '^async done 100000 1500000 50$' out.txt || fail "the script's output is missing: $(head -c 300 out.txt)"
+    # The first await of a call holds more than a suspended sleep on 3.10 (the truth's
+    # too): that one is compared with the truth there.
+    first_await=$(truth_bytes truth.txt fill 28)
+    ! tracer_frames_skew || first_await=$((6 * SUSPENDED_SLEEP))
+    check gather.dat \
+        "agrees('truth.txt', skip=($skip,))" \
+        "occ('fill', 28) == 6 and close(inc('fill', 28), $first_await)" \
+        "occ('fill', 30) == 6 and close(inc('fill', 30), 6 * $SUSPENDED_SLEEP)" \
+        "close(inc('Cache.load', 'await asyncio.sleep(0)'), 5 * $SUSPENDED_SLEEP)" \
+        "close(inc('fill', 'block = bytearray(size)'), 1500000 + 6 * $BYTEARRAY_EXTRA)" \
+        "close(inc('fill', \"text = 'y' * size\"), 1500000 + 6 * 49)" \
+        "close(inc('fill', 'del block'), -(1500000 + 6 * $BYTEARRAY_EXTRA))" \
+        "functions['__main__.fill']['calls'] == 6 * 3" \
+        "functions['__main__.gather_three']['calls'] == 2" \
+        "abs(inc('gather_three', 'texts = await') - $(truth_bytes truth.txt gather_three 46)) < 3 * 1024" \
+        "all(occ('gather_three', n) == 1 for n in (46, 47, 48, 49))" \
+        "all(abs(inc('fill_three', n) - t) < 4096 for n, t in ((37, $(truth_bytes truth.txt fill_three 37)), (38, $(truth_bytes truth.txt fill_three 38)), (39, $(truth_bytes truth.txt fill_three 39))))"
+}
+
+# What decorated coroutines and async generators do under mprof is what they do bare:
+# sent values, thrown exceptions, close, return values, raised exceptions,
+# cancellation, async with, async for, asend/athrow/aclose, concurrent tasks, and the
+# functions' names, docstrings and kinds (profile_async_semantics.py prints them).
+register profile_async_semantics
+t_profile_async_semantics() {
+    expect_rc 0 "$TEST_PYTHON" "$SOURCES/profile_async_semantics.py"
+    mv out.txt bare.txt
+    expect_rc 0 mp run --no-report -o semantics.dat "$TEST_PYTHON" "$SOURCES/profile_async_semantics.py"
+    cmp -s bare.txt out.txt ||
+        fail "output differs under mprof: $(diff bare.txt out.txt | head -c 600 | tr '\n' '|')"
+    [ "$(wc -l <out.txt)" -eq 18 ] || fail "expected 18 lines of output, got $(wc -l <out.txt)"
+    check semantics.dat "functions['__main__.echo']['calls'] == 3" \
+        "functions['__main__.echo_task']['calls'] == 3 * 3" \
+        "occ('echo_task', 'block = bytearray') == 3 and close(inc('echo_task', 'block = bytearray'), 6000 + 3 * $BYTEARRAY_EXTRA)"
 }
 
 # profile_async_methods.py against tracemalloc line by line: coroutines, an async
 # generator, methods with comprehensions, a closure; each recompiled with markers, not
 # traced (up to 3.10 a method's nested code has its qualified name among the method's
-# constants, which the recompiled code must match). The await's own line is left out:
-# mprof's line stays open while the coroutine is suspended (the event loop's work in
-# between is charged to it), the tracer's closes at the suspension.
+# constants, which the recompiled code must match). The await's own line is compared too
+# but on 3.11 (see suspended_sleep_bytes), where it is what a suspended sleep holds (the
+# first await of a call holds more on 3.10, the truth's too).
 register profile_async_methods_truth
 t_profile_async_methods_truth() {
+    suspended_sleep_bytes
     expect_rc 0 "$TEST_PYTHON" "$SOURCES/tmprofile.py" truth.txt "$SOURCES/profile_async_methods.py"
     MPROF_DEBUG=1 expect_rc 0 mp run --unit B -o async.dat "$TEST_PYTHON" "$SOURCES/profile_async_methods.py"
     grep -q '^async methods done 3 4 200 200 100$' out.txt || fail "the script's output is missing: $(head -c 300 out.txt)"
     ! grep -q 'traced instead' err.txt || fail "a function was traced: $(grep 'traced instead' err.txt)"
-    local await_line
+    local await_line skip=() suspension=()
     await_line=$(grep -n 'await asyncio.sleep' "$SOURCES/profile_async_methods.py" | cut -d: -f1)
-    check async.dat "agrees('truth.txt', skip=('coro:$await_line',))" \
-        "functions['__main__.coro']['calls'] == 3 and functions['__main__.agen']['calls'] == 5" \
+    if tracer_frames_skew; then
+        skip=("'coro:$await_line',")
+        suspension=("close(inc('coro', $await_line), 3 * $SUSPENDED_SLEEP)")
+    fi
+    check async.dat "agrees('truth.txt', skip=(${skip[*]-}))" ${suspension[@]+"${suspension[@]}"} \
+        "functions['__main__.coro']['calls'] == 3 * 2 and functions['__main__.agen']['calls'] == 5" \
         "occ('agen', 'yield x') == 4 and occ('agen', 'for i in range(count)') == 5" \
         "functions['__main__.Box.method']['calls'] == 1 and functions['__main__.Box.static']['calls'] == 1" \
         "occ('with_closure', 'inner(i)') == 100"
