@@ -181,43 +181,51 @@ def traced_in_c(traced, reading):
 
 
 def monitored(traced, reading, monitoring):
-    """The profile builtin of 3.12 and later: it turns sys.monitoring's events on for the
-    decorated function's code alone. Each code keeps a stack of its open calls (the
-    innermost on top: a resumed generator is the innermost while it runs), each call a
-    [line open, reading when it opened] made before its first reading and freed after
-    its last. Returns the builtin and the function that ends the events."""
+    """The profile builtin of 3.12 and later, and the function that ends its events: it
+    turns sys.monitoring's events on for the decorated function's code alone. The open
+    decorated calls form a stack as in traced_in_c, kept the same way."""
     tool = monitoring.PROFILER_ID
     events = monitoring.events
     monitoring.use_tool_id(tool, 'tmprofile')
-    calls = {}         # code -> stack of open calls
+    open_lines = [None] * MAX_DEPTH
+    opened_at = [0] * MAX_DEPTH
+    depth = [0]
 
     def close(code, now):
-        call = calls[code][-1]
-        if call[0] is not None:
+        top = depth[0] - 1
+        number = open_lines[top]
+        if number is not None:
             entry = traced[code]
-            index = call[0] - entry[1]
-            entry[3][index] = entry[3][index] + now - call[1]   # never below 2**30
+            index = number - entry[1]
+            entry[3][index] = entry[3][index] + now - opened_at[top]   # never below 2**30
 
     def begin(code, offset):
-        calls[code].append([None, 0])
-        calls[code][-1][1] = reading()[0]
+        top = depth[0]
+        if top == MAX_DEPTH:
+            sys.stderr.write('tmprofile: more than %d decorated calls open\n' % MAX_DEPTH)
+            os._exit(70)
+        depth[0] = top + 1
+        opened_at[top] = reading()[0]   # freed by the call's end, as in traced_in_c
 
     def line(code, number):
         now = reading()[0]
         close(code, now)
         entry = traced[code]
         entry[2][number - entry[1]] += 1
-        call = calls[code][-1]
-        call[0] = number
-        del now, call
-        calls[code][-1][1] = reading()[0]
+        top = depth[0] - 1
+        open_lines[top] = number
+        del now
+        opened_at[top] = reading()[0]
 
     def end(code, offset, value):
         # The offset's int, when not a cached small one, was made for this callback and
         # is freed after it, in the caller's line: not the call's.
         made_for_us = sys.getsizeof(offset) if offset > 256 else 0
         close(code, reading()[0] - made_for_us)
-        calls[code].pop()
+        top = depth[0] - 1
+        depth[0] = top
+        open_lines[top] = None
+        opened_at[top] = 0
 
     for event, callback in ((events.PY_START, begin), (events.PY_RESUME, begin),
                             (events.LINE, line), (events.PY_YIELD, end),
@@ -227,7 +235,6 @@ def monitored(traced, reading, monitoring):
     def profile(func):
         code = func.__code__
         traced[code] = table_entry(func)
-        calls[code] = []
         monitoring.set_local_events(tool, code, events.PY_START | events.PY_RESUME |
                                     events.LINE | events.PY_YIELD | events.PY_RETURN)
         return func
