@@ -62,6 +62,8 @@ def main(argv):
     sys.argv = argv[2:]
     traced = {}        # code -> [qualname, first_line, occurrences[], bytes[]]
     reading = tracemalloc.get_traced_memory
+    if sys.version_info < (3, 11):
+        stock_frames()
     monitoring = getattr(sys, 'monitoring', None)
     if monitoring is not None:
         profile, stop = monitored(traced, reading, monitoring)
@@ -86,6 +88,23 @@ def main(argv):
                         out.write('%s %d %d %d\n' % (name, first + offset, count - TWO_DIGITS,
                                                       net[offset] - TWO_DIGITS))
     return status
+
+
+def stock_frames(count=201, room=64):
+    """Up to 3.10 each call runs in a frame object on the heap: a code's first call (or a
+    recursion's deeper one) takes one from the interpreter's free list (200 at most,
+    grown when smaller than the code needs) or allocates one (424 B for a comprehension)
+    when the list is empty. What the list holds depends on what ran before, which is not
+    the script's doing: under mprof the decorator's own work (ast's recursive visitors)
+    leaves frames there, and profile_helper.py's comprehension gets one for nothing;
+    here only runpy's would be there, and it cost +424 B. So the script starts with the
+    list full, of frames with room for `room` locals: a first call costs no bytes here
+    either. Made before tracing and tracemalloc begin."""
+    source = 'def fill(depth):\n    %s = None\n    if depth:\n        fill(depth - 1)\n' % (
+        ' = '.join('spare_%d' % n for n in range(room)))
+    names = {}
+    exec(source, names)
+    names['fill'](count)
 
 
 def table_entry(func):
