@@ -166,6 +166,21 @@ def names_for(path):
             raise LookupError("%d lines of %s hold %r" % (len(found), func, key))
         return lines[found[0]]
 
+    def truth_inc(truth_path, func, key):
+        """The net bytes that tmprofile.py's table at truth_path gives the line of func
+        (a qualname, as the truth names it) that key names, as in row."""
+        lines = function_named(func)["lines"]
+        found = [key] if isinstance(key, int) else \
+            [number for number, fields in lines.items() if key in fields[3]]
+        if len(found) != 1:
+            raise LookupError("%d lines of %s hold %r" % (len(found), func, key))
+        with open(truth_path) as stream:
+            for truth_line in stream:
+                name, number, occurrences, increment = truth_line.split()
+                if name == func and int(number) == found[0]:
+                    return int(increment)
+        raise LookupError("%s:%d is not in %s" % (func, found[0], truth_path))
+
     def agrees(truth_path, skip=()):
         problems = []
         seen = set()
@@ -209,7 +224,7 @@ def names_for(path):
         "near": lambda x, truth, rel_tol: x is not None and abs(x - truth) <= rel_tol * truth,
         "max": max, "min": min, "len": len, "abs": abs, "int": int, "float": float,
         "any": any, "all": all, "sorted": sorted, "list": list,
-        "functions": functions, "top": top, "row": row, "agrees": agrees,
+        "functions": functions, "top": top, "row": row, "agrees": agrees, "truth_inc": truth_inc,
         "occ": lambda func, key: row(func, key)[0],
         "inc": lambda func, key: row(func, key)[1],
         "usage": lambda func, key: row(func, key)[2],
