@@ -241,6 +241,15 @@ void calls_fork_child(void);
  * Pure C, no Python API, no GIL needed. */
 void calls_flush_at_exit(void);
 
+/* ---- a plain function's wrapper without a frame (wrapper.c) ------------------------ */
+
+/* Once, before wrapper_new (0, or -1 with a Python exception set). */
+int wrapper_ready(void);
+/* A callable that runs `target` (a new reference is kept) as one call of `function`
+ * (traced: line events from tracing), binding as a method does; a new reference, or
+ * NULL with a Python exception set. */
+PyObject *wrapper_new(struct function_stats *function, PyObject *target, int traced);
+
 /* ---- the _mprof module and the profile builtin (module.c) -------------------------- */
 
 /* Install builtins.profile and a memory_profiler module whose profile is ours, and

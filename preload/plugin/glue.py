@@ -394,6 +394,11 @@ def _make(_mprof):
                 return await steps(target(*args, **kwargs))
             return coroutine_wrapper
 
+        if sys.version_info < (3, 11):
+            # 3.10's frames are heap objects: a Python wrapper's would stay in the
+            # caller's line (CPython's free lists keep them), the C one has none.
+            return functools.update_wrapper(_mprof.wrap(handle, target, traced), func)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             start(handle, traced)

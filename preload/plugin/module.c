@@ -125,6 +125,21 @@ static PyObject *mprof_start(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_RETURN_NONE;
 }
 
+/* wrap(handle, target, traced) -> a C wrapper of a plain function (wrapper.c): one call
+ * of the handle's function per call, with no frame of its own. */
+static PyObject *mprof_wrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    struct function_stats *function = nargs == 3 ? handle_function(args[0]) : NULL;
+    if (function == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "wrap(handle, target, traced)");
+        return NULL;
+    }
+    int traced = PyObject_IsTrue(args[2]);
+    return traced < 0 ? NULL : wrapper_new(function, args[1], traced);
+}
+
 #define MAX_INLINED 256   /* comprehension ranges kept per traced function */
 
 /* inlined(handle, ranges): the [start, end] byte offsets, a sequence of pairs, of the
@@ -258,6 +273,8 @@ static PyMethodDef mprof_methods[] = {
      "start(handle, traced): a decorated call begins"},
     {"stop", (PyCFunction)(void (*)(void))mprof_stop, METH_FASTCALL,
      "stop(handle, traced): a decorated call ends"},
+    {"wrap", (PyCFunction)(void (*)(void))mprof_wrap, METH_FASTCALL,
+     "wrap(handle, target, traced) -> a wrapper of a plain function, with no frame"},
     {"step", (PyCFunction)(void (*)(void))mprof_step, METH_FASTCALL,
      "step(handle, traced, awaitable, value, error) -> (finished, result): one step, a call"},
     {"inlined", (PyCFunction)(void (*)(void))mprof_inlined, METH_FASTCALL,
@@ -308,7 +325,8 @@ static PyObject *glue_code(void)
 int module_install(const struct mprof_core_api *api)
 {
     core = api;
-    if (PyType_Ready(&function_handle_type) != 0 || PyType_Ready(&line_marker_type) != 0) {
+    if (PyType_Ready(&function_handle_type) != 0 || PyType_Ready(&line_marker_type) != 0 ||
+        wrapper_ready() != 0) {
         PyErr_Clear();
         core->notice("could not install the profile builtin; no line tables this run");
         return -1;
