@@ -40,6 +40,7 @@ static struct {
     struct pysmall_raw raw;                        /* PyMem_Raw*, for pysmall.c */
 } python_api;
 
+static struct pymem_domain raw_domain = { .domain = PY_DOMAIN_RAW }; /* mimalloc's, 3.15 */
 static struct pymem_domain mem_domain = { .domain = PY_DOMAIN_MEM };
 static struct pymem_domain obj_domain = { .domain = PY_DOMAIN_OBJ };
 static int python_counting;          /* pymalloc blocks are being counted */
@@ -391,20 +392,37 @@ uint32_t python_attach(void)
 }
 
 /* PYTHONMALLOC=mimalloc or mimalloc_debug (3.13+) put mimalloc under the MEM and OBJ
- * domains (RAW stays malloc's, which the malloc hooks count): no small object reaches
- * our slots any more. Count around it with foreign.c's headers. Asked of the variable,
- * not of CPython, whose answer -X tracemalloc's hooks on top would hide. */
+ * domains (and, from 3.15, under RAW too: before, RAW stays malloc's, which the malloc
+ * hooks count): no small object reaches our slots any more. Count around it with
+ * foreign.c's headers. Asked of the variable, not of CPython, whose answer -X
+ * tracemalloc's hooks on top would hide. */
 static int entry_found_mimalloc(void)
 {
     const char *wanted = getenv("PYTHONMALLOC");
     return wanted != NULL && strncmp(wanted, "mimalloc", 8) == 0;
 }
 
+/* Whether a block of the RAW domain, as installed now, is malloc's (the malloc hooks
+ * count it): this thread's malloc counter moves by at least its size. GIL held, RAW is
+ * thread-safe. */
+static int raw_reaches_malloc(void)
+{
+    struct py_mem_allocator raw;
+    python_api.get_allocator(PY_DOMAIN_RAW, &raw);
+    struct thread_stats *stats = stats_this_thread();
+    uint64_t before = __atomic_load_n(&stats->malloc_alloc_bytes, __ATOMIC_RELAXED);
+    void *block = raw.malloc(raw.ctx, 4099);
+    uint64_t counted = __atomic_load_n(&stats->malloc_alloc_bytes, __ATOMIC_RELAXED) - before;
+    raw.free(raw.ctx, block);
+    return block == NULL || counted >= 4099;
+}
+
 static void entry_count_around_mimalloc(void)
 {
     foreign_init();
-    struct pymem_domain *domains[] = { &mem_domain, &obj_domain };
-    for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+    struct pymem_domain *domains[] = { &mem_domain, &obj_domain, &raw_domain };
+    size_t hooked = raw_reaches_malloc() ? 2 : 3;
+    for (size_t i = 0; i < hooked; i++) {
         struct py_mem_allocator hooks = foreign_allocator;
         python_api.get_allocator(domains[i]->domain, &domains[i]->next);
         domains[i]->serving = 0;

@@ -1,6 +1,7 @@
 /*
  * foreign.c — counting around an allocator whose blocks we cannot measure: mimalloc,
- * which PYTHONMALLOC=mimalloc (3.13+) puts under the PyMem MEM and OBJ domains.
+ * which PYTHONMALLOC=mimalloc (3.13+) puts under the PyMem MEM and OBJ domains (and
+ * RAW, from 3.15).
  *
  * Its blocks come from its own mmap'd segments, so neither the malloc hooks nor the
  * slots see them, and it exports no way to ask a block's size. So each block made
