@@ -90,6 +90,22 @@ _Static_assert(offsetof(PyThreadState, interp) == 2 * sizeof(void *),
                "PyThreadState.interp is no longer the third word: fix pysmall.c");
 #endif
 
+/* The exception set on this thread, taken off it (cleared) as one normalised object (a
+ * new reference); there must be one. */
+static inline PyObject *cpython_error_take(void)
+{
+    struct cpython_saved_error saved;
+    cpython_error_save(&saved);
+#if PY_VERSION_HEX >= 0x030C0000
+    return saved.exception;
+#else
+    PyErr_NormalizeException(&saved.type, &saved.value, &saved.traceback);
+    Py_XDECREF(saved.type);
+    Py_XDECREF(saved.traceback);
+    return saved.value;
+#endif
+}
+
 /* Whether the calling thread runs the main interpreter (no thread state: only the main
  * one can be running). Before 3.12 every interpreter shares the one GIL and the
  * question does not arise. */

@@ -193,16 +193,7 @@ static PyObject *stop_iteration_value(void)
 {
     if (!PyErr_ExceptionMatches(PyExc_StopIteration))
         return NULL;
-    struct cpython_saved_error saved;
-    cpython_error_save(&saved);
-#if PY_VERSION_HEX >= 0x030C0000
-    PyObject *exception = saved.exception;
-#else
-    PyErr_NormalizeException(&saved.type, &saved.value, &saved.traceback);
-    PyObject *exception = saved.value;
-    Py_XDECREF(saved.type);
-    Py_XDECREF(saved.traceback);
-#endif
+    PyObject *exception = cpython_error_take();
     PyObject *value = ((PyStopIterationObject *)exception)->value;
     Py_INCREF(value);
     Py_DECREF(exception);
