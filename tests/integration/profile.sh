@@ -659,3 +659,17 @@ PY
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
+
+register profile_tracebacks
+t_profile_tracebacks() {
+    # A decorated function's exception carries the program's own traceback, exactly as
+    # bare: no frame of mprof's wrappers (glue.py's, or the C wrapper's, which has none).
+    local kinds=()
+    "$TEST_PYTHON" -c 'import sys; sys.exit(sys.version_info >= (3, 11))' && kinds=(plain)
+    expect_rc 0 "$TEST_PYTHON" "$SOURCES/profile_tracebacks.py" ${kinds[@]+"${kinds[@]}"}
+    cp out.txt bare.txt
+    expect_rc 0 mp run --no-report -o tb.dat "$TEST_PYTHON" "$SOURCES/profile_tracebacks.py" ${kinds[@]+"${kinds[@]}"}
+    diff bare.txt out.txt >tb.diff || fail "tracebacks differ from bare: $(head -c 800 tb.diff)"
+    [ "$(grep -c '^Traceback' out.txt)" -eq $(( ${#kinds[@]} ? 3 : 6 )) ] ||
+        fail "$(grep -c '^Traceback' out.txt) tracebacks"
+}
