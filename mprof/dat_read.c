@@ -73,11 +73,35 @@ static bool dat_reject_field(struct dat_reader *reader, const char *word, const 
     return false;
 }
 
+/* What a figure can honestly be: MiB up to 2^64 bytes, and times within three thousand
+ * years of the epoch. A file that says more is not a profile, and its numbers would
+ * print as hundreds of digits or overflow a time_t. */
+#define DAT_MIB_MOST  17592186044416.0   /* 2^64 bytes */
+#define DAT_TIME_MOST 1e11               /* seconds: the year 5138 */
+
 static bool dat_field_double(struct dat_reader *reader, const char *word, const char *label,
-                             const char *field, double *value)
+                             const char *field, double least, double most, double *value)
 {
-    return dat_parse_double(field, value) ||
-           dat_reject_field(reader, word, label, field, "a number");
+    if (!dat_parse_double(field, value))
+        return dat_reject_field(reader, word, label, field, "a number");
+    if (*value < least || *value > most) {
+        char kind[64];
+        snprintf(kind, sizeof kind, "within %.0f..%.0f", least, most);
+        return dat_reject_field(reader, word, label, field, kind);
+    }
+    return true;
+}
+
+static bool dat_field_mib(struct dat_reader *reader, const char *word, const char *label,
+                          const char *field, double *value)
+{
+    return dat_field_double(reader, word, label, field, 0.0, DAT_MIB_MOST, value);
+}
+
+static bool dat_field_time(struct dat_reader *reader, const char *word, const char *label,
+                           const char *field, double *value)
+{
+    return dat_field_double(reader, word, label, field, -DAT_TIME_MOST, DAT_TIME_MOST, value);
 }
 
 static bool dat_field_int(struct dat_reader *reader, const char *word, const char *label,
@@ -302,8 +326,8 @@ static int dat_parse_mem(struct dat_reader *reader, char *rest)
         snprintf(reader->why, sizeof reader->why, "MEM needs <MiB> <time>");
         return -1;
     }
-    if (!dat_field_double(reader, word, "<MiB>", fields[0], &sample.mem_mib) ||
-        !dat_field_double(reader, word, "<time>", fields[1], &sample.time_s))
+    if (!dat_field_mib(reader, word, "<MiB>", fields[0], &sample.mem_mib) ||
+        !dat_field_time(reader, word, "<time>", fields[1], &sample.time_s))
         return -1;
     if (mprof_grow_array((void **)&profile->mem, &reader->mem_capacity, profile->mem_count,
                          sizeof *profile->mem) < 0)
@@ -325,7 +349,7 @@ static int dat_parse_heap(struct dat_reader *reader, char *rest)
         return -1;
     }
     size_t first = count >= 3 ? 1 : 0;
-    if (!dat_field_double(reader, word, "<time>", fields[first], &sample.time_s) ||
+    if (!dat_field_time(reader, word, "<time>", fields[first], &sample.time_s) ||
         !dat_field_u64(reader, word, "<bytes>", fields[first + 1], &sample.heap_bytes))
         return -1;
     if (mprof_grow_array((void **)&profile->heap, &reader->heap_capacity, profile->heap_count,
@@ -348,8 +372,8 @@ static int dat_parse_child_mem(struct dat_reader *reader, char *rest)
         return -1;
     }
     if (!dat_field_int(reader, word, "<index>", fields[0], &index) ||
-        !dat_field_double(reader, word, "<MiB>", fields[1], &sample.mem_mib) ||
-        !dat_field_double(reader, word, "<time>", fields[2], &sample.time_s))
+        !dat_field_mib(reader, word, "<MiB>", fields[1], &sample.mem_mib) ||
+        !dat_field_time(reader, word, "<time>", fields[2], &sample.time_s))
         return -1;
     struct dat_child *child = dat_reader_child(reader, index);
     if (child == NULL)
@@ -376,7 +400,7 @@ static int dat_parse_child_heap(struct dat_reader *reader, char *rest)
     }
     size_t first = count >= 4 ? 2 : 1;
     if (!dat_field_int(reader, word, "<index>", fields[0], &index) ||
-        !dat_field_double(reader, word, "<time>", fields[first], &sample.time_s) ||
+        !dat_field_time(reader, word, "<time>", fields[first], &sample.time_s) ||
         !dat_field_u64(reader, word, "<bytes>", fields[first + 1], &sample.heap_bytes))
         return -1;
     struct dat_child *child = dat_reader_child(reader, index);
@@ -403,10 +427,10 @@ static int dat_parse_func(struct dat_reader *reader, char *rest)
                  "FUNC needs <name> <MiB start> <start> <MiB end> <end> [<level>]");
         return -1;
     }
-    if (!dat_field_double(reader, word, "<MiB start>", fields[1], &func.mem_start_mib) ||
-        !dat_field_double(reader, word, "<start>", fields[2], &func.start_s) ||
-        !dat_field_double(reader, word, "<MiB end>", fields[3], &func.mem_end_mib) ||
-        !dat_field_double(reader, word, "<end>", fields[4], &func.end_s) ||
+    if (!dat_field_mib(reader, word, "<MiB start>", fields[1], &func.mem_start_mib) ||
+        !dat_field_time(reader, word, "<start>", fields[2], &func.start_s) ||
+        !dat_field_mib(reader, word, "<MiB end>", fields[3], &func.mem_end_mib) ||
+        !dat_field_time(reader, word, "<end>", fields[4], &func.end_s) ||
         (count >= 6 && !dat_field_int(reader, word, "<level>", fields[5], &func.stack_level)))
         return -1;
     if (mprof_grow_array((void **)&profile->funcs, &reader->func_capacity, profile->func_count,
