@@ -79,7 +79,7 @@ int cmd_peak(int argc, char **argv)
             return 0;
         }
         if (argv[i][0] == '-' && !(argv[i][1] >= '0' && argv[i][1] <= '9')) {
-            mprof_error("peak: unknown option %s (see mprof peak -h)", argv[i]);
+            mprof_error("peak: %s: unknown option (see mprof peak --help)", argv[i]);
             return 2;
         }
     }

@@ -138,14 +138,14 @@ static int run_parse(int argc, char **argv, struct run_options *options)
         case 'T': {
             char error[128];
             if (interval_parse(optarg, &options->interval_ns, error, sizeof(error)) < 0) {
-                mprof_error("%s", error);
+                mprof_error("run: %s", error);
                 return RUN_EXIT_USAGE;
             }
             break;
         }
         case 'o':
             if (optarg[0] == '\0') {
-                mprof_error("run: -o needs a file name");
+                mprof_error("run: -o: needs a file name (see mprof run --help)");
                 return RUN_EXIT_USAGE;
             }
             options->output_path = optarg;
@@ -195,7 +195,7 @@ static int run_parse(int argc, char **argv, struct run_options *options)
             fputs(run_usage, stdout);
             return 1;
         case ':':
-            mprof_error("run: %s: needs an argument (see mprof run --help)", argv[optind - 1]);
+            mprof_error("run: %s: needs a value (see mprof run --help)", argv[optind - 1]);
             return RUN_EXIT_USAGE;
         default:
             if (optopt != 0)

@@ -57,13 +57,31 @@ register interval_refused
 t_interval_refused() {
     local value
     for value in 0.0005 1e-9 0 abc -1 1e-05; do
-        expect_error "-T $value: " mp run -T "$value" "$PROGRAMS/hold" 0 0
+        expect_error "run: -T $value: " mp run -T "$value" "$PROGRAMS/hold" 0 0
     done
-    expect_error '-T 0\.0005: below the 0\.001 s floor' mp run -T 0.0005 "$PROGRAMS/hold" 0 0
-    expect_error '-T abc: not a number of seconds' mp run --interval abc "$PROGRAMS/hold" 0 0
+    expect_error 'run: -T 0\.0005: below the 0\.001 s floor' mp run -T 0.0005 "$PROGRAMS/hold" 0 0
+    expect_error 'run: -T abc: not a number of seconds' mp run --interval abc "$PROGRAMS/hold" 0 0
     local left
     left=$(ls mprofile_*.dat 2>/dev/null || true)
     [ -z "$left" ] || fail "refused runs left files: $left"
+}
+
+register usage_errors_one_style
+t_usage_errors_one_style() {
+    # Every subcommand says a usage error the same way: the command, the option as
+    # typed, what is wrong, and its own --help.
+    local command
+    for command in run report plot peak rm; do
+        expect_error "$command: --bogus: unknown option \(see mprof $command --help\)\$" \
+            mp "$command" --bogus
+    done
+    for command in list clean; do
+        expect_error "$command: --bogus: unexpected argument \(see mprof $command --help\)\$" \
+            mp "$command" --bogus
+    done
+    expect_error 'report: --top -1: not a number of lines \(1 or more\)$' mp report --top -1
+    expect_error 'report: --top: needs a value \(see mprof report --help\)$' mp report --top
+    expect_error 'plot: -w 3: needs XMIN,XMAX' mp plot -w 3
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
