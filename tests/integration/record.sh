@@ -143,6 +143,20 @@ t_examples() {
 # 1,514 measured, with two busy loops beside it: the CLI skips ticks it is late for);
 # a library that fell back to another interval (100 ms gives ~15, 2 ms half as many)
 # cannot come within the 20% asserted, nor reach the 500 each must have.
+register cmdline_pastes_back
+t_cmdline_pastes_back() {
+    # The recorded command line is what a shell takes back as the same arguments.
+    local script="my scr'ipt \"é\".py" line
+    printf 'import sys\nprint(sys.argv[1:])\n' >"$script"
+    expect_rc 0 mp run -o quoted.dat /usr/bin/python3 "$script" "a  b" "'" '$HOME' ""
+    line=$(sed -n 's/^CMDLINE //p' quoted.dat)
+    local -a args
+    eval "args=($line)"
+    [ "${#args[@]}" -eq 6 ] && [ "${args[0]}" = /usr/bin/python3 ] && [ "${args[1]}" = "$script" ] &&
+        [ "${args[2]}" = "a  b" ] && [ "${args[3]}" = "'" ] && [ "${args[4]}" = '$HOME' ] &&
+        [ -z "${args[5]}" ] || fail "CMDLINE $line reads back as ${args[*]}"
+}
+
 register interval_floor_agrees
 t_interval_floor_agrees() {
     expect_rc 0 mp run -a -T 0.001 -o floor.dat "$PROGRAMS/hold" 8 1
