@@ -392,6 +392,19 @@ static void gnuplot_add_profile(struct gnuplot_builder *builder, const struct da
 
 /* FUNC brackets, the original's shape: "[" at (start, MiB start) and "]" at (end, MiB
  * end), sized from the plot's extent. One legend entry per function name. */
+/* How many calls of `name` the run made: the decorated functions' own count
+ * (PROFILE_FUNC), which the FUNC brackets can fall short of (a process keeps at most
+ * 10,000 of them); `drawn` when the file has none (memory_profiler's). */
+static size_t gnuplot_calls_made(const struct dat_profile *profile, const char *name,
+                                 size_t drawn)
+{
+    size_t made = 0;
+    for (size_t p = 0; p < profile->profiled_count; p++)
+        if (strcmp(profile->profiled[p].name, name) == 0)
+            made += profile->profiled[p].call_count;
+    return made > drawn ? made : drawn;
+}
+
 static void gnuplot_add_brackets(struct gnuplot_builder *builder, const struct dat_profile *profile)
 {
     double start = gnuplot_profile_start(profile);
@@ -425,11 +438,15 @@ static void gnuplot_add_brackets(struct gnuplot_builder *builder, const struct d
             calls++;
             duration = func->end_s - func->start_s;
         }
-        char label[GNUPLOT_STRING_MAX + 64];
-        if (calls == 1)
+        char label[GNUPLOT_STRING_MAX + 96];
+        size_t made = gnuplot_calls_made(profile, name, calls);
+        if (made == 1)
             snprintf(label, sizeof label, "%.*s %.3fs", GNUPLOT_STRING_MAX, name, duration);
-        else
+        else if (made == calls)
             snprintf(label, sizeof label, "%.*s (%zu calls)", GNUPLOT_STRING_MAX, name, calls);
+        else
+            snprintf(label, sizeof label, "%.*s (%zu calls, the first %zu drawn)",
+                     GNUPLOT_STRING_MAX, name, made, calls);
         gnuplot_begin_plot(builder);
         gnuplot_append(&builder->plots, " with lines lw 2 lc rgb '%s'",
                        GNUPLOT_COLOURS(gnuplot_func_colours, colour));

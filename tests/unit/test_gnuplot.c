@@ -211,6 +211,32 @@ START_TEST(test_script_known_profile)
 }
 END_TEST
 
+/* A function called more often than the brackets a process keeps (10,000) says so in
+ * the legend: the count comes from PROFILE_FUNC, not from the FUNC lines drawn. */
+START_TEST(test_legend_counts_every_call)
+{
+    struct dat_profile profile = known_profile();
+    static struct dat_func two[2];
+    two[0] = funcs[0];
+    two[1] = funcs[0];
+    profile.funcs = two;
+    profile.func_count = 2;
+    struct dat_profiled_function profiled = {
+        .pid = 1, .id = 0, .first_line = 1, .last_line = 2, .call_count = 200000,
+        .name = (char *)"__main__.grow", .filename = (char *)"grow.py",
+    };
+    profile.profiled = &profiled;
+    profile.profiled_count = 1;
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG, .function_marks = true };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "title '__main__.grow (200000 calls, the first 2 drawn)'");
+    /* Without PROFILE_FUNC (memory_profiler's file): the lines drawn are all there is. */
+    profile.profiled_count = 0;
+    script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "title '__main__.grow (2 calls)'");
+}
+END_TEST
+
 /* The marker stands at the peak as dat.h defines it: a VmHWM of 80 MiB above every
  * sample (50 MiB) is the peak, at the highest sample's time, and the frame holds it. */
 START_TEST(test_script_marks_the_high_water_mark)
@@ -520,6 +546,7 @@ Suite *test_suite(void)
     TCase *script = tcase_create("script");
     tcase_add_checked_fixture(script, setup, teardown);
     tcase_add_test(script, test_script_known_profile);
+    tcase_add_test(script, test_legend_counts_every_call);
     tcase_add_test(script, test_script_marks_the_high_water_mark);
     tcase_add_test(script, test_script_terminals);
     tcase_add_test(script, test_script_options);
