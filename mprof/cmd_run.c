@@ -493,6 +493,10 @@ static int run_record(struct run_session *session)
     if (wait_status >= 0 && WIFSIGNALED(wait_status))
         recorder_set_signal(recorder, WTERMSIG(wait_status));
     recorder_end_of_run_sample(recorder);
+    /* Said when it is known: an image that ran Python may come after an exec. */
+    if (options->lines && recorder->main_hello && !recorder->main_python)
+        recorder_notice(recorder, "--lines: the program ran no Python: --lines charges "
+                                  "Python source lines only (the heap is recorded whole)");
     int write_failed = recorder_finish(recorder, exit_status) < 0;
     int write_errno = recorder->write_errno;
     if (fclose(session->out) != 0 && !write_failed) {

@@ -247,6 +247,11 @@ static int recorder_on_notice(struct recorder *recorder, const struct mprof_noti
     while (length > 0 && text[length - 1] == ' ')
         length--;
     text[length] = '\0';
+    return recorder_notice(recorder, text);
+}
+
+int recorder_notice(struct recorder *recorder, const char *text)
+{
     if (recorder->notices != NULL) {
         fprintf(recorder->notices, "mprof: %s\n", text);
         fflush(recorder->notices);
@@ -283,6 +288,8 @@ static int recorder_on_record(struct recorder *recorder, const unsigned char *by
         if (from_main) {
             recorder->main_hello = true;
             recorder->main_flags = hello.flags;
+            if (hello.flags & MPROF_HELLO_PYTHON)
+                recorder->main_python = true;
         } else if (recorder->children != RECORDER_CHILDREN_IGNORE) {
             recorder_get_child(recorder, header.pid);
         } else {

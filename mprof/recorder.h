@@ -82,6 +82,7 @@ struct recorder {
     /* What the run learned, for the end metadata and the closing message. */
     bool main_hello;           /* the main process's library said HELLO */
     uint32_t main_flags;       /* MPROF_HELLO_* of its latest HELLO */
+    bool main_python;          /* some image of the main process ran inside CPython */
     uint64_t library_interval_ns; /* the first HELLO interval that was not interval_ns
                                    * (0: every library echoed what it was asked for) */
     bool have_main_sample;
@@ -182,5 +183,9 @@ uint64_t recorder_peak_heap_bytes(const struct recorder *recorder);
  * this, `profiled` holds the tables (see report.h to print them).
  * Returns 0, or -1 when writing failed now or earlier. */
 int recorder_finish(struct recorder *recorder, int exit_status);
+
+/* Say `text` (one line) as the library's notices are said: on the notices stream as
+ * "mprof: <text>", and in the .dat as MPROF notice. 0, or -1 when the write failed. */
+int recorder_notice(struct recorder *recorder, const char *text);
 
 #endif

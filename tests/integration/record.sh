@@ -157,6 +157,23 @@ t_cmdline_pastes_back() {
         [ -z "${args[5]}" ] || fail "CMDLINE $line reads back as ${args[*]}"
 }
 
+register lines_on_native_program_said
+t_lines_on_native_program_said() {
+    # --lines charges Python's lines; a program that runs no Python hears so at the end
+    # of the run, and report --top quotes it instead of asking for --lines.
+    expect_rc 0 mp run --lines -o native.dat "$PROGRAMS/hold" 1 0.1
+    grep -q '^mprof: --lines: the program ran no Python: --lines charges Python source lines only' err.txt ||
+        fail "not said: $(cat err.txt)"
+    grep -q '^MPROF notice --lines: the program ran no Python' native.dat || fail "not in the .dat"
+    expect_error 'native.dat: no whole-program line data: the program ran no Python' \
+        mp report --top 3 native.dat
+    # A bash script that execs python3 runs Python in its last image: nothing to say.
+    printf '#!/bin/bash\nexec /usr/bin/python3 -c "x = 1"\n' >shim.sh
+    chmod +x shim.sh
+    expect_rc 0 mp run --lines -o shim.dat ./shim.sh
+    ! grep -q 'ran no Python' err.txt || fail "said for a Python image: $(cat err.txt)"
+}
+
 register interval_floor_agrees
 t_interval_floor_agrees() {
     expect_rc 0 mp run -a -T 0.001 -o floor.dat "$PROGRAMS/hold" 8 1
