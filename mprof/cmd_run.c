@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -478,6 +479,21 @@ static int run_start(struct run_session *session)
     return 0;
 }
 
+/* Without -C/-M children go unrecorded, and a program whose memory is in a child (a
+ * compiler driver, a process pool) looks small. The kernel keeps the highest RSS of any
+ * process reaped below us (RUSAGE_CHILDREN: the program and each descendant its parent
+ * waited for), so once the program is reaped, a figure well above the program's own
+ * peak was a child's. Returns that figure in bytes, or 0 when there is nothing to say. */
+static uint64_t run_child_above(const struct run_options *options, uint64_t program_rss_bytes)
+{
+    struct rusage usage;
+    if (options->children != RECORDER_CHILDREN_IGNORE || getrusage(RUSAGE_CHILDREN, &usage) != 0)
+        return 0;
+    uint64_t tree_rss_bytes = (uint64_t)usage.ru_maxrss * 1024;
+    uint64_t margin = program_rss_bytes / 10 > (1u << 20) ? program_rss_bytes / 10 : (1u << 20);
+    return tree_rss_bytes > program_rss_bytes + margin ? tree_rss_bytes : 0;
+}
+
 /* Follow the program to its end, then write the end of the .dat and say what it holds.
  * Returns the program's exit status (or RUN_EXIT_FAILURE when the .dat could not be
  * written and the program exited 0). */
@@ -520,9 +536,16 @@ static int run_record(struct run_session *session)
     if (recorder->heap_samples > 0)
         snprintf(heap_text, sizeof(heap_text), "peak heap %.1f MiB",
                  (double)recorder_peak_heap_bytes(recorder) / DAT_BYTES_PER_MIB);
-    mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s)", session->output_path,
+    char child_text[160] = "";
+    uint64_t child_rss_bytes = run_child_above(options, recorder_peak_rss_bytes(recorder));
+    if (child_rss_bytes > 0)
+        snprintf(child_text, sizeof(child_text), "; a child process peaked at %.1f MiB RSS, "
+                 "not recorded: -C adds children in, -M records each",
+                 (double)child_rss_bytes / DAT_BYTES_PER_MIB);
+    mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s%s)", session->output_path,
                 (unsigned long long)recorder->mem_samples,
-                (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, heap_text);
+                (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, heap_text,
+                child_text);
     /* The tables come after everything the program printed: it has ended. */
     if (!options->no_report && recorder->profiled_count > 0 &&
         report_write_tables(stdout, recorder->profiled, recorder->profiled_count,

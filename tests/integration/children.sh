@@ -31,4 +31,23 @@ t_fork_children() {
         "abs(meta_int('rss_peak_bytes') - int(mem_peak * MiB)) <= 2"
 }
 
+register child_peak_hinted
+t_child_peak_hinted() {
+    # Without -C/-M the children are not recorded; when one of them held far more than
+    # the program (forker's child touches 32 MiB, the parent 8), the closing line says
+    # so and names the options. With them, or when no child is bigger, it says nothing.
+    expect_rc 0 mp run -o hint.dat "$PROGRAMS/forker"
+    local child_mib
+    child_mib=$(sed -En 's/^mprof: wrote hint\.dat \(.*; a child process peaked at ([0-9]+\.[0-9]) MiB RSS, not recorded: -C adds children in, -M records each\)$/\1/p' err.txt)
+    [ -n "$child_mib" ] && awk -v mib="$child_mib" 'BEGIN { exit !(mib >= 32 && mib < 48) }' ||
+        fail "no hint of the child's 32 MiB: $(cat err.txt)"
+    local option
+    for option in -C -M; do
+        expect_rc 0 mp run "$option" -o hint.dat "$PROGRAMS/forker"
+        ! grep -q 'a child process peaked' err.txt || fail "$option: hinted: $(cat err.txt)"
+    done
+    expect_rc 0 mp run -o hint.dat "$PROGRAMS/hold" 16 0.2
+    ! grep -q 'a child process peaked' err.txt || fail "no child, but hinted: $(cat err.txt)"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
