@@ -38,6 +38,7 @@
 #include "interval.h"
 #include "mprof/protocol.h"
 #include "proc.h"
+#include "run_signals.h"
 #include "recorder.h"
 #include "report.h"
 #include "spawn.h"
@@ -90,21 +91,6 @@ static const char run_usage[] =
     "after the program ends: exact heap bytes per line, callees included.\n"
     "\n"
     "environment: MPROF_LIBRARY overrides the path of libmprof.so.\n";
-
-/* The pid the forwarding handler signals. Signal handlers can only reach globals; it is
- * set for the one target a run has and cleared when the run ends. */
-static volatile sig_atomic_t run_forward_pid;
-
-static void run_forward_signal(int signal_number)
-{
-    if (run_forward_pid > 0)
-        kill((pid_t)run_forward_pid, signal_number);
-}
-
-static void run_note_child(int signal_number)
-{
-    (void)signal_number; /* only here to interrupt ppoll() */
-}
 
 /* Returns 0 to run, 1 when help was printed, or an exit status for a usage error. */
 static int run_parse(int argc, char **argv, struct run_options *options)
@@ -255,14 +241,6 @@ static FILE *run_open_output(const struct run_options *options, char *path, size
     return out;
 }
 
-/* Our signal handling while the target runs, and what it replaced. */
-struct run_signals {
-    bool taken, forwarding;
-    struct sigaction saved_int, saved_quit, saved_child, saved_term, saved_hup;
-    sigset_t saved_mask;       /* the mask before SIGCHLD was blocked */
-    sigset_t wait_mask;        /* the same without SIGCHLD: ppoll's */
-};
-
 /* Everything a run holds, from the first check to the last line. run_cleanup() releases
  * whatever of it was taken, whichever step stopped the run. */
 struct run_session {
@@ -292,54 +270,6 @@ static int run_exit_status(int wait_status)
     return RUN_EXIT_FAILURE;
 }
 
-/* Like time(1): Ctrl-C and Ctrl-\ are for the target; we outlive it to write the
- * file. SIGCHLD is blocked so that it is only delivered inside ppoll(). */
-static void run_take_signals(struct run_signals *signals)
-{
-    struct sigaction ignore = { .sa_handler = SIG_IGN };
-    sigemptyset(&ignore.sa_mask);
-    sigaction(SIGINT, &ignore, &signals->saved_int);
-    sigaction(SIGQUIT, &ignore, &signals->saved_quit);
-    struct sigaction on_child = { .sa_handler = run_note_child };
-    sigemptyset(&on_child.sa_mask);
-    sigaction(SIGCHLD, &on_child, &signals->saved_child);
-    sigset_t child_set;
-    sigemptyset(&child_set);
-    sigaddset(&child_set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &child_set, &signals->saved_mask);
-    signals->wait_mask = signals->saved_mask;
-    sigdelset(&signals->wait_mask, SIGCHLD);
-    signals->taken = true;
-}
-
-/* SIGTERM and SIGHUP meant for us go to the target; its end then ends the run. */
-static void run_forward_signals(struct run_signals *signals, pid_t pid)
-{
-    run_forward_pid = pid;
-    struct sigaction forward = { .sa_handler = run_forward_signal };
-    sigemptyset(&forward.sa_mask);
-    sigaction(SIGTERM, &forward, &signals->saved_term);
-    sigaction(SIGHUP, &forward, &signals->saved_hup);
-    signals->forwarding = true;
-}
-
-static void run_restore_signals(struct run_signals *signals)
-{
-    run_forward_pid = 0;
-    if (signals->forwarding) {
-        sigaction(SIGTERM, &signals->saved_term, NULL);
-        sigaction(SIGHUP, &signals->saved_hup, NULL);
-        signals->forwarding = false;
-    }
-    if (signals->taken) {
-        sigaction(SIGINT, &signals->saved_int, NULL);
-        sigaction(SIGQUIT, &signals->saved_quit, NULL);
-        sigaction(SIGCHLD, &signals->saved_child, NULL);
-        sigprocmask(SIG_SETMASK, &signals->saved_mask, NULL);
-        signals->taken = false;
-    }
-}
-
 /* In the forked child, before exec (spawn.h's prepare): our signal handling undone,
  * the pipe's write end passed on, and the environment contract of protocol.h.
  * Returns 0, or the errno that stops the exec. */
@@ -348,12 +278,7 @@ static int run_prepare_child(void *context)
     const struct run_session *session = context;
     const struct run_options *options = session->options;
     const struct run_signals *signals = &session->signals;
-    sigaction(SIGINT, &signals->saved_int, NULL);
-    sigaction(SIGQUIT, &signals->saved_quit, NULL);
-    signal(SIGCHLD, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    sigprocmask(SIG_SETMASK, &signals->saved_mask, NULL);
+    run_signals_undo_in_child(signals);
 
     /* The write end crosses exec; everything else of ours does not (O_CLOEXEC). */
     int flags = fcntl(session->write_fd, F_GETFD);
@@ -449,7 +374,7 @@ static int run_start(struct run_session *session)
     if (session->kind == PROC_EXE_STATIC)
         mprof_error("%s: statically linked: heap data is missing, memory is RSS only",
                     session->target_argv[0]);
-    run_take_signals(&session->signals);
+    run_signals_take(&session->signals);
     struct spawn_request request = {
         .argv = session->target_argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
         .prepare = run_prepare_child, .context = session,
@@ -475,7 +400,7 @@ static int run_start(struct run_session *session)
     recorder_set_main_pid(&session->recorder, pid);
     close(session->write_fd);
     session->write_fd = -1;
-    run_forward_signals(&session->signals, pid);
+    run_signals_forward(&session->signals, pid);
     return 0;
 }
 
@@ -502,7 +427,7 @@ static int run_record(struct run_session *session)
     const struct run_options *options = session->options;
     struct recorder *recorder = &session->recorder;
     int wait_status = watch_until_exit(&session->watch, &session->signals.wait_mask);
-    run_forward_pid = 0;
+    run_signals_stop_forwarding();
     watch_drain(&session->watch);
 
     int exit_status = run_exit_status(wait_status);
@@ -570,7 +495,7 @@ static void run_cleanup(struct run_session *session)
             unlink(session->output_path);
     }
     recorder_free(&session->recorder);
-    run_restore_signals(&session->signals);
+    run_signals_restore(&session->signals);
     free(session->target_argv);
 }
 
