@@ -56,6 +56,7 @@ struct run_options {
     struct target_spec target;  /* the program, -m MODULE, --python/--nopython */
     struct report_options report;
     bool no_report;           /* --no-report: tables only in the .dat */
+    const char *report_path;  /* --report-file: the tables go there, not to stderr */
     bool lines;               /* -l/--lines: charge the heap to source lines (--top) */
 };
 
@@ -82,13 +83,15 @@ static const char run_usage[] =
     "      --precision N       digits after the point for KiB and MiB (default 1)\n"
     "      --no-report         do not print the @profile tables (they are still in the\n"
     "                          .dat: see mprof report)\n"
+    "      --report-file FILE  write the @profile tables to FILE instead of stderr\n"
     "  -l, --lines             also charge the heap to the source lines that allocated it,\n"
     "                          for mprof report --top (Python; costs ~1.2x)\n"
     "  -h, --help              print this help\n"
     "\n"
     "Functions decorated with @profile (no import needed; `from memory_profiler import\n"
-    "profile` works too) get memory_profiler's line-by-line table, printed on stdout\n"
-    "after the program ends: exact heap bytes per line, callees included.\n"
+    "profile` works too) get memory_profiler's line-by-line table, printed on stderr\n"
+    "after the program ends (its stdout is the program's): exact heap bytes per line,\n"
+    "callees included.\n"
     "\n"
     "environment: MPROF_LIBRARY overrides the path of libmprof.so.\n";
 
@@ -107,6 +110,7 @@ static int run_parse(int argc, char **argv, struct run_options *options)
         { "unit", required_argument, NULL, 'U' },
         { "precision", required_argument, NULL, 'R' },
         { "no-report", no_argument, NULL, 'N' },
+        { "report-file", required_argument, NULL, 'F' },
         { "lines", no_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -169,6 +173,13 @@ static int run_parse(int argc, char **argv, struct run_options *options)
             break;
         case 'N':
             options->no_report = true;
+            break;
+        case 'F':
+            if (optarg[0] == '\0') {
+                mprof_error("run: --report-file: needs a file name (see mprof run --help)");
+                return RUN_EXIT_USAGE;
+            }
+            options->report_path = optarg;
             break;
         case 'l':
             options->lines = true;
@@ -419,6 +430,28 @@ static uint64_t run_child_above(const struct run_options *options, uint64_t prog
     return tree_rss_bytes > program_rss_bytes + margin ? tree_rss_bytes : 0;
 }
 
+/* The @profile tables, after everything the program printed (it has ended), on stderr:
+ * the program's stdout is its own (`mprof run js.py > out.json`). Or into --report-file;
+ * when that cannot be written, on stderr after all (they are in the .dat too). */
+static void run_print_tables(const struct run_options *options, const struct recorder *recorder)
+{
+    FILE *out = stderr;
+    if (options->report_path != NULL) {
+        out = fopen(options->report_path, "w");
+        if (out == NULL) {
+            mprof_error("%s: cannot write the tables: %s (they follow here)",
+                        options->report_path, strerror(errno));
+            out = stderr;
+        }
+    }
+    const char *where = out == stderr ? "stderr" : options->report_path;
+    if (report_write_tables(out, recorder->profiled, recorder->profiled_count,
+                            (int)recorder->main_pid, &options->report) < 0)
+        mprof_error("%s: %s", where, strerror(errno));
+    if (out != stderr && fclose(out) != 0)
+        mprof_error("%s: %s", where, strerror(errno));
+}
+
 /* Follow the program to its end, then write the end of the .dat and say what it holds.
  * Returns the program's exit status (or RUN_EXIT_FAILURE when the .dat could not be
  * written and the program exited 0). */
@@ -471,11 +504,8 @@ static int run_record(struct run_session *session)
                 (unsigned long long)recorder->mem_samples,
                 (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, heap_text,
                 child_text);
-    /* The tables come after everything the program printed: it has ended. */
-    if (!options->no_report && recorder->profiled_count > 0 &&
-        report_write_tables(stdout, recorder->profiled, recorder->profiled_count,
-                            (int)recorder->main_pid, &options->report) < 0)
-        mprof_error("stdout: %s", strerror(errno));
+    if (!options->no_report && recorder->profiled_count > 0)
+        run_print_tables(options, recorder);
     if (write_failed && exit_status == 0)
         return RUN_EXIT_FAILURE;
     return exit_status;
