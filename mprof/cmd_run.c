@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -268,6 +269,7 @@ struct run_session {
     struct run_signals signals;
     struct watch watch;        /* the pid and the pipe's read end (-1 once closed) */
     int write_fd;              /* the pipe's write end, ours until the child has it */
+    pid_t cli_pid;             /* this process, which the program must not outlive */
 };
 
 static int run_exit_status(int wait_status)
@@ -295,6 +297,13 @@ static int run_prepare_child(void *context)
     int flags = fcntl(session->write_fd, F_GETFD);
     if (flags < 0 || fcntl(session->write_fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
         return errno;
+    /* A killed mprof run (kill -9 too) must not leave the program running unseen, with
+     * PPID 1: the kernel sends it SIGTERM when we die (it survives exec); and if we
+     * have died already, it does not start. */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+        return errno;
+    if (getppid() != session->cli_pid)
+        return ESRCH;
 
     const char *old_preload = getenv("LD_PRELOAD");
     size_t preload_size = strlen(session->library) + (old_preload ? strlen(old_preload) : 0) + 2;
@@ -386,6 +395,7 @@ static int run_start(struct run_session *session)
         mprof_error("%s: statically linked: heap data is missing, memory is RSS only",
                     session->target_argv[0]);
     run_signals_take(&session->signals);
+    session->cli_pid = getpid();
     struct spawn_request request = {
         .argv = session->target_argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
         .prepare = run_prepare_child, .context = session,

@@ -71,6 +71,8 @@ static int recorder_write_point(struct recorder *recorder, enum recorder_series 
 {
     /* Heap values are whole bytes held in a double: exact below 2^53. */
     uint64_t bytes = point.value > 0 ? (uint64_t)(point.value + 0.5) : 0;
+    if (recorder_tail_drop(recorder) < 0)
+        return -1;
     int status = -1;
     switch (series) {
     case SERIES_MEM:
@@ -252,6 +254,8 @@ static int recorder_on_notice(struct recorder *recorder, const struct mprof_noti
 
 int recorder_notice(struct recorder *recorder, const char *text)
 {
+    if (recorder_tail_drop(recorder) < 0)
+        return -1;
     if (recorder->notices != NULL) {
         fprintf(recorder->notices, "mprof: %s\n", text);
         fflush(recorder->notices);
@@ -415,6 +419,8 @@ int recorder_children_alive(struct recorder *recorder, const pid_t *pids, size_t
 
 static int recorder_write_meta_u64(struct recorder *recorder, const char *key, uint64_t value)
 {
+    if (recorder_tail_drop(recorder) < 0)
+        return -1;
     char text[32];
     snprintf(text, sizeof(text), "%" PRIu64, value);
     return recorder_check(recorder, dat_write_meta(recorder->out, key, text));
@@ -465,7 +471,7 @@ uint64_t recorder_peak_heap_bytes(const struct recorder *recorder)
 
 int recorder_finish(struct recorder *recorder, int exit_status)
 {
-    int status = 0;
+    int status = recorder_tail_drop(recorder);
     if (recorder_flush(recorder, &recorder->mem_filter, SERIES_MEM, 0) < 0)
         status = -1;
     if (recorder_flush(recorder, &recorder->heap_filter, SERIES_HEAP, 0) < 0)

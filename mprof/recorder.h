@@ -96,6 +96,10 @@ struct recorder {
     uint64_t rss_hwm_bytes;    /* the main process's VmHWM as its library last saw it */
     uint64_t heap_hwm_bytes;   /* the main process's heap high-water mark, likewise */
     int write_errno;           /* first write failure, 0 if none */
+    /* The held-back points written after what is final (recorder_tail.c). */
+    bool tail_written;         /* a tail stands after final_bytes */
+    bool tail_off;             /* the .dat is not a file that can be cut: no tail */
+    off_t final_bytes;         /* where what is final ends */
     int end_signal;            /* the signal that ended the main process, 0 if none */
 
     /* @profile records, in arrival order, until recorder_finish(). */
@@ -183,6 +187,14 @@ uint64_t recorder_peak_heap_bytes(const struct recorder *recorder);
  * this, `profiled` holds the tables (see report.h to print them).
  * Returns 0, or -1 when writing failed now or earlier. */
 int recorder_finish(struct recorder *recorder, int exit_status);
+
+/* Once an interval (recorder_tail.c): put everything received on disk, the points the
+ * filters still hold back included, written after what is final as a flush would
+ * write them, so that the .dat is whole if mprof run dies before the next interval.
+ * 0, or -1 when writing failed. */
+int recorder_sync(struct recorder *recorder);
+/* Before anything final is written: cut off the tail recorder_sync wrote. 0 or -1. */
+int recorder_tail_drop(struct recorder *recorder);
 
 /* Say `text` (one line) as the library's notices are said: on the notices stream as
  * "mprof: <text>", and in the .dat as MPROF notice. 0, or -1 when the write failed. */

@@ -174,6 +174,29 @@ t_lines_on_native_program_said() {
     ! grep -q 'ran no Python' err.txt || fail "said for a Python image: $(cat err.txt)"
 }
 
+register cli_killed_keeps_samples
+t_cli_killed_keeps_samples() {
+    # kill -9 of mprof run: the program does not run on orphaned (the kernel sends it
+    # SIGTERM), and the .dat holds every sample up to the last interval, the points the
+    # filters held back included: hold's 8 MiB plateau runs to the kill, not 2 samples.
+    "$MPROF" run -o killed.dat "$PROGRAMS/hold" 8 4 >out.txt 2>err.txt &
+    local cli=$! program=""
+    sleep 2
+    program=$(pgrep -f -P "$cli" "$PROGRAMS/hold 8 4" || true)
+    [ -n "$program" ] || fail "no program under mprof run"
+    kill -9 "$cli"
+    wait "$cli" 2>/dev/null || true
+    local waited=0
+    while kill -0 "$program" 2>/dev/null && [ "$waited" -lt 20 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    ! kill -0 "$program" 2>/dev/null || { kill -9 "$program"; fail "the program outlived mprof run"; }
+    # The plateau started at 0.5 s and the kill came at 2 s: its end is on disk.
+    check killed.dat "t_end >= 1.7" "heap_at(t_end) >= 8*MiB" "near(heap_peak, 8*MiB, 0.01)"
+    expect_rc 0 mp peak killed.dat
+}
+
 register interval_floor_agrees
 t_interval_floor_agrees() {
     expect_rc 0 mp run -a -T 0.001 -o floor.dat "$PROGRAMS/hold" 8 1

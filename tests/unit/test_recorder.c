@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -607,6 +608,88 @@ START_TEST(header_last_sample_and_signal)
 }
 END_TEST
 
+/* The whole file as it stands on disk now. */
+static char *file_text(FILE *file)
+{
+    struct stat info;
+    ck_assert_int_eq(fstat(fileno(file), &info), 0);
+    char *text = calloc(1, (size_t)info.st_size + 1);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_int_eq(pread(fileno(file), text, (size_t)info.st_size, 0), info.st_size);
+    return text;
+}
+
+/* One series of samples: a plateau (held back by the filter), a step, a plateau. */
+static void plateau_run(struct recorder *recorder, FILE *file, bool sync, char **on_disk)
+{
+    static const double mib[] = { 1, 1, 1, 1, 5, 5, 5 };
+    for (size_t i = 0; i < sizeof mib / sizeof mib[0]; i++) {
+        ck_assert_int_eq(recorder_mem(recorder, 1700000000.0 + 0.1 * (double)i,
+                                      (uint64_t)(mib[i] * 1048576)), 0);
+        if (sync) {
+            ck_assert_int_eq(recorder_sync(recorder), 0);
+            if (i == 3)
+                *on_disk = file_text(file);
+        }
+    }
+}
+
+/* At every interval the points the filter holds back are on disk after what is final,
+ * so a killed mprof run leaves a whole profile; the finished file is the same as one
+ * never synced. */
+START_TEST(sync_puts_held_points_on_disk)
+{
+    FILE *synced = tmpfile(), *plain = tmpfile();
+    ck_assert_ptr_nonnull(synced);
+    ck_assert_ptr_nonnull(plain);
+    struct recorder with_sync, without_sync;
+    recorder_init(&with_sync, synced, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, false, 100 * MS_NS);
+    recorder_init(&without_sync, plain, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, false,
+                  100 * MS_NS);
+    char *mid_run = NULL;
+    plateau_run(&with_sync, synced, true, &mid_run);
+    plateau_run(&without_sync, plain, false, NULL);
+    /* Four samples into the plateau: its first point is final, its end is the tail. */
+    ck_assert_str_eq(mid_run, "MEM 1.000000 1700000000.0000\nMEM 1.000000 1700000000.3000\n");
+    ck_assert_int_eq(recorder_finish(&with_sync, 0), 0);
+    ck_assert_int_eq(recorder_finish(&without_sync, 0), 0);
+    fflush(synced);
+    fflush(plain);
+    char *synced_text = file_text(synced), *plain_text = file_text(plain);
+    ck_assert_str_eq(synced_text, plain_text);
+    ck_assert_ptr_nonnull(strstr(synced_text, "MEM 5.000000 1700000000.6000\n"));
+    free(mid_run);
+    free(synced_text);
+    free(plain_text);
+    recorder_free(&with_sync);
+    recorder_free(&without_sync);
+    fclose(synced);
+    fclose(plain);
+}
+END_TEST
+
+/* A .dat that is no regular file (a pipe, /dev/null, a memory stream here) cannot be
+ * cut back: it gets what is final only, and the run ends as it always did. */
+START_TEST(sync_without_a_file_flushes_only)
+{
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, false);
+    ck_assert_int_eq(recorder_mem(&harness.recorder, 1700000000.0, 1048576), 0);
+    ck_assert_int_eq(recorder_mem(&harness.recorder, 1700000000.1, 1048576), 0);
+    ck_assert_int_eq(recorder_mem(&harness.recorder, 1700000000.2, 1048576), 0);
+    ck_assert_int_eq(recorder_sync(&harness.recorder), 0);
+    ck_assert(harness.recorder.tail_off);
+    ck_assert_int_eq(recorder_sync(&harness.recorder), 0);
+    harness_close(&harness, 0,
+                  "MEM 1.000000 1700000000.0000\n"
+                  "MEM 1.000000 1700000000.2000\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 3\n"
+                  "MPROF rss_peak_bytes 1048576\n",
+                  "");
+}
+END_TEST
+
 /* No later sample, or -C (the library's sample lacks the children): nothing is added. */
 START_TEST(last_sample_only_when_later_and_alone)
 {
@@ -810,6 +893,8 @@ Suite *test_suite(void)
     Suite *suite = suite_create("recorder");
     TCase *pipe_cases = tcase_create("pipe");
     tcase_add_test(pipe_cases, whole_stream_at_once);
+    tcase_add_test(pipe_cases, sync_puts_held_points_on_disk);
+    tcase_add_test(pipe_cases, sync_without_a_file_flushes_only);
     tcase_add_test(pipe_cases, stream_split_at_every_boundary);
     tcase_add_test(pipe_cases, stream_split_in_three_everywhere);
     tcase_add_test(pipe_cases, stream_byte_by_byte);
