@@ -91,11 +91,14 @@ int cmd_peak(int argc, char **argv)
     for (size_t i = 0; i < path_count; i++) {
         struct dat_profile profile;
         char error[DAT_ERROR_MAX];
-        if (dat_read(paths[i], &profile, error, sizeof error) < 0) {
+        if (dat_read_valid_part(paths[i], &profile, error, sizeof error) < 0) {
             mprof_error("%s", error);
             status = 1;
             continue;  /* the others are still worth their line */
         }
+        /* A file cut short still has its peaks so far: said, and given. */
+        if (!dat_profile_whole(&profile, error, sizeof error))
+            mprof_error("%s: %s: the peaks are those of the lines before", paths[i], error);
         peak_print(&profile);
         dat_free(&profile);
     }

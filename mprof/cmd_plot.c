@@ -273,10 +273,14 @@ int cmd_plot(int argc, char **argv)
         goto done;
     }
     for (; read_count < path_count; read_count++) {
-        if (dat_read(paths[read_count], &profiles[read_count], error, sizeof error) < 0) {
+        if (dat_read_valid_part(paths[read_count], &profiles[read_count], error,
+                                sizeof error) < 0) {
             mprof_error("%s", error);
             goto done;
         }
+        /* A file cut short is drawn as far as it goes, and said so. */
+        if (!dat_profile_whole(&profiles[read_count], error, sizeof error))
+            mprof_error("%s: %s: plotting the lines before", paths[read_count], error);
     }
 
     if (!terminal) {

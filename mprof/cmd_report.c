@@ -126,6 +126,13 @@ int cmd_report(int argc, char **argv)
         profiles_free(paths, path_count);
         return 1;
     }
+    /* Tables and top lines are written last: a file cut short has lost some of them. */
+    if (!dat_profile_whole(&profile, error, sizeof error)) {
+        mprof_error("%s: %s: not a whole profile", paths[0], error);
+        dat_free(&profile);
+        profiles_free(paths, path_count);
+        return 1;
+    }
     if (top > 0) {
         const char *why = dat_meta_text_prefixed(&profile, "notice", "--lines: ");
         if (profile.top_site_count == 0 && why != NULL) {

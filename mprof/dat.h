@@ -126,6 +126,12 @@ struct dat_profile {
     size_t profiled_count;
     struct dat_top_site *top_sites;          /* in file order (by rank) */
     size_t top_site_count;
+    /* How whole the file is (dat_profile_whole). */
+    size_t line_count;      /* lines read */
+    size_t end_line;        /* the line of the last MPROF end, 0 when there is none */
+    uint64_t end_offset;    /* the bytes before that line */
+    char *cut_short;        /* dat_read_valid_part only: why it stopped before the end
+                             * ("line 12: ..."), the lines before kept; else NULL */
 };
 
 /* Read a whole .dat. Rejects an empty file, a line that is not one of the forms above
@@ -134,6 +140,21 @@ struct dat_profile {
  * needs freeing. */
 int dat_read(const char *path, struct dat_profile *profile, char *error, size_t error_size);
 void dat_free(struct dat_profile *profile);
+
+/* As dat_read, but a line that is not valid ends the reading instead of failing it: the
+ * lines before it are kept and profile->cut_short says which line and why (a
+ * truncated file can still be plotted). It fails as dat_read does when what comes
+ * before holds no profile (no MEM line). */
+int dat_read_valid_part(const char *path, struct dat_profile *profile, char *error,
+                        size_t error_size);
+
+/* Whether the file is a whole profile: read to its end (not cut short at a bad line),
+ * and, when mprof wrote it (MPROF version), ending with the MPROF end line that gives
+ * the bytes before it (version 3; "-" when the file was a pipe), or with the closing
+ * MPROF lines of version 2. A file
+ * memory_profiler wrote has no end to check. When it is not, 0 and *why says what is
+ * missing ("ends at line 12 without ..."); 1 when it is. */
+int dat_profile_whole(const struct dat_profile *profile, char *why, size_t why_size);
 
 /*
  * The peaks: one definition each, used by every command that shows one (mprof run's

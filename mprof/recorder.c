@@ -433,7 +433,7 @@ int recorder_write_header(struct recorder *recorder, const char *cmdline)
              interval_seconds(recorder->interval_ns));
     errno = 0;
     if (recorder_check(recorder, dat_write_cmdline(recorder->out, cmdline)) < 0 ||
-        recorder_check(recorder, dat_write_meta(recorder->out, "version", "2")) < 0 ||
+        recorder_check(recorder, dat_write_meta(recorder->out, "version", "3")) < 0 ||
         recorder_check(recorder, dat_write_meta(recorder->out, "interval", interval_text)) < 0)
         return -1;
     return 0;
@@ -508,5 +508,15 @@ int recorder_finish(struct recorder *recorder, int exit_status)
     if (recorder->end_signal != 0 && status == 0 && recorder->write_errno == 0 &&
         recorder_write_meta_u64(recorder, "signal", (uint64_t)recorder->end_signal) < 0)
         status = -1;
+    /* Last, and only when all before it was written: the bytes before it, so that a
+     * reader can tell a whole file from one cut short (dat_profile_whole). */
+    if (status == 0 && recorder->write_errno == 0) {
+        char bytes_text[32] = "-";  /* a pipe: nothing to count from */
+        off_t bytes_before = fflush(recorder->out) == 0 ? ftello(recorder->out) : -1;
+        if (bytes_before >= 0)
+            snprintf(bytes_text, sizeof(bytes_text), "%lld", (long long)bytes_before);
+        if (recorder_check(recorder, dat_write_meta(recorder->out, "end", bytes_text)) < 0)
+            status = -1;
+    }
     return status < 0 || recorder->write_errno != 0 ? -1 : 0;
 }

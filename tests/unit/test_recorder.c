@@ -171,6 +171,17 @@ static void harness_close(struct harness *harness, int exit_status, const char *
     recorder_free(&harness->recorder);
     ck_assert_int_eq(fclose(harness->out), 0);
     ck_assert_int_eq(fclose(harness->notices), 0);
+    /* A finished file ends with MPROF end and the bytes before that line. */
+    char *end = strstr(harness->out_text, "MPROF end ");
+    if (exit_status >= 0)
+        ck_assert_msg(end != NULL, "no MPROF end in:\n%s", harness->out_text);
+    if (end != NULL) {
+        char expected_end[64];
+        snprintf(expected_end, sizeof expected_end, "MPROF end %zu\n",
+                 (size_t)(end - harness->out_text));
+        ck_assert_str_eq(end, expected_end);
+        *end = '\0';
+    }
     ck_assert_str_eq(harness->out_text, expected_out);
     ck_assert_str_eq(harness->notice_text, expected_notices);
     free(harness->out_text);
@@ -592,7 +603,7 @@ START_TEST(header_last_sample_and_signal)
     recorder_set_signal(&harness.recorder, 9);
     harness_close(&harness, 137,
                   "CMDLINE python3 'a b.py'\n"
-                  "MPROF version 2\n"
+                  "MPROF version 3\n"
                   "MPROF interval 0.1\n"
                   "MEM 4.000000 1700000000.2000\n"
                   "HEAP 1700000000.3000 1048576\n"
