@@ -55,14 +55,16 @@ static void peak_print(const struct dat_profile *profile)
         const struct dat_child *child = &profile->children[c];
         printf("  Child %d", child->index);
         if (child->mem_count > 0) {
-            double child_peak = dat_series_peak_mem_mib(child->mem, child->mem_count, &peak_time);
+            double child_peak = dat_child_peak_mem_mib(profile, child, &peak_time);
             printf("\t%.3f MiB at %.3f s", child_peak, peak_time - start);
         } else {
             printf("\tn/a");
         }
-        heap_peak = dat_series_peak_heap_bytes(child->heap, child->heap_count, &peak_time);
-        peak_print_heap(child->heap_count > 0, child->heap_count > 0, heap_peak, peak_time,
-                        start);
+        uint64_t rss_mark, heap_mark_of_child;
+        bool child_marked = dat_child_marks(profile, child->index, &rss_mark, &heap_mark_of_child);
+        heap_peak = dat_child_peak_heap_bytes(profile, child, &peak_time);
+        peak_print_heap(child->heap_count > 0 || child_marked, child->heap_count > 0, heap_peak,
+                        peak_time, start);
     }
 }
 

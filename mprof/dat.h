@@ -170,8 +170,9 @@ int dat_profile_whole(const struct dat_profile *profile, char *why, size_t why_s
  * Under -C, MEM and HEAP are the sums over the process tree, and high-water marks do not
  * sum: the main process's mark is a floor under the tree's peak, never more, so the
  * same max is still the best the run knows (and is what mprof run writes).
- * CHLD and CHLDHEAP series carry no mark of their own: a child's peak is its highest
- * sample (dat_series_peak_*).
+ * A child (CHLD, CHLDHEAP, with -M) has its own marks when its library sent them
+ * (MPROF child_peak <index> <rss bytes> <heap bytes>): its peak is the same max
+ * (dat_child_peak_*); without them, its highest sample (dat_series_peak_*).
  * The time of a peak is that of the highest sample (the first of equal ones): a mark
  * above it was reached between samples, around then.
  */
@@ -192,6 +193,17 @@ double dat_series_peak_mem_mib(const struct dat_sample *samples, size_t count,
                                double *peak_time_s);
 uint64_t dat_series_peak_heap_bytes(const struct dat_heap_sample *samples, size_t count,
                                     double *peak_time_s);
+
+/* A child's own high-water marks (MPROF child_peak): 1 with both set, or 0 when the
+ * file has none for `index`. */
+int dat_child_marks(const struct dat_profile *profile, int index, uint64_t *rss_bytes,
+                    uint64_t *heap_bytes);
+/* A child's peaks: the higher of its highest sample and its mark (-1.0 / 0, and
+ * *peak_time_s = 0, for a series with neither). */
+double dat_child_peak_mem_mib(const struct dat_profile *profile, const struct dat_child *child,
+                              double *peak_time_s);
+uint64_t dat_child_peak_heap_bytes(const struct dat_profile *profile,
+                                   const struct dat_child *child, double *peak_time_s);
 
 /* The value of `MPROF key` as an unsigned number (the last such line wins). Returns 1
  * and sets *value, or 0 when the file has no such line or it is not a number. */

@@ -524,10 +524,22 @@ char *gnuplot_build(const struct dat_profile *profiles, size_t count,
 
     /* The peak marker: dashed red lines at the peak RSS as dat.h defines it (the
      * high-water mark where the file has one), at the time of the highest sample (one
-     * profile only, as the original; with several the lines would say nothing). */
+     * profile only, as the original; with several the lines would say nothing). With
+     * -M, the highest of the program's and each child's, and whose it was. */
     if (count == 1) {
         double peak_time, start = gnuplot_profile_start(&profiles[0]);
         double peak = dat_peak_mem_mib(&profiles[0], &peak_time);
+        char whose[32] = "";
+        for (size_t c = 0; c < profiles[0].child_count; c++) {
+            double child_time;
+            double child_peak = dat_child_peak_mem_mib(&profiles[0], &profiles[0].children[c],
+                                                       &child_time);
+            if (child_peak > peak) {
+                peak = child_peak;
+                peak_time = child_time;
+                snprintf(whose, sizeof whose, " (child %d)", profiles[0].children[c].index);
+            }
+        }
         peak_time -= start;
         if (peak > builder.y_max)
             builder.y_max = peak;  /* a mark above every sample stays inside the frame */
@@ -536,16 +548,17 @@ char *gnuplot_build(const struct dat_profile *profiles, size_t count,
         gnuplot_append(script, "set arrow 2 from graph 0, first %.6f to graph 1, first %.6f "
                                "nohead dt 2 lw 1 lc rgb '#ff0000' front\n", peak, peak);
         if (options->format == GNUPLOT_FORMAT_DUMB)
-            gnuplot_append(script, "set label 1 'peak %.3f MiB' at graph 1, graph 1 right "
-                                   "offset -1,-1 front\n", peak);
+            gnuplot_append(script, "set label 1 'peak %.3f MiB%s' at graph 1, graph 1 right "
+                                   "offset -1,-1 front\n", peak, whose);
         else if (peak_time > builder.x_min + 0.7 * (builder.x_max - builder.x_min))
             /* near the right edge: written leftwards, so it stays inside the frame */
-            gnuplot_append(script, "set label 1 'peak %.3f MiB' at first %.6f, first %.6f "
+            gnuplot_append(script, "set label 1 'peak %.3f MiB%s' at first %.6f, first %.6f "
                                    "right offset -1,0.7 tc rgb '#ff0000' front\n",
-                           peak, peak_time, peak);
+                           peak, whose, peak_time, peak);
         else
-            gnuplot_append(script, "set label 1 'peak %.3f MiB' at first %.6f, first %.6f "
-                                   "offset 1,0.7 tc rgb '#ff0000' front\n", peak, peak_time, peak);
+            gnuplot_append(script, "set label 1 'peak %.3f MiB%s' at first %.6f, first %.6f "
+                                   "offset 1,0.7 tc rgb '#ff0000' front\n", peak, whose, peak_time,
+                           peak);
     }
 
     /* A little headroom so that the peak line is not the frame. */

@@ -229,6 +229,10 @@ static int recorder_on_sample(struct recorder *recorder, const struct mprof_samp
     child->have_heap = true;
     child->heap_bytes = heap_bytes;
     child->heap_time_s = time_s;
+    if (sample->rss_peak_bytes > child->rss_hwm_bytes)
+        child->rss_hwm_bytes = sample->rss_peak_bytes;
+    if (sample->heap_peak_bytes > 0 && (uint64_t)sample->heap_peak_bytes > child->heap_hwm_bytes)
+        child->heap_hwm_bytes = (uint64_t)sample->heap_peak_bytes;
     if ((recorder->children & RECORDER_CHILDREN_SERIES) && child->index >= 0)
         return recorder_push(recorder, &child->heap_filter, SERIES_CHILD_HEAP, child->index,
                              time_s, (double)heap_bytes);
@@ -459,14 +463,34 @@ void recorder_set_signal(struct recorder *recorder, int signal_number)
     recorder->end_signal = signal_number;
 }
 
+/* With -C the series are sums, and marks do not add up: each process's own mark is a
+ * floor under the tree's peak (a child's spike between two samples is one). */
+static uint64_t recorder_highest_child_mark(const struct recorder *recorder, bool heap)
+{
+    uint64_t highest = 0;
+    if (!(recorder->children & RECORDER_CHILDREN_SUM))
+        return 0;
+    for (size_t i = 0; i < recorder->child_count; i++) {
+        const struct recorder_child *child = &recorder->child_list[i];
+        uint64_t mark = heap ? child->heap_hwm_bytes : child->rss_hwm_bytes;
+        if (mark > highest)
+            highest = mark;
+    }
+    return highest;
+}
+
 uint64_t recorder_peak_rss_bytes(const struct recorder *recorder)
 {
-    return dat_peak_combine(recorder->rss_sample_peak_bytes, recorder->rss_hwm_bytes);
+    return dat_peak_combine(dat_peak_combine(recorder->rss_sample_peak_bytes,
+                                             recorder->rss_hwm_bytes),
+                            recorder_highest_child_mark(recorder, false));
 }
 
 uint64_t recorder_peak_heap_bytes(const struct recorder *recorder)
 {
-    return dat_peak_combine(recorder->heap_sample_peak_bytes, recorder->heap_hwm_bytes);
+    return dat_peak_combine(dat_peak_combine(recorder->heap_sample_peak_bytes,
+                                             recorder->heap_hwm_bytes),
+                            recorder_highest_child_mark(recorder, true));
 }
 
 int recorder_finish(struct recorder *recorder, int exit_status)
@@ -501,6 +525,17 @@ int recorder_finish(struct recorder *recorder, int exit_status)
     if (recorder->rss_hwm_bytes > 0 &&
         recorder_write_meta_u64(recorder, "rss_hwm_bytes", recorder->rss_hwm_bytes) < 0)
         status = -1;
+    /* -M: each child's own marks, which see its peaks between samples. */
+    for (size_t i = 0; i < recorder->child_count; i++) {
+        const struct recorder_child *child = &recorder->child_list[i];
+        if (child->index < 0 || (child->rss_hwm_bytes == 0 && child->heap_hwm_bytes == 0))
+            continue;
+        char marks[80];
+        snprintf(marks, sizeof(marks), "%d %" PRIu64 " %" PRIu64, child->index,
+                 child->rss_hwm_bytes, child->heap_hwm_bytes);
+        if (recorder_check(recorder, dat_write_meta(recorder->out, "child_peak", marks)) < 0)
+            status = -1;
+    }
     if (recorder->library_interval_ns != 0 &&
         recorder_write_meta_u64(recorder, "library_interval_ns",
                                 recorder->library_interval_ns) < 0)

@@ -55,6 +55,8 @@ struct recorder_child {
     bool live;             /* still running, as far as we know */
     bool have_heap;
     uint64_t heap_bytes;   /* its latest live heap */
+    uint64_t rss_hwm_bytes, heap_hwm_bytes; /* its own high-water marks, as its library
+                                             * last sent them (between samples too) */
     double heap_time_s;    /* and when it was sampled */
     struct recorder_filter mem_filter, heap_filter;
     struct recorder_points mem_points;  /* its CHLD points */

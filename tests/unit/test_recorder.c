@@ -465,6 +465,62 @@ START_TEST(multiprocess_gives_each_child_an_index)
 }
 END_TEST
 
+/* A sample whose marks (VmHWM, the library's heap mark) stand above its figures. */
+static void add_marked_sample(struct stream *stream, int32_t pid, uint64_t time_ms,
+                              int64_t heap_bytes, int64_t heap_mark_bytes, uint64_t rss_bytes,
+                              uint64_t rss_mark_bytes)
+{
+    struct mprof_sample sample;
+    memset(&sample, 0, sizeof(sample));
+    mprof_record_header_init(&sample.header, MPROF_RECORD_SAMPLE, sizeof(sample), pid);
+    sample.time_ns = T0_NS + time_ms * MS_NS;
+    sample.heap_live_bytes = heap_bytes;
+    sample.heap_peak_bytes = heap_mark_bytes;
+    sample.rss_bytes = rss_bytes;
+    sample.rss_peak_bytes = rss_mark_bytes;
+    stream_add(stream, &sample, sizeof(sample));
+}
+
+/* A child's peak between two samples: -M keeps each child's own marks (MPROF
+ * child_peak), -C raises the tree's peaks to the highest process's mark. */
+START_TEST(children_keep_their_marks)
+{
+    for (int sum = 0; sum <= 1; sum++) {
+        struct harness harness;
+        harness_open(&harness, sum ? RECORDER_CHILDREN_SUM : RECORDER_CHILDREN_SERIES, true);
+        struct stream stream;
+        memset(&stream, 0, sizeof(stream));
+        add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+        add_marked_sample(&stream, MAIN_PID, 100, 1 << 20, 1 << 20, 3u << 20, 3u << 20);
+        add_hello(&stream, 2000, MPROF_HELLO_HEAP_COUNTED);
+        /* The child's 40 MiB lasted less than an interval: only its marks saw it. */
+        add_marked_sample(&stream, 2000, 150, 2 << 20, 40 << 20, 4u << 20, 44u << 20);
+        recorder_child_mem(&harness.recorder, 2000, 1700000000.12, 4u << 20);
+        ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+        if (sum) {
+            ck_assert_uint_eq(recorder_peak_heap_bytes(&harness.recorder), 40u << 20);
+            ck_assert_uint_eq(recorder_peak_rss_bytes(&harness.recorder), 44u << 20);
+            recorder_free(&harness.recorder);
+            fclose(harness.out);
+            fclose(harness.notices);
+            free(harness.out_text);
+            free(harness.notice_text);
+            continue;
+        }
+        ck_assert_uint_eq(recorder_peak_heap_bytes(&harness.recorder), 1u << 20);
+        ck_assert_int_eq(recorder_finish(&harness.recorder, 0), 0);
+        fflush(harness.out);
+        ck_assert_msg(strstr(harness.out_text, "MPROF child_peak 0 46137344 41943040\n") != NULL,
+                      "no child_peak in:\n%s", harness.out_text);
+        recorder_free(&harness.recorder);
+        fclose(harness.out);
+        fclose(harness.notices);
+        free(harness.out_text);
+        free(harness.notice_text);
+    }
+}
+END_TEST
+
 /* -M with simplification: an ended child's held-back points are written when it ends,
  * not only at the end of the run. */
 START_TEST(multiprocess_flushes_an_ended_child)
@@ -906,6 +962,7 @@ Suite *test_suite(void)
     tcase_add_test(pipe_cases, whole_stream_at_once);
     tcase_add_test(pipe_cases, sync_puts_held_points_on_disk);
     tcase_add_test(pipe_cases, sync_without_a_file_flushes_only);
+    tcase_add_test(pipe_cases, children_keep_their_marks);
     tcase_add_test(pipe_cases, stream_split_at_every_boundary);
     tcase_add_test(pipe_cases, stream_split_in_three_everywhere);
     tcase_add_test(pipe_cases, stream_byte_by_byte);
