@@ -27,7 +27,7 @@ int cmd_clean(int argc, char **argv)
             dry_run = true;
             continue;
         }
-        mprof_error("clean: unexpected argument %s (see mprof clean -h)", argv[i]);
+        mprof_error("clean: %s: unexpected argument (see mprof clean --help)", argv[i]);
         return 2;
     }
     char **names;

@@ -24,7 +24,7 @@ int cmd_list(int argc, char **argv)
         }
     }
     if (argc > 1) {
-        mprof_error("list: takes no argument (got %s)", argv[1]);
+        mprof_error("list: %s: unexpected argument (see mprof list --help)", argv[1]);
         return 2;
     }
     char **names;

@@ -55,14 +55,16 @@ static void peak_print(const struct dat_profile *profile)
         const struct dat_child *child = &profile->children[c];
         printf("  Child %d", child->index);
         if (child->mem_count > 0) {
-            double child_peak = dat_series_peak_mem_mib(child->mem, child->mem_count, &peak_time);
+            double child_peak = dat_child_peak_mem_mib(profile, child, &peak_time);
             printf("\t%.3f MiB at %.3f s", child_peak, peak_time - start);
         } else {
             printf("\tn/a");
         }
-        heap_peak = dat_series_peak_heap_bytes(child->heap, child->heap_count, &peak_time);
-        peak_print_heap(child->heap_count > 0, child->heap_count > 0, heap_peak, peak_time,
-                        start);
+        uint64_t rss_mark, heap_mark_of_child;
+        bool child_marked = dat_child_marks(profile, child->index, &rss_mark, &heap_mark_of_child);
+        heap_peak = dat_child_peak_heap_bytes(profile, child, &peak_time);
+        peak_print_heap(child->heap_count > 0 || child_marked, child->heap_count > 0, heap_peak,
+                        peak_time, start);
     }
 }
 
@@ -79,7 +81,7 @@ int cmd_peak(int argc, char **argv)
             return 0;
         }
         if (argv[i][0] == '-' && !(argv[i][1] >= '0' && argv[i][1] <= '9')) {
-            mprof_error("peak: unknown option %s (see mprof peak -h)", argv[i]);
+            mprof_error("peak: %s: unknown option (see mprof peak --help)", argv[i]);
             return 2;
         }
     }
@@ -91,11 +93,14 @@ int cmd_peak(int argc, char **argv)
     for (size_t i = 0; i < path_count; i++) {
         struct dat_profile profile;
         char error[DAT_ERROR_MAX];
-        if (dat_read(paths[i], &profile, error, sizeof error) < 0) {
+        if (dat_read_valid_part(paths[i], &profile, error, sizeof error) < 0) {
             mprof_error("%s", error);
             status = 1;
             continue;  /* the others are still worth their line */
         }
+        /* A file cut short still has its peaks so far: said, and given. */
+        if (!dat_profile_whole(&profile, error, sizeof error))
+            mprof_error("%s: %s: the peaks are those of the lines before", paths[i], error);
         peak_print(&profile);
         dat_free(&profile);
     }

@@ -192,7 +192,7 @@ int cmd_plot(int argc, char **argv)
     bool terminal = false;
 
     int safe_argc;
-    char **safe_argv = profiles_protect_negative_indices(argc, argv, &safe_argc);
+    char **safe_argv = profiles_protect_negative_indices(argc, argv, ":o:t:nsw:h", long_options, &safe_argc);
     if (safe_argv == NULL) {
         mprof_error("out of memory");
         return 1;
@@ -209,7 +209,7 @@ int cmd_plot(int argc, char **argv)
         case 'T': terminal = true; break;
         case 'w':
             if (plot_parse_window(optarg, &options.window_min_s, &options.window_max_s) < 0) {
-                mprof_error("--window %s: needs XMIN,XMAX, two numbers with XMIN < XMAX", optarg);
+                mprof_error("plot: -w %s: needs XMIN,XMAX, two numbers with XMIN < XMAX", optarg);
                 free(safe_argv);
                 return 2;
             }
@@ -220,14 +220,14 @@ int cmd_plot(int argc, char **argv)
             free(safe_argv);
             return 0;
         case ':':
-            mprof_error("plot: %s needs a value", safe_argv[optind - 1]);
+            mprof_error("plot: %s: needs a value (see mprof plot --help)", safe_argv[optind - 1]);
             free(safe_argv);
             return 2;
         default:
             if (optopt != 0)
-                mprof_error("plot: unknown option -%c (see mprof plot -h)", optopt);
+                mprof_error("plot: -%c: unknown option (see mprof plot --help)", optopt);
             else
-                mprof_error("plot: unknown option %s (see mprof plot -h)", safe_argv[optind - 1]);
+                mprof_error("plot: %s: unknown option (see mprof plot --help)", safe_argv[optind - 1]);
             free(safe_argv);
             return 2;
         }
@@ -273,10 +273,14 @@ int cmd_plot(int argc, char **argv)
         goto done;
     }
     for (; read_count < path_count; read_count++) {
-        if (dat_read(paths[read_count], &profiles[read_count], error, sizeof error) < 0) {
+        if (dat_read_valid_part(paths[read_count], &profiles[read_count], error,
+                                sizeof error) < 0) {
             mprof_error("%s", error);
             goto done;
         }
+        /* A file cut short is drawn as far as it goes, and said so. */
+        if (!dat_profile_whole(&profiles[read_count], error, sizeof error))
+            mprof_error("%s: %s: plotting the lines before", paths[read_count], error);
     }
 
     if (!terminal) {

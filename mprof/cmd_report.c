@@ -54,7 +54,7 @@ int cmd_report(int argc, char **argv)
     struct report_options options = { REPORT_UNIT_MIB, REPORT_PRECISION_DEFAULT };
     size_t top = 0;
     int safe_argc;
-    char **safe_argv = profiles_protect_negative_indices(argc, argv, &safe_argc);
+    char **safe_argv = profiles_protect_negative_indices(argc, argv, ":h", long_options, &safe_argc);
     if (safe_argv == NULL) {
         mprof_error("out of memory");
         return 1;
@@ -90,21 +90,21 @@ int cmd_report(int argc, char **argv)
             free(safe_argv);
             return fflush(stdout) == 0 ? 0 : 1;
         case ':':
-            mprof_error("report: %s needs a value (see mprof report -h)", safe_argv[optind - 1]);
+            mprof_error("report: %s: needs a value (see mprof report --help)", safe_argv[optind - 1]);
             status = REPORT_EXIT_USAGE;
             break;
         default:
             if (optopt != 0)
-                mprof_error("report: unknown option -%c (see mprof report -h)", optopt);
+                mprof_error("report: -%c: unknown option (see mprof report --help)", optopt);
             else
-                mprof_error("report: unknown option %s (see mprof report -h)",
+                mprof_error("report: %s: unknown option (see mprof report --help)",
                             safe_argv[optind - 1]);
             status = REPORT_EXIT_USAGE;
             break;
         }
     }
     if (status == 0 && safe_argc - optind > 1) {
-        mprof_error("report: one FILE or INDEX at a time (see mprof report -h)");
+        mprof_error("report: one FILE or INDEX at a time (see mprof report --help)");
         status = REPORT_EXIT_USAGE;
     }
     if (status != 0) {
@@ -123,6 +123,13 @@ int cmd_report(int argc, char **argv)
     char error[DAT_ERROR_MAX];
     if (dat_read(paths[0], &profile, error, sizeof error) < 0) {
         mprof_error("%s", error);
+        profiles_free(paths, path_count);
+        return 1;
+    }
+    /* Tables and top lines are written last: a file cut short has lost some of them. */
+    if (!dat_profile_whole(&profile, error, sizeof error)) {
+        mprof_error("%s: %s: not a whole profile", paths[0], error);
+        dat_free(&profile);
         profiles_free(paths, path_count);
         return 1;
     }

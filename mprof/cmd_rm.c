@@ -45,7 +45,7 @@ int cmd_rm(int argc, char **argv)
             continue;
         }
         if (arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9')) {
-            mprof_error("rm: unknown option %s (see mprof rm -h)", arg);
+            mprof_error("rm: %s: unknown option (see mprof rm --help)", arg);
             return 2;
         }
         break;

@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +39,7 @@
 #include "interval.h"
 #include "mprof/protocol.h"
 #include "proc.h"
+#include "run_signals.h"
 #include "recorder.h"
 #include "report.h"
 #include "spawn.h"
@@ -54,6 +57,7 @@ struct run_options {
     struct target_spec target;  /* the program, -m MODULE, --python/--nopython */
     struct report_options report;
     bool no_report;           /* --no-report: tables only in the .dat */
+    const char *report_path;  /* --report-file: the tables go there, not to stderr */
     bool lines;               /* -l/--lines: charge the heap to source lines (--top) */
 };
 
@@ -80,30 +84,17 @@ static const char run_usage[] =
     "      --precision N       digits after the point for KiB and MiB (default 1)\n"
     "      --no-report         do not print the @profile tables (they are still in the\n"
     "                          .dat: see mprof report)\n"
+    "      --report-file FILE  write the @profile tables to FILE instead of stderr\n"
     "  -l, --lines             also charge the heap to the source lines that allocated it,\n"
     "                          for mprof report --top (Python; costs ~1.2x)\n"
     "  -h, --help              print this help\n"
     "\n"
     "Functions decorated with @profile (no import needed; `from memory_profiler import\n"
-    "profile` works too) get memory_profiler's line-by-line table, printed on stdout\n"
-    "after the program ends: exact heap bytes per line, callees included.\n"
+    "profile` works too) get memory_profiler's line-by-line table, printed on stderr\n"
+    "after the program ends (its stdout is the program's): exact heap bytes per line,\n"
+    "callees included.\n"
     "\n"
     "environment: MPROF_LIBRARY overrides the path of libmprof.so.\n";
-
-/* The pid the forwarding handler signals. Signal handlers can only reach globals; it is
- * set for the one target a run has and cleared when the run ends. */
-static volatile sig_atomic_t run_forward_pid;
-
-static void run_forward_signal(int signal_number)
-{
-    if (run_forward_pid > 0)
-        kill((pid_t)run_forward_pid, signal_number);
-}
-
-static void run_note_child(int signal_number)
-{
-    (void)signal_number; /* only here to interrupt ppoll() */
-}
 
 /* Returns 0 to run, 1 when help was printed, or an exit status for a usage error. */
 static int run_parse(int argc, char **argv, struct run_options *options)
@@ -120,6 +111,7 @@ static int run_parse(int argc, char **argv, struct run_options *options)
         { "unit", required_argument, NULL, 'U' },
         { "precision", required_argument, NULL, 'R' },
         { "no-report", no_argument, NULL, 'N' },
+        { "report-file", required_argument, NULL, 'F' },
         { "lines", no_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -138,14 +130,14 @@ static int run_parse(int argc, char **argv, struct run_options *options)
         case 'T': {
             char error[128];
             if (interval_parse(optarg, &options->interval_ns, error, sizeof(error)) < 0) {
-                mprof_error("%s", error);
+                mprof_error("run: %s", error);
                 return RUN_EXIT_USAGE;
             }
             break;
         }
         case 'o':
             if (optarg[0] == '\0') {
-                mprof_error("run: -o needs a file name");
+                mprof_error("run: -o: needs a file name (see mprof run --help)");
                 return RUN_EXIT_USAGE;
             }
             options->output_path = optarg;
@@ -183,6 +175,13 @@ static int run_parse(int argc, char **argv, struct run_options *options)
         case 'N':
             options->no_report = true;
             break;
+        case 'F':
+            if (optarg[0] == '\0') {
+                mprof_error("run: --report-file: needs a file name (see mprof run --help)");
+                return RUN_EXIT_USAGE;
+            }
+            options->report_path = optarg;
+            break;
         case 'l':
             options->lines = true;
             break;
@@ -195,7 +194,7 @@ static int run_parse(int argc, char **argv, struct run_options *options)
             fputs(run_usage, stdout);
             return 1;
         case ':':
-            mprof_error("run: %s: needs an argument (see mprof run --help)", argv[optind - 1]);
+            mprof_error("run: %s: needs a value (see mprof run --help)", argv[optind - 1]);
             return RUN_EXIT_USAGE;
         default:
             if (optopt != 0)
@@ -254,14 +253,6 @@ static FILE *run_open_output(const struct run_options *options, char *path, size
     return out;
 }
 
-/* Our signal handling while the target runs, and what it replaced. */
-struct run_signals {
-    bool taken, forwarding;
-    struct sigaction saved_int, saved_quit, saved_child, saved_term, saved_hup;
-    sigset_t saved_mask;       /* the mask before SIGCHLD was blocked */
-    sigset_t wait_mask;        /* the same without SIGCHLD: ppoll's */
-};
-
 /* Everything a run holds, from the first check to the last line. run_cleanup() releases
  * whatever of it was taken, whichever step stopped the run. */
 struct run_session {
@@ -278,6 +269,7 @@ struct run_session {
     struct run_signals signals;
     struct watch watch;        /* the pid and the pipe's read end (-1 once closed) */
     int write_fd;              /* the pipe's write end, ours until the child has it */
+    pid_t cli_pid;             /* this process, which the program must not outlive */
 };
 
 static int run_exit_status(int wait_status)
@@ -291,54 +283,6 @@ static int run_exit_status(int wait_status)
     return RUN_EXIT_FAILURE;
 }
 
-/* Like time(1): Ctrl-C and Ctrl-\ are for the target; we outlive it to write the
- * file. SIGCHLD is blocked so that it is only delivered inside ppoll(). */
-static void run_take_signals(struct run_signals *signals)
-{
-    struct sigaction ignore = { .sa_handler = SIG_IGN };
-    sigemptyset(&ignore.sa_mask);
-    sigaction(SIGINT, &ignore, &signals->saved_int);
-    sigaction(SIGQUIT, &ignore, &signals->saved_quit);
-    struct sigaction on_child = { .sa_handler = run_note_child };
-    sigemptyset(&on_child.sa_mask);
-    sigaction(SIGCHLD, &on_child, &signals->saved_child);
-    sigset_t child_set;
-    sigemptyset(&child_set);
-    sigaddset(&child_set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &child_set, &signals->saved_mask);
-    signals->wait_mask = signals->saved_mask;
-    sigdelset(&signals->wait_mask, SIGCHLD);
-    signals->taken = true;
-}
-
-/* SIGTERM and SIGHUP meant for us go to the target; its end then ends the run. */
-static void run_forward_signals(struct run_signals *signals, pid_t pid)
-{
-    run_forward_pid = pid;
-    struct sigaction forward = { .sa_handler = run_forward_signal };
-    sigemptyset(&forward.sa_mask);
-    sigaction(SIGTERM, &forward, &signals->saved_term);
-    sigaction(SIGHUP, &forward, &signals->saved_hup);
-    signals->forwarding = true;
-}
-
-static void run_restore_signals(struct run_signals *signals)
-{
-    run_forward_pid = 0;
-    if (signals->forwarding) {
-        sigaction(SIGTERM, &signals->saved_term, NULL);
-        sigaction(SIGHUP, &signals->saved_hup, NULL);
-        signals->forwarding = false;
-    }
-    if (signals->taken) {
-        sigaction(SIGINT, &signals->saved_int, NULL);
-        sigaction(SIGQUIT, &signals->saved_quit, NULL);
-        sigaction(SIGCHLD, &signals->saved_child, NULL);
-        sigprocmask(SIG_SETMASK, &signals->saved_mask, NULL);
-        signals->taken = false;
-    }
-}
-
 /* In the forked child, before exec (spawn.h's prepare): our signal handling undone,
  * the pipe's write end passed on, and the environment contract of protocol.h.
  * Returns 0, or the errno that stops the exec. */
@@ -347,17 +291,19 @@ static int run_prepare_child(void *context)
     const struct run_session *session = context;
     const struct run_options *options = session->options;
     const struct run_signals *signals = &session->signals;
-    sigaction(SIGINT, &signals->saved_int, NULL);
-    sigaction(SIGQUIT, &signals->saved_quit, NULL);
-    signal(SIGCHLD, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    sigprocmask(SIG_SETMASK, &signals->saved_mask, NULL);
+    run_signals_undo_in_child(signals);
 
     /* The write end crosses exec; everything else of ours does not (O_CLOEXEC). */
     int flags = fcntl(session->write_fd, F_GETFD);
     if (flags < 0 || fcntl(session->write_fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
         return errno;
+    /* A killed mprof run (kill -9 too) must not leave the program running unseen, with
+     * PPID 1: the kernel sends it SIGTERM when we die (it survives exec); and if we
+     * have died already, it does not start. */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+        return errno;
+    if (getppid() != session->cli_pid)
+        return ESRCH;
 
     const char *old_preload = getenv("LD_PRELOAD");
     size_t preload_size = strlen(session->library) + (old_preload ? strlen(old_preload) : 0) + 2;
@@ -448,7 +394,8 @@ static int run_start(struct run_session *session)
     if (session->kind == PROC_EXE_STATIC)
         mprof_error("%s: statically linked: heap data is missing, memory is RSS only",
                     session->target_argv[0]);
-    run_take_signals(&session->signals);
+    run_signals_take(&session->signals);
+    session->cli_pid = getpid();
     struct spawn_request request = {
         .argv = session->target_argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
         .prepare = run_prepare_child, .context = session,
@@ -474,8 +421,45 @@ static int run_start(struct run_session *session)
     recorder_set_main_pid(&session->recorder, pid);
     close(session->write_fd);
     session->write_fd = -1;
-    run_forward_signals(&session->signals, pid);
+    run_signals_forward(&session->signals, pid);
     return 0;
+}
+
+/* Without -C/-M children go unrecorded, and a program whose memory is in a child (a
+ * compiler driver, a process pool) looks small. The kernel keeps the highest RSS of any
+ * process reaped below us (RUSAGE_CHILDREN: the program and each descendant its parent
+ * waited for), so once the program is reaped, a figure well above the program's own
+ * peak was a child's. Returns that figure in bytes, or 0 when there is nothing to say. */
+static uint64_t run_child_above(const struct run_options *options, uint64_t program_rss_bytes)
+{
+    struct rusage usage;
+    if (options->children != RECORDER_CHILDREN_IGNORE || getrusage(RUSAGE_CHILDREN, &usage) != 0)
+        return 0;
+    uint64_t tree_rss_bytes = (uint64_t)usage.ru_maxrss * 1024;
+    uint64_t margin = program_rss_bytes / 10 > (1u << 20) ? program_rss_bytes / 10 : (1u << 20);
+    return tree_rss_bytes > program_rss_bytes + margin ? tree_rss_bytes : 0;
+}
+
+/* The @profile tables, after everything the program printed (it has ended), on stderr:
+ * the program's stdout is its own (`mprof run js.py > out.json`). Or into --report-file;
+ * when that cannot be written, on stderr after all (they are in the .dat too). */
+static void run_print_tables(const struct run_options *options, const struct recorder *recorder)
+{
+    FILE *out = stderr;
+    if (options->report_path != NULL) {
+        out = fopen(options->report_path, "w");
+        if (out == NULL) {
+            mprof_error("%s: cannot write the tables: %s (they follow here)",
+                        options->report_path, strerror(errno));
+            out = stderr;
+        }
+    }
+    const char *where = out == stderr ? "stderr" : options->report_path;
+    if (report_write_tables(out, recorder->profiled, recorder->profiled_count,
+                            (int)recorder->main_pid, &options->report) < 0)
+        mprof_error("%s: %s", where, strerror(errno));
+    if (out != stderr && fclose(out) != 0)
+        mprof_error("%s: %s", where, strerror(errno));
 }
 
 /* Follow the program to its end, then write the end of the .dat and say what it holds.
@@ -486,13 +470,17 @@ static int run_record(struct run_session *session)
     const struct run_options *options = session->options;
     struct recorder *recorder = &session->recorder;
     int wait_status = watch_until_exit(&session->watch, &session->signals.wait_mask);
-    run_forward_pid = 0;
+    run_signals_stop_forwarding();
     watch_drain(&session->watch);
 
     int exit_status = run_exit_status(wait_status);
     if (wait_status >= 0 && WIFSIGNALED(wait_status))
         recorder_set_signal(recorder, WTERMSIG(wait_status));
     recorder_end_of_run_sample(recorder);
+    /* Said when it is known: an image that ran Python may come after an exec. */
+    if (options->lines && recorder->main_hello && !recorder->main_python)
+        recorder_notice(recorder, "--lines: the program ran no Python: --lines charges "
+                                  "Python source lines only (the heap is recorded whole)");
     int write_failed = recorder_finish(recorder, exit_status) < 0;
     int write_errno = recorder->write_errno;
     if (fclose(session->out) != 0 && !write_failed) {
@@ -516,14 +504,18 @@ static int run_record(struct run_session *session)
     if (recorder->heap_samples > 0)
         snprintf(heap_text, sizeof(heap_text), "peak heap %.1f MiB",
                  (double)recorder_peak_heap_bytes(recorder) / DAT_BYTES_PER_MIB);
-    mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s)", session->output_path,
+    char child_text[160] = "";
+    uint64_t child_rss_bytes = run_child_above(options, recorder_peak_rss_bytes(recorder));
+    if (child_rss_bytes > 0)
+        snprintf(child_text, sizeof(child_text), "; a child process peaked at %.1f MiB RSS, "
+                 "not recorded: -C adds children in, -M records each",
+                 (double)child_rss_bytes / DAT_BYTES_PER_MIB);
+    mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s%s)", session->output_path,
                 (unsigned long long)recorder->mem_samples,
-                (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, heap_text);
-    /* The tables come after everything the program printed: it has ended. */
-    if (!options->no_report && recorder->profiled_count > 0 &&
-        report_write_tables(stdout, recorder->profiled, recorder->profiled_count,
-                            (int)recorder->main_pid, &options->report) < 0)
-        mprof_error("stdout: %s", strerror(errno));
+                (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, heap_text,
+                child_text);
+    if (!options->no_report && recorder->profiled_count > 0)
+        run_print_tables(options, recorder);
     if (write_failed && exit_status == 0)
         return RUN_EXIT_FAILURE;
     return exit_status;
@@ -543,7 +535,7 @@ static void run_cleanup(struct run_session *session)
             unlink(session->output_path);
     }
     recorder_free(&session->recorder);
-    run_restore_signals(&session->signals);
+    run_signals_restore(&session->signals);
     free(session->target_argv);
 }
 

@@ -4,6 +4,9 @@
  * listing files live in dat_read.c, dat_write.c and dat_list.c; the peaks in
  * dat_peak.c.
  */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +40,7 @@ void dat_free(struct dat_profile *profile)
     for (size_t i = 0; i < profile->top_site_count; i++)
         dat_free_top_site(&profile->top_sites[i]);
     free(profile->top_sites);
+    free(profile->cut_short);
     memset(profile, 0, sizeof *profile);
 }
 
@@ -85,4 +89,40 @@ int dat_main_pid(const struct dat_profile *profile)
             return pid;
     }
     return profile->profiled_count > 0 ? profile->profiled[0].pid : 0;
+}
+
+int dat_profile_whole(const struct dat_profile *profile, char *why, size_t why_size)
+{
+    if (profile->cut_short != NULL) {
+        snprintf(why, why_size, "%s", profile->cut_short);
+        return 0;
+    }
+    uint64_t version;
+    if (!dat_meta_u64(profile, "version", &version))
+        return 1;  /* memory_profiler's, or a hand-made file: nothing says where it ends */
+    if (version < 3) {
+        /* Version 2 files closed with their peaks; rss_peak_bytes is in every one. */
+        uint64_t unused;
+        if (dat_meta_u64(profile, "rss_peak_bytes", &unused))
+            return 1;
+        snprintf(why, why_size, "ends at line %zu before its closing MPROF lines (cut short, "
+                 "or mprof run was stopped before it finished)", profile->line_count);
+        return 0;
+    }
+    uint64_t bytes_before;
+    if (profile->end_line == 0) {
+        snprintf(why, why_size, "ends at line %zu without MPROF end (cut short, or mprof run "
+                 "was stopped before it finished)", profile->line_count);
+        return 0;
+    }
+    bool counted = dat_meta_u64(profile, "end", &bytes_before);
+    if (profile->end_line != profile->line_count ||
+        (counted && bytes_before != profile->end_offset)) {
+        snprintf(why, why_size, "MPROF end at line %zu of %zu does not stand where it was "
+                 "written (after %" PRIu64 " bytes, not %" PRIu64 "): lines were lost or added",
+                 profile->end_line, profile->line_count, counted ? bytes_before : 0,
+                 profile->end_offset);
+        return 0;
+    }
+    return 1;
 }

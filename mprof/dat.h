@@ -126,6 +126,12 @@ struct dat_profile {
     size_t profiled_count;
     struct dat_top_site *top_sites;          /* in file order (by rank) */
     size_t top_site_count;
+    /* How whole the file is (dat_profile_whole). */
+    size_t line_count;      /* lines read */
+    size_t end_line;        /* the line of the last MPROF end, 0 when there is none */
+    uint64_t end_offset;    /* the bytes before that line */
+    char *cut_short;        /* dat_read_valid_part only: why it stopped before the end
+                             * ("line 12: ..."), the lines before kept; else NULL */
 };
 
 /* Read a whole .dat. Rejects an empty file, a line that is not one of the forms above
@@ -134,6 +140,21 @@ struct dat_profile {
  * needs freeing. */
 int dat_read(const char *path, struct dat_profile *profile, char *error, size_t error_size);
 void dat_free(struct dat_profile *profile);
+
+/* As dat_read, but a line that is not valid ends the reading instead of failing it: the
+ * lines before it are kept and profile->cut_short says which line and why (a
+ * truncated file can still be plotted). It fails as dat_read does when what comes
+ * before holds no profile (no MEM line). */
+int dat_read_valid_part(const char *path, struct dat_profile *profile, char *error,
+                        size_t error_size);
+
+/* Whether the file is a whole profile: read to its end (not cut short at a bad line),
+ * and, when mprof wrote it (MPROF version), ending with the MPROF end line that gives
+ * the bytes before it (version 3; "-" when the file was a pipe), or with the closing
+ * MPROF lines of version 2. A file
+ * memory_profiler wrote has no end to check. When it is not, 0 and *why says what is
+ * missing ("ends at line 12 without ..."); 1 when it is. */
+int dat_profile_whole(const struct dat_profile *profile, char *why, size_t why_size);
 
 /*
  * The peaks: one definition each, used by every command that shows one (mprof run's
@@ -149,8 +170,9 @@ void dat_free(struct dat_profile *profile);
  * Under -C, MEM and HEAP are the sums over the process tree, and high-water marks do not
  * sum: the main process's mark is a floor under the tree's peak, never more, so the
  * same max is still the best the run knows (and is what mprof run writes).
- * CHLD and CHLDHEAP series carry no mark of their own: a child's peak is its highest
- * sample (dat_series_peak_*).
+ * A child (CHLD, CHLDHEAP, with -M) has its own marks when its library sent them
+ * (MPROF child_peak <index> <rss bytes> <heap bytes>): its peak is the same max
+ * (dat_child_peak_*); without them, its highest sample (dat_series_peak_*).
  * The time of a peak is that of the highest sample (the first of equal ones): a mark
  * above it was reached between samples, around then.
  */
@@ -171,6 +193,17 @@ double dat_series_peak_mem_mib(const struct dat_sample *samples, size_t count,
                                double *peak_time_s);
 uint64_t dat_series_peak_heap_bytes(const struct dat_heap_sample *samples, size_t count,
                                     double *peak_time_s);
+
+/* A child's own high-water marks (MPROF child_peak): 1 with both set, or 0 when the
+ * file has none for `index`. */
+int dat_child_marks(const struct dat_profile *profile, int index, uint64_t *rss_bytes,
+                    uint64_t *heap_bytes);
+/* A child's peaks: the higher of its highest sample and its mark (-1.0 / 0, and
+ * *peak_time_s = 0, for a series with neither). */
+double dat_child_peak_mem_mib(const struct dat_profile *profile, const struct dat_child *child,
+                              double *peak_time_s);
+uint64_t dat_child_peak_heap_bytes(const struct dat_profile *profile,
+                                   const struct dat_child *child, double *peak_time_s);
 
 /* The value of `MPROF key` as an unsigned number (the last such line wins). Returns 1
  * and sets *value, or 0 when the file has no such line or it is not a number. */

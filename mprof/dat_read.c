@@ -18,23 +18,8 @@
 #include "array.h"
 #include "dat.h"
 #include "dat_fields.h"
+#include "dat_reader.h"
 
-#define DAT_FIELDS_MAX 8
-
-/* The reader's working state: capacities beside the profile's arrays. */
-struct dat_reader {
-    struct dat_profile *profile;
-    size_t mem_capacity, heap_capacity, child_capacity, func_capacity, meta_capacity;
-    size_t profiled_capacity, top_capacity;
-    size_t line_capacity;  /* of the lines of profiled[line_owner] */
-    size_t line_owner;
-    struct dat_child_capacity {  /* parallel to profile->children */
-        size_t mem, heap;
-    } *child_capacities;
-    size_t child_capacities_capacity;
-    bool any_known_line;
-    char why[DAT_ERROR_MAX];  /* what is wrong with the current line */
-};
 
 static struct dat_child *dat_reader_child(struct dat_reader *reader, int index)
 {
@@ -57,205 +42,6 @@ static size_t dat_reader_child_slot(struct dat_reader *reader, const struct dat_
 {
     return (size_t)(child - reader->profile->children);
 }
-
-/* Field checks that explain themselves: "MEM: <time> is not a number: '12x'". The
- * field is quoted with anything unprintable replaced, since it goes to a terminal. */
-static bool dat_reject_field(struct dat_reader *reader, const char *word, const char *label,
-                             const char *field, const char *kind)
-{
-    char shown[41];
-    size_t i = 0;
-    for (; field[i] != '\0' && i < sizeof shown - 1; i++)
-        shown[i] = isprint((unsigned char)field[i]) ? field[i] : '?';
-    shown[i] = '\0';
-    snprintf(reader->why, sizeof reader->why, "%s: %s is not %s: '%s%s'", word, label, kind,
-             shown, field[i] != '\0' ? "..." : "");
-    return false;
-}
-
-static bool dat_field_double(struct dat_reader *reader, const char *word, const char *label,
-                             const char *field, double *value)
-{
-    return dat_parse_double(field, value) ||
-           dat_reject_field(reader, word, label, field, "a number");
-}
-
-static bool dat_field_int(struct dat_reader *reader, const char *word, const char *label,
-                          const char *field, int *value)
-{
-    return dat_parse_int(field, value) ||
-           dat_reject_field(reader, word, label, field, "an integer");
-}
-
-static bool dat_field_u64(struct dat_reader *reader, const char *word, const char *label,
-                          const char *field, uint64_t *value)
-{
-    return dat_parse_u64(field, value) ||
-           dat_reject_field(reader, word, label, field, "a byte count");
-}
-
-#define DAT_OUT_OF_MEMORY (-2)
-
-static bool dat_field_i64(struct dat_reader *reader, const char *word, const char *label,
-                          const char *field, int64_t *value)
-{
-    return dat_parse_i64(field, value) ||
-           dat_reject_field(reader, word, label, field, "an integer");
-}
-
-static bool dat_field_u32(struct dat_reader *reader, const char *word, const char *label,
-                          const char *field, uint32_t *value)
-{
-    return dat_parse_u32(field, value) ||
-           dat_reject_field(reader, word, label, field, "a count");
-}
-
-/* A malloc'd unescaped copy of `text`, or NULL when out of memory. */
-static char *dat_unescaped_copy(const char *text)
-{
-    char *copy = strdup(text);
-    if (copy != NULL)
-        dat_unescape(copy);
-    return copy;
-}
-
-/* PROFILE_FUNC <pid> <id> <first line> <last line> <calls> <name> <file...> */
-static int dat_parse_profiled_function(struct dat_reader *reader, char *text)
-{
-    static const char word[] = "PROFILE_FUNC";
-    struct dat_profile *profile = reader->profile;
-    char *fields[6], *rest;
-    if (dat_split_with_rest(text, fields, 6, &rest) < 6) {
-        snprintf(reader->why, sizeof reader->why,
-                 "PROFILE_FUNC needs <pid> <id> <first line> <last line> <calls> <name> <file>");
-        return -1;
-    }
-    struct dat_profiled_function function = { 0 };
-    if (!dat_field_int(reader, word, "<pid>", fields[0], &function.pid) ||
-        !dat_field_u32(reader, word, "<id>", fields[1], &function.id) ||
-        !dat_field_u32(reader, word, "<first line>", fields[2], &function.first_line) ||
-        !dat_field_u32(reader, word, "<last line>", fields[3], &function.last_line) ||
-        !dat_field_u32(reader, word, "<calls>", fields[4], &function.call_count))
-        return -1;
-    if (function.last_line < function.first_line) {
-        snprintf(reader->why, sizeof reader->why,
-                 "PROFILE_FUNC: <last line> %u is before <first line> %u",
-                 function.last_line, function.first_line);
-        return -1;
-    }
-    if (mprof_grow_array((void **)&profile->profiled, &reader->profiled_capacity,
-                 profile->profiled_count, sizeof *profile->profiled) < 0)
-        return DAT_OUT_OF_MEMORY;
-    function.name = dat_unescaped_copy(fields[5]);
-    function.filename = dat_unescaped_copy(rest);
-    if (function.name == NULL || function.filename == NULL) {
-        dat_free_profiled_function(&function);
-        return DAT_OUT_OF_MEMORY;
-    }
-    profile->profiled[profile->profiled_count++] = function;
-    return 0;
-}
-
-/* The function a PROFILE_LINE belongs to: the latest PROFILE_FUNC with its pid and id. */
-static struct dat_profiled_function *dat_reader_profiled(struct dat_reader *reader, int pid,
-                                                         uint32_t id)
-{
-    struct dat_profile *profile = reader->profile;
-    for (size_t i = profile->profiled_count; i-- > 0; )
-        if (profile->profiled[i].pid == pid && profile->profiled[i].id == id)
-            return &profile->profiled[i];
-    return NULL;
-}
-
-/* PROFILE_LINE <pid> <id> <line> <occurrences> <increment> <mem usage> <text...> */
-static int dat_parse_profiled_line(struct dat_reader *reader, char *text)
-{
-    static const char word[] = "PROFILE_LINE";
-    char *fields[6], *rest;
-    if (dat_split_with_rest(text, fields, 6, &rest) < 6) {
-        snprintf(reader->why, sizeof reader->why,
-                 "PROFILE_LINE needs <pid> <id> <line> <occurrences> <increment> <mem usage> "
-                 "<text>");
-        return -1;
-    }
-    int pid = 0;
-    uint32_t id = 0;
-    struct dat_profiled_line line = { 0 };
-    if (!dat_field_int(reader, word, "<pid>", fields[0], &pid) ||
-        !dat_field_u32(reader, word, "<id>", fields[1], &id) ||
-        !dat_field_u32(reader, word, "<line>", fields[2], &line.line) ||
-        !dat_field_u64(reader, word, "<occurrences>", fields[3], &line.occurrences) ||
-        !dat_field_i64(reader, word, "<increment>", fields[4], &line.increment_bytes) ||
-        !dat_field_i64(reader, word, "<mem usage>", fields[5], &line.mem_usage_bytes))
-        return -1;
-    struct dat_profiled_function *function = dat_reader_profiled(reader, pid, id);
-    if (function == NULL) {
-        snprintf(reader->why, sizeof reader->why,
-                 "PROFILE_LINE: no PROFILE_FUNC %d %u before it", pid, id);
-        return -1;
-    }
-    size_t owner = (size_t)(function - reader->profile->profiled);
-    if (owner != reader->line_owner) {
-        /* Another function's lines: its capacity is at least its count. */
-        reader->line_owner = owner;
-        reader->line_capacity = function->line_count;
-    }
-    if (line.line < function->first_line || line.line > function->last_line) {
-        snprintf(reader->why, sizeof reader->why,
-                 "PROFILE_LINE: line %u is outside its function's lines %u-%u", line.line,
-                 function->first_line, function->last_line);
-        return -1;
-    }
-    if (function->line_count > 0 && function->lines[function->line_count - 1].line >= line.line) {
-        snprintf(reader->why, sizeof reader->why,
-                 "PROFILE_LINE: line %u comes after line %u", line.line,
-                 function->lines[function->line_count - 1].line);
-        return -1;
-    }
-    if (mprof_grow_array((void **)&function->lines, &reader->line_capacity, function->line_count,
-                 sizeof *function->lines) < 0)
-        return DAT_OUT_OF_MEMORY;
-    line.contents = dat_unescaped_copy(rest);
-    if (line.contents == NULL)
-        return DAT_OUT_OF_MEMORY;
-    function->lines[function->line_count++] = line;
-    return 0;
-}
-
-/* TOP <rank> <live bytes> <live blocks> <allocations> <line> <function> <file...> */
-static int dat_parse_top_site(struct dat_reader *reader, char *text)
-{
-    static const char word[] = "TOP";
-    struct dat_profile *profile = reader->profile;
-    char *fields[6], *rest;
-    if (dat_split_with_rest(text, fields, 6, &rest) < 6) {
-        snprintf(reader->why, sizeof reader->why,
-                 "TOP needs <rank> <live bytes> <live blocks> <allocations> <line> <function> "
-                 "<file>");
-        return -1;
-    }
-    struct dat_top_site site = { 0 };
-    if (!dat_field_u32(reader, word, "<rank>", fields[0], &site.rank) ||
-        !dat_field_i64(reader, word, "<live bytes>", fields[1], &site.live_bytes) ||
-        !dat_field_u64(reader, word, "<live blocks>", fields[2], &site.live_blocks) ||
-        !dat_field_u64(reader, word, "<allocations>", fields[3], &site.alloc_count) ||
-        !dat_field_u32(reader, word, "<line>", fields[4], &site.line))
-        return -1;
-    if (mprof_grow_array((void **)&profile->top_sites, &reader->top_capacity, profile->top_site_count,
-                 sizeof *profile->top_sites) < 0)
-        return DAT_OUT_OF_MEMORY;
-    site.function = dat_unescaped_copy(fields[5]);
-    site.filename = dat_unescaped_copy(rest);
-    if (site.function == NULL || site.filename == NULL) {
-        dat_free_top_site(&site);
-        return DAT_OUT_OF_MEMORY;
-    }
-    profile->top_sites[profile->top_site_count++] = site;
-    return 0;
-}
-
-/* Each keyword's parser takes the rest of the line after its word (split in place)
- * and returns 0, -1 with reader->why filled, or DAT_OUT_OF_MEMORY. */
 
 static int dat_parse_cmdline(struct dat_reader *reader, char *rest)
 {
@@ -287,6 +73,10 @@ static int dat_parse_meta(struct dat_reader *reader, char *rest)
         return DAT_OUT_OF_MEMORY;
     }
     profile->meta[profile->meta_count++] = (struct dat_meta){ key, value };
+    if (strcmp(key, "end") == 0) {
+        profile->end_line = reader->line_number;
+        profile->end_offset = reader->line_offset;
+    }
     return 0;
 }
 
@@ -302,8 +92,8 @@ static int dat_parse_mem(struct dat_reader *reader, char *rest)
         snprintf(reader->why, sizeof reader->why, "MEM needs <MiB> <time>");
         return -1;
     }
-    if (!dat_field_double(reader, word, "<MiB>", fields[0], &sample.mem_mib) ||
-        !dat_field_double(reader, word, "<time>", fields[1], &sample.time_s))
+    if (!dat_field_mib(reader, word, "<MiB>", fields[0], &sample.mem_mib) ||
+        !dat_field_time(reader, word, "<time>", fields[1], &sample.time_s))
         return -1;
     if (mprof_grow_array((void **)&profile->mem, &reader->mem_capacity, profile->mem_count,
                          sizeof *profile->mem) < 0)
@@ -325,7 +115,7 @@ static int dat_parse_heap(struct dat_reader *reader, char *rest)
         return -1;
     }
     size_t first = count >= 3 ? 1 : 0;
-    if (!dat_field_double(reader, word, "<time>", fields[first], &sample.time_s) ||
+    if (!dat_field_time(reader, word, "<time>", fields[first], &sample.time_s) ||
         !dat_field_u64(reader, word, "<bytes>", fields[first + 1], &sample.heap_bytes))
         return -1;
     if (mprof_grow_array((void **)&profile->heap, &reader->heap_capacity, profile->heap_count,
@@ -348,8 +138,8 @@ static int dat_parse_child_mem(struct dat_reader *reader, char *rest)
         return -1;
     }
     if (!dat_field_int(reader, word, "<index>", fields[0], &index) ||
-        !dat_field_double(reader, word, "<MiB>", fields[1], &sample.mem_mib) ||
-        !dat_field_double(reader, word, "<time>", fields[2], &sample.time_s))
+        !dat_field_mib(reader, word, "<MiB>", fields[1], &sample.mem_mib) ||
+        !dat_field_time(reader, word, "<time>", fields[2], &sample.time_s))
         return -1;
     struct dat_child *child = dat_reader_child(reader, index);
     if (child == NULL)
@@ -376,7 +166,7 @@ static int dat_parse_child_heap(struct dat_reader *reader, char *rest)
     }
     size_t first = count >= 4 ? 2 : 1;
     if (!dat_field_int(reader, word, "<index>", fields[0], &index) ||
-        !dat_field_double(reader, word, "<time>", fields[first], &sample.time_s) ||
+        !dat_field_time(reader, word, "<time>", fields[first], &sample.time_s) ||
         !dat_field_u64(reader, word, "<bytes>", fields[first + 1], &sample.heap_bytes))
         return -1;
     struct dat_child *child = dat_reader_child(reader, index);
@@ -403,10 +193,10 @@ static int dat_parse_func(struct dat_reader *reader, char *rest)
                  "FUNC needs <name> <MiB start> <start> <MiB end> <end> [<level>]");
         return -1;
     }
-    if (!dat_field_double(reader, word, "<MiB start>", fields[1], &func.mem_start_mib) ||
-        !dat_field_double(reader, word, "<start>", fields[2], &func.start_s) ||
-        !dat_field_double(reader, word, "<MiB end>", fields[3], &func.mem_end_mib) ||
-        !dat_field_double(reader, word, "<end>", fields[4], &func.end_s) ||
+    if (!dat_field_mib(reader, word, "<MiB start>", fields[1], &func.mem_start_mib) ||
+        !dat_field_time(reader, word, "<start>", fields[2], &func.start_s) ||
+        !dat_field_mib(reader, word, "<MiB end>", fields[3], &func.mem_end_mib) ||
+        !dat_field_time(reader, word, "<end>", fields[4], &func.end_s) ||
         (count >= 6 && !dat_field_int(reader, word, "<level>", fields[5], &func.stack_level)))
         return -1;
     if (mprof_grow_array((void **)&profile->funcs, &reader->func_capacity, profile->func_count,
@@ -485,7 +275,9 @@ static bool dat_line_is_binary(const char *line, size_t length)
 
 /* ---------------------------------------------------------------- reader */
 
-int dat_read(const char *path, struct dat_profile *profile, char *error, size_t error_size)
+/* Read `path`; with `valid_part`, a bad line ends the reading (dat_read_valid_part). */
+static int dat_read_lines(const char *path, struct dat_profile *profile, char *error,
+                          size_t error_size, bool valid_part)
 {
     memset(profile, 0, sizeof *profile);
     struct dat_reader reader = { .profile = profile };
@@ -505,10 +297,14 @@ int dat_read(const char *path, struct dat_profile *profile, char *error, size_t 
     size_t line_capacity = 0;
     size_t line_number = 0;
     int status = 0;
-    ssize_t length;
+    ssize_t length, previous_length = 0;
     errno = 0;
     while ((length = getline(&line, &line_capacity, in)) >= 0) {
         line_number++;
+        reader.line_number = line_number;
+        if (line_number > 1)
+            reader.line_offset += (uint64_t)previous_length;
+        previous_length = length;
         if (dat_line_is_binary(line, (size_t)length)) {
             dat_set_error(error, error_size, "%s: line %zu: binary data, not a .dat file",
                           path, line_number);
@@ -529,6 +325,16 @@ int dat_read(const char *path, struct dat_profile *profile, char *error, size_t 
                  line);
 
         int parsed = dat_parse_line(&reader, line);
+        if (parsed == -1 && valid_part) {
+            char cut[DAT_ERROR_MAX + 64];
+            snprintf(cut, sizeof cut, "line %zu: %s%s%s", line_number,
+                     terminated ? "" : "truncated (", reader.why, terminated ? "" : ")");
+            profile->cut_short = strdup(cut);
+            if (profile->cut_short == NULL)
+                parsed = DAT_OUT_OF_MEMORY;
+            else
+                break;
+        }
         if (parsed == DAT_OUT_OF_MEMORY) {
             dat_set_error(error, error_size, "%s: line %zu: out of memory", path, line_number);
             status = -1;
@@ -542,6 +348,14 @@ int dat_read(const char *path, struct dat_profile *profile, char *error, size_t 
         }
         if (!terminated && dat_find_keyword(first_word) == NULL &&
             word_length == (size_t)length && dat_is_prefix_of_keyword(first_word)) {
+            if (valid_part) {
+                char cut[64];
+                snprintf(cut, sizeof cut, "line %zu: truncated (a known word cut short)",
+                         line_number);
+                profile->cut_short = strdup(cut);
+                if (profile->cut_short != NULL)
+                    break;
+            }
             dat_set_error(error, error_size, "%s: line %zu: truncated (%s)", path,
                           line_number, "a known word cut short");
             status = -1;
@@ -556,6 +370,7 @@ int dat_read(const char *path, struct dat_profile *profile, char *error, size_t 
     free(line);
     fclose(in);
     free(reader.child_capacities);
+    profile->line_count = profile->cut_short != NULL ? line_number - 1 : line_number;
 
     if (status == 0 && line_number == 0) {
         dat_set_error(error, error_size, "%s: empty file", path);
@@ -572,4 +387,15 @@ int dat_read(const char *path, struct dat_profile *profile, char *error, size_t 
     if (status < 0)
         dat_free(profile);
     return status;
+}
+
+int dat_read(const char *path, struct dat_profile *profile, char *error, size_t error_size)
+{
+    return dat_read_lines(path, profile, error, error_size, false);
+}
+
+int dat_read_valid_part(const char *path, struct dat_profile *profile, char *error,
+                        size_t error_size)
+{
+    return dat_read_lines(path, profile, error, error_size, true);
 }

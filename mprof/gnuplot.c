@@ -392,6 +392,19 @@ static void gnuplot_add_profile(struct gnuplot_builder *builder, const struct da
 
 /* FUNC brackets, the original's shape: "[" at (start, MiB start) and "]" at (end, MiB
  * end), sized from the plot's extent. One legend entry per function name. */
+/* How many calls of `name` the run made: the decorated functions' own count
+ * (PROFILE_FUNC), which the FUNC brackets can fall short of (a process keeps at most
+ * 10,000 of them); `drawn` when the file has none (memory_profiler's). */
+static size_t gnuplot_calls_made(const struct dat_profile *profile, const char *name,
+                                 size_t drawn)
+{
+    size_t made = 0;
+    for (size_t p = 0; p < profile->profiled_count; p++)
+        if (strcmp(profile->profiled[p].name, name) == 0)
+            made += profile->profiled[p].call_count;
+    return made > drawn ? made : drawn;
+}
+
 static void gnuplot_add_brackets(struct gnuplot_builder *builder, const struct dat_profile *profile)
 {
     double start = gnuplot_profile_start(profile);
@@ -425,11 +438,15 @@ static void gnuplot_add_brackets(struct gnuplot_builder *builder, const struct d
             calls++;
             duration = func->end_s - func->start_s;
         }
-        char label[GNUPLOT_STRING_MAX + 64];
-        if (calls == 1)
+        char label[GNUPLOT_STRING_MAX + 96];
+        size_t made = gnuplot_calls_made(profile, name, calls);
+        if (made == 1)
             snprintf(label, sizeof label, "%.*s %.3fs", GNUPLOT_STRING_MAX, name, duration);
-        else
+        else if (made == calls)
             snprintf(label, sizeof label, "%.*s (%zu calls)", GNUPLOT_STRING_MAX, name, calls);
+        else
+            snprintf(label, sizeof label, "%.*s (%zu calls, the first %zu drawn)",
+                     GNUPLOT_STRING_MAX, name, made, calls);
         gnuplot_begin_plot(builder);
         gnuplot_append(&builder->plots, " with lines lw 2 lc rgb '%s'",
                        GNUPLOT_COLOURS(gnuplot_func_colours, colour));
@@ -507,10 +524,22 @@ char *gnuplot_build(const struct dat_profile *profiles, size_t count,
 
     /* The peak marker: dashed red lines at the peak RSS as dat.h defines it (the
      * high-water mark where the file has one), at the time of the highest sample (one
-     * profile only, as the original; with several the lines would say nothing). */
+     * profile only, as the original; with several the lines would say nothing). With
+     * -M, the highest of the program's and each child's, and whose it was. */
     if (count == 1) {
         double peak_time, start = gnuplot_profile_start(&profiles[0]);
         double peak = dat_peak_mem_mib(&profiles[0], &peak_time);
+        char whose[32] = "";
+        for (size_t c = 0; c < profiles[0].child_count; c++) {
+            double child_time;
+            double child_peak = dat_child_peak_mem_mib(&profiles[0], &profiles[0].children[c],
+                                                       &child_time);
+            if (child_peak > peak) {
+                peak = child_peak;
+                peak_time = child_time;
+                snprintf(whose, sizeof whose, " (child %d)", profiles[0].children[c].index);
+            }
+        }
         peak_time -= start;
         if (peak > builder.y_max)
             builder.y_max = peak;  /* a mark above every sample stays inside the frame */
@@ -519,16 +548,17 @@ char *gnuplot_build(const struct dat_profile *profiles, size_t count,
         gnuplot_append(script, "set arrow 2 from graph 0, first %.6f to graph 1, first %.6f "
                                "nohead dt 2 lw 1 lc rgb '#ff0000' front\n", peak, peak);
         if (options->format == GNUPLOT_FORMAT_DUMB)
-            gnuplot_append(script, "set label 1 'peak %.3f MiB' at graph 1, graph 1 right "
-                                   "offset -1,-1 front\n", peak);
+            gnuplot_append(script, "set label 1 'peak %.3f MiB%s' at graph 1, graph 1 right "
+                                   "offset -1,-1 front\n", peak, whose);
         else if (peak_time > builder.x_min + 0.7 * (builder.x_max - builder.x_min))
             /* near the right edge: written leftwards, so it stays inside the frame */
-            gnuplot_append(script, "set label 1 'peak %.3f MiB' at first %.6f, first %.6f "
+            gnuplot_append(script, "set label 1 'peak %.3f MiB%s' at first %.6f, first %.6f "
                                    "right offset -1,0.7 tc rgb '#ff0000' front\n",
-                           peak, peak_time, peak);
+                           peak, whose, peak_time, peak);
         else
-            gnuplot_append(script, "set label 1 'peak %.3f MiB' at first %.6f, first %.6f "
-                                   "offset 1,0.7 tc rgb '#ff0000' front\n", peak, peak_time, peak);
+            gnuplot_append(script, "set label 1 'peak %.3f MiB%s' at first %.6f, first %.6f "
+                                   "offset 1,0.7 tc rgb '#ff0000' front\n", peak, whose, peak_time,
+                           peak);
     }
 
     /* A little headroom so that the peak line is not the frame. */

@@ -32,7 +32,24 @@ static bool profiles_is_negative_index(const char *arg)
     return arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9' && profiles_parse_index(arg, &index);
 }
 
-char **profiles_protect_negative_indices(int argc, char **argv, int *new_argc)
+/* Whether `arg`, alone, is an option whose value is the next argument. */
+static bool profiles_wants_value(const char *arg, const char *short_options,
+                                 const struct option *long_options)
+{
+    if (arg[0] != '-' || arg[1] == '\0')
+        return false;
+    if (arg[1] == '-') {
+        for (const struct option *option = long_options; option->name != NULL; option++)
+            if (option->has_arg == required_argument && strcmp(arg + 2, option->name) == 0)
+                return true;
+        return false;
+    }
+    const char *found = arg[2] == '\0' && arg[1] != ':' ? strchr(short_options, arg[1]) : NULL;
+    return found != NULL && found[1] == ':';
+}
+
+char **profiles_protect_negative_indices(int argc, char **argv, const char *short_options,
+                                         const struct option *long_options, int *new_argc)
 {
     char **copy = calloc((size_t)argc + 2, sizeof *copy);
     if (copy == NULL)
@@ -42,7 +59,8 @@ char **profiles_protect_negative_indices(int argc, char **argv, int *new_argc)
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
             inserted = true;  /* the user already ended the options */
-        if (!inserted && i > 0 && profiles_is_negative_index(argv[i])) {
+        if (!inserted && i > 0 && profiles_is_negative_index(argv[i]) &&
+            !profiles_wants_value(argv[i - 1], short_options, long_options)) {
             copy[out++] = (char *)"--";
             inserted = true;
         }

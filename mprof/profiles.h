@@ -8,6 +8,7 @@
 #ifndef MPROF_PROFILES_H
 #define MPROF_PROFILES_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -31,9 +32,12 @@ int profiles_list_here(char ***names, size_t *count);
 int profiles_remove(char **paths, size_t count, bool dry_run);
 
 /* Copy argv with "--" inserted before the first argument that is a negative integer,
- * so that getopt leaves "-1" (the newest profile) alone, as the original does. The copy
- * is malloc'd (free it, not its strings); *new_argc receives its length. NULL when out
- * of memory. */
-char **profiles_protect_negative_indices(int argc, char **argv, int *new_argc);
+ * so that getopt leaves "-1" (the newest profile) alone, as the original does; unless it
+ * is the value of the option before it (`--top -1`), which getopt must see, and refuse
+ * in its own words. `short_options` and `long_options` are the getopt_long arguments
+ * that say which options take a value. The copy is malloc'd (free it, not its strings);
+ * *new_argc receives its length. NULL when out of memory. */
+char **profiles_protect_negative_indices(int argc, char **argv, const char *short_options,
+                                         const struct option *long_options, int *new_argc);
 
 #endif

@@ -71,6 +71,8 @@ static int recorder_write_point(struct recorder *recorder, enum recorder_series 
 {
     /* Heap values are whole bytes held in a double: exact below 2^53. */
     uint64_t bytes = point.value > 0 ? (uint64_t)(point.value + 0.5) : 0;
+    if (recorder_tail_drop(recorder) < 0)
+        return -1;
     int status = -1;
     switch (series) {
     case SERIES_MEM:
@@ -227,6 +229,10 @@ static int recorder_on_sample(struct recorder *recorder, const struct mprof_samp
     child->have_heap = true;
     child->heap_bytes = heap_bytes;
     child->heap_time_s = time_s;
+    if (sample->rss_peak_bytes > child->rss_hwm_bytes)
+        child->rss_hwm_bytes = sample->rss_peak_bytes;
+    if (sample->heap_peak_bytes > 0 && (uint64_t)sample->heap_peak_bytes > child->heap_hwm_bytes)
+        child->heap_hwm_bytes = (uint64_t)sample->heap_peak_bytes;
     if ((recorder->children & RECORDER_CHILDREN_SERIES) && child->index >= 0)
         return recorder_push(recorder, &child->heap_filter, SERIES_CHILD_HEAP, child->index,
                              time_s, (double)heap_bytes);
@@ -247,6 +253,13 @@ static int recorder_on_notice(struct recorder *recorder, const struct mprof_noti
     while (length > 0 && text[length - 1] == ' ')
         length--;
     text[length] = '\0';
+    return recorder_notice(recorder, text);
+}
+
+int recorder_notice(struct recorder *recorder, const char *text)
+{
+    if (recorder_tail_drop(recorder) < 0)
+        return -1;
     if (recorder->notices != NULL) {
         fprintf(recorder->notices, "mprof: %s\n", text);
         fflush(recorder->notices);
@@ -284,6 +297,8 @@ static int recorder_on_record(struct recorder *recorder, const unsigned char *by
             recorder->main_hello = true;
             recorder->main_flags = hello.flags;
             recorder->have_heap_exit = false; /* a new image: its own ending counts */
+            if (hello.flags & MPROF_HELLO_PYTHON)
+                recorder->main_python = true;
         } else if (recorder->children != RECORDER_CHILDREN_IGNORE) {
             recorder_get_child(recorder, header.pid);
         } else {
@@ -417,6 +432,8 @@ int recorder_children_alive(struct recorder *recorder, const pid_t *pids, size_t
 
 static int recorder_write_meta_u64(struct recorder *recorder, const char *key, uint64_t value)
 {
+    if (recorder_tail_drop(recorder) < 0)
+        return -1;
     char text[32];
     snprintf(text, sizeof(text), "%" PRIu64, value);
     return recorder_check(recorder, dat_write_meta(recorder->out, key, text));
@@ -429,7 +446,7 @@ int recorder_write_header(struct recorder *recorder, const char *cmdline)
              interval_seconds(recorder->interval_ns));
     errno = 0;
     if (recorder_check(recorder, dat_write_cmdline(recorder->out, cmdline)) < 0 ||
-        recorder_check(recorder, dat_write_meta(recorder->out, "version", "2")) < 0 ||
+        recorder_check(recorder, dat_write_meta(recorder->out, "version", "3")) < 0 ||
         recorder_check(recorder, dat_write_meta(recorder->out, "interval", interval_text)) < 0)
         return -1;
     return 0;
@@ -455,19 +472,39 @@ void recorder_set_signal(struct recorder *recorder, int signal_number)
     recorder->end_signal = signal_number;
 }
 
+/* With -C the series are sums, and marks do not add up: each process's own mark is a
+ * floor under the tree's peak (a child's spike between two samples is one). */
+static uint64_t recorder_highest_child_mark(const struct recorder *recorder, bool heap)
+{
+    uint64_t highest = 0;
+    if (!(recorder->children & RECORDER_CHILDREN_SUM))
+        return 0;
+    for (size_t i = 0; i < recorder->child_count; i++) {
+        const struct recorder_child *child = &recorder->child_list[i];
+        uint64_t mark = heap ? child->heap_hwm_bytes : child->rss_hwm_bytes;
+        if (mark > highest)
+            highest = mark;
+    }
+    return highest;
+}
+
 uint64_t recorder_peak_rss_bytes(const struct recorder *recorder)
 {
-    return dat_peak_combine(recorder->rss_sample_peak_bytes, recorder->rss_hwm_bytes);
+    return dat_peak_combine(dat_peak_combine(recorder->rss_sample_peak_bytes,
+                                             recorder->rss_hwm_bytes),
+                            recorder_highest_child_mark(recorder, false));
 }
 
 uint64_t recorder_peak_heap_bytes(const struct recorder *recorder)
 {
-    return dat_peak_combine(recorder->heap_sample_peak_bytes, recorder->heap_hwm_bytes);
+    return dat_peak_combine(dat_peak_combine(recorder->heap_sample_peak_bytes,
+                                             recorder->heap_hwm_bytes),
+                            recorder_highest_child_mark(recorder, true));
 }
 
 int recorder_finish(struct recorder *recorder, int exit_status)
 {
-    int status = 0;
+    int status = recorder_tail_drop(recorder);
     if (recorder_flush(recorder, &recorder->mem_filter, SERIES_MEM, 0) < 0)
         status = -1;
     if (recorder_flush(recorder, &recorder->heap_filter, SERIES_HEAP, 0) < 0)
@@ -505,6 +542,17 @@ int recorder_finish(struct recorder *recorder, int exit_status)
     if (recorder->rss_hwm_bytes > 0 &&
         recorder_write_meta_u64(recorder, "rss_hwm_bytes", recorder->rss_hwm_bytes) < 0)
         status = -1;
+    /* -M: each child's own marks, which see its peaks between samples. */
+    for (size_t i = 0; i < recorder->child_count; i++) {
+        const struct recorder_child *child = &recorder->child_list[i];
+        if (child->index < 0 || (child->rss_hwm_bytes == 0 && child->heap_hwm_bytes == 0))
+            continue;
+        char marks[80];
+        snprintf(marks, sizeof(marks), "%d %" PRIu64 " %" PRIu64, child->index,
+                 child->rss_hwm_bytes, child->heap_hwm_bytes);
+        if (recorder_check(recorder, dat_write_meta(recorder->out, "child_peak", marks)) < 0)
+            status = -1;
+    }
     if (recorder->library_interval_ns != 0 &&
         recorder_write_meta_u64(recorder, "library_interval_ns",
                                 recorder->library_interval_ns) < 0)
@@ -512,5 +560,15 @@ int recorder_finish(struct recorder *recorder, int exit_status)
     if (recorder->end_signal != 0 && status == 0 && recorder->write_errno == 0 &&
         recorder_write_meta_u64(recorder, "signal", (uint64_t)recorder->end_signal) < 0)
         status = -1;
+    /* Last, and only when all before it was written: the bytes before it, so that a
+     * reader can tell a whole file from one cut short (dat_profile_whole). */
+    if (status == 0 && recorder->write_errno == 0) {
+        char bytes_text[32] = "-";  /* a pipe: nothing to count from */
+        off_t bytes_before = fflush(recorder->out) == 0 ? ftello(recorder->out) : -1;
+        if (bytes_before >= 0)
+            snprintf(bytes_text, sizeof(bytes_text), "%lld", (long long)bytes_before);
+        if (recorder_check(recorder, dat_write_meta(recorder->out, "end", bytes_text)) < 0)
+            status = -1;
+    }
     return status < 0 || recorder->write_errno != 0 ? -1 : 0;
 }

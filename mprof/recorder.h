@@ -55,6 +55,8 @@ struct recorder_child {
     bool live;             /* still running, as far as we know */
     bool have_heap;
     uint64_t heap_bytes;   /* its latest live heap */
+    uint64_t rss_hwm_bytes, heap_hwm_bytes; /* its own high-water marks, as its library
+                                             * last sent them (between samples too) */
     double heap_time_s;    /* and when it was sampled */
     struct recorder_filter mem_filter, heap_filter;
     struct recorder_points mem_points;  /* its CHLD points */
@@ -82,6 +84,7 @@ struct recorder {
     /* What the run learned, for the end metadata and the closing message. */
     bool main_hello;           /* the main process's library said HELLO */
     uint32_t main_flags;       /* MPROF_HELLO_* of its latest HELLO */
+    bool main_python;          /* some image of the main process ran inside CPython */
     uint64_t library_interval_ns; /* the first HELLO interval that was not interval_ns
                                    * (0: every library echoed what it was asked for) */
     bool have_main_sample;
@@ -97,6 +100,10 @@ struct recorder {
     bool have_heap_exit;       /* the main image's first ENDING since its HELLO came */
     int64_t heap_exit_bytes;   /* the heap it left (MPROF heap_exit_bytes) */
     int write_errno;           /* first write failure, 0 if none */
+    /* The held-back points written after what is final (recorder_tail.c). */
+    bool tail_written;         /* a tail stands after final_bytes */
+    bool tail_off;             /* the .dat is not a file that can be cut: no tail */
+    off_t final_bytes;         /* where what is final ends */
     int end_signal;            /* the signal that ended the main process, 0 if none */
 
     /* @profile records, in arrival order, until recorder_finish(). */
@@ -184,5 +191,17 @@ uint64_t recorder_peak_heap_bytes(const struct recorder *recorder);
  * this, `profiled` holds the tables (see report.h to print them).
  * Returns 0, or -1 when writing failed now or earlier. */
 int recorder_finish(struct recorder *recorder, int exit_status);
+
+/* Once an interval (recorder_tail.c): put everything received on disk, the points the
+ * filters still hold back included, written after what is final as a flush would
+ * write them, so that the .dat is whole if mprof run dies before the next interval.
+ * 0, or -1 when writing failed. */
+int recorder_sync(struct recorder *recorder);
+/* Before anything final is written: cut off the tail recorder_sync wrote. 0 or -1. */
+int recorder_tail_drop(struct recorder *recorder);
+
+/* Say `text` (one line) as the library's notices are said: on the notices stream as
+ * "mprof: <text>", and in the .dat as MPROF notice. 0, or -1 when the write failed. */
+int recorder_notice(struct recorder *recorder, const char *text);
 
 #endif

@@ -126,21 +126,50 @@ char **target_argv(const struct target_spec *options, bool *is_python)
     return argv;
 }
 
-/* The command line as memory_profiler writes it: arguments with a blank in quotes. */
+/* Whether `arg` reads the same to a POSIX shell unquoted: letters, digits, the few
+ * punctuation marks no shell treats specially, and any byte of a UTF-8 character (é). */
+static bool target_arg_is_plain(const char *arg)
+{
+    if (*arg == '\0')
+        return false;
+    for (const unsigned char *c = (const unsigned char *)arg; *c != '\0'; c++) {
+        if (*c >= 0x80 || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+            (*c >= '0' && *c <= '9') || strchr("_@%+=:,./-", *c) != NULL)
+            continue;
+        return false;
+    }
+    return true;
+}
+
+/* The command line as a shell would take it back: an argument that needs quoting is put
+ * in single quotes, a quote inside it written '\''. */
 char *target_cmdline(char **argv)
 {
     size_t size = 1;
     for (char **arg = argv; *arg != NULL; arg++)
-        size += strlen(*arg) + 3;
+        size += 4 * strlen(*arg) + 3;   /* every byte a quote ('\''), two quotes, a space */
     char *text = malloc(size);
     if (text == NULL)
         return NULL;
     char *at = text;
     for (char **arg = argv; *arg != NULL; arg++) {
-        bool blank = strpbrk(*arg, " \t") != NULL;
-        at += sprintf(at, "%s%s%s%s", arg == argv ? "" : " ", blank ? "'" : "", *arg,
-                      blank ? "'" : "");
+        if (arg != argv)
+            *at++ = ' ';
+        bool plain = target_arg_is_plain(*arg);
+        if (!plain)
+            *at++ = '\'';
+        for (const char *c = *arg; *c != '\0'; c++) {
+            if (*c == '\'' && !plain) {
+                memcpy(at, "'\\''", 4);
+                at += 4;
+            } else {
+                *at++ = *c;
+            }
+        }
+        if (!plain)
+            *at++ = '\'';
     }
+    *at = '\0';
     return text;
 }
 

@@ -37,8 +37,9 @@ int target_check_script(const char *script);
  * malloc'd NULL-terminated array of borrowed strings, or NULL out of memory. */
 char **target_argv(const struct target_spec *options, bool *is_python);
 
-/* The command line as memory_profiler writes it: arguments with a blank in quotes.
- * malloc'd, or NULL out of memory. */
+/* The command line as a POSIX shell would take it back (pasted, it runs the same
+ * program with the same arguments): arguments that need it in single quotes. malloc'd,
+ * or NULL out of memory. */
 char *target_cmdline(char **argv);
 
 /* The library's absolute path: $MPROF_LIBRARY, else ../lib/mprof/libmprof.so beside

@@ -57,6 +57,7 @@ static void watch_sample_rss(struct watch *session)
         }
     }
     recorder_mem(session->recorder, time_s, total);
+    recorder_sync(session->recorder);
 }
 
 /* Read what the pipe has. Returns the bytes read, 0 at EOF (the pipe is then closed),

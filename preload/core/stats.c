@@ -175,6 +175,9 @@ void stats_atfork_child(void)
             __atomic_store_n(&stats->owned, 0, __ATOMIC_RELEASE);
     }
     __atomic_store_n(&stats_threads_counting, owned, __ATOMIC_RELAXED);
+    /* The child's high-water mark is its own: the parent's, from before the fork, is
+     * not something the child ever held. It starts at what the child has now. */
+    __atomic_store_n(&heap_peak_bytes, stats_heap_live(), __ATOMIC_RELAXED);
 }
 
 int64_t stats_heap_peak(void)

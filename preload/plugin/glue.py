@@ -152,8 +152,19 @@ def _make(_mprof):
             source_lines, start = inspect.getsourcelines(func)
         except (OSError, TypeError):
             return None
-        tree = ast.parse(textwrap.dedent(''.join(source_lines)))
+        source = ''.join(source_lines)
+        dedented = textwrap.dedent(source)
+        tree = ast.parse(dedented)
         ast.increment_lineno(tree, start - 1)
+        # Columns as in the file (a method's source was dedented to parse): tracebacks
+        # point their carets at the program's own text.
+        margin = len(source) - len(source.lstrip()) - (len(dedented) - len(dedented.lstrip()))
+        if margin:
+            for node in ast.walk(tree):
+                if hasattr(node, 'col_offset'):
+                    node.col_offset += margin
+                    if getattr(node, 'end_col_offset', None) is not None:
+                        node.end_col_offset += margin
         if (not tree.body or not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef))
                 or tree.body[0].name != code.co_name):
             return None
@@ -254,6 +265,18 @@ def _make(_mprof):
         new_func.__dict__.update(func.__dict__)
         return new_func
 
+    def unframed(error):
+        """Take the entries of our own frames (the wrappers an exception is passing
+        through) off the head of `error`'s traceback, before a bare `raise`, which adds
+        none: the program's tracebacks then show its own frames only. (3.10 re-raises
+        the traceback it caught, so there ours stay.)"""
+        entry = error.__traceback__
+        while entry is not None and entry.tb_frame.f_code.co_filename == GLUE_FILENAME:
+            entry = entry.tb_next
+        error.__traceback__ = entry
+
+    GLUE_FILENAME = unframed.__code__.co_filename
+
     def stepwise(handle, traced):
         """The generator-based coroutine that runs a decorated coroutine or async
         generator's awaitable, each step a call."""
@@ -268,7 +291,11 @@ def _make(_mprof):
             returns, pass through unchanged."""
             value, error = None, None
             while True:
-                finished, item = step(handle, traced, awaitable, value, error)
+                try:
+                    finished, item = step(handle, traced, awaitable, value, error)
+                except BaseException as raised:
+                    unframed(raised)
+                    raise
                 if finished:
                     return item
                 value, error = None, None
@@ -349,6 +376,9 @@ def _make(_mprof):
                             item = generator.send(value)
                     except StopIteration as end:
                         return end.value
+                    except BaseException as raised:
+                        unframed(raised)
+                        raise
                     finally:
                         stop(handle, traced)
                     value, error = None, None
@@ -376,6 +406,9 @@ def _make(_mprof):
                             item = await steps(generator.asend(value))
                     except StopAsyncIteration:
                         return
+                    except BaseException as raised:
+                        unframed(raised)
+                        raise
                     value, error = None, None
                     try:
                         value = yield item
@@ -391,22 +424,17 @@ def _make(_mprof):
 
             @functools.wraps(func)
             async def coroutine_wrapper(*args, **kwargs):
-                return await steps(target(*args, **kwargs))
+                try:
+                    return await steps(target(*args, **kwargs))
+                except BaseException as raised:
+                    unframed(raised)
+                    raise
             return coroutine_wrapper
 
-        if sys.version_info < (3, 11):
-            # 3.10's frames are heap objects: a Python wrapper's would stay in the
-            # caller's line (CPython's free lists keep them), the C one has none.
-            return functools.update_wrapper(_mprof.wrap(handle, target, traced), func)
-
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            start(handle, traced)
-            try:
-                return target(*args, **kwargs)
-            finally:
-                stop(handle, traced)
-        return wrapper
+        # A C object with no frame of its own: nothing of ours in the program's
+        # tracebacks, and on 3.10 (where frames are heap objects that CPython's free
+        # lists keep) no wrapper frame left in the caller's line.
+        return functools.update_wrapper(_mprof.wrap(handle, target, traced), func)
 
     return profile
 

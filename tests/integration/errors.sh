@@ -26,9 +26,19 @@ t_bad_dat_input() {
     : >empty.dat
     expect_error 'empty\.dat: ' mp peak empty.dat
     expect_error 'empty\.dat: ' mp plot -o e.png empty.dat
+    # A bad line: peak and plot use the lines before it and say which line stopped
+    # them; report (tables are written last) refuses.
     printf 'CMDLINE x\nMEM 1.0 1767225600.0\nMEM abc\n' >garbage.dat
-    expect_error 'garbage\.dat: .*line 3' mp peak garbage.dat
-    expect_error 'garbage\.dat: .*line 3' mp plot -o g.png garbage.dat
+    expect_rc 0 mp peak garbage.dat
+    [ "$(cat err.txt)" = "mprof: garbage.dat: line 3: MEM needs <MiB> <time>: the peaks are those of the lines before" ] ||
+        fail "peak of a bad line: '$(cat err.txt)'"
+    grep -q '^garbage\.dat	1\.000 MiB at 0\.000 s' out.txt || fail "peak of the valid part: '$(cat out.txt)'"
+    expect_rc 0 mp plot -o g.png garbage.dat
+    grep -q '^mprof: garbage\.dat: line 3: MEM needs <MiB> <time>: plotting the lines before$' err.txt ||
+        fail "plot of a bad line: '$(cat err.txt)'"
+    [ -s g.png ] || fail "no plot of the valid part"
+    rm -f g.png
+    expect_error 'garbage\.dat: line 3' mp report garbage.dat
     printf 'hello world\nthis is not a profile\n' >notdat.dat
     expect_error 'notdat\.dat: ' mp peak notdat.dat
     expect_error 'nosuch\.dat: ' mp peak nosuch.dat
@@ -36,6 +46,30 @@ t_bad_dat_input() {
     write_fixture good.dat
     expect_error '/nonexistent-dir/x\.png: ' mp plot -o /nonexistent-dir/x.png good.dat
     [ ! -e e.png ] && [ ! -e g.png ] || fail "a failed plot left an image"
+}
+
+register truncated_dat
+t_truncated_dat() {
+    # A real run's .dat cut anywhere (at a field boundary too: a cut-off table row
+    # parses): report refuses every cut, peak and plot use what is there and say so. The
+    # whole file is accepted by all three.
+    expect_rc 0 mp run --lines -o whole.dat "$TEST_PYTHON" "$SOURCES/profile_issue.py"
+    expect_rc 0 mp report whole.dat
+    expect_rc 0 mp peak whole.dat
+    [ ! -s err.txt ] || fail "peak of a whole file said: $(cat err.txt)"
+    local size cut refused=0
+    size=$(stat -c %s whole.dat)
+    # (Only the last newline gone loses nothing: the file is still whole.)
+    for cut in $(seq $((size - 2)) -13 $((size / 2))); do
+        head -c "$cut" whole.dat >cut.dat
+        mp report cut.dat >out.txt 2>err.txt && fail "report took a file cut at $cut of $size bytes"
+        [ "$(wc -l <err.txt)" -eq 1 ] || fail "report at $cut: $(cat err.txt)"
+        expect_rc 0 mp peak cut.dat
+        grep -Eq '^mprof: cut\.dat: .*: the peaks are those of the lines before$' err.txt ||
+            fail "peak at $cut said: '$(cat err.txt)'"
+        refused=$((refused + 1))
+    done
+    [ "$refused" -gt 20 ] || fail "only $refused cuts tried"
 }
 
 register bad_no_dat
@@ -57,13 +91,31 @@ register interval_refused
 t_interval_refused() {
     local value
     for value in 0.0005 1e-9 0 abc -1 1e-05; do
-        expect_error "-T $value: " mp run -T "$value" "$PROGRAMS/hold" 0 0
+        expect_error "run: -T $value: " mp run -T "$value" "$PROGRAMS/hold" 0 0
     done
-    expect_error '-T 0\.0005: below the 0\.001 s floor' mp run -T 0.0005 "$PROGRAMS/hold" 0 0
-    expect_error '-T abc: not a number of seconds' mp run --interval abc "$PROGRAMS/hold" 0 0
+    expect_error 'run: -T 0\.0005: below the 0\.001 s floor' mp run -T 0.0005 "$PROGRAMS/hold" 0 0
+    expect_error 'run: -T abc: not a number of seconds' mp run --interval abc "$PROGRAMS/hold" 0 0
     local left
     left=$(ls mprofile_*.dat 2>/dev/null || true)
     [ -z "$left" ] || fail "refused runs left files: $left"
+}
+
+register usage_errors_one_style
+t_usage_errors_one_style() {
+    # Every subcommand says a usage error the same way: the command, the option as
+    # typed, what is wrong, and its own --help.
+    local command
+    for command in run report plot peak rm; do
+        expect_error "$command: --bogus: unknown option \(see mprof $command --help\)\$" \
+            mp "$command" --bogus
+    done
+    for command in list clean; do
+        expect_error "$command: --bogus: unexpected argument \(see mprof $command --help\)\$" \
+            mp "$command" --bogus
+    done
+    expect_error 'report: --top -1: not a number of lines \(1 or more\)$' mp report --top -1
+    expect_error 'report: --top: needs a value \(see mprof report --help\)$' mp report --top
+    expect_error 'plot: -w 3: needs XMIN,XMAX' mp plot -w 3
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -38,9 +38,9 @@ issue_table() {
     # The printed table says what the .dat says, in bytes.
     local exact
     exact=$(grep -E '^PROFILE_LINE [0-9]+ [0-9]+ 19 ' issue.dat | cut -d' ' -f6)
-    grep -Eq "^ +19 +[0-9]+ B +$exact B +1       a = bytearray\(50_000_000\)\$" out.txt ||
-        fail "no bytearray row of $exact B in the printed table: $(grep -E '^ +19 ' out.txt)"
-    grep -Eq '^ +18 {41}def build\(\):$' out.txt || fail "the def line is not blank in the table"
+    grep -Eq "^ +19 +[0-9]+ B +$exact B +1       a = bytearray\(50_000_000\)\$" err.txt ||
+        fail "no bytearray row of $exact B in the printed table: $(grep -E '^ +19 ' err.txt)"
+    grep -Eq '^ +18 {41}def build\(\):$' err.txt || fail "the def line is not blank in the table"
 }
 
 register profile_issue_exact
@@ -48,10 +48,10 @@ t_profile_issue_exact() {
     issue_table "$TEST_PYTHON"
     # The default unit: MiB with one decimal, as the README shows.
     expect_rc 0 mp run -o default.dat "$TEST_PYTHON" "$SOURCES/profile_issue.py"
-    grep -Eq '^ +19 +[0-9]+\.[0-9] MiB +47\.7 MiB +1       a = bytearray' out.txt ||
-        fail "default table row is not '47.7 MiB': $(grep -E '^ +19 ' out.txt)"
-    grep -Eq '^ +21 +[0-9]+\.[0-9] MiB +-47\.7 MiB +1       del a$' out.txt ||
-        fail "del a is not '-47.7 MiB': $(grep -E '^ +21 ' out.txt)"
+    grep -Eq '^ +19 +[0-9]+\.[0-9] MiB +47\.7 MiB +1       a = bytearray' err.txt ||
+        fail "default table row is not '47.7 MiB': $(grep -E '^ +19 ' err.txt)"
+    grep -Eq '^ +21 +[0-9]+\.[0-9] MiB +-47\.7 MiB +1       del a$' err.txt ||
+        fail "del a is not '-47.7 MiB': $(grep -E '^ +21 ' err.txt)"
 }
 
 register_default profile_issue_debian
@@ -358,10 +358,10 @@ t_profile_loops_blank_lines() {
     for line in '    83 {41}def branches\(n\):' '    90 {41}    else:' \
         '    93 {41}        total = \[0\] \* 1000' '    94 {41}        total = None' \
         '    70 {41}            raise ValueError\(.never.\)'; do
-        grep -Eq "^$line\$" out.txt || fail "no blank row matching '$line' in the table"
+        grep -Eq "^$line\$" err.txt || fail "no blank row matching '$line' in the table"
     done
-    grep -Eq '^ +85 +[0-9.]+ MiB +-?[0-9.]+ MiB +11       while n > 0:$' out.txt ||
-        fail "while header row: $(grep -E '^ +85 ' out.txt)"
+    grep -Eq '^ +85 +[0-9.]+ MiB +-?[0-9.]+ MiB +11       while n > 0:$' err.txt ||
+        fail "while header row: $(grep -E '^ +85 ' err.txt)"
 }
 
 register profile_threads
@@ -387,9 +387,9 @@ register profile_raises
 t_profile_raises() {
     expect_rc 1 mp run --unit B -o raises.dat "$TEST_PYTHON" "$SOURCES/profile_raises.py"
     grep -q '^RuntimeError: boom$' err.txt || fail "no traceback on stderr: $(tail -n 3 err.txt | tr '\n' '|')"
-    grep -Eq "^ +16 +[0-9]+ B +$((1000000 + BYTEARRAY_EXTRA)) B +1       kept = bytearray\(1_000_000\)\$" out.txt ||
-        fail "the table of the lines that ran was not printed: $(head -c 600 out.txt | tr '\n' '|')"
-    grep -Eq '^    19 {41}    never = bytearray\(5\)$' out.txt || fail "the line after the raise is not blank"
+    grep -Eq "^ +16 +[0-9]+ B +$((1000000 + BYTEARRAY_EXTRA)) B +1       kept = bytearray\(1_000_000\)\$" err.txt ||
+        fail "the table of the lines that ran was not printed: $(head -c 600 err.txt | tr '\n' '|')"
+    grep -Eq '^    19 {41}    never = bytearray\(5\)$' err.txt || fail "the line after the raise is not blank"
     check raises.dat \
         "close(inc('fail', 'bytearray(1_000_000)'), 1000000 + $BYTEARRAY_EXTRA)" \
         "800000 - 64 <= inc('fail', '[0] * 100_000') <= 800056 + 64" \
@@ -415,8 +415,8 @@ leave()
 PY
     expect_rc 4 mp run --unit B -o exits.dat "$TEST_PYTHON" exits.py
     check exits.dat "close(inc('leave', 'bytearray(1000)'), 1000 + $BYTEARRAY_EXTRA)" "occ('leave', 'os._exit') == 1"
-    grep -Eq "^ +6 +[0-9]+ B +$((1000 + BYTEARRAY_EXTRA)) B +1       kept = bytearray\(1000\)\$" out.txt ||
-        fail "no table printed for a program that left through os._exit: $(head -c 300 out.txt | tr '\n' '|')"
+    grep -Eq "^ +6 +[0-9]+ B +$((1000 + BYTEARRAY_EXTRA)) B +1       kept = bytearray\(1000\)\$" err.txt ||
+        fail "no table printed for a program that left through os._exit: $(head -c 300 err.txt | tr '\n' '|')"
 }
 
 register profile_memory_profiler_import
@@ -431,8 +431,8 @@ t_profile_memory_profiler_import() {
             expect_rc 0 mp run --unit B -o mp.dat "$python" "$SOURCES/$script.py"
             grep -q '^memory_profiler file: None$' out.txt ||
                 fail "$python $script.py imported another memory_profiler: $(grep 'file:' out.txt)"
-            grep -Eq "^ +[0-9]+ +[0-9]+ B +$size B +1       block = bytearray" out.txt ||
-                fail "$python $script.py: no exact row in mprof's table: $(head -c 500 out.txt | tr '\n' '|')"
+            grep -Eq "^ +[0-9]+ +[0-9]+ B +$size B +1       block = bytearray" err.txt ||
+                fail "$python $script.py: no exact row in mprof's table: $(head -c 500 err.txt | tr '\n' '|')"
             check mp.dat "close(inc('grab', 'bytearray'), $size)"
         done
     done
@@ -451,8 +451,8 @@ t_profile_memory_profiler_names() {
             expect_rc 0 mp run --unit B -o names.dat "$python" "$SOURCES/profile_mp_usage.py"
             grep -q '^memory_usage gave MiB: True$' out.txt ||
                 fail "$python: memory_usage from the original package did not run: $(tail -c 300 out.txt | tr '\n' '|') $(tail -c 300 err.txt | tr '\n' '|')"
-            grep -Eq "^ +[0-9]+ +[0-9]+ B +$((4000000 + BYTEARRAY_EXTRA)) B +1       block = bytearray" out.txt ||
-                fail "$python: no exact row in mprof's table: $(head -c 500 out.txt | tr '\n' '|')"
+            grep -Eq "^ +[0-9]+ +[0-9]+ B +$((4000000 + BYTEARRAY_EXTRA)) B +1       block = bytearray" err.txt ||
+                fail "$python: no exact row in mprof's table: $(head -c 500 err.txt | tr '\n' '|')"
         else
             expect_rc 1 mp run --unit B -o names.dat "$python" "$SOURCES/profile_mp_usage.py"
             grep -q "^ImportError: cannot import name 'memory_usage' from 'memory_profiler'" err.txt ||
@@ -498,10 +498,10 @@ t_profile_several_files() {
     expect_rc 0 mp run --unit B -o several.dat "$TEST_PYTHON" "$SOURCES/profile_several.py"
     # Tables in the order of first call: second, helper_grow (another file), first.
     local order
-    order=$(grep -Eo 'def (first|second|helper_grow)' out.txt | tr '\n' ' ')
+    order=$(grep -Eo 'def (first|second|helper_grow)' err.txt | tr '\n' ' ')
     [ "$order" = "def second def helper_grow def first " ] || fail "tables in the order '$order'"
-    grep -q "^Filename: $SOURCES/profile_helper.py\$" out.txt || fail "no table under profile_helper.py"
-    [ "$(grep -c "^Filename: $SOURCES/profile_several.py\$" out.txt)" -eq 2 ] ||
+    grep -q "^Filename: $SOURCES/profile_helper.py\$" err.txt || fail "no table under profile_helper.py"
+    [ "$(grep -c "^Filename: $SOURCES/profile_several.py\$" err.txt)" -eq 2 ] ||
         fail "expected two tables under profile_several.py"
     check several.dat \
         "close(inc('second', 'bytearray(200_000)'), 200000 + $BYTEARRAY_EXTRA)" \
@@ -568,7 +568,9 @@ t_profile_safety() {
 register profile_report
 t_profile_report() {
     expect_rc 0 mp run -o issue.dat "$TEST_PYTHON" "$SOURCES/profile_issue.py"
-    cp out.txt run-table.txt
+    # The tables are on stderr (stdout is the program's), after the closing line.
+    [ ! -s out.txt ] || fail "mprof run printed on stdout: $(head -c 200 out.txt)"
+    grep -v '^mprof: ' err.txt >run-table.txt
     grep -q '^Filename: ' run-table.txt || fail "mprof run printed no table"
     expect_rc 0 mp report issue.dat
     cmp -s run-table.txt out.txt || fail "mprof report differs from mprof run's table: $(diff run-table.txt out.txt | head -c 400 | tr '\n' '|')"
@@ -587,7 +589,11 @@ t_profile_report() {
     grep -Eq '^ +21 +[0-9]+\.[0-9]{3} MiB +-47\.684 MiB +1 ' out.txt || fail "--precision 3: $(grep -E '^ +21 ' out.txt)"
     # --no-report: nothing printed, the tables still in the .dat.
     expect_rc 0 mp run --no-report -o quiet.dat "$TEST_PYTHON" "$SOURCES/profile_issue.py"
-    [ ! -s out.txt ] || fail "--no-report printed: $(head -c 200 out.txt)"
+    [ ! -s out.txt ] && ! grep -q 'Filename' err.txt || fail "--no-report printed: $(head -c 200 out.txt err.txt)"
+    # --report-file: the tables there, exactly as on stderr, and nowhere else.
+    expect_rc 0 mp run --report-file tables.txt -o filed.dat "$TEST_PYTHON" "$SOURCES/profile_issue.py"
+    ! grep -q 'Filename' err.txt && [ ! -s out.txt ] || fail "--report-file printed the tables too"
+    cmp -s run-table.txt tables.txt || fail "--report-file differs: $(diff run-table.txt tables.txt | head -c 400 | tr '\n' '|')"
     expect_rc 0 mp report quiet.dat
     grep -q 'a = bytearray(50_000_000)' out.txt || fail "mprof report of a --no-report run printed no table"
 }
@@ -620,7 +626,7 @@ t_profile_table_layout() {
     # {:<}': number 0-5, Mem usage 7-18, Increment 20-31, Occurrences 34-43, the source
     # from 47). Their numbers are RSS and differ: only the positions are compared.
     expect_rc 0 mp run -o layout.dat "$TEST_PYTHON" "$SOURCES/profile_issue.py"
-    mv out.txt ours.txt
+    grep -v '^mprof: ' err.txt >ours.txt
     expect_rc 0 /usr/bin/python3 -m memory_profiler "$SOURCES/profile_issue.py"
     mv out.txt theirs.txt
     /usr/bin/python3 - ours.txt theirs.txt >layout.txt 2>&1 <<'PY' || fail "$(head -c 600 layout.txt | tr '\n' '|')"
@@ -658,7 +664,49 @@ if problems:
 PY
 }
 
-[ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
+
+register profile_tracebacks
+t_profile_tracebacks() {
+    # A decorated function's exception carries the program's own traceback, exactly as
+    # bare: no frame of mprof's wrappers (glue.py's, or the C wrapper's, which has none).
+    local kinds=()
+    "$TEST_PYTHON" -c 'import sys; sys.exit(sys.version_info >= (3, 11))' && kinds=(plain)
+    expect_rc 0 "$TEST_PYTHON" "$SOURCES/profile_tracebacks.py" ${kinds[@]+"${kinds[@]}"}
+    cp out.txt bare.txt
+    expect_rc 0 mp run --no-report -o tb.dat "$TEST_PYTHON" "$SOURCES/profile_tracebacks.py" ${kinds[@]+"${kinds[@]}"}
+    diff bare.txt out.txt >tb.diff || fail "tracebacks differ from bare: $(head -c 800 tb.diff)"
+    [ "$(grep -c '^Traceback' out.txt)" -eq $(( ${#kinds[@]} ? 3 : 6 )) ] ||
+        fail "$(grep -c '^Traceback' out.txt) tracebacks"
+}
+
+register profile_stdout_is_the_programs
+t_profile_stdout_is_the_programs() {
+    # `mprof run js.py > out.json`: the program's stdout stays exactly its own; the
+    # tables go to stderr.
+    cat >js.py <<'PY'
+import json
+
+try:
+    profile
+except NameError:
+    def profile(func):
+        return func
+
+
+@profile
+def build():
+    return {'items': [bytearray(10).hex() for _ in range(3)]}
+
+
+print(json.dumps(build()))
+PY
+    expect_rc 0 "$TEST_PYTHON" js.py
+    mv out.txt bare.txt
+    expect_rc 0 mp run -o js.dat "$TEST_PYTHON" js.py
+    cmp -s bare.txt out.txt || fail "stdout differs: $(head -c 300 out.txt)"
+    "$TEST_PYTHON" -m json.tool out.txt >/dev/null || fail "stdout is not the program's JSON"
+    grep -q "^Filename: .*js.py$" err.txt || fail "no table on stderr: $(head -c 300 err.txt)"
+}
 
 register heap_api
 t_heap_api() {
@@ -697,3 +745,5 @@ t_heap_exit() {
     [ -n "$kept" ] && [ -n "$empty" ] || fail "no heap_exit_bytes: '$kept' '$empty'"
     [ $((kept - empty)) -eq 3000001 ] || fail "heap at exit: $kept - $empty = $((kept - empty))"
 }
+
+[ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -148,6 +148,60 @@ t_examples() {
 # 1,514 measured, with two busy loops beside it: the CLI skips ticks it is late for);
 # a library that fell back to another interval (100 ms gives ~15, 2 ms half as many)
 # cannot come within the 20% asserted, nor reach the 500 each must have.
+register cmdline_pastes_back
+t_cmdline_pastes_back() {
+    # The recorded command line is what a shell takes back as the same arguments.
+    local script="my scr'ipt \"é\".py" line
+    printf 'import sys\nprint(sys.argv[1:])\n' >"$script"
+    expect_rc 0 mp run -o quoted.dat /usr/bin/python3 "$script" "a  b" "'" '$HOME' ""
+    line=$(sed -n 's/^CMDLINE //p' quoted.dat)
+    local -a args
+    eval "args=($line)"
+    [ "${#args[@]}" -eq 6 ] && [ "${args[0]}" = /usr/bin/python3 ] && [ "${args[1]}" = "$script" ] &&
+        [ "${args[2]}" = "a  b" ] && [ "${args[3]}" = "'" ] && [ "${args[4]}" = '$HOME' ] &&
+        [ -z "${args[5]}" ] || fail "CMDLINE $line reads back as ${args[*]}"
+}
+
+register lines_on_native_program_said
+t_lines_on_native_program_said() {
+    # --lines charges Python's lines; a program that runs no Python hears so at the end
+    # of the run, and report --top quotes it instead of asking for --lines.
+    expect_rc 0 mp run --lines -o native.dat "$PROGRAMS/hold" 1 0.1
+    grep -q '^mprof: --lines: the program ran no Python: --lines charges Python source lines only' err.txt ||
+        fail "not said: $(cat err.txt)"
+    grep -q '^MPROF notice --lines: the program ran no Python' native.dat || fail "not in the .dat"
+    expect_error 'native.dat: no whole-program line data: the program ran no Python' \
+        mp report --top 3 native.dat
+    # A bash script that execs python3 runs Python in its last image: nothing to say.
+    printf '#!/bin/bash\nexec /usr/bin/python3 -c "x = 1"\n' >shim.sh
+    chmod +x shim.sh
+    expect_rc 0 mp run --lines -o shim.dat ./shim.sh
+    ! grep -q 'ran no Python' err.txt || fail "said for a Python image: $(cat err.txt)"
+}
+
+register cli_killed_keeps_samples
+t_cli_killed_keeps_samples() {
+    # kill -9 of mprof run: the program does not run on orphaned (the kernel sends it
+    # SIGTERM), and the .dat holds every sample up to the last interval, the points the
+    # filters held back included: hold's 8 MiB plateau runs to the kill, not 2 samples.
+    "$MPROF" run -o killed.dat "$PROGRAMS/hold" 8 4 >out.txt 2>err.txt &
+    local cli=$! program=""
+    sleep 2
+    program=$(pgrep -f -P "$cli" "$PROGRAMS/hold 8 4" || true)
+    [ -n "$program" ] || fail "no program under mprof run"
+    kill -9 "$cli"
+    wait "$cli" 2>/dev/null || true
+    local waited=0
+    while kill -0 "$program" 2>/dev/null && [ "$waited" -lt 20 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    ! kill -0 "$program" 2>/dev/null || { kill -9 "$program"; fail "the program outlived mprof run"; }
+    # The plateau started at 0.5 s and the kill came at 2 s: its end is on disk.
+    check killed.dat "t_end >= 1.7" "heap_at(t_end) >= 8*MiB" "near(heap_peak, 8*MiB, 0.01)"
+    expect_rc 0 mp peak killed.dat
+}
+
 register interval_floor_agrees
 t_interval_floor_agrees() {
     expect_rc 0 mp run -a -T 0.001 -o floor.dat "$PROGRAMS/hold" 8 1

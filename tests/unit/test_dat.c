@@ -555,6 +555,25 @@ START_TEST(test_error_non_numeric)
 }
 END_TEST
 
+/* Figures no run can have (more MiB than 2^64 bytes, a time 10^30 s from the epoch) are
+ * refused: they printed as 300 digits, or overflowed a time_t on the way to gnuplot. */
+START_TEST(test_error_out_of_range)
+{
+    ck_assert_str_eq(ERROR_OF("MEM 1e300 2.0\n"),
+                     "x.dat: line 1: MEM: <MiB> is not within 0..17592186044416: '1e300'");
+    ck_assert_str_eq(ERROR_OF("MEM -1 2.0\n"),
+                     "x.dat: line 1: MEM: <MiB> is not within 0..17592186044416: '-1'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 -1e30\n"),
+                     "x.dat: line 1: MEM: <time> is not within -100000000000..100000000000: '-1e30'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nCHLD 0 1e20 3\n"),
+                     "x.dat: line 2: CHLD: <MiB> is not within 0..17592186044416: '1e20'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nFUNC f 1 2 3 1e12\n"),
+                     "x.dat: line 2: FUNC: <end> is not within -100000000000..100000000000: '1e12'");
+    ck_assert_str_eq(ERROR_OF("MEM 1 2\nHEAP 1e12 5\n"),
+                     "x.dat: line 2: HEAP: <time> is not within -100000000000..100000000000: '1e12'");
+}
+END_TEST
+
 START_TEST(test_error_shows_long_field_cut)
 {
     ck_assert_str_eq(ERROR_OF("MEM 1 2\nMEM 1 0123456789012345678901234567890123456789xyz\n"),
@@ -717,6 +736,7 @@ Suite *test_suite(void)
     tcase_add_test(errors, test_error_empty);
     tcase_add_test(errors, test_error_mem_without_time);
     tcase_add_test(errors, test_error_non_numeric);
+    tcase_add_test(errors, test_error_out_of_range);
     tcase_add_test(errors, test_error_shows_long_field_cut);
     tcase_add_test(errors, test_error_truncated_last_line);
     tcase_add_test(errors, test_error_binary);

@@ -211,6 +211,60 @@ START_TEST(test_script_known_profile)
 }
 END_TEST
 
+/* A function called more often than the brackets a process keeps (10,000) says so in
+ * the legend: the count comes from PROFILE_FUNC, not from the FUNC lines drawn. */
+START_TEST(test_legend_counts_every_call)
+{
+    struct dat_profile profile = known_profile();
+    static struct dat_func two[2];
+    two[0] = funcs[0];
+    two[1] = funcs[0];
+    profile.funcs = two;
+    profile.func_count = 2;
+    struct dat_profiled_function profiled = {
+        .pid = 1, .id = 0, .first_line = 1, .last_line = 2, .call_count = 200000,
+        .name = (char *)"__main__.grow", .filename = (char *)"grow.py",
+    };
+    profile.profiled = &profiled;
+    profile.profiled_count = 1;
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG, .function_marks = true };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "title '__main__.grow (200000 calls, the first 2 drawn)'");
+    /* Without PROFILE_FUNC (memory_profiler's file): the lines drawn are all there is. */
+    profile.profiled_count = 0;
+    script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "title '__main__.grow (2 calls)'");
+}
+END_TEST
+
+/* With -M the marker stands at the highest of the program's and its children's peaks,
+ * a child's own mark included, and says whose it was. */
+START_TEST(test_marker_at_a_childs_peak)
+{
+    struct dat_profile profile = known_profile();
+    static struct dat_sample child_mem[] = { { 1000.5, 100.0 }, { 1001.0, 120.0 } };
+    static struct dat_child child = { .index = 2, .mem = child_mem, .mem_count = 2 };
+    profile.children = &child;
+    profile.child_count = 1;
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG, .function_marks = true };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "set label 1 'peak 120.000 MiB (child 2)'");
+    ASSERT_HAS(script, "set arrow 1 from first 1.000000, graph 0");
+    /* Its mark (a spike between two samples) is its peak. */
+    static struct dat_meta marks[] = { { (char *)"child_peak", (char *)"2 335544320 0" } };
+    profile.meta = marks;
+    profile.meta_count = 1;
+    script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "set label 1 'peak 320.000 MiB (child 2)'");
+    /* A child below the program: the program's peak, unnamed. */
+    child_mem[0].mem_mib = 20.0;
+    child_mem[1].mem_mib = 20.0;
+    profile.meta_count = 0;
+    script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "set label 1 'peak 50.000 MiB' ");
+}
+END_TEST
+
 /* The marker stands at the peak as dat.h defines it: a VmHWM of 80 MiB above every
  * sample (50 MiB) is the peak, at the highest sample's time, and the frame holds it. */
 START_TEST(test_script_marks_the_high_water_mark)
@@ -520,6 +574,8 @@ Suite *test_suite(void)
     TCase *script = tcase_create("script");
     tcase_add_checked_fixture(script, setup, teardown);
     tcase_add_test(script, test_script_known_profile);
+    tcase_add_test(script, test_legend_counts_every_call);
+    tcase_add_test(script, test_marker_at_a_childs_peak);
     tcase_add_test(script, test_script_marks_the_high_water_mark);
     tcase_add_test(script, test_script_terminals);
     tcase_add_test(script, test_script_options);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -180,6 +181,17 @@ static void harness_close(struct harness *harness, int exit_status, const char *
     recorder_free(&harness->recorder);
     ck_assert_int_eq(fclose(harness->out), 0);
     ck_assert_int_eq(fclose(harness->notices), 0);
+    /* A finished file ends with MPROF end and the bytes before that line. */
+    char *end = strstr(harness->out_text, "MPROF end ");
+    if (exit_status >= 0)
+        ck_assert_msg(end != NULL, "no MPROF end in:\n%s", harness->out_text);
+    if (end != NULL) {
+        char expected_end[64];
+        snprintf(expected_end, sizeof expected_end, "MPROF end %zu\n",
+                 (size_t)(end - harness->out_text));
+        ck_assert_str_eq(end, expected_end);
+        *end = '\0';
+    }
     ck_assert_str_eq(harness->out_text, expected_out);
     ck_assert_str_eq(harness->notice_text, expected_notices);
     free(harness->out_text);
@@ -463,6 +475,62 @@ START_TEST(multiprocess_gives_each_child_an_index)
 }
 END_TEST
 
+/* A sample whose marks (VmHWM, the library's heap mark) stand above its figures. */
+static void add_marked_sample(struct stream *stream, int32_t pid, uint64_t time_ms,
+                              int64_t heap_bytes, int64_t heap_mark_bytes, uint64_t rss_bytes,
+                              uint64_t rss_mark_bytes)
+{
+    struct mprof_sample sample;
+    memset(&sample, 0, sizeof(sample));
+    mprof_record_header_init(&sample.header, MPROF_RECORD_SAMPLE, sizeof(sample), pid);
+    sample.time_ns = T0_NS + time_ms * MS_NS;
+    sample.heap_live_bytes = heap_bytes;
+    sample.heap_peak_bytes = heap_mark_bytes;
+    sample.rss_bytes = rss_bytes;
+    sample.rss_peak_bytes = rss_mark_bytes;
+    stream_add(stream, &sample, sizeof(sample));
+}
+
+/* A child's peak between two samples: -M keeps each child's own marks (MPROF
+ * child_peak), -C raises the tree's peaks to the highest process's mark. */
+START_TEST(children_keep_their_marks)
+{
+    for (int sum = 0; sum <= 1; sum++) {
+        struct harness harness;
+        harness_open(&harness, sum ? RECORDER_CHILDREN_SUM : RECORDER_CHILDREN_SERIES, true);
+        struct stream stream;
+        memset(&stream, 0, sizeof(stream));
+        add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+        add_marked_sample(&stream, MAIN_PID, 100, 1 << 20, 1 << 20, 3u << 20, 3u << 20);
+        add_hello(&stream, 2000, MPROF_HELLO_HEAP_COUNTED);
+        /* The child's 40 MiB lasted less than an interval: only its marks saw it. */
+        add_marked_sample(&stream, 2000, 150, 2 << 20, 40 << 20, 4u << 20, 44u << 20);
+        recorder_child_mem(&harness.recorder, 2000, 1700000000.12, 4u << 20);
+        ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+        if (sum) {
+            ck_assert_uint_eq(recorder_peak_heap_bytes(&harness.recorder), 40u << 20);
+            ck_assert_uint_eq(recorder_peak_rss_bytes(&harness.recorder), 44u << 20);
+            recorder_free(&harness.recorder);
+            fclose(harness.out);
+            fclose(harness.notices);
+            free(harness.out_text);
+            free(harness.notice_text);
+            continue;
+        }
+        ck_assert_uint_eq(recorder_peak_heap_bytes(&harness.recorder), 1u << 20);
+        ck_assert_int_eq(recorder_finish(&harness.recorder, 0), 0);
+        fflush(harness.out);
+        ck_assert_msg(strstr(harness.out_text, "MPROF child_peak 0 46137344 41943040\n") != NULL,
+                      "no child_peak in:\n%s", harness.out_text);
+        recorder_free(&harness.recorder);
+        fclose(harness.out);
+        fclose(harness.notices);
+        free(harness.out_text);
+        free(harness.notice_text);
+    }
+}
+END_TEST
+
 /* -M with simplification: an ended child's held-back points are written when it ends,
  * not only at the end of the run. */
 START_TEST(multiprocess_flushes_an_ended_child)
@@ -601,7 +669,7 @@ START_TEST(header_last_sample_and_signal)
     recorder_set_signal(&harness.recorder, 9);
     harness_close(&harness, 137,
                   "CMDLINE python3 'a b.py'\n"
-                  "MPROF version 2\n"
+                  "MPROF version 3\n"
                   "MPROF interval 0.1\n"
                   "MEM 4.000000 1700000000.2000\n"
                   "HEAP 1700000000.3000 1048576\n"
@@ -613,6 +681,88 @@ START_TEST(header_last_sample_and_signal)
                   "MPROF heap_peak_bytes 1048576\n"
                   "MPROF rss_hwm_bytes 5242880\n"
                   "MPROF signal 9\n",
+                  "");
+}
+END_TEST
+
+/* The whole file as it stands on disk now. */
+static char *file_text(FILE *file)
+{
+    struct stat info;
+    ck_assert_int_eq(fstat(fileno(file), &info), 0);
+    char *text = calloc(1, (size_t)info.st_size + 1);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_int_eq(pread(fileno(file), text, (size_t)info.st_size, 0), info.st_size);
+    return text;
+}
+
+/* One series of samples: a plateau (held back by the filter), a step, a plateau. */
+static void plateau_run(struct recorder *recorder, FILE *file, bool sync, char **on_disk)
+{
+    static const double mib[] = { 1, 1, 1, 1, 5, 5, 5 };
+    for (size_t i = 0; i < sizeof mib / sizeof mib[0]; i++) {
+        ck_assert_int_eq(recorder_mem(recorder, 1700000000.0 + 0.1 * (double)i,
+                                      (uint64_t)(mib[i] * 1048576)), 0);
+        if (sync) {
+            ck_assert_int_eq(recorder_sync(recorder), 0);
+            if (i == 3)
+                *on_disk = file_text(file);
+        }
+    }
+}
+
+/* At every interval the points the filter holds back are on disk after what is final,
+ * so a killed mprof run leaves a whole profile; the finished file is the same as one
+ * never synced. */
+START_TEST(sync_puts_held_points_on_disk)
+{
+    FILE *synced = tmpfile(), *plain = tmpfile();
+    ck_assert_ptr_nonnull(synced);
+    ck_assert_ptr_nonnull(plain);
+    struct recorder with_sync, without_sync;
+    recorder_init(&with_sync, synced, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, false, 100 * MS_NS);
+    recorder_init(&without_sync, plain, NULL, MAIN_PID, RECORDER_CHILDREN_IGNORE, false,
+                  100 * MS_NS);
+    char *mid_run = NULL;
+    plateau_run(&with_sync, synced, true, &mid_run);
+    plateau_run(&without_sync, plain, false, NULL);
+    /* Four samples into the plateau: its first point is final, its end is the tail. */
+    ck_assert_str_eq(mid_run, "MEM 1.000000 1700000000.0000\nMEM 1.000000 1700000000.3000\n");
+    ck_assert_int_eq(recorder_finish(&with_sync, 0), 0);
+    ck_assert_int_eq(recorder_finish(&without_sync, 0), 0);
+    fflush(synced);
+    fflush(plain);
+    char *synced_text = file_text(synced), *plain_text = file_text(plain);
+    ck_assert_str_eq(synced_text, plain_text);
+    ck_assert_ptr_nonnull(strstr(synced_text, "MEM 5.000000 1700000000.6000\n"));
+    free(mid_run);
+    free(synced_text);
+    free(plain_text);
+    recorder_free(&with_sync);
+    recorder_free(&without_sync);
+    fclose(synced);
+    fclose(plain);
+}
+END_TEST
+
+/* A .dat that is no regular file (a pipe, /dev/null, a memory stream here) cannot be
+ * cut back: it gets what is final only, and the run ends as it always did. */
+START_TEST(sync_without_a_file_flushes_only)
+{
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, false);
+    ck_assert_int_eq(recorder_mem(&harness.recorder, 1700000000.0, 1048576), 0);
+    ck_assert_int_eq(recorder_mem(&harness.recorder, 1700000000.1, 1048576), 0);
+    ck_assert_int_eq(recorder_mem(&harness.recorder, 1700000000.2, 1048576), 0);
+    ck_assert_int_eq(recorder_sync(&harness.recorder), 0);
+    ck_assert(harness.recorder.tail_off);
+    ck_assert_int_eq(recorder_sync(&harness.recorder), 0);
+    harness_close(&harness, 0,
+                  "MEM 1.000000 1700000000.0000\n"
+                  "MEM 1.000000 1700000000.2000\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 3\n"
+                  "MPROF rss_peak_bytes 1048576\n",
                   "");
 }
 END_TEST
@@ -865,6 +1015,9 @@ Suite *test_suite(void)
     Suite *suite = suite_create("recorder");
     TCase *pipe_cases = tcase_create("pipe");
     tcase_add_test(pipe_cases, whole_stream_at_once);
+    tcase_add_test(pipe_cases, sync_puts_held_points_on_disk);
+    tcase_add_test(pipe_cases, sync_without_a_file_flushes_only);
+    tcase_add_test(pipe_cases, children_keep_their_marks);
     tcase_add_test(pipe_cases, stream_split_at_every_boundary);
     tcase_add_test(pipe_cases, stream_split_in_three_everywhere);
     tcase_add_test(pipe_cases, stream_byte_by_byte);

@@ -257,6 +257,74 @@ START_TEST(test_missing_lines_are_blank_rows)
 }
 END_TEST
 
+/* A script given as ./noext is /dir/./noext to CPython: the table names /dir/noext. */
+START_TEST(test_filename_is_tidied)
+{
+    static const struct model_line one[] = { { 1, 1, 0, 0, "@profile" } };
+    struct dat_profiled_function function;
+    MODEL_FUNCTION(&function, 1, 1, "m.f", "/w/./sub//./noext", one);
+    char *text = tables_text(&function, 1, 1, (struct report_options){ REPORT_UNIT_MIB, 0 }, 1);
+    ck_assert_msg(strncmp(text, "Filename: /w/sub/noext\n", 23) == 0, "got: %s", text);
+    free(text);
+    free(function.lines);
+}
+END_TEST
+
+/* In bytes a 1 GB cell is 12 characters: the byte columns widen so that cells never touch. */
+START_TEST(test_bytes_columns_widen)
+{
+    static const struct model_line big[] = {
+        { 1, 1, 253931160, 253931160, "@profile" },
+        { 2, 1, 1760000000, 2013931160, "    a = bytes(1_760_000_000)" },
+    };
+    struct dat_profiled_function function;
+    MODEL_FUNCTION(&function, 1, 1, "m.f", "f.py", big);
+    char *text = tables_text(&function, 1, 1, (struct report_options){ REPORT_UNIT_B, 1 }, 1);
+    assert_same_text(text,
+        "Filename: f.py\n\n"
+        "Line #     Mem usage     Increment  Occurrences   Line Contents\n"
+        "===============================================================\n"
+        "     1   253931160 B   253931160 B           1   @profile\n"
+        "     2  2013931160 B  1760000000 B           1       a = bytes(1_760_000_000)\n"
+        "\n\n", "wide bytes table");
+    free(text);
+    free(function.lines);
+}
+END_TEST
+
+/* A line whose runs add up to more than the function ever held gets a note saying why;
+ * a line that held what it added does not. */
+START_TEST(test_footnote_when_the_caller_freed)
+{
+    static const struct model_line freed[] = {
+        { 1, 200000, 5872025, 5872025, "@profile" },
+        { 2, 0, 0, 0, "def make(i):" },
+        { 3, 200000, 160000000, 5872857, "    return [i] * 100" },
+    };
+    struct dat_profiled_function function;
+    MODEL_FUNCTION(&function, 1, 1, "__main__.make", "f.py", freed);
+    char *text = tables_text(&function, 1, 1, (struct report_options){ REPORT_UNIT_MIB, 1 }, 1);
+    ck_assert_msg(strstr(text, "       return [i] * 100\n"
+                               "\nLine 3 ran 200000 times and adds up to 152.6 MiB, yet the heap "
+                               "never rose more than\n0.0 MiB in __main__.make: Increment sums what "
+                               "each run left live when the line ended, and what\nthe caller freed "
+                               "after each call (or nested calls of a recursion share) is not taken "
+                               "off.\n\n\n") != NULL,
+                  "no note in:\n%s", text);
+    free(text);
+    free(function.lines);
+    static const struct model_line kept[] = {
+        { 1, 20000, 5872025, 5872025, "@profile" },
+        { 3, 20000, 17120000, 22992025, "    return [i] * 100" },
+    };
+    MODEL_FUNCTION(&function, 1, 1, "__main__.make", "f.py", kept);
+    text = tables_text(&function, 1, 1, (struct report_options){ REPORT_UNIT_MIB, 1 }, 1);
+    ck_assert_msg(strstr(text, "Line 3 ran") == NULL, "a note for a line that held it:\n%s", text);
+    free(text);
+    free(function.lines);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- top lines */
 
 START_TEST(test_top_matches_golden)
@@ -345,6 +413,9 @@ Suite *test_suite(void)
     TCase *options = tcase_create("options");
     tcase_add_test(options, test_parse_unit_and_precision);
     tcase_add_test(options, test_format_bytes);
+    tcase_add_test(options, test_filename_is_tidied);
+    tcase_add_test(options, test_bytes_columns_widen);
+    tcase_add_test(options, test_footnote_when_the_caller_freed);
     suite_add_tcase(suite, options);
     return suite;
 }
