@@ -178,6 +178,10 @@ int64_t stats_window_pause(void);
 /* The window's peak: the highest live heap since the last begin (kept after a pause);
  * before any begin, the run's high-water mark (stats_heap_peak). */
 int64_t stats_window_peak(void);
+/* The live heap now, as the program is told it: the marks are raised to it, so that no
+ * peak read later is below a live figure the program has already seen (the run's mark
+ * is otherwise taken only every 256 KiB a thread allocates). */
+int64_t stats_heap_live_seen(void);
 /* Who hears of each new high-water mark, with the heap's size then (NULL: nobody).
  * Called on the allocating thread, inside its malloc: it must keep core/'s rule. */
 typedef void (*stats_peak_listener)(int64_t heap_bytes);

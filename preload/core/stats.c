@@ -197,11 +197,9 @@ static int raise_mark(int64_t *mark, int64_t live)
     return 0;
 }
 
-void stats_peak_check(struct thread_stats *stats)
+/* `live` was the heap at some moment: no mark may stay below it. */
+static void raise_marks(int64_t live, int exact)
 {
-    int exact = __atomic_load_n(&window_exact, __ATOMIC_RELAXED);
-    stats->peak_countdown = exact ? 0 : PEAK_CHECK_BYTES;
-    int64_t live = stats_heap_live();
     if (exact)
         raise_mark(&window_peak_bytes, live);
     if (raise_mark(&heap_peak_bytes, live)) {
@@ -209,6 +207,20 @@ void stats_peak_check(struct thread_stats *stats)
         if (listener != NULL)
             listener(live);
     }
+}
+
+void stats_peak_check(struct thread_stats *stats)
+{
+    int exact = __atomic_load_n(&window_exact, __ATOMIC_RELAXED);
+    stats->peak_countdown = exact ? 0 : PEAK_CHECK_BYTES;
+    raise_marks(stats_heap_live(), exact);
+}
+
+int64_t stats_heap_live_seen(void)
+{
+    int64_t live = stats_heap_live();
+    raise_marks(live, __atomic_load_n(&window_exact, __ATOMIC_RELAXED));
+    return live;
 }
 
 int64_t stats_window_begin(void)

@@ -15,7 +15,7 @@ static PyObject *api_heap_live_bytes(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
-    return PyLong_FromLongLong(core->process_live_bytes());
+    return PyLong_FromLongLong(core->live_bytes_seen());
 }
 
 static PyObject *api_reset_heap_peak(PyObject *self, PyObject *unused)

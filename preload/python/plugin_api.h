@@ -71,6 +71,9 @@ struct mprof_core_api {
     int64_t (*window_begin)(void);
     int64_t (*window_pause)(void);
     int64_t (*window_peak)(void);
+    /* The live heap now, the marks raised to it (a figure shown to the program: no peak
+     * read after it may be lower). */
+    int64_t (*live_bytes_seen)(void);
     /* The program's own code has finished (Python's atexit): send the heap it left. */
     void (*program_ended)(void);
 };

@@ -68,6 +68,7 @@ static const struct mprof_core_api core_api = {
     .window_begin = stats_window_begin,
     .window_pause = stats_window_pause,
     .window_peak = stats_window_peak,
+    .live_bytes_seen = stats_heap_live_seen,
     .program_ended = ending_send,
 };
 
