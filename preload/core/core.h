@@ -63,7 +63,12 @@ struct thread_stats {
     uint64_t pool_free_bytes;
     struct thread_stats *next;    /* the registry's list; never unlinked */
     int64_t peak_countdown;       /* bytes this thread may allocate before the next
-                                   * look at the whole heap's high-water mark */
+                                   * look at the whole heap's high-water mark. The owner
+                                   * updates it with plain stores (one instruction on the
+                                   * hot path); stats_window_begin zeroes it from another
+                                   * thread, and an owner's store racing that may undo it
+                                   * once: the window then sees this thread one countdown
+                                   * (256 KiB) late, as its contract says. */
     int owned;                    /* a live thread owns it (atomic) */
     int shared;                   /* several threads write it: update with atomics */
 };
@@ -162,6 +167,17 @@ int stats_thread_count(void);
 extern int stats_threads_counting;
 /* The highest live heap seen so far (between samples too). */
 int64_t stats_heap_peak(void);
+/* An exact peak window, for the program's own questions ("how high did the heap go during
+ * this test?"): from stats_window_begin until stats_window_pause every allocation of
+ * every thread takes the slow path and raises the window's peak, so it is exact (a
+ * thread allocating at the very moment of the begin may be seen up to 256 KiB late).
+ * That costs a sum of the blocks per allocation, so it is off unless asked. Begin
+ * returns the live heap then, which starts the window's peak; pause returns the peak. */
+int64_t stats_window_begin(void);
+int64_t stats_window_pause(void);
+/* The window's peak: the highest live heap since the last begin (kept after a pause);
+ * before any begin, the run's high-water mark (stats_heap_peak). */
+int64_t stats_window_peak(void);
 /* Who hears of each new high-water mark, with the heap's size then (NULL: nobody).
  * Called on the allocating thread, inside its malloc: it must keep core/'s rule. */
 typedef void (*stats_peak_listener)(int64_t heap_bytes);
