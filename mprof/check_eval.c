@@ -65,6 +65,13 @@ int check_exit_heap_bytes(const struct dat_profile *profile, uint64_t *bytes, ch
 {
     if (dat_meta_u64(profile, "heap_exit_bytes", bytes))
         return 0;
+    const char *written = dat_meta_text_prefixed(profile, "heap_exit_bytes", "");
+    if (written != NULL) {  /* a negative count, say: the file is not to be trusted */
+        if (error != NULL && error_size > 0)
+            snprintf(error, error_size, "%s: MPROF heap_exit_bytes %.40s is not a byte count",
+                     profile->path, written);
+        return -1;
+    }
     uint64_t signal_number;
     if (dat_meta_u64(profile, "signal", &signal_number))
         check_set_error(error, error_size,

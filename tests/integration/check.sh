@@ -316,6 +316,41 @@ t_check_leak_fixture() {
     expect_check_error 'killed\.dat: records no heap at exit .*signal' mp check killed.dat --max-leak 1GiB
 }
 
+# --max-leak on real runs: a Python global that keeps a 3,000,000-byte bytearray leaves
+# exactly 3,000,001 bytes more live at exit than one that keeps bytearray(0); a C program
+# that never frees its 8 MiB malloc (die exit 3) leaves exactly 8 MiB; one a signal ends
+# leaves no figure, and the check says so.
+register check_leak_run
+t_check_leak_run() {
+    printf 'keep = bytearray(3_000_000)\n' >k1.py
+    printf 'keep = bytearray(0_000_000)\n' >k0.py
+    expect_rc 0 mp run -o k1.dat "$TEST_PYTHON" k1.py
+    expect_rc 0 mp run -o k0.dat "$TEST_PYTHON" k0.py
+    expect_rc 0 mp check k0.dat --max-leak 1GiB --json
+    local empty
+    empty=$(json_get out.txt 'j["checks"][0]["value"]')
+    [ "$(json_get out.txt 'j["checks"][0]["name"]')" = max-leak ] || fail "not max-leak"
+    expect_rc 0 mp check k1.dat --max-leak "$((empty + 3000001))"
+    grep -Eq "^PASS max-leak: heap at exit [0-9.]+ MiB \($((empty + 3000001)) B\)" out.txt ||
+        fail "k1 leak line: $(cat out.txt)"
+    expect_rc 1 mp check k1.dat --max-leak "$((empty + 3000000))"
+    grep -Eq '^FAIL max-leak: .* by 1 B \(1 B\)$' out.txt || fail "k1 over by 1 B: $(cat out.txt)"
+
+    expect_rc 3 mp run -o c.dat "$PROGRAMS/die" exit 3
+    expect_rc 0 mp check c.dat --max-leak 8MiB
+    expect_rc 1 mp check c.dat --max-leak 8388607
+    grep -Eq '^FAIL max-leak: heap at exit 8\.0 MiB \(8388608 B\), over 8\.0 MiB \(8388607 B\) by 1 B \(1 B\)$' out.txt ||
+        fail "C leak line: $(cat out.txt)"
+    expect_rc 137 mp run -o killed.dat "$PROGRAMS/die" kill
+    expect_check_error 'killed\.dat: records no heap at exit \(no MPROF heap_exit_bytes\): the program was ended by a signal' \
+        mp check killed.dat --max-leak 1GiB
+    # The peak checks still hold for it: its samples are whole.
+    expect_rc 0 mp check killed.dat --max-peak 8MiB
+    sed 's/^MPROF heap_exit_bytes .*/MPROF heap_exit_bytes -5/' c.dat >negative.dat
+    expect_check_error 'negative\.dat: MPROF heap_exit_bytes -5 is not a byte count' \
+        mp check negative.dat --max-leak 1GiB
+}
+
 register check_update_baseline
 t_check_update_baseline() {
     app_run first.dat

@@ -266,6 +266,15 @@ START_TEST(missing_figures_are_errors)
     ck_assert_msg(strstr(error, "signal") != NULL, "%s", error);
     ck_assert_int_eq(check_exit_heap_bytes(&memory_profiler, &bytes, error, sizeof error), -1);
     ck_assert_msg(strstr(error, "memory_profiler") != NULL, "%s", error);
+    struct dat_profile negative;
+    read_fixture("negative.dat", "MPROF version 2\n"
+                                 "MEM 20.000000 1767225600.0000\n"
+                                 "MPROF samples 1\n"
+                                 "MPROF heap_exit_bytes -5\n", &negative);
+    ck_assert_int_eq(check_exit_heap_bytes(&negative, &bytes, error, sizeof error), -1);
+    ck_assert_msg(strstr(error, "negative.dat: MPROF heap_exit_bytes -5 is not a byte count") != NULL,
+                  "%s", error);
+    dat_free(&negative);
 
     ck_assert_int_eq(check_evaluate(&peak, &cut, NULL, &outcome, error, sizeof error), -1);
     ck_assert_msg(strstr(error, "cut.dat: incomplete") != NULL, "%s", error);
