@@ -325,7 +325,9 @@ static int check_run(const struct check_arguments *arguments, char *current_path
     bool have_baseline = false;
     if (dat_read(current_path, &current, error, error_size) < 0)
         return check_fail_input(report, arguments, error, false);
-    if (baseline_path != NULL && !report->baseline_missing) {
+    /* The baseline is read only to grow from: --update-baseline alone just replaces it
+     * (a damaged one too). */
+    if (baseline_path != NULL && !report->baseline_missing && arguments->request.max_growth_set) {
         if (dat_read(baseline_path, &baseline, error, error_size) < 0) {
             dat_free(&current);
             return check_fail_input(report, arguments, error, false);
@@ -410,7 +412,9 @@ int cmd_check(int argc, char **argv)
                             : check_resolve(arguments.baseline_arg, error, sizeof error);
         if (baseline_path == NULL) {
             free(current_path);
-            return check_fail_input(&report, &arguments, error, true);
+            if (report.baseline_missing)
+                snprintf(error, sizeof error, "out of memory");
+            return check_fail_input(&report, &arguments, error, !report.baseline_missing);
         }
         report.baseline_path = baseline_path;
     }

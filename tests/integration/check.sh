@@ -385,6 +385,10 @@ t_check_update_baseline() {
     expect_rc 0 python3-mprof run -o theirs.dat /usr/bin/python3 "$SOURCES/hold.py" 8 0.2
     expect_rc 2 mp check theirs.dat --baseline new-base.dat --max-growth 2% --update-baseline
     [ ! -e new-base.dat ] || fail "memory_profiler's file became a heap baseline"
+    # --update-baseline alone never reads the old baseline: a damaged one is replaced.
+    printf 'garbage\n' >kept/base.dat
+    expect_rc 0 mp check big.dat --baseline kept/base.dat --update-baseline
+    cmp -s big.dat kept/base.dat || fail "a damaged baseline was not replaced"
     chmod 640 kept/base.dat
     expect_rc 0 mp check first.dat --baseline kept/base.dat --update-baseline
     cmp -s first.dat kept/base.dat || fail "the baseline was not updated with no check"
