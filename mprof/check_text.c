@@ -3,7 +3,8 @@
  *
  * A check's line gives its figures both ways, for people and exact ("13.3 MiB
  * (13983266 B)"), since a budget in CI is set from those bytes. Names from the .dat go
- * through check_text_put_name, so no control byte reaches a terminal.
+ * through check_text_put_name, so no control byte, nor a byte that is not UTF-8,
+ * reaches a terminal.
  */
 #include "check_output.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "limit.h"
+#include "utf8.h"
 
 /* The percentage `growth` is of `baseline` ("+21.45%"), or "n/a" for a zero baseline. */
 static void check_text_format_growth_percent(char *text, size_t text_size, int64_t growth,
@@ -30,13 +32,19 @@ static const char *check_text_figure_name(const struct check_result *result)
     return result->metric == CHECK_METRIC_RSS ? "peak RSS" : "peak heap";
 }
 
+/* A name as the .dat escapes it: a control character, or a byte that is not part of
+ * valid UTF-8, as \xHH. */
 static void check_text_put_name(FILE *out, const char *name)
 {
-    for (const unsigned char *c = (const unsigned char *)name; *c != '\0'; c++) {
-        if (*c < 0x20 || *c == 0x7f)
-            fprintf(out, "\\x%02x", *c);
-        else
-            fputc(*c, out);
+    const unsigned char *c = (const unsigned char *)name;
+    while (*c != '\0') {
+        size_t length = *c < 0x20 || *c == 0x7f ? 0 : utf8_sequence_length(c);
+        if (length == 0) {
+            fprintf(out, "\\x%02x", *c++);
+            continue;
+        }
+        fwrite(c, 1, length, out);
+        c += length;
     }
 }
 
