@@ -28,6 +28,10 @@ static const struct command_entry command_table[] = {
       "print the @profile line tables (or the top lines) stored in a .dat" },
     { "list", cmd_list, "", "list the mprofile_*.dat files here, oldest first" },
     { "peak", cmd_peak, "[FILE|INDEX ...]", "print the peak RSS and heap of each file" },
+    { "check", cmd_check,
+      "FILE|INDEX [--max-peak SIZE] [--baseline FILE|INDEX --max-growth PCT|SIZE] "
+      "[--max-leak SIZE] [--metric heap|rss] [--junit FILE] [--json] [--update-baseline]",
+      "hold a run to a memory budget (for CI): exit 0 within it, 1 over, 2 bad input" },
     { "rm", cmd_rm, "[--dry-run] N|FILE ...", "remove .dat files by number or name" },
     { "clean", cmd_clean, "[--dry-run]", "remove every mprofile_*.dat file here" },
 };

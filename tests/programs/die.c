@@ -13,6 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The block is never read: without a reference the compiler may see, a newer GCC drops
+ * the malloc and the memset altogether, and no heap is held. */
+char *volatile held_block;
+
 static void sleep_seconds(double seconds)
 {
     struct timespec span = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
@@ -31,6 +35,7 @@ int main(int argc, char **argv)
     if (block == NULL)
         return 1;
     memset(block, 1, bytes);
+    held_block = block;
     if (strcmp(argv[1], "kill") == 0) {
         sleep_seconds(1.2);
         kill(getpid(), SIGKILL);
