@@ -92,12 +92,11 @@ int check_exit_heap_bytes(const struct dat_profile *profile, uint64_t *bytes, ch
 
 int check_complete(const struct dat_profile *profile, char *error, size_t error_size)
 {
-    uint64_t value;
-    if (!dat_meta_u64(profile, "version", &value) || dat_meta_u64(profile, "samples", &value))
+    char why[DAT_ERROR_MAX];
+    if (dat_profile_whole(profile, why, sizeof why))
         return 0;
-    check_set_error(error, error_size,
-                    "%s: incomplete (no closing MPROF samples line: the file is truncated, "
-                    "or mprof run did not finish)", profile->path);
+    if (error != NULL && error_size > 0)
+        snprintf(error, error_size, "%s: %s: not a whole profile", profile->path, why);
     return -1;
 }
 

@@ -87,10 +87,9 @@ int check_peak_bytes(const struct dat_profile *profile, enum check_metric metric
 int check_exit_heap_bytes(const struct dat_profile *profile, uint64_t *bytes, char *error,
                           size_t error_size);
 
-/* Whether a .dat mprof run wrote was written to its end: it has `MPROF version` but
- * not the closing `MPROF samples` when the run was cut short or the file truncated at
- * a line's end. 0 when complete (memory_profiler's files have no closing line: they
- * are whole when they read), -1 otherwise. */
+/* Whether the .dat is a whole profile (dat_profile_whole: a file mprof run wrote ends
+ * with MPROF end, which a cut at any byte loses or contradicts; memory_profiler's files
+ * have no end to check). 0 when whole, -1 with *error saying why not. */
 int check_complete(const struct dat_profile *profile, char *error, size_t error_size);
 
 /* Every check of `request` on `current`, against `baseline` (NULL when there is none;

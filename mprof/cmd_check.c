@@ -166,7 +166,7 @@ static int check_parse_arguments(int argc, char **argv, struct check_arguments *
         }
         if (options_ended || arg[0] != '-' || arg[1] == '\0' || check_is_negative_index(arg)) {
             if (arguments->current_arg != NULL) {
-                mprof_error("check: one FILE|INDEX at a time, not %s and %s (see mprof check -h)",
+                mprof_error("check: one FILE|INDEX at a time, not %s and %s (see mprof check --help)",
                             arguments->current_arg, arg);
                 return -1;
             }
@@ -181,7 +181,7 @@ static int check_parse_arguments(int argc, char **argv, struct check_arguments *
                 strncmp(check_options[k].name, arg, name_length) == 0)
                 option = &check_options[k];
         if (option == NULL) {
-            mprof_error("check: unknown option %.*s (see mprof check -h)", (int)name_length, arg);
+            mprof_error("check: %.*s: unknown option (see mprof check --help)", (int)name_length, arg);
             return -1;
         }
         const char *value = NULL;
@@ -189,12 +189,12 @@ static int check_parse_arguments(int argc, char **argv, struct check_arguments *
             value = equals + 1;
         } else if (option->takes_value) {
             if (i + 1 >= argc) {
-                mprof_error("check: %s needs a value (see mprof check -h)", option->name);
+                mprof_error("check: %s: needs a value (see mprof check --help)", option->name);
                 return -1;
             }
             value = argv[++i];
         } else if (equals != NULL) {
-            mprof_error("check: %s takes no value (see mprof check -h)", option->name);
+            mprof_error("check: %s: takes no value (see mprof check --help)", option->name);
             return -1;
         }
         if (check_apply_option(arguments, option, value) < 0)
@@ -208,7 +208,7 @@ static int check_validate_arguments(const struct check_arguments *arguments)
 {
     const struct check_request *request = &arguments->request;
     if (arguments->current_arg == NULL) {
-        mprof_error("check: which .dat? (mprof check FILE|INDEX --max-peak SIZE ...; see mprof check -h)");
+        mprof_error("check: which .dat? (mprof check FILE|INDEX --max-peak SIZE ...; see mprof check --help)");
         return -1;
     }
     if (arguments->baseline_arg != NULL && !request->max_growth_set && !arguments->update_baseline) {
@@ -218,7 +218,7 @@ static int check_validate_arguments(const struct check_arguments *arguments)
     }
     if (!request->max_peak_set && !request->max_growth_set && !request->max_leak_set &&
         !arguments->update_baseline) {
-        mprof_error("check: no check given (--max-peak, --max-growth or --max-leak; see mprof check -h)");
+        mprof_error("check: no check given (--max-peak, --max-growth or --max-leak; see mprof check --help)");
         return -1;
     }
     if (request->max_growth_set && arguments->baseline_arg == NULL) {

@@ -223,7 +223,7 @@ root = ET.parse(sys.argv[1]).getroot()
 assert root.get("errors") == "1", root.attrib
 error = root.find("testsuite/testcase/error")
 message = error.get("message")
-assert message.startswith("cut.dat: ") and ("truncated" in message or "incomplete" in message), message
+assert message.startswith("cut.dat: ") and ("truncated" in message or "not a whole profile" in message), message
 print("ok")
 PY
     expect_check_error '/nonexistent-dir/r\.xml: ' mp check big.dat --max-peak 1GiB --junit /nonexistent-dir/r.xml
@@ -243,7 +243,10 @@ t_check_bad_input() {
     grep -q '^mprof: cut\.dat: line [0-9]*: truncated' err.txt || fail "cut.dat: $(cat err.txt)"
     grep -v '^MPROF \(samples\|exit_status\|rss_\|heap_\)' good.dat >unfinished.dat
     expect_rc 2 mp check unfinished.dat --max-peak 1GiB
-    expect_check_error 'unfinished\.dat: incomplete \(no closing MPROF samples line' mp check unfinished.dat --max-peak 1GiB
+    expect_check_error 'unfinished\.dat: MPROF end at line [0-9]+ of [0-9]+ does not stand where it was written .*: not a whole profile' mp check unfinished.dat --max-peak 1GiB
+    # And cut at a line's end with the end line gone too: the closing lines are missing.
+    grep -v '^MPROF end ' unfinished.dat >unended.dat
+    expect_check_error 'unended\.dat: ends at line [0-9]+ without MPROF end .*: not a whole profile' mp check unended.dat --max-peak 1GiB
     expect_rc 2 mp check good.dat --baseline unfinished.dat --max-growth 5%
     printf 'CMDLINE x\nMEM 1.0 1767225600.0\nMEM abc\n' >garbage.dat
     expect_rc 2 mp check garbage.dat --max-peak 1GiB
@@ -298,8 +301,8 @@ t_check_usage_errors() {
     expect_check_error 'check: --max-growth 5% needs --baseline' mp check good.dat --max-growth 5%
     expect_check_error 'check: --baseline good\.dat needs --max-growth' mp check good.dat --baseline good.dat
     expect_check_error 'check: --update-baseline needs --baseline' mp check good.dat --update-baseline --max-peak 1MB
-    expect_check_error 'check: --max-peak needs a value' mp check good.dat --max-peak
-    expect_check_error 'check: unknown option --bogus' mp check good.dat --bogus
+    expect_check_error 'check: --max-peak: needs a value \(see mprof check --help\)$' mp check good.dat --max-peak
+    expect_check_error 'check: --bogus: unknown option \(see mprof check --help\)$' mp check good.dat --bogus
     expect_check_error 'check: one FILE\|INDEX at a time' mp check good.dat good.dat --max-peak 1MB
     expect_rc 2 mp check good.dat --bogus
     expect_rc 2 mp check good.dat
@@ -362,6 +365,7 @@ t_check_leak_run() {
     # The peak checks still hold for it: its samples are whole.
     expect_rc 0 mp check killed.dat --max-peak 8MiB
     sed 's/^MPROF heap_exit_bytes .*/MPROF heap_exit_bytes -5/' c.dat >negative.dat
+    reseal_dat negative.dat
     expect_check_error 'negative\.dat: MPROF heap_exit_bytes -5 is not a byte count' \
         mp check negative.dat --max-leak 1GiB
 }

@@ -105,7 +105,7 @@ t_usage_errors_one_style() {
     # Every subcommand says a usage error the same way: the command, the option as
     # typed, what is wrong, and its own --help.
     local command
-    for command in run report plot peak rm; do
+    for command in run report plot peak rm check; do
         expect_error "$command: --bogus: unknown option \(see mprof $command --help\)\$" \
             mp "$command" --bogus
     done

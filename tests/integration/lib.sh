@@ -93,6 +93,14 @@ check() {
     out=$("${DATCHECK[@]}" "$@") || fail "$1: $out"
 }
 
+# reseal_dat FILE: after a test edits a .dat on purpose, its last line (MPROF end, the
+# bytes before it) is made true again, so the file reads as whole.
+reseal_dat() {
+    grep -v '^MPROF end ' "$1" >"$1.resealed"
+    printf 'MPROF end %s\n' "$(stat -c %s "$1.resealed")" >>"$1.resealed"
+    mv "$1.resealed" "$1"
+}
+
 # find_dat [DIR]: set DAT to the one mprofile_*.dat in DIR (default: here).
 find_dat() {
     local dir=${1:-.}

@@ -237,6 +237,7 @@ START_TEST(missing_figures_are_errors)
                                "HEAP 1767225600.0000 1000000\n"
                                "MPROF exit_status -9\n"
                                "MPROF samples 1\n"
+                               "MPROF rss_peak_bytes 20971520\n"
                                "MPROF signal 9\n", &killed);
     read_fixture("cut.dat", "MPROF version 2\n"
                             "MEM 20.000000 1767225600.0000\n"
@@ -244,7 +245,8 @@ START_TEST(missing_figures_are_errors)
     read_fixture("nolines.dat", "MPROF version 2\n"
                                 "MEM 20.000000 1767225600.0000\n"
                                 "HEAP 1767225600.0000 1000000\n"
-                                "MPROF samples 1\n", &no_lines);
+                                "MPROF samples 1\n"
+                                "MPROF rss_peak_bytes 20971520\n", &no_lines);
     char error[DAT_ERROR_MAX] = "";
     uint64_t bytes;
     struct check_outcome outcome;
@@ -270,6 +272,7 @@ START_TEST(missing_figures_are_errors)
     read_fixture("negative.dat", "MPROF version 2\n"
                                  "MEM 20.000000 1767225600.0000\n"
                                  "MPROF samples 1\n"
+                                 "MPROF rss_peak_bytes 20971520\n"
                                  "MPROF heap_exit_bytes -5\n", &negative);
     ck_assert_int_eq(check_exit_heap_bytes(&negative, &bytes, error, sizeof error), -1);
     ck_assert_msg(strstr(error, "negative.dat: MPROF heap_exit_bytes -5 is not a byte count") != NULL,
@@ -277,12 +280,14 @@ START_TEST(missing_figures_are_errors)
     dat_free(&negative);
 
     ck_assert_int_eq(check_evaluate(&peak, &cut, NULL, &outcome, error, sizeof error), -1);
-    ck_assert_msg(strstr(error, "cut.dat: incomplete") != NULL, "%s", error);
+    ck_assert_msg(strstr(error, "cut.dat: ends at line 3 before its closing MPROF lines") != NULL &&
+                  strstr(error, ": not a whole profile") != NULL, "%s", error);
     /* The baseline is held to the same. */
     struct check_request growth = { .max_growth_set = true,
                                     .max_growth = { .is_percent = true, .micropercent = 1 } };
     ck_assert_int_eq(check_evaluate(&growth, &no_lines, &cut, &outcome, error, sizeof error), -1);
-    ck_assert_msg(strstr(error, "cut.dat: incomplete") != NULL, "%s", error);
+    ck_assert_msg(strstr(error, "cut.dat: ends at line 3 before its closing MPROF lines") != NULL &&
+                  strstr(error, ": not a whole profile") != NULL, "%s", error);
     ck_assert_int_eq(check_evaluate(&growth, &no_lines, &memory_profiler, &outcome, error,
                                     sizeof error), -1);
     ck_assert_msg(strstr(error, "mp.dat: no heap data") != NULL, "%s", error);
