@@ -283,6 +283,7 @@ static int recorder_on_record(struct recorder *recorder, const unsigned char *by
         if (from_main) {
             recorder->main_hello = true;
             recorder->main_flags = hello.flags;
+            recorder->have_heap_exit = false; /* a new image: its own ending counts */
         } else if (recorder->children != RECORDER_CHILDREN_IGNORE) {
             recorder_get_child(recorder, header.pid);
         } else {
@@ -311,6 +312,14 @@ static int recorder_on_record(struct recorder *recorder, const unsigned char *by
         if (header.type == MPROF_RECORD_SITE && !from_main)
             return 0;  /* TOP lines have no pid: the main process's only */
         recorder_tables_keep(recorder, bytes, size);
+        return 0;
+    case MPROF_RECORD_ENDING:
+        if (from_main && !recorder->have_heap_exit) {
+            struct mprof_ending ending;
+            memcpy(&ending, bytes, sizeof(ending));
+            recorder->have_heap_exit = true;
+            recorder->heap_exit_bytes = ending.heap_live_bytes;
+        }
         return 0;
     case MPROF_RECORD_BYE:
         if (!from_main && recorder->children != RECORDER_CHILDREN_IGNORE) {
@@ -485,6 +494,14 @@ int recorder_finish(struct recorder *recorder, int exit_status)
          recorder_write_meta_u64(recorder, "heap_peak_bytes",
                                  recorder_peak_heap_bytes(recorder)) < 0))
         status = -1;
+    /* Signed: a program may free more than it allocated while we watched. */
+    if (recorder->have_heap_exit) {
+        char exit_text[32];
+        snprintf(exit_text, sizeof(exit_text), "%lld", (long long)recorder->heap_exit_bytes);
+        if (recorder_check(recorder, dat_write_meta(recorder->out, "heap_exit_bytes",
+                                                    exit_text)) < 0)
+            status = -1;
+    }
     if (recorder->rss_hwm_bytes > 0 &&
         recorder_write_meta_u64(recorder, "rss_hwm_bytes", recorder->rss_hwm_bytes) < 0)
         status = -1;

@@ -94,6 +94,8 @@ struct recorder {
     uint64_t heap_sample_peak_bytes; /* highest HEAP point, before simplification */
     uint64_t rss_hwm_bytes;    /* the main process's VmHWM as its library last saw it */
     uint64_t heap_hwm_bytes;   /* the main process's heap high-water mark, likewise */
+    bool have_heap_exit;       /* the main image's first ENDING since its HELLO came */
+    int64_t heap_exit_bytes;   /* the heap it left (MPROF heap_exit_bytes) */
     int write_errno;           /* first write failure, 0 if none */
     int end_signal;            /* the signal that ended the main process, 0 if none */
 

@@ -53,6 +53,7 @@ enum mprof_record_type {
     MPROF_RECORD_LINE     = 6, /* one line of a decorated function that ran */
     MPROF_RECORD_CALL     = 7, /* one call of a decorated function (plot brackets) */
     MPROF_RECORD_SITE     = 8, /* whole-program: a source line holding heap at the peak */
+    MPROF_RECORD_ENDING   = 9, /* the program's own code has finished: the heap it left */
 };
 
 struct mprof_record_header {
@@ -135,7 +136,18 @@ struct mprof_site {
     char text[MPROF_RECORD_MAX - 48];
 };
 
+/* The heap still live when the program's own code has finished: inside CPython after
+ * its atexit handlers (before the interpreter's finalization frees what modules held),
+ * otherwise at exit() or _exit(), after the program's own exit handlers. An image may
+ * send more than one (Python's, then the exit's): the first after its HELLO counts. */
+struct mprof_ending {
+    struct mprof_record_header header;
+    uint64_t time_ns;          /* CLOCK_REALTIME */
+    int64_t  heap_live_bytes;
+};
+
 _Static_assert(sizeof(struct mprof_record_header) == 16, "header layout");
+_Static_assert(sizeof(struct mprof_ending) == 32, "ending layout");
 _Static_assert(sizeof(struct mprof_function) == MPROF_RECORD_MAX, "function layout");
 _Static_assert(sizeof(struct mprof_line) == 48, "line layout");
 _Static_assert(sizeof(struct mprof_call) == 56, "call layout");
@@ -169,6 +181,7 @@ static inline uint32_t mprof_record_expected_size(uint16_t type)
     case MPROF_RECORD_LINE:     return sizeof(struct mprof_line);
     case MPROF_RECORD_CALL:     return sizeof(struct mprof_call);
     case MPROF_RECORD_SITE:     return offsetof(struct mprof_site, text) + 2;
+    case MPROF_RECORD_ENDING:   return sizeof(struct mprof_ending);
     default:                    return 0;
     }
 }

@@ -63,7 +63,8 @@ struct thread_stats {
     uint64_t pool_free_bytes;
     struct thread_stats *next;    /* the registry's list; never unlinked */
     int64_t peak_countdown;       /* bytes this thread may allocate before the next
-                                   * look at the whole heap's high-water mark */
+                                   * look at the whole heap's high-water mark; relaxed
+                                   * atomics: stats_window_begin zeroes it from afar */
     int owned;                    /* a live thread owns it (atomic) */
     int shared;                   /* several threads write it: update with atomics */
 };
@@ -97,7 +98,8 @@ void stats_peak_check(struct thread_stats *stats);
 static inline struct thread_stats *stats_fast_block(uint64_t amount)
 {
     struct thread_stats *stats = tls_thread_stats;
-    if (UNLIKELY(stats == NULL || stats->shared || stats->peak_countdown < (int64_t)amount))
+    if (UNLIKELY(stats == NULL || stats->shared ||
+                 __atomic_load_n(&stats->peak_countdown, __ATOMIC_RELAXED) < (int64_t)amount))
         return NULL;
     return stats;
 }
@@ -108,7 +110,9 @@ static inline void stats_fast_count_alloc(struct thread_stats *stats, uint64_t *
                                           uint64_t amount)
 {
     __atomic_store_n(bytes_counter, *bytes_counter + amount, __ATOMIC_RELAXED);
-    stats->peak_countdown -= (int64_t)amount;
+    __atomic_store_n(&stats->peak_countdown,
+                     __atomic_load_n(&stats->peak_countdown, __ATOMIC_RELAXED) - (int64_t)amount,
+                     __ATOMIC_RELAXED);
 }
 
 /* As stats_fast_block, for a free: the calling thread's own block, or NULL when the
@@ -148,7 +152,7 @@ static inline void stats_count_alloc(struct thread_stats *stats, uint64_t *bytes
 {
     if (LIKELY(!stats->shared)) {
         stats_fast_count_alloc(stats, bytes_counter, amount);
-        if (UNLIKELY(stats->peak_countdown < 0))
+        if (UNLIKELY(__atomic_load_n(&stats->peak_countdown, __ATOMIC_RELAXED) < 0))
             stats_peak_check(stats);
     } else {
         __atomic_fetch_add(bytes_counter, amount, __ATOMIC_RELAXED);
@@ -162,6 +166,17 @@ int stats_thread_count(void);
 extern int stats_threads_counting;
 /* The highest live heap seen so far (between samples too). */
 int64_t stats_heap_peak(void);
+/* An exact peak window, for the program's own questions ("how high did the heap go during
+ * this test?"): from stats_window_begin until stats_window_pause every allocation of
+ * every thread takes the slow path and raises the window's peak, so it is exact (a
+ * thread allocating at the very moment of the begin may be seen up to 256 KiB late).
+ * That costs a sum of the blocks per allocation, so it is off unless asked. Begin
+ * returns the live heap then, which starts the window's peak; pause returns the peak. */
+int64_t stats_window_begin(void);
+int64_t stats_window_pause(void);
+/* The window's peak: the highest live heap since the last begin (kept after a pause);
+ * before any begin, the run's high-water mark (stats_heap_peak). */
+int64_t stats_window_peak(void);
 /* Who hears of each new high-water mark, with the heap's size then (NULL: nobody).
  * Called on the allocating thread, inside its malloc: it must keep core/'s rule. */
 typedef void (*stats_peak_listener)(int64_t heap_bytes);

@@ -26,6 +26,9 @@ static int64_t pool_adjust_bytes;                    /* atomic */
 static int64_t heap_peak_bytes;                      /* atomic: the high-water mark */
 int stats_threads_counting;                           /* atomic: threads owning a block now */
 static stats_peak_listener peak_listener;            /* atomic */
+static int64_t window_peak_bytes;                    /* atomic: the exact window's peak */
+static int window_exact;                             /* atomic: a window is open */
+static int window_begun;                             /* atomic: a window was ever begun */
 
 #define PEAK_CHECK_BYTES (256 * 1024)
 static pthread_key_t exit_key;
@@ -179,20 +182,66 @@ int64_t stats_heap_peak(void)
     return __atomic_load_n(&heap_peak_bytes, __ATOMIC_RELAXED);
 }
 
+/* Raise `mark` to `live` if it is below; whether it was raised. */
+static int raise_mark(int64_t *mark, int64_t live)
+{
+    int64_t seen = __atomic_load_n(mark, __ATOMIC_RELAXED);
+    while (live > seen) {
+        if (__atomic_compare_exchange_n(mark, &seen, live, 1, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return 1;
+    }
+    return 0;
+}
+
 void stats_peak_check(struct thread_stats *stats)
 {
-    stats->peak_countdown = PEAK_CHECK_BYTES;
+    int exact = __atomic_load_n(&window_exact, __ATOMIC_RELAXED);
+    __atomic_store_n(&stats->peak_countdown, exact ? 0 : PEAK_CHECK_BYTES, __ATOMIC_RELAXED);
     int64_t live = stats_heap_live();
-    int64_t peak = __atomic_load_n(&heap_peak_bytes, __ATOMIC_RELAXED);
-    while (live > peak) {
-        if (__atomic_compare_exchange_n(&heap_peak_bytes, &peak, live, 1, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED)) {
-            stats_peak_listener listener = __atomic_load_n(&peak_listener, __ATOMIC_ACQUIRE);
-            if (listener != NULL)
-                listener(live);
-            return;
-        }
+    if (exact)
+        raise_mark(&window_peak_bytes, live);
+    if (raise_mark(&heap_peak_bytes, live)) {
+        stats_peak_listener listener = __atomic_load_n(&peak_listener, __ATOMIC_ACQUIRE);
+        if (listener != NULL)
+            listener(live);
     }
+}
+
+int64_t stats_window_begin(void)
+{
+    int64_t live = stats_heap_live();
+    __atomic_store_n(&window_peak_bytes, live, __ATOMIC_RELAXED);
+    __atomic_store_n(&window_exact, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&window_begun, 1, __ATOMIC_RELAXED);
+    /* Every thread looks at the heap on its next allocation, and from then on at each
+     * (stats_peak_check keeps the countdown at 0 while the window is open). An owner's
+     * store racing this one leaves it at most one countdown of 256 KiB late. */
+    for (struct thread_stats *stats = __atomic_load_n(&registry_head, __ATOMIC_ACQUIRE);
+         stats != NULL; stats = stats->next)
+        __atomic_store_n(&stats->peak_countdown, 0, __ATOMIC_RELAXED);
+    return live;
+}
+
+int64_t stats_window_pause(void)
+{
+    __atomic_store_n(&window_exact, 0, __ATOMIC_RELAXED);
+    /* The live heap now may be the highest: it was not above the peak at the last
+     * allocation, but a pause right after a begin has seen no allocation at all. */
+    raise_mark(&window_peak_bytes, stats_heap_live());
+    return __atomic_load_n(&window_peak_bytes, __ATOMIC_RELAXED);
+}
+
+int64_t stats_window_peak(void)
+{
+    if (!__atomic_load_n(&window_begun, __ATOMIC_RELAXED)) {
+        int64_t live = stats_heap_live();
+        int64_t peak = stats_heap_peak();
+        return live > peak ? live : peak;
+    }
+    if (__atomic_load_n(&window_exact, __ATOMIC_RELAXED))
+        raise_mark(&window_peak_bytes, stats_heap_live());
+    return __atomic_load_n(&window_peak_bytes, __ATOMIC_RELAXED);
 }
 
 void stats_set_peak_listener(stats_peak_listener listener)

@@ -109,9 +109,10 @@ __attribute__((constructor)) static void mprof_start(void)
     tls_in_library--;
 }
 
-/* The last records of a process: a final sample, then BYE. */
+/* The last records of a process: the heap it left, a final sample, then BYE. */
 static void send_goodbye(void)
 {
+    ending_send();
     sampler_stop();
     sampler_sample_now();
     struct mprof_record_header bye;

@@ -282,5 +282,26 @@ void sites_count(uint32_t site, int64_t bytes);
 void sites_peak(int64_t heap_bytes);
 /* Send the top sites as SITE records (pure C; also from _exit). */
 void sites_send(void);
+/* Whether any block was charged to a line this run (mprof run --lines is on). */
+int sites_active(void);
+/* Start a new window: from now on each site also sums what it allocates anew. GIL. */
+void sites_window_begin(void);
+/* The (at most `wanted`) sites that allocated the most bytes since sites_window_begin,
+ * most first, into `chosen`; returns how many. GIL held. */
+uint32_t sites_window_top(uint32_t *chosen, uint32_t wanted);
+/* What a site is and what it did in the window (site from sites_window_top). */
+struct site_window_figures {
+    PyObject *code;          /* borrowed: the site's code object */
+    int line;
+    int64_t alloc_bytes;     /* bytes allocated there since the window began */
+    uint64_t alloc_count;
+};
+void sites_window_figures(uint32_t site, struct site_window_figures *figures);
+
+/* ---- the mprof module: the program's own questions (api.c) ------------------------- */
+
+/* The `mprof` module (a new reference, or NULL with an exception set): the live heap,
+ * an exact peak window, and under --lines the lines that allocated most in it. */
+PyObject *api_module_create(const struct mprof_core_api *core);
 
 #endif

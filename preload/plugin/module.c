@@ -252,6 +252,9 @@ static PyObject *mprof_report(PyObject *self, PyObject *unused)
     (void)self;
     (void)unused;
     tables_send();
+    /* The last atexit handler (registered before the script's first line): the
+     * program's own code is done, the interpreter's finalization not yet begun. */
+    core->program_ended();
     Py_RETURN_NONE;
 }
 
@@ -325,7 +328,7 @@ int module_install(const struct mprof_core_api *api)
     PyObject *module = PyModule_Create(&mprof_module);
     PyObject *globals = PyDict_New();
     PyObject *builtins = PyImport_ImportModule("builtins");
-    PyObject *profile = NULL, *compat = NULL, *atexit = NULL, *result = NULL;
+    PyObject *profile = NULL, *compat = NULL, *api_module = NULL, *atexit = NULL, *result = NULL;
     int status = -1;
     if (module == NULL || globals == NULL || builtins == NULL)
         goto done;
@@ -345,6 +348,10 @@ int module_install(const struct mprof_core_api *api)
     if (compat == NULL ||
         PyDict_SetItemString(PyImport_GetModuleDict(), "memory_profiler", compat) != 0)
         goto done;
+    api_module = api_module_create(core);
+    if (api_module == NULL ||
+        PyDict_SetItemString(PyImport_GetModuleDict(), "mprof", api_module) != 0)
+        goto done;
     atexit = PyImport_ImportModule("atexit");
     PyObject *report = PyObject_GetAttrString(module, "report");
     PyObject *registered = (atexit && report)
@@ -363,6 +370,7 @@ done:
     }
     Py_XDECREF(result);
     Py_XDECREF(atexit);
+    Py_XDECREF(api_module);
     Py_XDECREF(compat);
     Py_XDECREF(profile);
     Py_XDECREF(builtins);

@@ -32,6 +32,9 @@ struct site {
     uint64_t alloc_count;
     int64_t peak_bytes;        /* live_bytes when the heap last reached a new high */
     int64_t peak_blocks;
+    uint32_t window;           /* the window the two sums below belong to */
+    int64_t window_alloc_bytes;
+    uint64_t window_alloc_count;
 };
 
 struct cache_entry {
@@ -46,6 +49,7 @@ static uint32_t site_count = 1;
 static struct table site_table;      /* (code, line) -> site, on cache misses only */
 static struct cache_entry *cache;
 static int site_lookup_busy; /* GIL-protected: PyCode_Addr2Line must not recurse here */
+static uint32_t current_window; /* GIL-protected: bumped by sites_window_begin */
 
 int sites_init(const struct mprof_core_api *api)
 {
@@ -118,6 +122,14 @@ static inline void site_count_bytes(uint32_t site, int64_t bytes)
     if (bytes >= 0) {
         entry->live_blocks++;
         entry->alloc_count++;
+        /* A site first touched in this window starts its sums from nothing. */
+        if (entry->window != current_window) {
+            entry->window = current_window;
+            entry->window_alloc_bytes = 0;
+            entry->window_alloc_count = 0;
+        }
+        entry->window_alloc_bytes += bytes;
+        entry->window_alloc_count++;
     } else {
         entry->live_blocks--;
     }
@@ -149,6 +161,43 @@ void sites_peak(int64_t heap_bytes)
     }
 }
 
+static int64_t held_at_peak(const struct site *entry)
+{
+    return entry->peak_bytes;
+}
+
+static int64_t allocated_in_window(const struct site *entry)
+{
+    return entry->window == current_window ? entry->window_alloc_bytes : 0;
+}
+
+/* The (at most `wanted`) sites with the highest positive `figure`, highest first, into
+ * `chosen`; how many. A partial selection, O(sites x wanted): once per report or per
+ * question, never per allocation. */
+static uint32_t select_top(uint32_t *chosen, uint32_t wanted,
+                           int64_t (*figure)(const struct site *entry))
+{
+    uint32_t chosen_count = 0;
+    uint32_t count = __atomic_load_n(&site_count, __ATOMIC_ACQUIRE);
+    for (uint32_t site = 1; site < count && wanted > 0; site++) {
+        int64_t value = figure(&sites[site]);
+        if (value <= 0)
+            continue;
+        uint32_t position = chosen_count < wanted ? chosen_count++ : wanted;
+        if (position == wanted) {
+            if (value <= figure(&sites[chosen[wanted - 1]]))
+                continue;
+            position = wanted - 1;
+        }
+        while (position > 0 && figure(&sites[chosen[position - 1]]) < value) {
+            chosen[position] = chosen[position - 1];
+            position--;
+        }
+        chosen[position] = site;
+    }
+    return chosen_count;
+}
+
 /* A Python str's UTF-8 without allocating (we may run without the GIL, from _exit). */
 static const char *ascii_text(PyObject *text)
 {
@@ -165,23 +214,7 @@ void sites_send(void)
     if (heap > peak_heap_bytes)  /* the peak came after the last sample */
         sites_peak(heap);
     uint32_t chosen[TOP_SITES];
-    uint32_t chosen_count = 0;
-    /* Top sites by bytes held at the peak: a partial selection, O(sites x 100). */
-    for (uint32_t site = 1; site < site_count; site++) {
-        if (sites[site].peak_bytes <= 0)
-            continue;
-        uint32_t position = chosen_count < TOP_SITES ? chosen_count++ : TOP_SITES;
-        if (position == TOP_SITES) {
-            if (sites[site].peak_bytes <= sites[chosen[TOP_SITES - 1]].peak_bytes)
-                continue;
-            position = TOP_SITES - 1;
-        }
-        while (position > 0 && sites[chosen[position - 1]].peak_bytes < sites[site].peak_bytes) {
-            chosen[position] = chosen[position - 1];
-            position--;
-        }
-        chosen[position] = site;
-    }
+    uint32_t chosen_count = select_top(chosen, TOP_SITES, held_at_peak);
     for (uint32_t rank = 0; rank < chosen_count; rank++) {
         const struct site *entry = &sites[chosen[rank]];
         const PyCodeObject *code = (const PyCodeObject *)entry->code;
@@ -205,4 +238,28 @@ void sites_send(void)
         mprof_record_header_init(&record.header, MPROF_RECORD_SITE, size, (int32_t)getpid());
         core->send(&record, size);
     }
+}
+
+int sites_active(void)
+{
+    return __atomic_load_n(&site_count, __ATOMIC_ACQUIRE) > 1 || sites[0].alloc_count > 0;
+}
+
+void sites_window_begin(void)
+{
+    current_window++;
+}
+
+uint32_t sites_window_top(uint32_t *chosen, uint32_t wanted)
+{
+    return select_top(chosen, wanted, allocated_in_window);
+}
+
+void sites_window_figures(uint32_t site, struct site_window_figures *figures)
+{
+    const struct site *entry = &sites[site < site_count ? site : 0];
+    figures->code = entry->code;
+    figures->line = entry->line;
+    figures->alloc_bytes = allocated_in_window(entry);
+    figures->alloc_count = entry->window == current_window ? entry->window_alloc_count : 0;
 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPROF_PLUGIN_API_VERSION 2
+#define MPROF_PLUGIN_API_VERSION 3
 #define MPROF_PLUGIN_INIT_SYMBOL "mprof_python_plugin_init"
 
 /* The head of every thread's counter block in the core (python/plugin_load.c checks
@@ -63,6 +63,16 @@ struct mprof_core_api {
     void (*notice)(const char *text);
     /* Zeroed memory from mmap for the plugin's own tables (NULL on failure). */
     void *(*pages_alloc)(size_t size);
+    /* An exact peak window for the program's own questions (the `mprof` module): begin
+     * returns the live heap now and from then on every allocation of every thread
+     * raises the window's peak; pause stops that (it costs time on every allocation)
+     * and returns the peak; peak reads it (before any begin: the run's high-water
+     * mark). */
+    int64_t (*window_begin)(void);
+    int64_t (*window_pause)(void);
+    int64_t (*window_peak)(void);
+    /* The program's own code has finished (Python's atexit): send the heap it left. */
+    void (*program_ended)(void);
 };
 
 struct mprof_plugin {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../wire/wire.h"
+#include "mprof/protocol.h"
 #include "python.h"
 
 static int64_t core_thread_net_bytes(void)
@@ -41,6 +42,17 @@ static void core_notice(const char *text)
     diag_notice("%s", text);
 }
 
+void ending_send(void)
+{
+    struct mprof_ending ending;
+    memset(&ending, 0, sizeof(ending));
+    mprof_record_header_init(&ending.header, MPROF_RECORD_ENDING, sizeof(ending),
+                             (int32_t)getpid());
+    ending.time_ns = clock_realtime_ns();
+    ending.heap_live_bytes = stats_heap_live();
+    writer_send(&ending, sizeof(ending));
+}
+
 static const struct mprof_core_api core_api = {
     .version = MPROF_PLUGIN_API_VERSION,
     .thread_net_bytes = core_thread_net_bytes,
@@ -53,6 +65,10 @@ static const struct mprof_core_api core_api = {
     .reporting = writer_is_open,
     .notice = core_notice,
     .pages_alloc = arena_pages_alloc,
+    .window_begin = stats_window_begin,
+    .window_pause = stats_window_pause,
+    .window_peak = stats_window_peak,
+    .program_ended = ending_send,
 };
 
 const struct mprof_plugin *plugin_load(int python_minor, const char *version)

@@ -259,6 +259,10 @@ void lines_heap_sampled(int64_t heap_bytes);
  * notice naming `version`, "3.14.1") when there is none for this version or it does not
  * fit. */
 const struct mprof_plugin *plugin_load(int python_minor, const char *version);
+/* The program's own code has finished: send the heap it left (an ENDING record; the CLI
+ * keeps the first an image sends). From the plugin at Python's atexit, and from
+ * lifecycle/ at exit and _exit. Any thread; never allocates. */
+void ending_send(void);
 
 /* ---- foreign.c: counting around mimalloc ------------------------------------------- */
 

@@ -659,3 +659,41 @@ PY
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
+
+register heap_api
+t_heap_api() {
+    # The `mprof` module (preload/plugin/api.c over the core's exact peak window):
+    # tests/programs/heap_api.py checks its figures from inside, to the byte, and prints
+    # one line per check; under --lines it also names the line that allocated most.
+    local python
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run -o api.dat "$python" "$SOURCES/heap_api.py"
+        [ "$(tr '\n' '|' <out.txt)" = "ok module|ok window $((10000000 + BYTEARRAY_EXTRA))|ok live|ok thread|ok no lines|ok bad n|" ] ||
+            fail "$python: $(tr '\n' '|' <out.txt) $(cat err.txt)"
+        expect_rc 0 mp run --lines -o api.dat "$python" "$SOURCES/heap_api.py" lines
+        [ "$(sed -n 5p out.txt)" = "ok lines $((10000000 + BYTEARRAY_EXTRA)) 2" ] ||
+            fail "$python --lines: $(tr '\n' '|' <out.txt) $(cat err.txt)"
+        rm -f api.dat
+    done
+    # Outside mprof run there is no such module: a caller can tell.
+    expect_rc 1 "$TEST_PYTHON" -c 'import mprof'
+    grep -q "No module named 'mprof'" err.txt || fail "bare: $(cat err.txt)"
+}
+
+register heap_exit
+t_heap_exit() {
+    # MPROF heap_exit_bytes is the heap when the program's own code has finished: after
+    # atexit, before the interpreter's finalization frees every module's globals. Two
+    # programs alike to the column but for the size of what a global keeps differ by
+    # exactly it (bytearray(0) has no buffer; bytearray(3_000_000) one of 3,000,001
+    # bytes); after finalization they would not differ at all.
+    printf 'keep = bytearray(3_000_000)\n' >k1.py
+    printf 'keep = bytearray(0_000_000)\n' >k0.py
+    expect_rc 0 mp run -o k1.dat "$TEST_PYTHON" k1.py
+    expect_rc 0 mp run -o k0.dat "$TEST_PYTHON" k0.py
+    local kept empty
+    kept=$(sed -n 's/^MPROF heap_exit_bytes //p' k1.dat)
+    empty=$(sed -n 's/^MPROF heap_exit_bytes //p' k0.dat)
+    [ -n "$kept" ] && [ -n "$empty" ] || fail "no heap_exit_bytes: '$kept' '$empty'"
+    [ $((kept - empty)) -eq 3000001 ] || fail "heap at exit: $kept - $empty = $((kept - empty))"
+}

@@ -34,21 +34,25 @@ t_sigkill() {
         "t_end >= 0.9" \
         "len(mem) >= 2" \
         "near(heap_peak - heap_before(4*MiB), 8*MiB, 0.01)" \
-        "meta_int('exit_status') == 137"
+        "meta_int('exit_status') == 137" \
+        "meta_int('heap_exit_bytes') is None"
 }
 
 register abort
 t_abort() {
     expect_rc 134 mp run "$PROGRAMS/die" abort
     find_dat
-    check "$DAT" "len(mem) >= 2" "meta_int('exit_status') == 134"
+    check "$DAT" "len(mem) >= 2" "meta_int('exit_status') == 134" \
+        "meta_int('heap_exit_bytes') is None"
 }
 
 register exit3
 t_exit3() {
     expect_rc 3 mp run "$PROGRAMS/die" exit 3
     find_dat
-    check "$DAT" "len(mem) >= 2" "meta_int('exit_status') == 3"
+    # The 8 MiB block is never freed: exactly the heap the program left at exit.
+    check "$DAT" "len(mem) >= 2" "meta_int('exit_status') == 3" \
+        "meta_int('heap_exit_bytes') == 8*MiB"
 }
 
 register underscore_exit
@@ -56,7 +60,8 @@ t_underscore_exit() {
     # _exit skips atexit and stdio: the samples must already be with the CLI.
     expect_rc 5 mp run "$PROGRAMS/die" _exit 5
     find_dat
-    check "$DAT" "t_end >= 0.2" "near(heap_peak - heap_before(4*MiB), 8*MiB, 0.01)"
+    check "$DAT" "t_end >= 0.2" "near(heap_peak - heap_before(4*MiB), 8*MiB, 0.01)" \
+        "meta_int('heap_exit_bytes') == 8*MiB"
 }
 
 register threads4

@@ -71,6 +71,16 @@ static void add_bye(struct stream *stream, int32_t pid)
     stream_add(stream, &bye, sizeof(bye));
 }
 
+static void add_ending(struct stream *stream, int32_t pid, int64_t heap_bytes)
+{
+    struct mprof_ending ending;
+    memset(&ending, 0, sizeof(ending));
+    mprof_record_header_init(&ending.header, MPROF_RECORD_ENDING, sizeof(ending), pid);
+    ending.time_ns = T0_NS;
+    ending.heap_live_bytes = heap_bytes;
+    stream_add(stream, &ending, sizeof(ending));
+}
+
 /* FUNCTION and SITE records carry "first\0second\0" and are sent only as long as that. */
 static size_t put_text_pair(char *text, size_t room, const char *first, const char *second)
 {
@@ -607,6 +617,51 @@ START_TEST(header_last_sample_and_signal)
 }
 END_TEST
 
+/* The heap the program left: the first ENDING of the main process's latest image (a
+ * Python image sends one at atexit and another at exit; an exec starts anew), never a
+ * child's. */
+START_TEST(heap_exit_is_the_latest_images_first_ending)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    add_ending(&stream, MAIN_PID, 999);               /* an image that then exec'd */
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    add_hello(&stream, 2000, MPROF_HELLO_HEAP_COUNTED);
+    add_ending(&stream, 2000, 77);                    /* a child: not the program's */
+    add_ending(&stream, MAIN_PID, 3000057);           /* Python's atexit */
+    add_ending(&stream, MAIN_PID, 400000);            /* exit, after finalization */
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_SUM, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    harness_close(&harness, 0,
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n"
+                  "MPROF heap_exit_bytes 3000057\n",
+                  "");
+}
+END_TEST
+
+/* No ENDING (killed by a signal, or a library of before): no heap_exit_bytes line. */
+START_TEST(no_ending_no_heap_exit)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    add_ending(&stream, MAIN_PID, 5);
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED); /* exec'd, then killed */
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    harness_close(&harness, 137,
+                  "MPROF exit_status 137\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n",
+                  "");
+}
+END_TEST
+
 /* No later sample, or -C (the library's sample lacks the children): nothing is added. */
 START_TEST(last_sample_only_when_later_and_alone)
 {
@@ -840,6 +895,8 @@ Suite *test_suite(void)
     tcase_add_test(profile_cases, profile_records_become_dat_lines);
     tcase_add_test(profile_cases, unreadable_source_is_said_once);
     tcase_add_test(profile_cases, children_tables_follow_and_bracket_their_curve);
+    tcase_add_test(profile_cases, heap_exit_is_the_latest_images_first_ending);
+    tcase_add_test(profile_cases, no_ending_no_heap_exit);
     suite_add_tcase(suite, profile_cases);
     return suite;
 }
