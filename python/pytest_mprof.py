@@ -45,8 +45,11 @@ MARKER_HELP = {
                    'fail the test when the heap it leaves live reaches location_limit '
                    '(e.g. "1 MB"; enforced under mprof run)',
 }
-# How many lines a failure names (under mprof run --lines), and the summary for each test.
+# How many lines a failure names (under mprof run --lines), and the summary for each
+# test; and how many more are asked for, as pytest's and pluggy's own lines in the window
+# (the call's arguments, about a hundred bytes) are left out.
 LINES_NAMED = 5
+LINES_SKIPPED_AT_MOST = 10
 # pytest-memray's --most-allocations default, for --memray.
 MEMRAY_MOST_ALLOCATIONS = 5
 
@@ -112,6 +115,9 @@ class Limit:
         self.unapplied = [name for name in names[1:] if marker.kwargs.get(name)]
 
     def written(self):
+        """The marker as a test writes it: limit_memory("24 MB")."""
+        if isinstance(self.text, str) and '"' not in self.text:
+            return '%s("%s")' % (self.name, self.text)
         return '%s(%r)' % (self.name, self.text)
 
 
@@ -141,7 +147,8 @@ def marker_limits(item):
         except ValueError as error:
             arguments = [repr(a) for a in marker.args]
             arguments += ['%s=%r' % pair for pair in marker.kwargs.items()]
-            raise ValueError('@pytest.mark.%s(%s): %s' % (name, ', '.join(arguments), error))
+            why = '@pytest.mark.%s(%s): %s' % (name, ', '.join(arguments), error)
+            raise ValueError(why) from None
     return limits
 
 
@@ -183,7 +190,7 @@ def pytest_addoption(parser):
 
 def option_or_ini(config, name):
     value = config.getoption(name, default=None)
-    if value in (None, False):
+    if value is None or value is False:  # (0 is a value: --most-allocations=0)
         try:
             value = config.getini(name)
         except ValueError:  # pytest-memray's ini name not registered: neither is given
@@ -236,8 +243,9 @@ class NotEnforced:
 
 # ---- under mprof run ---------------------------------------------------------------------
 
-LIMITS_KEY = pytest.StashKey()
-MEASUREMENT_KEY = pytest.StashKey()
+LIMITS_KEY = pytest.StashKey()       # the test's Limit list, when it has any
+BAD_LIMIT_KEY = pytest.StashKey()    # why a marker of the test is no limit
+MEASUREMENT_KEY = pytest.StashKey()  # its Measurement, once its call has run
 
 
 def through_pyfunc_call(item):
@@ -260,6 +268,15 @@ class HeapLimits:
         # highest summary_size peaks (every test for 0).
         self.highest = []
         self.sequence = 0
+        self.windows_registered = False
+        import _pytest
+        import pluggy
+        self.harness_folders = tuple(os.path.dirname(module.__file__) + os.sep
+                                     for module in (_pytest, pluggy))
+
+    def harness_file(self, filename):
+        """Whether a line's file is pytest's, pluggy's or this plugin's own."""
+        return filename == __file__ or filename.startswith(self.harness_folders)
 
     def pytest_report_header(self, config):
         lines = ('failures name the lines that allocated most' if self.lines_on else
@@ -267,33 +284,25 @@ class HeapLimits:
         return ['mprof: limit_memory and limit_leaks enforced on the exact heap of the '
                 'whole process; %s' % lines]
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item):
-        try:
-            limits = marker_limits(item)
-        except ValueError as error:
-            pytest.fail('mprof: %s' % error, pytrace=False)
-        if limits:
-            item.stash[LIMITS_KEY] = limits
-
-    def measured(self, item):
-        return self.summary_size is not None or LIMITS_KEY in item.stash
-
-    @pytest.hookimpl(hookwrapper=True, trylast=True)
-    def pytest_runtest_call(self, item):
-        if through_pyfunc_call(item) or not self.measured(item):
-            yield
-            return
-        outcome = yield from self.window(item)
-        del outcome
-
-    @pytest.hookimpl(hookwrapper=True, trylast=True)
-    def pytest_pyfunc_call(self, pyfuncitem):
-        if not through_pyfunc_call(pyfuncitem) or not self.measured(pyfuncitem):
-            yield
-            return
-        outcome = yield from self.window(pyfuncitem)
-        del outcome
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items):
+        """Each test's limits, parsed once it is known which tests run; the per-test
+        hooks are registered only when some test has a limit or the summary is asked
+        for, so that a suite with neither pays nothing per test."""
+        measured = self.summary_size is not None
+        for item in items:
+            try:
+                limits = marker_limits(item)
+            except ValueError as error:
+                item.stash[BAD_LIMIT_KEY] = 'mprof: %s' % error
+                measured = True
+                continue
+            if limits:
+                item.stash[LIMITS_KEY] = limits
+                measured = True
+        if measured and not self.windows_registered:
+            self.windows_registered = True
+            config.pluginmanager.register(TestWindows(self), 'mprof-test-windows')
 
     def window(self, item):
         """The hook wrapper's body: a heap window around the call it wraps."""
@@ -308,12 +317,16 @@ class HeapLimits:
         if collect:
             gc.collect()
         left_bytes = api.heap_live_bytes() - start_bytes
+        # The lines' sums go on after the pause: what this plugin allocated since is
+        # charged to its own lines, which are left out below.
+        lines = api.top_lines(LINES_NAMED + LINES_SKIPPED_AT_MOST) if self.lines_on else None
         measurement = Measurement(peak_bytes - start_bytes, left_bytes, collect)
         if outcome.excinfo is None:
             measurement.problems = [limit for limit in limits
                                     if self.figure(measurement, limit) >= limit.limit_bytes]
-        if self.lines_on and (measurement.problems or self.in_summary(measurement)):
-            measurement.lines = api.top_lines(LINES_NAMED)
+        if lines is not None:
+            measurement.lines = [line for line in lines if not self.harness_file(line[2])]
+            del measurement.lines[LINES_NAMED:]
         item.stash[MEASUREMENT_KEY] = measurement
         self.remember(item, measurement)
         return outcome
@@ -339,26 +352,6 @@ class HeapLimits:
             heapq.heapreplace(self.highest, entry)
         else:
             heapq.heappush(self.highest, entry)
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        outcome = yield
-        if call.when != 'call':
-            return
-        measurement = item.stash.get(MEASUREMENT_KEY, None)
-        report = outcome.get_result()
-        if measurement is None or not measurement.problems or report.outcome != 'passed':
-            return
-        report.outcome = 'failed'
-        report.longrepr = Failure(self.failure_lines(measurement))
-
-    @pytest.hookimpl(hookwrapper=True, trylast=True)
-    def pytest_report_teststatus(self, report, config):
-        outcome = yield
-        if (report.when == 'call' and report.outcome == 'failed'
-                and isinstance(report.longrepr, Failure)):
-            # pytest-memray's letter and word for a test failed on memory.
-            outcome.force_result(('failed', 'M', 'MEMORY PROBLEMS'))
 
     def failure_lines(self, measurement):
         lines = []
@@ -411,6 +404,59 @@ class HeapLimits:
             if self.lines_on:
                 for line in self.lines_text(measurement):
                     terminalreporter.write_line(line)
+
+
+class TestWindows:
+    """The per-test hooks of HeapLimits: a heap window around each measured test's call,
+    and the report of a test that reached a limit turned into a failure."""
+
+    def __init__(self, limits):
+        self.limits = limits
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        why = item.stash.get(BAD_LIMIT_KEY, None)
+        if why is not None:
+            pytest.fail(why, pytrace=False)
+
+    def measured(self, item):
+        return self.limits.summary_size is not None or LIMITS_KEY in item.stash
+
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
+    def pytest_runtest_call(self, item):
+        if through_pyfunc_call(item) or not self.measured(item):
+            yield
+            return
+        outcome = yield from self.limits.window(item)
+        del outcome
+
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
+    def pytest_pyfunc_call(self, pyfuncitem):
+        if not through_pyfunc_call(pyfuncitem) or not self.measured(pyfuncitem):
+            yield
+            return
+        outcome = yield from self.limits.window(pyfuncitem)
+        del outcome
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        if call.when != 'call':
+            return
+        measurement = item.stash.get(MEASUREMENT_KEY, None)
+        report = outcome.get_result()
+        if measurement is None or not measurement.problems or report.outcome != 'passed':
+            return
+        report.outcome = 'failed'
+        report.longrepr = Failure(self.limits.failure_lines(measurement))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report, config):
+        if (report.when == 'call' and report.outcome == 'failed'
+                and isinstance(report.longrepr, Failure)):
+            # pytest-memray's letter and word for a test failed on memory.
+            return 'failed', 'M', 'MEMORY PROBLEMS'
+        return None
 
 
 class Failure(str):

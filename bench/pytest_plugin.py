@@ -1,0 +1,108 @@
+"""pytest_plugin.py — what the pytest plugin (python/pytest_mprof.py) adds to a suite of
+1,000 trivial tests, under `mprof run /usr/bin/python3 -m pytest -q`.
+
+    python3 bench/pytest_plugin.py BUILD_DIR [--rounds N]
+
+Three variants, alternating within each round (so a machine that slows down for a while
+slows all of them alike), all under mprof run on Debian's /usr/bin/python3 (the one with
+python3-pytest):
+- "plugin off": `-p no:mprof`, the suite as pytest runs it without the plugin;
+- "plugin": as pytest loads it, with no flag (no test has a marker: each costs the
+  plugin's hooks and nothing else);
+- "every test measured": `--most-allocations=10`, a heap window around every test.
+Printed: each variant's median wall time and the median of the per-round ratios to
+"plugin off" of the same round, against the target (at most 5% for the plugin).
+A timing is not a test: this reports the figures, it does not fail on them.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTEST_PYTHON = "/usr/bin/python3"
+TESTS = 1000
+TESTS_PER_FILE = 100
+TARGET_RATIO = 1.05
+VARIANTS = [
+    ("plugin off", ["-p", "no:mprof"]),
+    ("plugin", []),
+    ("every test measured", ["--most-allocations=10"]),
+]
+
+
+def write_suite(directory):
+    """TESTS trivial tests, TESTS_PER_FILE to a file, each a line of arithmetic."""
+    for first in range(0, TESTS, TESTS_PER_FILE):
+        with open(os.path.join(directory, "test_trivial_%04d.py" % first), "w") as out:
+            for number in range(first, first + TESTS_PER_FILE):
+                out.write("def test_%d():\n    assert %d + 1 == %d\n\n" % (number, number, number + 1))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("build")
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "7")))
+    args = parser.parse_args()
+    mprof = os.path.join(os.path.abspath(args.build), "bin", "mprof")
+    if subprocess.run([PYTEST_PYTHON, "-c", "import pytest"], capture_output=True).returncode:
+        print("pytest plugin: %s has no pytest (Debian's python3-pytest): skipped" % PYTEST_PYTHON)
+        return 0
+    # The plugin's directory on PYTHONPATH, as any installed pytest plugin's (every
+    # variant alike: "plugin off" turns it off by name).
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.abspath(args.build), "lib", "mprof", "python"))
+    workdir = tempfile.mkdtemp(prefix="mprof-bench-pytest.")
+    times, ratios, failures = {}, {}, {}
+    try:
+        suite = os.path.join(workdir, "suite")
+        os.mkdir(suite)
+        write_suite(suite)
+        print("pytest plugin: %d trivial tests under mprof run %s -m pytest -q, %d rounds"
+              % (TESTS, PYTEST_PYTHON, args.rounds), flush=True)
+        for round_index in range(args.rounds):
+            off_time = None
+            for name, options in VARIANTS:
+                command = [mprof, "run", "-o", os.path.join(workdir, "run.dat"), PYTEST_PYTHON,
+                           "-m", "pytest", "-q", "-p", "no:cacheprovider"] + options + [suite]
+                started = time.perf_counter()
+                result = subprocess.run(command, capture_output=True, text=True, cwd=workdir,
+                                        env=env)
+                elapsed = time.perf_counter() - started
+                passed = "%d passed" % TESTS in result.stdout
+                if result.returncode != 0 or not passed:
+                    failures[name] = "exit %d: %s" % (result.returncode,
+                                                      (result.stdout + result.stderr).strip()[-300:])
+                    continue
+                times.setdefault(name, []).append(elapsed)
+                if off_time is None:
+                    off_time = elapsed
+                else:
+                    ratios.setdefault(name, []).append(elapsed / off_time)
+            print("  round %d/%d done" % (round_index + 1, args.rounds), flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print()
+    print("%-22s %9s %9s %9s  %s" % ("pytest, 1,000 tests", "median s", "min s", "ratio", "target"))
+    for name, _ in VARIANTS:
+        if name not in times:
+            print("%-22s FAILED %s" % (name, failures.get(name, "")))
+            continue
+        ratio = statistics.median(ratios[name]) if name in ratios else 1.0
+        target = ""
+        if name == "plugin":
+            target = "<= %.2fx %s" % (TARGET_RATIO, "ok" if ratio <= TARGET_RATIO else "MISSED")
+        print("%-22s %9.3f %9.3f %8.3fx  %s" % (name, statistics.median(times[name]),
+                                               min(times[name]), ratio, target))
+        if name in failures:
+            print("%-22s (some runs failed: %s)" % ("", failures[name]))
+    print("ratio = median over rounds of (variant time / \"plugin off\" time of the same round)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
