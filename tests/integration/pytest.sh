@@ -251,4 +251,22 @@ for text in ('24 XB', 'MB', '1.', '', '24 MB extra', '-1 MB', '1 MiBB', -1, True
 PY
 }
 
+register_default pytest_installed
+t_pytest_installed() {
+    # `make install` puts the plugin and its entry point in PREFIX/lib/mprof/python/, and
+    # from there, on PYTHONPATH, pytest loads it under the installed mprof run.
+    need_pytest
+    # (A make of its own: not the options of a make check that may be running this.)
+    expect_rc 0 env -u MAKEFLAGS -u MAKELEVEL make -C "$ROOT" --no-print-directory BUILD="$BUILD" \
+        install PREFIX="$PWD/prefix"
+    local file
+    for file in pytest_mprof.py mprof.dist-info/METADATA mprof.dist-info/entry_points.txt; do
+        [ -f "prefix/lib/mprof/python/$file" ] || fail "make install did not install lib/mprof/python/$file"
+    done
+    expect_line prefix/lib/mprof/python/mprof.dist-info/entry_points.txt "pytest_mprof = pytest_mprof"
+    PYTHONPATH=$PWD/prefix/lib/mprof/python expect_rc 1 timeout -k 5 "$TIMEOUT" prefix/bin/mprof run \
+        -o run.dat "$PYTEST_PYTHON" -m pytest -q -p no:cacheprovider test_limits.py
+    grep -Eq '^3 failed, 3 passed in ' out.txt || fail "expected 3 failed, 3 passed: $(tail -n 3 out.txt | tr '\n' '|')"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
