@@ -40,7 +40,8 @@ def write_suite(directory):
     for first in range(0, TESTS, TESTS_PER_FILE):
         with open(os.path.join(directory, "test_trivial_%04d.py" % first), "w") as out:
             for number in range(first, first + TESTS_PER_FILE):
-                out.write("def test_%d():\n    assert %d + 1 == %d\n\n" % (number, number, number + 1))
+                out.write("def test_%d():\n    assert %d + 1 == %d\n\n"
+                          % (number, number, number + 1))
 
 
 def main():
@@ -54,7 +55,8 @@ def main():
         return 0
     # The plugin's directory on PYTHONPATH, as any installed pytest plugin's (every
     # variant alike: "plugin off" turns it off by name).
-    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.abspath(args.build), "lib", "mprof", "python"))
+    plugin_directory = os.path.join(os.path.abspath(args.build), "lib", "mprof", "python")
+    env = dict(os.environ, PYTHONPATH=plugin_directory)
     workdir = tempfile.mkdtemp(prefix="mprof-bench-pytest.")
     times, ratios, failures = {}, {}, {}
     try:
@@ -74,8 +76,8 @@ def main():
                 elapsed = time.perf_counter() - started
                 passed = "%d passed" % TESTS in result.stdout
                 if result.returncode != 0 or not passed:
-                    failures[name] = "exit %d: %s" % (result.returncode,
-                                                      (result.stdout + result.stderr).strip()[-300:])
+                    output = (result.stdout + result.stderr).strip()
+                    failures[name] = "exit %d: %s" % (result.returncode, output[-300:])
                     continue
                 times.setdefault(name, []).append(elapsed)
                 if off_time is None:

@@ -18,6 +18,9 @@ need_pytest() {
     "$PYTEST_PYTHON" -c 'import pytest' 2>/dev/null ||
         skip_test "$PYTEST_PYTHON has no pytest (Debian's python3-pytest)"
     cp "$SOURCES/pytest_limits/"*.py .
+    # What a bytearray(n) takes beyond its n bytes there (lib.sh's BYTEARRAY_EXTRA is the
+    # interpreter under test's): 57 on 3.11.
+    PYTEST_BYTEARRAY_EXTRA=$("$PYTEST_PYTHON" -c 'import sys; print(sys.getsizeof(bytearray(1000)) - 1000)')
 }
 
 # plugin_path: the directory the plugin and its entry point are installed in.
@@ -143,16 +146,16 @@ t_pytest_limits_enforced() {
     diff want.txt outcomes.txt >/dev/null || fail "outcomes: $(tr '\n' '|' <outcomes.txt)"
     # pytest-memray's letter for a memory failure, in the progress line.
     expect_line out.txt "M.M..M                                                                   [100%]"
-    # The figures: the bytearray is N + BYTEARRAY_EXTRA bytes (57 on 3.11), and pytest's
-    # own share of the window is at most HARNESS_BYTES; a thread adds its own start.
+    # The figures: the bytearray is N + PYTEST_BYTEARRAY_EXTRA bytes (57 on 3.11), and
+    # pytest's own share of the window is at most HARNESS_BYTES.
     local peak left
     peak=$(figure_of out.txt "mprof: the test's own peak heap was ")
-    expect_between "$peak" $((30000000 + BYTEARRAY_EXTRA)) $((30000000 + BYTEARRAY_EXTRA + HARNESS_BYTES)) "own peak of bytearray(30,000,000)"
+    expect_between "$peak" $((30000000 + PYTEST_BYTEARRAY_EXTRA)) $((30000000 + PYTEST_BYTEARRAY_EXTRA + HARNESS_BYTES)) "own peak of bytearray(30,000,000)"
     grep -qE "^mprof: the test's own peak heap was [0-9,]+ B \(28\.6 MiB\), over its limit_memory\(\"24 MB\"\) of 25,165,824 B \(24\.0 MiB\)$" out.txt ||
         fail "no limit_memory failure line: $(grep -F 'mprof:' out.txt | tr '\n' '|')"
     # The list's 4 slots (32 B) beside the bytearray.
     left=$(figure_of out.txt "mprof: the test left ")
-    expect_between "$left" $((2000000 + BYTEARRAY_EXTRA + 32)) $((2000000 + BYTEARRAY_EXTRA + 32 + HARNESS_BYTES)) "left live by the list"
+    expect_between "$left" $((2000000 + PYTEST_BYTEARRAY_EXTRA + 32)) $((2000000 + PYTEST_BYTEARRAY_EXTRA + 32 + HARNESS_BYTES)) "left live by the list"
     expect_line out.txt "mprof: the test left $(with_commas "$left") B (1.9 MiB) of heap live (after gc.collect()), over its limit_leaks(\"1 MB\") of 1,048,576 B (1.0 MiB)"
     expect_count out.txt "mprof: the test's own peak heap was " 2
     # Without --lines each failure says how to have its lines.
@@ -170,7 +173,7 @@ t_pytest_lines_named() {
     expect_rc 1 mp run --lines -o run.dat env PYTHONPATH="$(plugin_path)" "$PYTEST_PYTHON" -m pytest \
         -p no:cacheprovider -q test_limits.py
     grep -Eq '^3 failed, 3 passed in ' out.txt || fail "expected 3 failed, 3 passed: $(tail -n 3 out.txt | tr '\n' '|')"
-    local big=$((30000000 + BYTEARRAY_EXTRA)) kept=$((2000000 + BYTEARRAY_EXTRA + 32))
+    local big=$((30000000 + PYTEST_BYTEARRAY_EXTRA)) kept=$((2000000 + PYTEST_BYTEARRAY_EXTRA + 32))
     grep -A 2 -F "mprof: the test's own peak heap was" out.txt | head -n 3 >first.txt
     expect_line first.txt "    lines that allocated most during the test:"
     expect_line first.txt "        $(printf '%14s' "$(with_commas "$big") B") in       2 allocations  test_limits.py:$(line_of 'bytearray(30_000_000)') test_over_memory_limit"
@@ -198,7 +201,7 @@ t_pytest_most_allocations() {
         fail "summary's tests: $names"
     local peak
     peak=$(sed -n 3p summary.txt | awk '{ print $1 }' | tr -d ,)
-    expect_between "$peak" $((10000000 + BYTEARRAY_EXTRA)) $((10000000 + BYTEARRAY_EXTRA + HARNESS_BYTES)) "own peak of bytearray(10,000,000)"
+    expect_between "$peak" $((10000000 + PYTEST_BYTEARRAY_EXTRA)) $((10000000 + PYTEST_BYTEARRAY_EXTRA + HARNESS_BYTES)) "own peak of bytearray(10,000,000)"
     grep -qE '^ +[0-9,]+ B peak +[0-9,]+ B left live  test_limits.py::test_under_memory_limit$' summary.txt ||
         fail "summary line: $(sed -n 3p summary.txt)"
     expect_rc 1 under_mprof -q --most-allocations=0 test_limits.py
@@ -216,6 +219,25 @@ t_pytest_most_allocations() {
     expect_count out.txt "highest own peak heap" 0
     expect_rc 1 under_mprof -q test_limits.py
     expect_count out.txt "highest own peak heap" 0
+}
+
+register_default pytest_other_items
+t_pytest_other_items() {
+    # A unittest method is measured around pytest's whole runtest (unittest's own result
+    # bookkeeping is in it: at most 4 KiB more); pytest-memray's current_thread_only and
+    # filter_fn are taken, not applied, and a failure says so.
+    need_pytest
+    expect_rc 1 under_mprof -q --strict-markers --junitxml=report.xml test_other_items.py
+    grep -Eq '^3 failed, 1 passed in ' out.txt || fail "expected 3 failed, 1 passed: $(tail -n 3 out.txt | tr '\n' '|')"
+    junit_outcomes report.xml >outcomes.txt || fail "report.xml: not pytest's JUnit XML"
+    printf '%s\n' "test_method_over_memory_limit failure" "test_method_under_memory_limit passed" \
+        "test_current_thread_only failure" "test_filter_fn failure" >want.txt
+    diff want.txt outcomes.txt >/dev/null || fail "outcomes: $(tr '\n' '|' <outcomes.txt)"
+    local peak
+    peak=$(figure_of out.txt "mprof: the test's own peak heap was ")
+    expect_between "$peak" $((30000000 + PYTEST_BYTEARRAY_EXTRA)) $((30000000 + PYTEST_BYTEARRAY_EXTRA + 4096)) "own peak of the unittest method"
+    expect_line out.txt "    (current_thread_only: not applied by mprof, which counts the whole process's heap)"
+    expect_line out.txt "    (filter_fn: not applied by mprof, which counts the whole process's heap)"
 }
 
 register_default pytest_bad_limits
