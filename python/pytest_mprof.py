@@ -22,6 +22,7 @@ The invariant: a heap window is open only around the test's own call (the test f
 under pytest_pyfunc_call; the whole runtest of other items), and everything this plugin
 allocates happens outside it, so the figures are the test's and nothing of ours.
 """
+import functools
 import gc
 import heapq
 import importlib.util
@@ -164,6 +165,7 @@ def mprof_api():
 
 # ---- options and markers (loaded anywhere) --------------------------------------------
 
+@functools.lru_cache(maxsize=None)
 def memray_installed():
     """Whether pytest-memray is here: its options (--memray, --most-allocations,
     --hide-memray-summary) are then its own, and this plugin reads them from it."""
@@ -199,16 +201,22 @@ def option_or_ini(config, name):
 
 
 def summary_size(config):
-    """How many tests the end summary lists: None for no summary, 0 for all."""
+    """How many tests the end summary lists: None for no summary, 0 for all.
+    --most-allocations asks for it, --memray too (pytest-memray's 5 tests), and
+    --hide-memray-summary hides it whatever asked. When the options are pytest-memray's
+    own, its --most-allocations always has a value: only --memray asks then."""
+    if option_or_ini(config, 'hide_memray_summary'):
+        return None
+    memray = option_or_ini(config, 'memray')
+    if not memray and memray_installed():
+        return None
     most = option_or_ini(config, 'most_allocations')
-    if most not in (None, ''):
-        try:
-            return max(int(most), 0)
-        except ValueError:
-            raise pytest.UsageError('mprof: most_allocations = %r: not a number' % most)
-    if option_or_ini(config, 'memray') and not option_or_ini(config, 'hide_memray_summary'):
-        return MEMRAY_MOST_ALLOCATIONS
-    return None
+    if most is None or most == '':
+        return MEMRAY_MOST_ALLOCATIONS if memray else None
+    try:
+        return max(int(most), 0)
+    except ValueError:
+        raise pytest.UsageError('mprof: most_allocations = %r: not a number' % most) from None
 
 
 def pytest_configure(config):

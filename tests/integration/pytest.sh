@@ -187,7 +187,8 @@ t_pytest_lines_named() {
 register_default pytest_most_allocations
 t_pytest_most_allocations() {
     # --most-allocations=N: the N highest own peaks, highest first, with what each left
-    # live; 0 for every test; --memray alone as pytest-memray, 5; none without either.
+    # live; 0 for every test; --memray alone as pytest-memray, 5; none without either,
+    # nor with --hide-memray-summary.
     need_pytest
     expect_rc 1 under_mprof -q --most-allocations=3 test_limits.py
     grep -Eq '^=+ mprof: the 3 tests with the highest own peak heap =+$' out.txt ||
@@ -217,6 +218,10 @@ t_pytest_most_allocations() {
     expect_count out.txt " B left live" 5
     expect_rc 1 under_mprof -q --memray --hide-memray-summary test_limits.py
     expect_count out.txt "highest own peak heap" 0
+    expect_rc 1 under_mprof -q --most-allocations=2 --hide-memray-summary test_limits.py
+    expect_count out.txt "highest own peak heap" 0
+    expect_rc 1 under_mprof -q --memray --most-allocations=2 test_limits.py
+    expect_count out.txt " B left live" 2
     expect_rc 1 under_mprof -q test_limits.py
     expect_count out.txt "highest own peak heap" 0
 }
