@@ -4,7 +4,7 @@
 # then the same cost on every CPython version present, each against its own bare run,
 # then what the pytest plugin adds to 1,000 trivial tests under mprof run.
 # The work is in bench.py, versions.py and pytest_plugin.py; BENCH_ROUNDS=N changes the
-# number of rounds (default 9, 5 and 7: on a machine whose speed wanders by half from one
+# number of rounds (default 9, 5 and 9: on a machine whose speed wanders by half from one
 # run to the next, five medians did not agree), BENCH_TREE=0 leaves out the versions of
 # the Debian unstable tree, BENCH_CALLGRIND=0 the instruction counts per version.
 set -euo pipefail
