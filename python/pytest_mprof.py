@@ -1,9 +1,10 @@
 """pytest_mprof — pytest-memray's memory markers, enforced on mprof's exact heap counts.
 
+pytest loads it with no flag from the pytest11 entry point of the distribution mprof
+beside it (lib/mprof/python/mprof.dist-info), wherever that directory is visible to it.
 Under `mprof run PYTHON -m pytest ...` the preload library puts the module `mprof` in
 sys.modules (its in-process API: heap_live_bytes, reset_heap_peak, heap_peak_bytes,
-pause_heap_peak, top_lines) and offers this file to pytest as the pytest11 entry point
-of a distribution named mprof, so pytest loads it with no flag. Then:
+pause_heap_peak, top_lines), and then:
 
     @pytest.mark.limit_memory("24 MB")  fails a test whose own peak heap during its call
                                         (the window's peak minus the heap live when the
@@ -19,8 +20,9 @@ registered and not enforced, and one line at the start of the session says how t
 enforce them, as pytest-memray does without --memray.
 
 The invariant: a heap window is open only around the test's own call (the test function
-under pytest_pyfunc_call; the whole runtest of other items), and everything this plugin
-allocates happens outside it, so the figures are the test's and nothing of ours.
+under pytest_pyfunc_call; the whole runtest of other items), and this plugin allocates
+nothing inside it but the window's own start figure, so the figures are the test's, and
+pytest's arguments for the call (about a hundred bytes), and nothing else of the harness.
 """
 import functools
 import gc
