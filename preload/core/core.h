@@ -63,8 +63,12 @@ struct thread_stats {
     uint64_t pool_free_bytes;
     struct thread_stats *next;    /* the registry's list; never unlinked */
     int64_t peak_countdown;       /* bytes this thread may allocate before the next
-                                   * look at the whole heap's high-water mark; relaxed
-                                   * atomics: stats_window_begin zeroes it from afar */
+                                   * look at the whole heap's high-water mark. The owner
+                                   * updates it with plain stores (one instruction on the
+                                   * hot path); stats_window_begin zeroes it from another
+                                   * thread, and an owner's store racing that may undo it
+                                   * once: the window then sees this thread one countdown
+                                   * (256 KiB) late, as its contract says. */
     int owned;                    /* a live thread owns it (atomic) */
     int shared;                   /* several threads write it: update with atomics */
 };
@@ -98,8 +102,7 @@ void stats_peak_check(struct thread_stats *stats);
 static inline struct thread_stats *stats_fast_block(uint64_t amount)
 {
     struct thread_stats *stats = tls_thread_stats;
-    if (UNLIKELY(stats == NULL || stats->shared ||
-                 __atomic_load_n(&stats->peak_countdown, __ATOMIC_RELAXED) < (int64_t)amount))
+    if (UNLIKELY(stats == NULL || stats->shared || stats->peak_countdown < (int64_t)amount))
         return NULL;
     return stats;
 }
@@ -110,9 +113,7 @@ static inline void stats_fast_count_alloc(struct thread_stats *stats, uint64_t *
                                           uint64_t amount)
 {
     __atomic_store_n(bytes_counter, *bytes_counter + amount, __ATOMIC_RELAXED);
-    __atomic_store_n(&stats->peak_countdown,
-                     __atomic_load_n(&stats->peak_countdown, __ATOMIC_RELAXED) - (int64_t)amount,
-                     __ATOMIC_RELAXED);
+    stats->peak_countdown -= (int64_t)amount;
 }
 
 /* As stats_fast_block, for a free: the calling thread's own block, or NULL when the
@@ -152,7 +153,7 @@ static inline void stats_count_alloc(struct thread_stats *stats, uint64_t *bytes
 {
     if (LIKELY(!stats->shared)) {
         stats_fast_count_alloc(stats, bytes_counter, amount);
-        if (UNLIKELY(__atomic_load_n(&stats->peak_countdown, __ATOMIC_RELAXED) < 0))
+        if (UNLIKELY(stats->peak_countdown < 0))
             stats_peak_check(stats);
     } else {
         __atomic_fetch_add(bytes_counter, amount, __ATOMIC_RELAXED);

@@ -197,7 +197,7 @@ static int raise_mark(int64_t *mark, int64_t live)
 void stats_peak_check(struct thread_stats *stats)
 {
     int exact = __atomic_load_n(&window_exact, __ATOMIC_RELAXED);
-    __atomic_store_n(&stats->peak_countdown, exact ? 0 : PEAK_CHECK_BYTES, __ATOMIC_RELAXED);
+    stats->peak_countdown = exact ? 0 : PEAK_CHECK_BYTES;
     int64_t live = stats_heap_live();
     if (exact)
         raise_mark(&window_peak_bytes, live);
@@ -216,7 +216,7 @@ int64_t stats_window_begin(void)
     __atomic_store_n(&window_begun, 1, __ATOMIC_RELAXED);
     /* Every thread looks at the heap on its next allocation, and from then on at each
      * (stats_peak_check keeps the countdown at 0 while the window is open). An owner's
-     * store racing this one leaves it at most one countdown of 256 KiB late. */
+     * plain store racing this one leaves it at most one countdown of 256 KiB late. */
     for (struct thread_stats *stats = __atomic_load_n(&registry_head, __ATOMIC_ACQUIRE);
          stats != NULL; stats = stats->next)
         __atomic_store_n(&stats->peak_countdown, 0, __ATOMIC_RELAXED);
