@@ -67,17 +67,40 @@ HELPER_BIN := $(patsubst %.c,$(BUILD)/%,$(HELPER_SRC))
 
 MPROF_BIN := $(BUILD)/bin/mprof
 MPROF_LIB := $(BUILD)/lib/mprof/libmprof.so
+# The Python that programs import (the pytest plugin), beside the library that offers it
+# to them: lib/mprof/python/, with the distribution's metadata (mprof.dist-info) that
+# names it pytest's pytest11 entry point, for pytest to load under mprof run, and
+# anywhere that directory is on sys.path.
+PYTHON_DIR := $(BUILD)/lib/mprof/python
+MPROF_VERSION := $(shell sed -n 's/^\#define MPROF_VERSION "\(.*\)"$$/\1/p' mprof/main.c)
+PYTHON_FILES := $(PYTHON_DIR)/pytest_mprof.py $(PYTHON_DIR)/mprof.dist-info/METADATA \
+    $(PYTHON_DIR)/mprof.dist-info/entry_points.txt
 CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 .PHONY: all deps demo check check-pythons structure unit integration bench install clean programs plugins
-all: $(MPROF_BIN) $(MPROF_LIB) plugins programs
+all: $(MPROF_BIN) $(MPROF_LIB) plugins programs $(PYTHON_FILES)
 
 # One line on what this build gives @profile, and what it could not.
 plugins: $(PLUGIN_LIBS)
 	@echo "mprof: @profile plugins built for Python $(or $(PLUGIN_VERSIONS),none)$(if $(PLUGIN_MISSING),; no python3.X-config found for $(PLUGIN_MISSING) (@profile runs unprofiled there, no --lines))"
 
 programs: $(HELPER_BIN)
+
+$(PYTHON_DIR)/%.py: python/%.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(PYTHON_DIR)/mprof.dist-info/METADATA: mprof/main.c
+	@mkdir -p $(dir $@)
+	printf 'Metadata-Version: 2.1\nName: mprof\nVersion: %s\nSummary: %s\n' '$(MPROF_VERSION)' \
+	    'limit_memory and limit_leaks for pytest, on the exact heap of mprof run' >$@
+
+# The entry point's name is the module's, so that `-p pytest_mprof` and the entry point
+# are one plugin to pytest (and `-p no:mprof` blocks both).
+$(PYTHON_DIR)/mprof.dist-info/entry_points.txt:
+	@mkdir -p $(dir $@)
+	printf '[pytest11]\npytest_mprof = pytest_mprof\n' >$@
 
 # The compiler writes each object's headers to a .d beside it (-MP: a header that
 # goes away breaks no build); included at the end of this file.
@@ -178,8 +201,12 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh $(BUILD)
 
-install: $(MPROF_BIN) $(MPROF_LIB) $(PLUGIN_LIBS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/mprof $(DESTDIR)$(PREFIX)/share/man/man1
+install: $(MPROF_BIN) $(MPROF_LIB) $(PLUGIN_LIBS) $(PYTHON_FILES)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/mprof $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/lib/mprof/python/mprof.dist-info
+	install -m 644 $(PYTHON_DIR)/pytest_mprof.py $(DESTDIR)$(PREFIX)/lib/mprof/python/
+	install -m 644 $(PYTHON_DIR)/mprof.dist-info/METADATA $(PYTHON_DIR)/mprof.dist-info/entry_points.txt \
+	    $(DESTDIR)$(PREFIX)/lib/mprof/python/mprof.dist-info/
 	install -m 755 $(MPROF_BIN) $(DESTDIR)$(PREFIX)/bin/mprof
 	install -m 755 $(MPROF_LIB) $(DESTDIR)$(PREFIX)/lib/mprof/libmprof.so
 	install -m 755 $(PLUGIN_LIBS) $(DESTDIR)$(PREFIX)/lib/mprof/

@@ -3,7 +3,7 @@
 # the machine lacks. Quiet and quick when everything is there already.
 set -euo pipefail
 packages=(gcc make pkg-config check gnuplot-nox libjemalloc-dev python3 python3-dev python3-memory-profiler
-          valgrind time)
+          python3-pytest valgrind time)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

@@ -4,10 +4,11 @@
 # memory_profiler reads, plots that are real images, one-line errors for bad input.
 #
 # The tests live by area, one file each beside this one (record.sh, children.sh,
-# python.sh, profile.sh, plot.sh, files.sh, errors.sh), over the helpers and runner in
-# lib.sh; each area runs alone as `bash tests/integration/AREA.sh BUILD_DIR [TEST...]`.
-# This runs them all (or the named tests, whichever area holds them) in one runner, so
-# that its last line, "N passed, N failed", is the total. `make integration` calls it.
+# python.sh, profile.sh, pytest.sh, plot.sh, files.sh, errors.sh), over the helpers and
+# runner in lib.sh; each area runs alone as
+# `bash tests/integration/AREA.sh BUILD_DIR [TEST...]`. This runs them all (or the named
+# tests, whichever area holds them) in one runner, so that its last line, "N passed, N
+# failed", is the total. `make integration` calls it.
 # MPROF_TEST_AREAS (area names, e.g. "python profile") limits it to those areas; with
 # MPROF_TEST_PYTHON (lib.sh) that is how tests/check-pythons.sh runs each interpreter.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
