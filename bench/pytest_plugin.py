@@ -125,10 +125,8 @@ def main():
     if subprocess.run([PYTEST_PYTHON, "-c", "import pytest"], capture_output=True).returncode:
         print("pytest plugin: %s has no pytest (Debian's python3-pytest): skipped" % PYTEST_PYTHON)
         return 0
-    # The plugin's directory on PYTHONPATH, as any installed pytest plugin's (every
-    # variant alike: "plugin off" turns it off by name).
-    plugin_directory = os.path.join(os.path.abspath(args.build), "lib", "mprof", "python")
-    env = dict(os.environ, PYTHONPATH=plugin_directory)
+    # mprof run offers pytest the plugin; "plugin off" turns it off by name.
+    env = dict(os.environ)
     workdir = tempfile.mkdtemp(prefix="mprof-bench-pytest.")
     # figures[(variant, WALL or CPU)]: one per round; ratios the same, to "plugin off".
     figures, ratios, failures = {}, {}, {}

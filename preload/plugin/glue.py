@@ -484,3 +484,28 @@ def _compat(profile):
     module.__getattr__ = __getattr__
     return module
 
+
+def _pytest_finder(directory):
+    """What offers pytest mprof's plugin, with sys.path and the environment untouched:
+    a finder for the end of sys.meta_path that knows the distribution mprof
+    (directory/mprof.dist-info, whose pytest11 entry point is the module pytest_mprof)
+    and that module (directory/pytest_mprof.py), asked only after every other finder
+    has said no. It imports nothing until pytest (or anyone) asks."""
+
+    class PytestPluginFinder:
+        def find_spec(self, name, path=None, target=None):
+            if name != 'pytest_mprof' or path is not None:
+                return None
+            import importlib.util
+            return importlib.util.spec_from_file_location(name, directory + '/pytest_mprof.py')
+
+        def find_distributions(self, context=None):
+            name = getattr(context, 'name', None)
+            if name is not None and name.lower() != 'mprof':
+                return iter(())
+            import importlib.metadata
+            import pathlib
+            return iter((importlib.metadata.PathDistribution(
+                pathlib.Path(directory, 'mprof.dist-info')),))
+
+    return PytestPluginFinder()

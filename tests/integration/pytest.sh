@@ -85,9 +85,9 @@ t_pytest_outside_dash_p() {
 }
 
 # under_mprof ARGS...: pytest on /usr/bin/python3 under mprof run (its profile in run.dat),
-# the plugin found on PYTHONPATH, as any installed pytest plugin is.
+# which offers pytest the plugin by itself.
 under_mprof() {
-    PYTHONPATH=$(plugin_path) mp run -o run.dat "$PYTEST_PYTHON" -m pytest -p no:cacheprovider "$@"
+    mp run -o run.dat "$PYTEST_PYTHON" -m pytest -p no:cacheprovider "$@"
 }
 
 # junit_outcomes FILE: "NAME OUTCOME" per test case of pytest's JUnit XML, in its order
@@ -131,6 +131,30 @@ line_of() {
 # arguments, the window's own start figure: about a hundred bytes on 3.11), at most.
 HARNESS_BYTES=1024
 
+register_default pytest_loaded_by_itself
+t_pytest_loaded_by_itself() {
+    # Under mprof run pytest loads the plugin with no flag, no conftest.py and nothing in
+    # the environment (the library offers the entry point, at the end of sys.meta_path);
+    # -p no:mprof turns it off; -p pytest_mprof is the same plugin, loaded once.
+    need_pytest
+    expect_rc 1 env -u PYTHONPATH "$MPROF" run -o run.dat "$PYTEST_PYTHON" -m pytest -p no:cacheprovider \
+        test_limits.py
+    expect_line out.txt "plugins: mprof-$("$MPROF" --version | cut -d' ' -f2)"
+    expect_line out.txt "mprof: limit_memory and limit_leaks enforced on the exact heap of the whole process; failures name no lines: mprof run --lines ... for them"
+    grep -Eq '^=+ 3 failed, 3 passed in ' out.txt || fail "expected 3 failed, 3 passed: $(tail -n 3 out.txt | tr '\n' '|')"
+    expect_rc 0 env -u PYTHONPATH "$MPROF" run -o run.dat "$PYTEST_PYTHON" -m pytest -p no:cacheprovider \
+        -q -p no:mprof test_limits.py
+    grep -Eq '^6 passed, [0-9]+ warnings in ' out.txt || fail "expected 6 passed: $(tail -n 3 out.txt | tr '\n' '|')"
+    expect_count out.txt "mprof:" 0
+    expect_rc 1 env -u PYTHONPATH "$MPROF" run -o run.dat "$PYTEST_PYTHON" -m pytest -p no:cacheprovider \
+        -q -p pytest_mprof test_limits.py
+    grep -Eq '^3 failed, 3 passed in ' out.txt || fail "with -p pytest_mprof: $(tail -n 3 out.txt | tr '\n' '|')"
+    # Nothing of it reaches the program's environment or its sys.path.
+    expect_rc 0 env -u PYTHONPATH "$MPROF" run -o run.dat "$PYTEST_PYTHON" -c \
+        'import os, sys; print(os.environ.get("PYTHONPATH"), os.environ.get("PYTEST_PLUGINS"), any("mprof" in p for p in sys.path))'
+    expect_line out.txt "None None False"
+}
+
 register_default pytest_limits_enforced
 t_pytest_limits_enforced() {
     # Under mprof run the limits hold: 30,000,000 bytes in the test, or in a thread it
@@ -170,8 +194,7 @@ t_pytest_lines_named() {
     # 3.11; the kept one with the list's slots, 2,000,089 B in 3. pytest's own lines are
     # left out, so the test's is the first named.
     need_pytest
-    expect_rc 1 mp run --lines -o run.dat env PYTHONPATH="$(plugin_path)" "$PYTEST_PYTHON" -m pytest \
-        -p no:cacheprovider -q test_limits.py
+    expect_rc 1 mp run --lines -o run.dat "$PYTEST_PYTHON" -m pytest -p no:cacheprovider -q test_limits.py
     grep -Eq '^3 failed, 3 passed in ' out.txt || fail "expected 3 failed, 3 passed: $(tail -n 3 out.txt | tr '\n' '|')"
     local big=$((30000000 + PYTEST_BYTEARRAY_EXTRA)) kept=$((2000000 + PYTEST_BYTEARRAY_EXTRA + 32))
     grep -A 2 -F "mprof: the test's own peak heap was" out.txt | head -n 3 >first.txt
@@ -281,7 +304,7 @@ PY
 register_default pytest_installed
 t_pytest_installed() {
     # `make install` puts the plugin and its entry point in PREFIX/lib/mprof/python/, and
-    # from there, on PYTHONPATH, pytest loads it under the installed mprof run.
+    # the installed mprof run offers it to pytest from there, beside its library.
     need_pytest
     # (A make of its own: not the options of a make check that may be running this.)
     expect_rc 0 env -u MAKEFLAGS -u MAKELEVEL make -C "$ROOT" --no-print-directory BUILD="$BUILD" \
@@ -291,7 +314,7 @@ t_pytest_installed() {
         [ -f "prefix/lib/mprof/python/$file" ] || fail "make install did not install lib/mprof/python/$file"
     done
     expect_line prefix/lib/mprof/python/mprof.dist-info/entry_points.txt "pytest_mprof = pytest_mprof"
-    PYTHONPATH=$PWD/prefix/lib/mprof/python expect_rc 1 timeout -k 5 "$TIMEOUT" prefix/bin/mprof run \
+    expect_rc 1 timeout -k 5 "$TIMEOUT" prefix/bin/mprof run \
         -o run.dat "$PYTEST_PYTHON" -m pytest -q -p no:cacheprovider test_limits.py
     grep -Eq '^3 failed, 3 passed in ' out.txt || fail "expected 3 failed, 3 passed: $(tail -n 3 out.txt | tr '\n' '|')"
 }
