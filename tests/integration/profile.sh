@@ -735,10 +735,13 @@ t_heap_exit() {
     # programs alike to the column but for the size of what a global keeps differ by
     # exactly it (bytearray(0) has no buffer; bytearray(3_000_000) one of 3,000,001
     # bytes up to 3.14); after finalization they would not differ at all.
-    printf 'keep = bytearray(3_000_000)\n' >k1.py
-    printf 'keep = bytearray(0_000_000)\n' >k0.py
-    expect_rc 0 mp run -o k1.dat "$TEST_PYTHON" k1.py
-    expect_rc 0 mp run -o k0.dat "$TEST_PYTHON" k0.py
+    # Each runs from a directory of its own that holds the same names (of the same lengths): CPython lists the
+    # script's directory to import from it, and that listing is in the heap too.
+    mkdir k1 k0
+    printf 'keep = bytearray(3_000_000)\n' >k1/keep.py
+    printf 'keep = bytearray(0_000_000)\n' >k0/keep.py
+    cd k1 && expect_rc 0 mp run -o ../k1.dat "$TEST_PYTHON" keep.py && cd ..
+    cd k0 && expect_rc 0 mp run -o ../k0.dat "$TEST_PYTHON" keep.py && cd ..
     local kept empty
     kept=$(sed -n 's/^MPROF heap_exit_bytes //p' k1.dat)
     empty=$(sed -n 's/^MPROF heap_exit_bytes //p' k0.dat)
