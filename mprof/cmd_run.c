@@ -505,7 +505,11 @@ static int run_record(struct run_session *session)
         snprintf(heap_text, sizeof(heap_text), "peak heap %.1f MiB",
                  (double)recorder_peak_heap_bytes(recorder) / DAT_BYTES_PER_MIB);
     char child_text[160] = "";
-    uint64_t child_rss_bytes = run_child_above(options, recorder_peak_rss_bytes(recorder));
+    /* Only a program that ended by itself sent its final VmHWM: otherwise its own peak
+     * could be the one the kernel kept, and would read as a child's. */
+    uint64_t child_rss_bytes = recorder->main_bye && recorder->end_signal == 0
+                                   ? run_child_above(options, recorder_peak_rss_bytes(recorder))
+                                   : 0;
     if (child_rss_bytes > 0)
         snprintf(child_text, sizeof(child_text), "; a child process peaked at %.1f MiB RSS, "
                  "not recorded: -C adds children in, -M records each",

@@ -45,6 +45,7 @@
 #ifndef MPROF_DAT_H
 #define MPROF_DAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +131,7 @@ struct dat_profile {
     size_t line_count;      /* lines read */
     size_t end_line;        /* the line of the last MPROF end, 0 when there is none */
     uint64_t end_offset;    /* the bytes before that line */
+    bool last_line_cut;     /* the last line had no newline at its end */
     char *cut_short;        /* dat_read_valid_part only: why it stopped before the end
                              * ("line 12: ..."), the lines before kept; else NULL */
 };

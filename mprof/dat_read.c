@@ -312,6 +312,16 @@ static int dat_read_lines(const char *path, struct dat_profile *profile, char *e
             break;
         }
         bool terminated = length > 0 && line[length - 1] == '\n';
+        /* The valid part ends before a line that was cut short: its last field may be
+         * cut too ("HEAP 1796147384.9634 23" of a longer number), and reads as valid. */
+        if (!terminated && valid_part && line_number > 1) {
+            char cut[64];
+            snprintf(cut, sizeof cut, "line %zu: truncated (no newline at its end)", line_number);
+            profile->cut_short = strdup(cut);
+            if (profile->cut_short != NULL)
+                break;
+        }
+        profile->last_line_cut = !terminated;
         if (terminated)
             line[--length] = '\0';
         if (length > 0 && line[length - 1] == '\r')

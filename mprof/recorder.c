@@ -297,6 +297,7 @@ static int recorder_on_record(struct recorder *recorder, const unsigned char *by
             recorder->main_hello = true;
             recorder->main_flags = hello.flags;
             recorder->have_heap_exit = false; /* a new image: its own ending counts */
+            recorder->main_bye = false;
             if (hello.flags & MPROF_HELLO_PYTHON)
                 recorder->main_python = true;
         } else if (recorder->children != RECORDER_CHILDREN_IGNORE) {
@@ -337,6 +338,8 @@ static int recorder_on_record(struct recorder *recorder, const unsigned char *by
         }
         return 0;
     case MPROF_RECORD_BYE:
+        if (from_main)
+            recorder->main_bye = true;
         if (!from_main && recorder->children != RECORDER_CHILDREN_IGNORE) {
             struct recorder_child *child = recorder_find_child(recorder, header.pid);
             if (child != NULL && child->live)
@@ -531,14 +534,13 @@ int recorder_finish(struct recorder *recorder, int exit_status)
          recorder_write_meta_u64(recorder, "heap_peak_bytes",
                                  recorder_peak_heap_bytes(recorder)) < 0))
         status = -1;
-    /* Signed: a program may free more than it allocated while we watched. */
-    if (recorder->have_heap_exit) {
-        char exit_text[32];
-        snprintf(exit_text, sizeof(exit_text), "%lld", (long long)recorder->heap_exit_bytes);
-        if (recorder_check(recorder, dat_write_meta(recorder->out, "heap_exit_bytes",
-                                                    exit_text)) < 0)
-            status = -1;
-    }
+    /* A byte count, as HEAP's: a heap below zero (a program that freed blocks it had
+     * before the library counted them) left none of what was counted. */
+    if (recorder->have_heap_exit &&
+        recorder_write_meta_u64(recorder, "heap_exit_bytes",
+                                recorder->heap_exit_bytes > 0
+                                    ? (uint64_t)recorder->heap_exit_bytes : 0) < 0)
+        status = -1;
     if (recorder->rss_hwm_bytes > 0 &&
         recorder_write_meta_u64(recorder, "rss_hwm_bytes", recorder->rss_hwm_bytes) < 0)
         status = -1;

@@ -85,6 +85,7 @@ struct recorder {
     bool main_hello;           /* the main process's library said HELLO */
     uint32_t main_flags;       /* MPROF_HELLO_* of its latest HELLO */
     bool main_python;          /* some image of the main process ran inside CPython */
+    bool main_bye;             /* its latest image said BYE: its last sample is final */
     uint64_t library_interval_ns; /* the first HELLO interval that was not interval_ns
                                    * (0: every library echoed what it was asked for) */
     bool have_main_sample;

@@ -6,7 +6,8 @@
  * plateau, a window's extremes), and they were written only when the run ended: a
  * `kill -9` of mprof run left a .dat of two samples. Now, at every interval, the points
  * the filters hold are written after everything final, as the ordinary lines a flush
- * would give (a "tail"), so the file is a whole, valid profile at every moment; the next
+ * would give (a "tail"), so the file can be read and plotted at every moment (it lacks
+ * only its closing lines and MPROF end, which tell a reader it was cut short); the next
  * final write cuts the tail off first (ftruncate) and the next interval writes it anew.
  * The finished file is the same as before: a tail never stays.
  */

@@ -22,7 +22,7 @@
 #endif
 
 #define MPROF_PROTOCOL_MAGIC   0x4650524dU /* bytes "MRPF" */
-#define MPROF_PROTOCOL_VERSION 1
+#define MPROF_PROTOCOL_VERSION 2  /* 2: ENDING records; a CLI of 1 refuses them whole */
 #define MPROF_RECORD_MAX       4096        /* PIPE_BUF on Linux: one write is atomic */
 #define MPROF_NOTICE_TEXT_MAX  256
 

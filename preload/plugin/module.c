@@ -13,6 +13,7 @@
 #include <marshal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct mprof_core_api *core;
 
@@ -334,6 +335,18 @@ static void pytest_finder_install(PyObject *globals)
                              : PyUnicode_FromString(".");
     PyObject *directory = folder ? PyUnicode_FromFormat("%U/python", folder) : NULL;
     Py_XDECREF(folder);
+    /* An install without it (a library copied alone, MPROF_LIBRARY elsewhere) is said
+     * once, or pytest would only warn of unknown marks. */
+    char plugin_path[4096];
+    if (slash != NULL &&
+        snprintf(plugin_path, sizeof plugin_path, "%.*s/python/pytest_mprof.py",
+                 (int)(slash - self.dli_fname), self.dli_fname) < (int)sizeof plugin_path &&
+        access(plugin_path, R_OK) != 0) {
+        core->notice("no python/pytest_mprof.py beside this library: pytest runs without "
+                     "mprof's plugin");
+        Py_XDECREF(directory);
+        return;
+    }
     PyObject *make = PyDict_GetItemString(globals, "_pytest_finder"); /* borrowed */
     PyObject *finder = (directory && make) ? PyObject_CallOneArg(make, directory) : NULL;
     PyObject *meta_path = PySys_GetObject("meta_path"); /* borrowed */

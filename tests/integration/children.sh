@@ -81,6 +81,10 @@ t_child_peak_hinted() {
     done
     expect_rc 0 mp run -o hint.dat "$PROGRAMS/hold" 16 0.2
     ! grep -q 'a child process peaked' err.txt || fail "no child, but hinted: $(cat err.txt)"
+    # A program killed at its peak sent no last VmHWM: the kernel's figure is its own,
+    # not a child's.
+    expect_rc 137 mp run -o killed.dat "$TEST_PYTHON" -c 'import os; b = b"x" * 100_000_000; os.kill(os.getpid(), 9)'
+    ! grep -q 'a child process peaked' err.txt || fail "a killed program, hinted: $(cat err.txt)"
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

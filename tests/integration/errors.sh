@@ -59,8 +59,8 @@ t_truncated_dat() {
     [ ! -s err.txt ] || fail "peak of a whole file said: $(cat err.txt)"
     local size cut refused=0
     size=$(stat -c %s whole.dat)
-    # (Only the last newline gone loses nothing: the file is still whole.)
-    for cut in $(seq $((size - 2)) -13 $((size / 2))); do
+    # Each byte of the end line counts: its newline, its number, the word itself.
+    for cut in $((size - 1)) $((size - 3)) $((size - 4)) $(seq $((size - 6)) -13 $((size / 2))); do
         head -c "$cut" whole.dat >cut.dat
         mp report cut.dat >out.txt 2>err.txt && fail "report took a file cut at $cut of $size bytes"
         [ "$(wc -l <err.txt)" -eq 1 ] || fail "report at $cut: $(cat err.txt)"

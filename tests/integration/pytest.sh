@@ -319,4 +319,15 @@ t_pytest_installed() {
     grep -Eq '^3 failed, 3 passed in ' out.txt || fail "expected 3 failed, 3 passed: $(tail -n 3 out.txt | tr '\n' '|')"
 }
 
+register_default pytest_plugin_missing_said
+t_pytest_plugin_missing_said() {
+    # A library copied without lib/mprof/python beside it: one notice says pytest runs
+    # without the plugin (else pytest would only warn of unknown marks).
+    mkdir libcopy
+    cp "$BUILD"/lib/mprof/*.so libcopy/
+    MPROF_LIBRARY=$PWD/libcopy/libmprof.so expect_rc 0 mp run -o alone.dat /usr/bin/python3 -c pass
+    grep -qx "mprof: no python/pytest_mprof.py beside this library: pytest runs without mprof's plugin" err.txt ||
+        fail "not said: $(cat err.txt)"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -555,6 +555,30 @@ START_TEST(test_error_non_numeric)
 }
 END_TEST
 
+/* The valid part of a file cut inside a line ends before that line: its last field may
+ * be cut too, and would read as a number. */
+START_TEST(test_valid_part_leaves_out_a_cut_line)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/cut.dat", test_dir);
+    FILE *out = fopen(path, "w");
+    ck_assert_ptr_nonnull(out);
+    fputs("MPROF version 3\nMEM 1.0 1700000000.0\nHEAP 1700000000.0 5000000\nHEAP 1700000000.1 23", out);
+    fclose(out);
+    struct dat_profile profile;
+    char error[DAT_ERROR_MAX];
+    ck_assert_int_eq(dat_read_valid_part(path, &profile, error, sizeof error), 0);
+    ck_assert_uint_eq(profile.heap_count, 1);
+    ck_assert_str_eq(profile.cut_short, "line 4: truncated (no newline at its end)");
+    ck_assert_int_eq(dat_profile_whole(&profile, error, sizeof error), 0);
+    dat_free(&profile);
+    /* Read whole, the same file is not whole either: its last line has no newline. */
+    ck_assert_int_eq(dat_read(path, &profile, error, sizeof error), 0);
+    ck_assert_int_eq(dat_profile_whole(&profile, error, sizeof error), 0);
+    dat_free(&profile);
+}
+END_TEST
+
 /* Figures no run can have (more MiB than 2^64 bytes, a time 10^30 s from the epoch) are
  * refused: they printed as 300 digits, or overflowed a time_t on the way to gnuplot. */
 START_TEST(test_error_out_of_range)
@@ -737,6 +761,7 @@ Suite *test_suite(void)
     tcase_add_test(errors, test_error_mem_without_time);
     tcase_add_test(errors, test_error_non_numeric);
     tcase_add_test(errors, test_error_out_of_range);
+    tcase_add_test(errors, test_valid_part_leaves_out_a_cut_line);
     tcase_add_test(errors, test_error_shows_long_field_cut);
     tcase_add_test(errors, test_error_truncated_last_line);
     tcase_add_test(errors, test_error_binary);

@@ -793,6 +793,26 @@ START_TEST(heap_exit_is_the_latest_images_first_ending)
 }
 END_TEST
 
+/* A heap below zero at the end (blocks freed that were made before the library counted)
+ * is written as the byte count it is: none of what was counted is left. */
+START_TEST(heap_exit_below_zero_is_zero)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    add_ending(&stream, MAIN_PID, -4096);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    harness_close(&harness, 0,
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n"
+                  "MPROF heap_exit_bytes 0\n",
+                  "");
+}
+END_TEST
+
 /* No ENDING (killed by a signal, or a library of before): no heap_exit_bytes line. */
 START_TEST(no_ending_no_heap_exit)
 {
@@ -1050,6 +1070,7 @@ Suite *test_suite(void)
     tcase_add_test(profile_cases, children_tables_follow_and_bracket_their_curve);
     tcase_add_test(profile_cases, heap_exit_is_the_latest_images_first_ending);
     tcase_add_test(profile_cases, no_ending_no_heap_exit);
+    tcase_add_test(profile_cases, heap_exit_below_zero_is_zero);
     suite_add_tcase(suite, profile_cases);
     return suite;
 }
