@@ -9,6 +9,11 @@
 # and is skipped where its pytest is not installed.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# pytest writes its summary lines whole, not cut to the terminal's width, when it sees
+# CI or BUILD_NUMBER in the environment (.ci/run sets CI): the same suite must print
+# the same here as on a developer's machine.
+unset CI BUILD_NUMBER
+
 # The interpreter with pytest (Debian's python3-pytest is for it alone).
 PYTEST_PYTHON=/usr/bin/python3
 
