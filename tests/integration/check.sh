@@ -339,15 +339,9 @@ t_check_leak_fixture() {
 # leaves no figure, and the check says so.
 register check_leak_run
 t_check_leak_run() {
-    # Each runs from a directory of its own that holds the same names (of the same lengths): CPython lists the
-    # script's directory to import from it, and that listing is in the heap too.
-    mkdir k1 k0
-    printf 'keep = bytearray(3_000_000)\n' >k1/keep.py
-    printf 'keep = bytearray(0_000_000)\n' >k0/keep.py
-    cd k1 && expect_rc 0 mp run -o ../k1.dat "$TEST_PYTHON" keep.py && cd ..
-    cd k0 && expect_rc 0 mp run -o ../k0.dat "$TEST_PYTHON" keep.py && cd ..
+    run_keep_pair
     local buffer
-    buffer=$("$TEST_PYTHON" -c 'import sys; print(sys.getsizeof(bytearray(3_000_000)) - sys.getsizeof(bytearray(0)))')
+    buffer=$(keep_pair_buffer)
     [ "$buffer" -ge 3000001 ] && [ "$buffer" -le 3000064 ] || fail "bytearray's buffer: $buffer"
     expect_rc 0 mp check k0.dat --max-leak 1GiB --json
     local empty

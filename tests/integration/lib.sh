@@ -93,6 +93,24 @@ check() {
     out=$("${DATCHECK[@]}" "$@") || fail "$1: $out"
 }
 
+# run_keep_pair: k1.dat and k0.dat, the runs of two programs alike to the column but for
+# what their global keeps: bytearray(3_000_000) and bytearray(0_000_000), which has no
+# buffer. Each runs from a directory of its own that holds the same names of the same
+# lengths: CPython lists the script's directory to import from it, and that listing
+# and the path's strings are in the heap too. keep_pair_buffer: the difference the
+# interpreter under test gives them (3,000,001 up to 3.14; 3.15 keeps a bytearray's
+# buffer in a bytes object: 3,000,033).
+run_keep_pair() {
+    mkdir k1 k0
+    printf 'keep = bytearray(3_000_000)\n' >k1/keep.py
+    printf 'keep = bytearray(0_000_000)\n' >k0/keep.py
+    cd k1 && expect_rc 0 mp run -o ../k1.dat "$TEST_PYTHON" keep.py && cd ..
+    cd k0 && expect_rc 0 mp run -o ../k0.dat "$TEST_PYTHON" keep.py && cd ..
+}
+keep_pair_buffer() {
+    "$TEST_PYTHON" -c 'import sys; print(sys.getsizeof(bytearray(3_000_000)) - sys.getsizeof(bytearray(0)))'
+}
+
 # reseal_dat FILE: after a test edits a .dat on purpose, its last line (MPROF end, the
 # bytes before it) is made true again, so the file reads as whole.
 reseal_dat() {

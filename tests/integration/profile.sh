@@ -735,13 +735,7 @@ t_heap_exit() {
     # programs alike to the column but for the size of what a global keeps differ by
     # exactly it (bytearray(0) has no buffer; bytearray(3_000_000) one of 3,000,001
     # bytes up to 3.14); after finalization they would not differ at all.
-    # Each runs from a directory of its own that holds the same names (of the same lengths): CPython lists the
-    # script's directory to import from it, and that listing is in the heap too.
-    mkdir k1 k0
-    printf 'keep = bytearray(3_000_000)\n' >k1/keep.py
-    printf 'keep = bytearray(0_000_000)\n' >k0/keep.py
-    cd k1 && expect_rc 0 mp run -o ../k1.dat "$TEST_PYTHON" keep.py && cd ..
-    cd k0 && expect_rc 0 mp run -o ../k0.dat "$TEST_PYTHON" keep.py && cd ..
+    run_keep_pair
     local kept empty
     kept=$(sed -n 's/^MPROF heap_exit_bytes //p' k1.dat)
     empty=$(sed -n 's/^MPROF heap_exit_bytes //p' k0.dat)
@@ -749,7 +743,7 @@ t_heap_exit() {
     # The truth as the interpreter under test sizes the buffer (3.15 keeps it in a bytes
     # object: 3,000,033).
     local truth
-    truth=$("$TEST_PYTHON" -c 'import sys; print(sys.getsizeof(bytearray(3_000_000)) - sys.getsizeof(bytearray(0)))')
+    truth=$(keep_pair_buffer)
     [ $((kept - empty)) -eq "$truth" ] || fail "heap at exit: $kept - $empty = $((kept - empty)), not $truth"
 }
 
