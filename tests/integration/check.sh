@@ -347,10 +347,16 @@ t_check_leak_run() {
     local empty
     empty=$(json_get out.txt 'j["checks"][0]["value"]')
     [ "$(json_get out.txt 'j["checks"][0]["name"]')" = max-leak ] || fail "not max-leak"
-    expect_rc 0 mp check k1.dat --max-leak "$((empty + buffer))"
-    grep -Eq "^PASS max-leak: heap at exit [0-9.]+ MiB \($((empty + buffer)) B\)" out.txt ||
+    # The kept bytearray's buffer, give or take the odd 16-byte block the interpreter
+    # itself holds from one run to the next (seen on 3.10); the gate is then exact.
+    local kept
+    kept=$(sed -n 's/^MPROF heap_exit_bytes //p' k1.dat)
+    [ "$((kept - empty - buffer))" -ge -64 ] && [ "$((kept - empty - buffer))" -le 64 ] ||
+        fail "k1 left $kept B, k0 $empty B: not the buffer's $buffer B"
+    expect_rc 0 mp check k1.dat --max-leak "$kept"
+    grep -Eq "^PASS max-leak: heap at exit [0-9.]+ MiB \($kept B\)" out.txt ||
         fail "k1 leak line: $(cat out.txt)"
-    expect_rc 1 mp check k1.dat --max-leak "$((empty + buffer - 1))"
+    expect_rc 1 mp check k1.dat --max-leak "$((kept - 1))"
     grep -Eq '^FAIL max-leak: .* by 1 B \(1 B\)$' out.txt || fail "k1 over by 1 B: $(cat out.txt)"
 
     expect_rc 3 mp run -o c.dat "$PROGRAMS/die" exit 3

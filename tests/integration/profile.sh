@@ -744,7 +744,10 @@ t_heap_exit() {
     # object: 3,000,033).
     local truth
     truth=$(keep_pair_buffer)
-    [ $((kept - empty)) -eq "$truth" ] || fail "heap at exit: $kept - $empty = $((kept - empty)), not $truth"
+    # Give or take the odd 16-byte block the interpreter itself holds from one run to
+    # the next (seen on 3.10).
+    [ $((kept - empty - truth)) -ge -64 ] && [ $((kept - empty - truth)) -le 64 ] ||
+        fail "heap at exit: $kept - $empty = $((kept - empty)), not $truth"
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
