@@ -115,15 +115,23 @@ t_check_rss() {
     [ "$(json_get out.txt 'j["checks"][0]["metric"]')" = rss ] || fail "metric is not rss"
 }
 
-# Against a baseline: the same program passes a 0% gate (the heap is exact), a copy with
+# Against a baseline: the same program passes a 0.1% gate (the heap is exact, the
+# interpreter's own start-up moves by a block or two), a copy with
 # a bigger cache fails 2% and passes 50%, and the report names the line that grew.
 register check_growth
 t_check_growth() {
     app_run base.dat
     app_run same.dat
-    expect_rc 0 mp check same.dat --baseline base.dat --max-growth 0%
-    grep -Eq '^PASS max-growth: .*: \+0 B \(\+0 B, \+0\.00%\), within the 0% allowed \(\+0 B\)$' out.txt ||
-        fail "same program, 0% gate: $(cat out.txt)"
+    # The same program again: its heap is the same to within a block or two (the
+    # interpreter's own start-up moves that much on 3.10, and the first run's .dat is in
+    # the second's directory), so a 0.1% gate passes, and the growth is a few KiB at most.
+    expect_rc 0 mp check same.dat --baseline base.dat --max-growth 0.1% --json
+    local same_growth
+    same_growth=$(json_get out.txt 'j["checks"][0]["growth"]')
+    [ "${same_growth#-}" -le 4096 ] || fail "same program grew by $same_growth B"
+    expect_rc 0 mp check same.dat --baseline base.dat --max-growth 0.1%
+    grep -Eq '^PASS max-growth: .*, within the 0\.1% allowed' out.txt ||
+        fail "same program, 0.1% gate: $(cat out.txt)"
     app_run big.dat 4800000
     expect_rc 1 mp check big.dat --baseline base.dat --max-growth 2%
     grep -q '^FAIL max-growth: ' out.txt || fail "no FAIL line: $(cat out.txt)"
