@@ -119,13 +119,10 @@ int dat_profile_whole(const struct dat_profile *profile, char *why, size_t why_s
      * else, an empty one too, is an end line cut short. A last line without its newline
      * was cut short as well. */
     bool counted = dat_meta_u64(profile, "end", &bytes_before);
-    const char *end_value = NULL;
-    for (size_t i = profile->meta_count; i-- > 0 && end_value == NULL; )
-        if (strcmp(profile->meta[i].key, "end") == 0)
-            end_value = profile->meta[i].value;
+    const char *end_value = dat_meta_text_prefixed(profile, "end", "");
     if (profile->last_line_cut || (!counted && (end_value == NULL || strcmp(end_value, "-") != 0))) {
-        snprintf(why, why_size, "line %zu, the last, is cut short (cut short, or mprof run was "
-                 "stopped before it finished)", profile->line_count);
+        snprintf(why, why_size, "line %zu, the last, is cut short (the file was cut, or mprof "
+                 "run was stopped before it finished)", profile->line_count);
         return 0;
     }
     if (profile->end_line != profile->line_count ||
