@@ -85,7 +85,7 @@ def profiled_gave(must_leave, done, dat_path):
     if done.returncode != 0:
         return "exit %d: %s" % (done.returncode, done.stderr.decode(errors="replace")[-200:])
     if must_leave == "table":
-        gave = b"Line #" in done.stdout
+        gave = b"Line #" in done.stderr  # the tables follow the closing line there
     elif must_leave == "top":
         with open(dat_path, "rb") as dat:
             gave = any(line.startswith(b"TOP ") for line in dat)
