@@ -111,6 +111,15 @@ keep_pair_buffer() {
     "$TEST_PYTHON" -c 'import sys; print(sys.getsizeof(bytearray(3_000_000)) - sys.getsizeof(bytearray(0)))'
 }
 
+# keep_pair_holds KEPT EMPTY BUFFER: whether the two runs' heaps at exit differ by the
+# buffer, give or take what the interpreter itself holds differently from one run to
+# the next: the odd 16-byte block on 3.10 and, once on a loaded CI machine, 332 B more
+# on 3.11.7 (not seen again in 400 runs here).
+keep_pair_holds() {
+    local off=$(($1 - $2 - $3))
+    [ "$off" -ge -1024 ] && [ "$off" -le 1024 ]
+}
+
 # reseal_dat FILE: after a test edits a .dat on purpose, its last line (MPROF end, the
 # bytes before it) is made true again, so the file reads as whole.
 reseal_dat() {
