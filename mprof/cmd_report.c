@@ -42,6 +42,20 @@ static int report_parse_top(const char *text, size_t *top)
     return 0;
 }
 
+/* The row of what no line holds and the sum below the --top table, from a file that
+ * has them (mprof run --lines since they were recorded): 0, or -1 when writing failed. */
+static int report_write_top_no_line(const struct dat_profile *profile, size_t top,
+                                    const struct report_options *options)
+{
+    uint64_t no_line_bytes, heap_bytes;
+    if (!dat_meta_u64(profile, "top_no_line_bytes", &no_line_bytes) ||
+        !dat_meta_u64(profile, "top_heap_bytes", &heap_bytes) || no_line_bytes > INT64_MAX ||
+        heap_bytes > INT64_MAX)
+        return 0;
+    return report_write_top_rest(stdout, profile->top_sites, profile->top_site_count, top,
+                                 (int64_t)no_line_bytes, (int64_t)heap_bytes, options);
+}
+
 int cmd_report(int argc, char **argv)
 {
     static const struct option long_options[] = {
@@ -143,7 +157,8 @@ int cmd_report(int argc, char **argv)
                         paths[0]);
             status = 1;
         } else if (report_write_top(stdout, profile.top_sites, profile.top_site_count, top,
-                                    &options) < 0) {
+                                    &options) < 0 ||
+                   report_write_top_no_line(&profile, top, &options) < 0) {
             mprof_error("stdout: %s", strerror(errno));
             status = 1;
         }

@@ -59,6 +59,7 @@ struct run_options {
     bool no_report;           /* --no-report: tables only in the .dat */
     const char *report_path;  /* --report-file: the tables go there, not to stderr */
     bool lines;               /* -l/--lines: charge the heap to source lines (--top) */
+    bool lines_user;          /* --lines=user: to the nearest line of the user's files */
 };
 
 static const char run_usage[] =
@@ -85,8 +86,11 @@ static const char run_usage[] =
     "      --no-report         do not print the @profile tables (they are still in the\n"
     "                          .dat: see mprof report)\n"
     "      --report-file FILE  write the @profile tables to FILE instead of stderr\n"
-    "  -l, --lines             also charge the heap to the source lines that allocated it,\n"
-    "                          for mprof report --top (Python; costs ~1.2x)\n"
+    "  -l, --lines[=user]      also charge the heap to the source lines that allocated it,\n"
+    "                          for mprof report --top (Python; costs ~1.2x); C extensions'\n"
+    "                          memory goes to the line that called them. =user: to the\n"
+    "                          nearest line in your own files (not the standard library's\n"
+    "                          or an installed package's), as memray and Scalene do\n"
     "  -h, --help              print this help\n"
     "\n"
     "Functions decorated with @profile (no import needed; `from memory_profiler import\n"
@@ -112,7 +116,7 @@ static int run_parse(int argc, char **argv, struct run_options *options)
         { "precision", required_argument, NULL, 'R' },
         { "no-report", no_argument, NULL, 'N' },
         { "report-file", required_argument, NULL, 'F' },
-        { "lines", no_argument, NULL, 'l' },
+        { "lines", optional_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -184,6 +188,12 @@ static int run_parse(int argc, char **argv, struct run_options *options)
             break;
         case 'l':
             options->lines = true;
+            if (optarg != NULL && strcmp(optarg, "user") != 0) {
+                mprof_error("run: --lines %s: not a choice: --lines or --lines=user (see "
+                            "mprof run --help)", optarg);
+                return RUN_EXIT_USAGE;
+            }
+            options->lines_user = optarg != NULL;
             break;
         case 'm':
             options->target.module = optarg;
@@ -327,7 +337,7 @@ static int run_prepare_child(void *context)
     else
         status |= unsetenv(MPROF_ENV_CHILDREN);
     if (options->lines)
-        status |= setenv(MPROF_ENV_LINES, "1", 1);
+        status |= setenv(MPROF_ENV_LINES, options->lines_user ? "user" : "1", 1);
     else
         status |= unsetenv(MPROF_ENV_LINES);
     return status == 0 ? 0 : (errno != 0 ? errno : EINVAL);

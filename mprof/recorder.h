@@ -117,6 +117,9 @@ struct recorder {
     size_t call_count, call_capacity;
     struct dat_top_site *sites;        /* the main process's SITE records */
     size_t site_count, site_capacity;
+    bool have_no_line;         /* the rank-0 SITE record came: */
+    int64_t no_line_bytes;     /* the heap at the lines' peak that no line holds */
+    uint64_t no_line_heap_bytes;  /* the heap at that moment */
     bool profile_data_lost;    /* out of memory: some of it was dropped (said once) */
 
     /* Built by recorder_finish(): the tables as written to the .dat, the main pid's

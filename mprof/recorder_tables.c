@@ -11,6 +11,7 @@
 #include "recorder_tables.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,12 @@ static void recorder_keep_site(struct recorder *recorder, const unsigned char *b
 {
     struct mprof_site record;
     memcpy(&record, bytes, size);
+    if (record.rank == 0) {
+        recorder->have_no_line = true;
+        recorder->no_line_bytes = record.live_bytes;
+        recorder->no_line_heap_bytes = record.alloc_count;
+        return;
+    }
     struct dat_top_site site = {
         .rank = record.rank, .line = record.line, .live_bytes = record.live_bytes,
         .live_blocks = record.live_blocks, .alloc_count = record.alloc_count,
@@ -451,6 +458,16 @@ int recorder_tables_write(struct recorder *recorder)
     for (size_t i = 0; i < recorder->site_count && status == 0; i++)
         if (recorder_check(recorder, dat_write_top_site(recorder->out, &recorder->sites[i])) < 0)
             status = -1;
+    if (recorder->have_no_line && recorder->site_count > 0 && status == 0) {
+        char text[32];
+        snprintf(text, sizeof text, "%" PRId64, recorder->no_line_bytes > 0 ? recorder->no_line_bytes : 0);
+        if (recorder_check(recorder, dat_write_meta(recorder->out, "top_no_line_bytes", text)) < 0)
+            status = -1;
+        snprintf(text, sizeof text, "%" PRIu64, recorder->no_line_heap_bytes);
+        if (status == 0 &&
+            recorder_check(recorder, dat_write_meta(recorder->out, "top_heap_bytes", text)) < 0)
+            status = -1;
+    }
     for (size_t i = 0; i < recorder->call_count && status == 0; i++) {
         const struct mprof_call *call = &recorder->calls[i];
         const struct dat_profiled_function *function =

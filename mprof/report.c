@@ -259,6 +259,37 @@ static int report_compare_rank(const void *left, const void *right)
     return a < b ? -1 : a > b;  /* stable: file order among equal ranks */
 }
 
+int report_write_top_rest(FILE *out, const struct dat_top_site *sites, size_t count,
+                          size_t limit, int64_t no_line_bytes, int64_t heap_bytes,
+                          const struct report_options *options)
+{
+    int64_t shown_bytes = 0;
+    size_t shown = 0;
+    for (size_t i = 0; i < count; i++)
+        if (sites[i].rank >= 1 && sites[i].rank <= limit) {
+            shown_bytes += sites[i].live_bytes;
+            shown++;
+        }
+    int64_t other_bytes = heap_bytes - no_line_bytes - shown_bytes;
+    if (other_bytes < 0)
+        other_bytes = 0;
+    char no_line[REPORT_CELL_MAX], heap[REPORT_CELL_MAX], on_shown[REPORT_CELL_MAX],
+        on_other[REPORT_CELL_MAX];
+    report_format_bytes(no_line, sizeof no_line, no_line_bytes, options);
+    report_format_bytes(heap, sizeof heap, heap_bytes, options);
+    report_format_bytes(on_shown, sizeof on_shown, shown_bytes, options);
+    report_format_bytes(on_other, sizeof on_other, other_bytes, options);
+    if (fprintf(out, "%6s %14s %13s %13s   (on no line: no Python line was running on a thread "
+                     "holding the GIL)\n", "-", no_line, "-", "-") < 0 ||
+        fprintf(out, "\nHeap at the peak %s: the %zu line%s above hold %s, the other lines %s, "
+                     "no line %s.\n", heap + strspn(heap, " "), shown, shown == 1 ? "" : "s",
+                on_shown + strspn(on_shown, " "), on_other + strspn(on_other, " "),
+                no_line + strspn(no_line, " ")) < 0 ||
+        fflush(out) != 0)
+        return -1;
+    return 0;
+}
+
 int report_write_top(FILE *out, const struct dat_top_site *sites, size_t count, size_t limit,
                      const struct report_options *options)
 {

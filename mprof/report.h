@@ -59,4 +59,11 @@ int report_write_tables(FILE *out, const struct dat_profiled_function *functions
 int report_write_top(FILE *out, const struct dat_top_site *sites, size_t count, size_t limit,
                      const struct report_options *options);
 
+/* Below that table: the row of what no line holds (`no_line_bytes` of the heap's
+ * `heap_bytes` at the moment the lines were kept), and a line that sums the heap up:
+ * the lines shown, the lines not shown, no line. */
+int report_write_top_rest(FILE *out, const struct dat_top_site *sites, size_t count,
+                          size_t limit, int64_t no_line_bytes, int64_t heap_bytes,
+                          const struct report_options *options);
+
 #endif

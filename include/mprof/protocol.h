@@ -31,7 +31,8 @@
 #define MPROF_ENV_INTERVAL_NS "MPROF_INTERVAL_NS" /* sample interval: decimal integer ns */
 #define MPROF_ENV_TARGET_PID  "MPROF_TARGET_PID"  /* pid of the profiled main process */
 #define MPROF_ENV_CHILDREN    "MPROF_CHILDREN"    /* "1": children report too (-C/-M) */
-#define MPROF_ENV_LINES       "MPROF_LINES"       /* "1": charge heap to source lines (--lines) */
+#define MPROF_ENV_LINES       "MPROF_LINES"       /* "1": charge heap to source lines (--lines);
+                                                   * "user": to the user's own (--lines=user) */
 
 /* The sampling interval's contract. The CLI alone validates what the user asked for
  * and hands the library a whole number of nanoseconds within these bounds; the library
@@ -126,10 +127,12 @@ struct mprof_call {
 
 /* Whole program: one source line and the heap its allocations held at the heap's peak.
  * text = function name NUL file name NUL. */
+/* Rank 0, after the ranked ones: the heap at the peak that no line holds (live_bytes),
+ * and the heap at that moment (alloc_count); no text but two NULs. */
 struct mprof_site {
     struct mprof_record_header header;
     uint32_t line;
-    uint32_t rank;             /* 1 = holds the most */
+    uint32_t rank;             /* 1 = holds the most; 0: see above */
     int64_t  live_bytes;       /* bytes allocated there and still live at the peak */
     uint64_t live_blocks;      /* blocks allocated there and still live at the peak */
     uint64_t alloc_count;      /* allocations made there over the whole run */

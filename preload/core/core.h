@@ -207,6 +207,17 @@ int hooks_resolve(void);
  * malloc, with core/'s rule. */
 typedef void (*hooks_watch_function)(void);
 void hooks_set_watch(hooks_watch_function watch);
+/* A layer above that wants to hear of counted blocks: `allocated` is told of each new
+ * one (its user pointer and requested size) and returns nonzero to take it; a block it
+ * took is reported once to `freed` when it goes (freed, or moved by realloc: the moved
+ * block is a new one). Both run inside the malloc family, with core/'s rule, on any
+ * thread. While set, every allocation takes the slow path; NULL stops it (blocks taken
+ * before are then forgotten). The listener must stay valid for the process's life. */
+struct hooks_block_listener {
+    int (*allocated)(void *user, uint64_t bytes);
+    void (*freed)(void *user, uint64_t bytes);
+};
+void hooks_set_block_listener(const struct hooks_block_listener *listener);
 
 #pragma GCC visibility pop
 

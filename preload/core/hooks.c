@@ -26,8 +26,9 @@
 
 #define HEADER_BYTES        16
 #define OFFSET_UNCOUNTED    0x80000000u  /* allocated by the library itself: not counted */
-#define OFFSET_MASK         0x7fffffffu  /* the offset, in 16-byte units */
-#define MAX_ALIGNMENT       ((size_t)1 << 34)
+#define OFFSET_SITED        0x40000000u  /* the block listener took it: tell it of the free */
+#define OFFSET_MASK         0x3fffffffu  /* the offset, in 16-byte units */
+#define MAX_ALIGNMENT       ((size_t)1 << 33)
 
 struct block_header {
     uint64_t requested;  /* what the program asked for */
@@ -48,12 +49,32 @@ static struct {
 static int hooks_ready;
 static __thread int tls_resolving TLS_INITIAL_EXEC;
 /* Set by a layer above while it waits for something only an allocation can show it
- * (hooks_set_watch); read on every malloc, with the tests malloc makes anyway. */
+ * (hooks_set_watch). */
 static hooks_watch_function watch_function;
+/* Set by a layer above that wants to hear of every counted block (hooks_set_block_listener). */
+static const struct hooks_block_listener *block_listener;
+/* Resolved, no watch function and no block listener: the one flag the fast paths test,
+ * so that the rare cases cost a plain run a single load. */
+static int hooks_plain;
+
+static void hooks_update_plain(void)
+{
+    int plain = __atomic_load_n(&hooks_ready, __ATOMIC_ACQUIRE) &&
+                __atomic_load_n(&watch_function, __ATOMIC_ACQUIRE) == NULL &&
+                __atomic_load_n(&block_listener, __ATOMIC_ACQUIRE) == NULL;
+    __atomic_store_n(&hooks_plain, plain, __ATOMIC_RELEASE);
+}
 
 void hooks_set_watch(hooks_watch_function watch)
 {
     __atomic_store_n(&watch_function, watch, __ATOMIC_RELEASE);
+    hooks_update_plain();
+}
+
+void hooks_set_block_listener(const struct hooks_block_listener *listener)
+{
+    __atomic_store_n(&block_listener, listener, __ATOMIC_RELEASE);
+    hooks_update_plain();
 }
 
 /* Ties a header to its own pointer. A block that is not ours has, where our header
@@ -96,6 +117,7 @@ int hooks_resolve(void)
         abort();
     }
     __atomic_store_n(&hooks_ready, 1, __ATOMIC_RELEASE);
+    hooks_update_plain();
     return 0;
 }
 
@@ -129,6 +151,29 @@ static inline void *finish_block(void *base, size_t offset, uint64_t requested)
     header->offset = stored_offset;
     header->check = header_check(user, requested, stored_offset);
     return user;
+}
+
+/* finish_block, off the fast paths: a block listener may take the counted block, which
+ * its header then says, so that free tells the listener too. */
+static void *finish_block_heard(void *base, size_t offset, uint64_t requested)
+{
+    char *user = finish_block(base, offset, requested);
+    const struct hooks_block_listener *listener = __atomic_load_n(&block_listener, __ATOMIC_ACQUIRE);
+    struct block_header *header = header_of(user);
+    if (listener != NULL && !(header->offset & OFFSET_UNCOUNTED) &&
+        listener->allocated(user, requested)) {
+        header->offset |= OFFSET_SITED;
+        header->check = header_check(user, requested, header->offset);
+    }
+    return user;
+}
+
+/* A counted block is going back (freed, or moved by realloc): its listener hears it. */
+static void block_leaving(void *user, const struct block_header *header)
+{
+    const struct hooks_block_listener *listener = __atomic_load_n(&block_listener, __ATOMIC_ACQUIRE);
+    if ((header->offset & OFFSET_SITED) && listener != NULL)
+        listener->freed(user, header->requested);
 }
 
 /* Before the real allocator is known: the boot arena (resolving thread) or resolve. */
@@ -171,14 +216,14 @@ static __attribute__((noinline, cold)) void *malloc_slow_path(size_t size)
         return NULL;
     }
     void *base = next_allocator.malloc(size + HEADER_BYTES);
-    return base == NULL ? NULL : finish_block(base, HEADER_BYTES, size);
+    return base == NULL ? NULL : finish_block_heard(base, HEADER_BYTES, size);
 }
 
 MPROF_EXPORT void *malloc(size_t size)
 {
-    /* One test for every rare case: not yet resolved, a watch function set, or a size
-     * whose header would overflow (all handled in malloc_slow_path). */
-    if (UNLIKELY((hooks_ready == 0) | (watch_function != NULL) | (size > SIZE_MAX - HEADER_BYTES)))
+    /* One test for every rare case: not yet resolved, a watch function or a block
+     * listener set, or a size whose header would overflow (all in malloc_slow_path). */
+    if (UNLIKELY((hooks_plain == 0) | (size > SIZE_MAX - HEADER_BYTES)))
         return malloc_slow_path(size);
     void *base = next_allocator.malloc(size + HEADER_BYTES);
     if (UNLIKELY(base == NULL))
@@ -194,11 +239,15 @@ MPROF_EXPORT void *calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (UNLIKELY(!hooks_ready)) {
-        int served;
-        void *user = early_alloc(total, &served);
-        if (served)
-            return user;
+    if (UNLIKELY(!hooks_plain)) {
+        if (!hooks_ready) {
+            int served;
+            void *user = early_alloc(total, &served);
+            if (served)
+                return user;
+        }
+        void *base = next_allocator.calloc(1, total + HEADER_BYTES);
+        return base == NULL ? NULL : finish_block_heard(base, HEADER_BYTES, total);
     }
     void *base = next_allocator.calloc(1, total + HEADER_BYTES);
     if (UNLIKELY(base == NULL))
@@ -218,11 +267,15 @@ MPROF_EXPORT void free(void *user)
         return;
     }
     uint32_t offset = header->offset;
-    if (LIKELY(!(offset & OFFSET_UNCOUNTED)))
+    if (LIKELY(!(offset & (OFFSET_UNCOUNTED | OFFSET_SITED)))) {
         count_free(header->requested);
-    else if (arena_boot_contains(user))
+    } else if (offset & OFFSET_SITED) {
+        block_leaving(user, header);
+        count_free(header->requested);
+    } else if (arena_boot_contains(user)) {
         return; /* boot blocks carry our header, uncounted, and are never given back:
                  * asked only here, off the counted blocks' path */
+    }
     /* Spoil the check so a double free is forwarded as-is and the real allocator's own
      * double-free detection sees it, instead of us counting it twice. */
     header->check ^= 1;
@@ -243,7 +296,8 @@ static void *aligned_block(size_t alignment, size_t size)
     void *base = next_allocator.memalign(alignment, size + alignment);
     if (base == NULL)
         return NULL;
-    return finish_block(base, alignment, size);
+    return UNLIKELY(!hooks_plain) ? finish_block_heard(base, alignment, size)
+                                  : finish_block(base, alignment, size);
 }
 
 static int is_power_of_two(size_t value)
@@ -290,12 +344,21 @@ MPROF_EXPORT void *realloc(void *user, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (UNLIKELY(old_offset & OFFSET_SITED)) {
+        /* Its listener hears the old block leave before the real realloc, which may
+         * hand the address to another thread's malloc at once. */
+        block_leaving(user, header);
+        header->offset = old_offset & ~OFFSET_SITED;
+        header->check = header_check(user, old_requested, header->offset);
+        old_offset = header->offset;
+    }
     void *base = next_allocator.realloc((char *)user - HEADER_BYTES, size + HEADER_BYTES);
     if (UNLIKELY(base == NULL))
-        return NULL; /* the old block is untouched and still counted */
+        return NULL; /* the old block is untouched and still counted (on no line now) */
     if (!(old_offset & OFFSET_UNCOUNTED))
         count_free(old_requested);
-    return finish_block(base, HEADER_BYTES, size);
+    return UNLIKELY(!hooks_plain) ? finish_block_heard(base, HEADER_BYTES, size)
+                                  : finish_block(base, HEADER_BYTES, size);
 }
 
 MPROF_EXPORT void *reallocarray(void *user, size_t count, size_t size)

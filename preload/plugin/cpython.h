@@ -22,14 +22,17 @@
 #ifndef MPROF_CPYTHON_HEADER
 #error "build with -DMPROF_CPYTHON_HEADER=\"cpython3X.h\", the header of the version built for"
 #endif
+/* Which frames' code a caller of cpython_current_instruction looks for. */
+typedef int (*cpython_code_wanted)(PyCodeObject *code);
 #include MPROF_CPYTHON_HEADER
 
 #include <stdint.h>
 
 /* ---- what every version (3.10-3.15) lays out alike, or a range of them --------------
  * Each version's header provides, besides: cpython_current_instruction (the calling
- * thread's innermost complete frame: its code and instruction index) and
- * cpython_frame_code (the code a traced frame runs). */
+ * thread's innermost complete frame whose code `wanted` accepts, or the innermost
+ * complete one when none is or `wanted` is NULL: its code and instruction index; -1
+ * without a frame) and cpython_frame_code (the code a traced frame runs). */
 
 /* Facts of a range of versions, not of one layout. */
 
@@ -125,6 +128,22 @@ static inline int cpython_on_main_interpreter(void)
     return thread->interp == main_interpreter;
 #else
     return 1;
+#endif
+}
+
+/* Whether the calling thread holds the GIL: safe on any thread (malloc may be called
+ * by one that never ran Python). Up to 3.11 the current thread state is the GIL
+ * holder's, global: it is compared with this thread's own, never read through; from
+ * 3.12 it is this thread's, and set only while the thread holds its GIL. */
+static inline int cpython_holds_gil(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked() != NULL;
+#elif PY_VERSION_HEX >= 0x030C0000
+    return _PyThreadState_UncheckedGet() != NULL;
+#else
+    PyThreadState *mine = PyGILState_GetThisThreadState();
+    return mine != NULL && mine == _PyThreadState_UncheckedGet();
 #endif
 }
 
@@ -279,6 +298,11 @@ int module_install(const struct mprof_core_api *core);
 int sites_init(const struct mprof_core_api *core);   /* 0, or -1 when out of memory */
 uint32_t sites_charge(int64_t bytes);
 void sites_count(uint32_t site, int64_t bytes);
+int sites_charge_native(int64_t bytes, uint32_t *site);
+/* At the entry point (GIL held): under --lines=user, learn which files are the
+ * standard library's. */
+void sites_learn_library(void);
+void sites_free_native(uint32_t site, int64_t bytes);
 void sites_peak(int64_t heap_bytes);
 /* Send the top sites as SITE records (pure C; also from _exit). */
 void sites_send(void);

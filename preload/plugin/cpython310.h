@@ -22,19 +22,26 @@
  * code object, borrowed) and the index of the instruction it is on. 0, or -1 when the
  * thread runs no Python frame. (A frame that has not run its first instruction is being
  * set up: its caller's line is the one allocating.) */
-static inline int cpython_current_instruction(PyCodeObject **code, int32_t *instruction)
+static inline int cpython_current_instruction(cpython_code_wanted wanted, PyCodeObject **code,
+                                              int32_t *instruction)
 {
     PyThreadState *thread = _PyThreadState_UncheckedGet();
     if (thread == NULL)
         return -1;
-    PyFrameObject *frame = thread->frame;
-    while (frame != NULL && frame->f_lasti < 0)
-        frame = frame->f_back;
-    if (frame == NULL)
-        return -1;
-    *code = frame->f_code;
-    *instruction = frame->f_lasti;
-    return 0;
+    int found = -1;
+    for (PyFrameObject *frame = thread->frame; frame != NULL; frame = frame->f_back) {
+        if (frame->f_lasti < 0)
+            continue;
+        int take = wanted == NULL || wanted(frame->f_code);
+        if (take || found != 0) {
+            *code = frame->f_code;
+            *instruction = frame->f_lasti;
+            found = 0;
+        }
+        if (take)
+            return 0;
+    }
+    return found;
 }
 
 /* The code object a frame handed to a trace function runs (borrowed). */

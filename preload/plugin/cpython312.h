@@ -26,20 +26,27 @@
  * object (borrowed) and the index of the instruction it is on. 0, or -1 when the
  * thread runs no Python frame. (An incomplete frame has not run its first
  * instruction: its caller's line is the one allocating; a shim frame is skipped.) */
-static inline int cpython_current_instruction(PyCodeObject **code, int32_t *instruction)
+static inline int cpython_current_instruction(cpython_code_wanted wanted, PyCodeObject **code,
+                                              int32_t *instruction)
 {
     PyThreadState *thread = _PyThreadState_UncheckedGet();
     if (thread == NULL || thread->cframe == NULL)
         return -1;
-    _PyInterpreterFrame *frame = thread->cframe->current_frame;
-    while (frame != NULL &&
-           (frame->owner == FRAME_OWNED_BY_CSTACK || _PyFrame_IsIncomplete(frame)))
-        frame = frame->previous;
-    if (frame == NULL)
-        return -1;
-    *code = frame->f_code;
-    *instruction = (int32_t)(frame->prev_instr - _PyCode_CODE(frame->f_code));
-    return 0;
+    int found = -1;
+    for (_PyInterpreterFrame *frame = thread->cframe->current_frame; frame != NULL;
+         frame = frame->previous) {
+        if (frame->owner == FRAME_OWNED_BY_CSTACK || _PyFrame_IsIncomplete(frame))
+            continue;
+        int take = wanted == NULL || wanted(frame->f_code);
+        if (take || found != 0) {
+            *code = frame->f_code;
+            *instruction = (int32_t)(frame->prev_instr - _PyCode_CODE(frame->f_code));
+            found = 0;
+        }
+        if (take)
+            return 0;
+    }
+    return found;
 }
 
 /* The code object a frame handed to a trace function runs (borrowed). */

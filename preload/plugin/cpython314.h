@@ -41,11 +41,13 @@
  * object (borrowed) and the index of the instruction it is on. 0, or -1 when the
  * thread runs no Python frame. (An incomplete frame has not run its first
  * instruction: its caller's line is the one allocating; a shim frame is skipped.) */
-static inline int cpython_current_instruction(PyCodeObject **code, int32_t *instruction)
+static inline int cpython_current_instruction(cpython_code_wanted wanted, PyCodeObject **code,
+                                              int32_t *instruction)
 {
     PyThreadState *thread = PyThreadState_GetUnchecked();
     if (thread == NULL)
         return -1;
+    int found = -1;
     for (_PyInterpreterFrame *frame = thread->current_frame; frame != NULL;
          frame = frame->previous) {
         if (frame->owner >= FRAME_OWNED_BY_INTERPRETER)
@@ -55,11 +57,16 @@ static inline int cpython_current_instruction(PyCodeObject **code, int32_t *inst
         if (frame->owner != FRAME_OWNED_BY_GENERATOR &&
             frame->instr_ptr < first + running->_co_firsttraceable)
             continue;
-        *code = running;
-        *instruction = (int32_t)(frame->instr_ptr - first);
-        return 0;
+        int take = wanted == NULL || wanted(running);
+        if (take || found != 0) {
+            *code = running;
+            *instruction = (int32_t)(frame->instr_ptr - first);
+            found = 0;
+        }
+        if (take)
+            return 0;
     }
-    return -1;
+    return found;
 }
 
 /* The code object a frame handed to a trace function runs (borrowed). */

@@ -19,6 +19,7 @@ static int plugin_entry(void)
     struct cpython_saved_error saved;
     cpython_error_save(&saved);
     int status = module_install(core);
+    sites_learn_library();
     cpython_error_restore(&saved);
     return status;
 }
@@ -55,6 +56,8 @@ EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_co
         plugin.site_charge = sites_charge;
         plugin.site_count = sites_count;
         plugin.site_peak = sites_peak;
+        plugin.site_charge_native = sites_charge_native;
+        plugin.site_free_native = sites_free_native;
     }
     return &plugin;
 }

@@ -338,7 +338,7 @@ uint32_t python_attach(void)
     version_number(version, python_version_text, sizeof(python_version_text));
     python_version = version_known(python_minor);
     const char *lines = getenv(MPROF_ENV_LINES);
-    int lines_asked = lines != NULL && strcmp(lines, "1") == 0;
+    int lines_asked = lines != NULL && (strcmp(lines, "1") == 0 || strcmp(lines, "user") == 0);
     /* Whatever this interpreter gets, a script written for @profile runs: the entry
      * point defines `profile` where no plugin does. */
     want_entry();

@@ -6,6 +6,11 @@
  * site: blocks in our slots keep it in the slot's site shadow (a 32-bit id per 16-byte
  * granule), larger blocks (served by malloc) in a table keyed by address. It also keeps
  * every line's share of the heap at its high-water mark, for `mprof report --top`.
+ *
+ * The malloc family's own blocks are charged too, when the thread that makes one holds
+ * the GIL outside our PyMem hooks: memory a C extension allocates belongs to the line
+ * that called it. The core tells us of each (a block listener); their sites live in a
+ * table of their own, under a lock, since any thread may free one.
  */
 #include <stdint.h>
 
@@ -44,6 +49,33 @@ static int64_t sites_peak_pending;   /* atomic: a new high to keep, or 0 */
 #define LARGE_BLOCKS_FIRST_CAPACITY (1u << 16)
 static struct table large_blocks;
 
+/* The malloc family's blocks charged to a line: address -> (bytes, site). Any thread
+ * may free one, with or without the GIL: native_lock guards the table, and a thread
+ * that holds it already (a signal handler's malloc inside our few stores) leaves its
+ * block on no line rather than wait for itself. */
+#define NATIVE_BLOCKS_FIRST_CAPACITY (1u << 12)
+static struct table native_blocks;
+static int native_lock;
+static __thread int tls_native_lock_held TLS_INITIAL_EXEC;
+/* Inside our PyMem hooks: the malloc underneath (pymalloc's large blocks) is the
+ * PyMem block the hook charges, not another. */
+static __thread int tls_in_pymem_hook TLS_INITIAL_EXEC;
+
+static int native_take(void)
+{
+    if (tls_native_lock_held)
+        return -1;
+    tls_native_lock_held = 1;
+    spin_take(&native_lock);
+    return 0;
+}
+
+static void native_give(void)
+{
+    spin_give(&native_lock);
+    tls_native_lock_held = 0;
+}
+
 static inline uint32_t *site_shadow_of(const void *block)
 {
     uintptr_t address = (uintptr_t)block;
@@ -74,6 +106,18 @@ static __attribute__((noinline)) int large_block_take(uintptr_t address, uint64_
     return 0;
 }
 
+/* A peak found inside the allocation just charged (by the malloc hook, before the
+ * block was charged) is kept now, with the block in it. */
+static inline void keep_pending_peak(void)
+{
+    int64_t pending = __atomic_exchange_n(&sites_peak_pending, 0, __ATOMIC_RELAXED);
+    if (UNLIKELY(pending != 0)) {
+        int64_t heap = pending > stats_heap_peak() ? pending : stats_heap_peak();
+        __atomic_store_n(&sites_peak_heap, heap, __ATOMIC_RELAXED);
+        lines_plugin->site_peak(heap);
+    }
+}
+
 /* A PyMem block was allocated: charge it to the running line (lines_take held). */
 static void site_allocated_locked(void *block, uint64_t bytes, int in_arena)
 {
@@ -85,14 +129,7 @@ static void site_allocated_locked(void *block, uint64_t bytes, int in_arena)
         lines_plugin->site_count(site, -(int64_t)bytes);
         return;
     }
-    /* A peak found inside this allocation (by the malloc hook, before the block was
-     * charged here) is kept now, with the block in it. */
-    int64_t pending = __atomic_exchange_n(&sites_peak_pending, 0, __ATOMIC_RELAXED);
-    if (UNLIKELY(pending != 0)) {
-        int64_t heap = pending > stats_heap_peak() ? pending : stats_heap_peak();
-        __atomic_store_n(&sites_peak_heap, heap, __ATOMIC_RELAXED);
-        lines_plugin->site_peak(heap);
-    }
+    keep_pending_peak();
 }
 
 static void site_allocated(void *block, uint64_t bytes, int in_arena)
@@ -149,7 +186,9 @@ static void lines_heap_peak(int64_t heap_bytes)
 static void *lines_malloc(void *ctx, size_t size)
 {
     struct pymem_domain *domain = ctx;
+    tls_in_pymem_hook++;
     void *block = domain->next.malloc(domain->next.ctx, size);
+    tls_in_pymem_hook--;
     if (block == NULL)
         return NULL;
     if (arena_kind(block) == ARENA_PYMALLOC) {
@@ -165,7 +204,9 @@ static void *lines_malloc(void *ctx, size_t size)
 static void *lines_calloc(void *ctx, size_t count, size_t size)
 {
     struct pymem_domain *domain = ctx;
+    tls_in_pymem_hook++;
     void *block = domain->next.calloc(domain->next.ctx, count, size);
+    tls_in_pymem_hook--;
     if (block == NULL)
         return NULL;
     if (arena_kind(block) == ARENA_PYMALLOC) {
@@ -192,7 +233,9 @@ static void *lines_realloc_locked(void *ctx, void *block, size_t size)
             old_large_known = large_block_take((uintptr_t)block, &old_large_bytes, &old_site) == 0;
     }
     struct counting_realloc_result result;
+    tls_in_pymem_hook++;
     counting_realloc(ctx, block, size, &result);
+    tls_in_pymem_hook--;
     if (old_kind == ARENA_OWN)
         return result.block;
     if (result.block == NULL) {
@@ -231,7 +274,9 @@ static void lines_free(void *ctx, void *block)
             site_freed(block, 0, 0);
         }
     }
+    tls_in_pymem_hook++;
     domain->next.free(domain->next.ctx, block);
+    tls_in_pymem_hook--;
 }
 
 const struct py_mem_allocator lines_allocator = {
@@ -241,21 +286,77 @@ const struct py_mem_allocator lines_allocator = {
     .free = lines_free,
 };
 
+/* ---- the malloc family's blocks (the core's block listener; any thread) ----------- */
+
+static int native_allocated(void *user, uint64_t bytes)
+{
+    const struct mprof_plugin *plugin = __atomic_load_n(&lines_plugin, __ATOMIC_ACQUIRE);
+    uint32_t site;
+    if (plugin == NULL || tls_in_pymem_hook || tls_in_library)
+        return 0;
+    /* The GIL holder's alone (the plugin asks); lines_take as for PyMem blocks, since
+     * parallel interpreters share the sites. */
+    lines_take();
+    int charged = plugin->site_charge_native((int64_t)bytes, &site) == 0;
+    lines_give();
+    if (!charged)
+        return 0;
+    int kept = 0;
+    if (native_take() == 0) {
+        struct table_key key = { { (uintptr_t)user, 0 } };
+        struct table_value value = { { (uintptr_t)bytes, site } };
+        kept = table_insert(&native_blocks, key, value) == 0;
+        native_give();
+    }
+    if (!kept) {
+        /* No room to remember it (or this thread is inside the table already): leave
+         * it out on both sides. */
+        plugin->site_free_native(site, (int64_t)bytes);
+        return 0;
+    }
+    keep_pending_peak();
+    return 1;
+}
+
+static void native_freed(void *user, uint64_t bytes)
+{
+    (void)bytes;
+    const struct mprof_plugin *plugin = __atomic_load_n(&lines_plugin, __ATOMIC_ACQUIRE);
+    struct table_key key = { { (uintptr_t)user, 0 } };
+    struct table_value value;
+    if (native_take() != 0)
+        return; /* a signal handler's free inside our stores: its line keeps the bytes */
+    int found = table_take(&native_blocks, key, &value) == 0;
+    native_give();
+    if (found && plugin != NULL)
+        plugin->site_free_native((uint32_t)value.word[1], (int64_t)value.word[0]);
+}
+
+static const struct hooks_block_listener native_listener = {
+    .allocated = native_allocated,
+    .freed = native_freed,
+};
+
 int lines_enable(const struct mprof_plugin *plugin, int parallel_interpreters)
 {
     if (plugin == NULL || plugin->site_charge == NULL || plugin->site_count == NULL ||
-        plugin->site_peak == NULL)
+        plugin->site_peak == NULL || plugin->site_charge_native == NULL ||
+        plugin->site_free_native == NULL)
         return -1;
     table_init_growing(&large_blocks, LARGE_BLOCKS_FIRST_CAPACITY, arena_pages_alloc,
+                       arena_pages_free);
+    table_init_growing(&native_blocks, NATIVE_BLOCKS_FIRST_CAPACITY, arena_pages_alloc,
                        arena_pages_free);
     lines_parallel = parallel_interpreters;
     __atomic_store_n(&lines_plugin, plugin, __ATOMIC_RELEASE);
     stats_set_peak_listener(lines_heap_peak);
+    hooks_set_block_listener(&native_listener);
     return 0;
 }
 
 void lines_disable(void)
 {
+    hooks_set_block_listener(NULL);
     stats_set_peak_listener(NULL);
     __atomic_store_n(&lines_plugin, NULL, __ATOMIC_RELEASE);
 }
@@ -265,6 +366,8 @@ void lines_fork_child(void)
     /* Only the forking thread goes on: a holder that did not survive never gives. */
     __atomic_store_n(&lines_lock, 0, __ATOMIC_RELAXED);
     tls_lines_lock_depth = 0;
+    __atomic_store_n(&native_lock, 0, __ATOMIC_RELAXED);
+    tls_native_lock_held = 0;
 }
 
 int lines_enabled(void)

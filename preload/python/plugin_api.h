@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPROF_PLUGIN_API_VERSION 3
+#define MPROF_PLUGIN_API_VERSION 4
 #define MPROF_PLUGIN_INIT_SYMBOL "mprof_python_plugin_init"
 
 /* The head of every thread's counter block in the core (python/plugin_load.c checks
@@ -99,6 +99,15 @@ struct mprof_plugin {
     /* The heap just reached a new high, `heap_bytes`: remember every site's live bytes.
      * Any thread. */
     void (*site_peak)(int64_t heap_bytes);
+    /* A malloc-family block of `bytes` was allocated outside the PyMem domains (a C
+     * extension's, or the interpreter's own raw memory), on any thread: when the
+     * calling thread holds the main interpreter's GIL, charge it to the running line
+     * as site_charge does, store the site and return 0; otherwise -1, and nothing is
+     * charged (no thread but the GIL holder may read frames). */
+    int (*site_charge_native)(int64_t bytes, uint32_t *site);
+    /* A block site_charge_native charged, of `bytes`, was freed: on any thread, with
+     * or without the GIL. */
+    void (*site_free_native)(uint32_t site, int64_t bytes);
 };
 
 /* The plugin's one exported symbol. Returns NULL when this interpreter does not fit

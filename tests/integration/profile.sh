@@ -616,6 +616,48 @@ t_profile_report_top() {
     [ "$(grep -Ec ':[0-9]+ \(' out.txt)" -eq 3 ] || fail "--top 3 printed $(grep -Ec ':[0-9]+ \(' out.txt) rows"
 }
 
+register profile_lines_native
+t_profile_lines_native() {
+    # malloc outside the PyMem domains (libc's, through ctypes, as a C extension's): a
+    # thread holding the GIL charges the running line, one without it no line, and a
+    # block freed by a thread without the GIL leaves its line (lines_native.py).
+    local program=$SOURCES/lines_native.py
+    expect_rc 0 mp run --lines -o native.dat "$TEST_PYTHON" "$program"
+    check native.dat "top[0][4] == 28 and top[0][5].endswith('held_by_line')" \
+        "30000000 <= top[0][1] <= 30000000 + 200" \
+        "not [row for row in top if row[4] == 32 and row[1] >= 7000000]" \
+        "20000000 <= meta_int('top_no_line_bytes') <= 20000000 + 4 * MiB" \
+        "meta_int('top_heap_bytes') >= 50000000"
+    expect_rc 0 mp report --top 2 --unit B native.dat
+    local no_line heap
+    no_line=$(sed -n 's/^MPROF top_no_line_bytes //p' native.dat)
+    heap=$(sed -n 's/^MPROF top_heap_bytes //p' native.dat)
+    grep -Eq "^ +- +$no_line B +- +- +\(on no line: " out.txt ||
+        fail "no 'on no line' row of $no_line B: $(tr '\n' '|' <out.txt | head -c 600)"
+    grep -Eq "^Heap at the peak $heap B: the 2 lines above hold [0-9]+ B, the other lines [0-9]+ B, no line $no_line B\.$" out.txt ||
+        fail "no sum line: $(tr '\n' '|' <out.txt | head -c 600)"
+
+    # An installed package's line (a folder named site-packages) holds its allocation
+    # under --lines; under --lines=user the caller in the user's file does.
+    local helper=$SOURCES/lines_site/site-packages
+    PYTHONPATH=$helper expect_rc 0 mp run --lines -o package.dat "$TEST_PYTHON" "$program" helper
+    check package.dat "top[0][4] == 7 and top[0][5] == 'allocate' and top[0][6].endswith('site-packages/lines_helper.py')" \
+        "30000000 <= top[0][1] <= 30000000 + 200"
+    PYTHONPATH=$helper expect_rc 0 mp run --lines=user -o user.dat "$TEST_PYTHON" "$program" helper
+    check user.dat "top[0][4] == 40 and top[0][5] == 'main' and top[0][6].endswith('lines_native.py')" \
+        "30000000 <= top[0][1] <= 30000000 + 600" \
+        "not [row for row in top if row[6].endswith('lines_helper.py')]"
+    # Nothing in the standard library is the user's: what `import ctypes` (line 14)
+    # allocates is that line's, none of ctypes' own lines (the interpreter's start-up,
+    # before any line of the user's, keeps its own lines).
+    check user.dat "[row for row in top if row[4] == 14 and row[6].endswith('lines_native.py') and row[1] > 10000]" \
+        "not [row for row in top if row[6].endswith('ctypes/__init__.py')]"
+    expect_rc 2 mp run --lines=mine -o bad.dat "$TEST_PYTHON" "$program"
+    grep -q '^mprof: run: --lines mine: not a choice: --lines or --lines=user (see mprof run --help)$' err.txt ||
+        fail "--lines=mine: $(cat err.txt)"
+    [ ! -e bad.dat ] || fail "a usage error made bad.dat"
+}
+
 # Debian's memory_profiler on /usr/bin/python3 is the reference; the rows each interpreter
 # gives are asserted by profile_issue_exact and profile_loops_blank_lines.
 register_default profile_table_layout
