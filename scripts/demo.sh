@@ -10,7 +10,7 @@ build=$(cd "${1:-build}" && pwd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mprof=$build/bin/mprof
 out=$root/demo-output
-for needed in "$mprof" "$build/examples/churn"; do
+for needed in "$mprof" "$build/examples/heap_vs_rss"; do
     [ -x "$needed" ] || { echo "mprof: $needed: not built (run make all)" >&2; exit 1; }
 done
 mkdir -p "$out"
@@ -26,9 +26,9 @@ runs=(mprofile_*.dat)
 python_dat=${runs[-1]} # the names sort by their timestamp
 sleep 1 # the default names carry the second: keep the next one distinct
 
-step "C: 2 threads churning 10,000,000 malloc/free pairs"
-echo "\$ mprof run $build/examples/churn 2 10000000"
-"$mprof" run "$build/examples/churn" 2 10000000
+step "C: 4 blocks of 16 MiB asked for, then touched, then freed: the heap leads, RSS follows"
+echo "\$ mprof run $build/examples/heap_vs_rss"
+"$mprof" run "$build/examples/heap_vs_rss"
 runs=(mprofile_*.dat)
 c_dat=${runs[-1]}
 
@@ -43,9 +43,11 @@ step "Plots (PNG beside each .dat)"
 "$mprof" plot "$c_dat"
 "$mprof" plot -o demo.png -t "mprof demo: examples/grow_release.py" "$python_dat"
 
-step "Text plot of the Python run"
+step "Text plots of both runs"
 echo "\$ mprof plot --terminal $python_dat"
 "$mprof" plot --terminal "$python_dat"
+echo "\$ mprof plot --terminal $c_dat"
+"$mprof" plot --terminal "$c_dat"
 
 step "Files"
 for file in "$python_dat" "${python_dat%.dat}.png" "$c_dat" "${c_dat%.dat}.png" demo.png; do

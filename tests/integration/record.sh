@@ -141,6 +141,13 @@ t_examples() {
     (cd churn && expect_rc 0 mp run "$EXAMPLES/churn" 2 1000000) || exit 1
     find_dat churn
     check "$DAT" "len(heap) >= 1" "heap[-1][1] < 1*MiB"
+    # make demo's C example: 4 x 16 MiB asked for (the heap has all of it while RSS
+    # has none), then touched (RSS meets the heap), then freed.
+    expect_rc 0 mp run -o heap_vs_rss.dat "$EXAMPLES/heap_vs_rss"
+    grep -qx 'heap_vs_rss: 4 blocks of 16 MiB, checksum 10' out.txt || fail "heap_vs_rss said: $(cat out.txt)"
+    check heap_vs_rss.dat "64*MiB <= heap_peak <= 64*MiB + 64*1024" \
+        "[t for t, v in heap if v >= 64*MiB and max(m for tm, m in mem if tm <= t) < 16]" \
+        "mem_peak >= 64" "heap[-1][1] < 1*MiB"
 }
 
 # -T at the floor: the CLI's MEM ticks and the library's HEAP ticks come from one
