@@ -2,7 +2,7 @@
 # Install, from Debian's packages, whatever mprof's build, demo, tests and bench need and
 # the machine lacks. Quiet and quick when everything is there already.
 set -euo pipefail
-packages=(gcc make pkg-config check gnuplot-nox libjemalloc-dev python3 python3-dev python3-memory-profiler
+packages=(gcc g++ make pkg-config check gnuplot-nox libjemalloc-dev python3 python3-dev python3-memory-profiler
           python3-pytest valgrind time)
 missing=()
 for package in "${packages[@]}"; do

@@ -155,6 +155,29 @@ t_examples() {
 # 1,514 measured, with two busy loops beside it: the CLI skips ticks it is late for);
 # a library that fell back to another interval (100 ms gives ~15, 2 ms half as many)
 # cannot come within the 20% asserted, nor reach the 500 each must have.
+register jemalloc_programs
+t_jemalloc_programs() {
+    # A C++ program linked with jemalloc, using its whole API (mallocx ... nallocx) and
+    # every form of new and delete, runs as bare and is counted to the byte: what it
+    # leaves live at exit with `keep` is the 241,127 B jemalloc_mix.cpp says.
+    g++ -O2 -std=c++17 -Wall -Wextra -Werror "$SOURCES/jemalloc_mix.cpp" -o jemalloc_mix -ljemalloc ||
+        fail "g++ could not build jemalloc_mix.cpp"
+    local mode
+    for mode in keep free; do
+        expect_rc 0 ./jemalloc_mix "$mode"
+        expect_rc 0 mp run -o "$mode.dat" ./jemalloc_mix "$mode"
+        grep -qx 'jemalloc_mix: done' out.txt || fail "jemalloc_mix $mode said: $(cat out.txt err.txt)"
+    done
+    local kept freed
+    kept=$(sed -n 's/^MPROF heap_exit_bytes //p' keep.dat)
+    freed=$(sed -n 's/^MPROF heap_exit_bytes //p' free.dat)
+    [ -n "$kept" ] && [ -n "$freed" ] && [ $((kept - freed)) -eq 241127 ] ||
+        fail "heap at exit: keep $kept B, free $freed B: not 241,127 B apart"
+    # jemalloc preloaded by the user, under a C program: the block is counted exactly.
+    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 expect_rc 0 mp run -o preloaded.dat "$PROGRAMS/hold" 64 1
+    check preloaded.dat "meta_int('heap_peak_bytes') - meta_int('heap_exit_bytes') == 64*MiB"
+}
+
 register cmdline_pastes_back
 t_cmdline_pastes_back() {
     # The recorded command line is what a shell takes back as the same arguments.
