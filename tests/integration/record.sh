@@ -178,6 +178,23 @@ t_jemalloc_programs() {
     check preloaded.dat "meta_int('heap_peak_bytes') - meta_int('heap_exit_bytes') == 64*MiB"
 }
 
+register signal_handlers_exact
+t_signal_handlers_exact() {
+    # A signal handler that allocates, run thousands of times inside the main thread's
+    # counting, changes no byte of the heap at exit (signal_churn.c frees everything).
+    expect_rc 0 mp run -o quiet.dat "$PROGRAMS/signal_churn" quiet
+    local quiet run runs
+    quiet=$(sed -n 's/^MPROF heap_exit_bytes //p' quiet.dat)
+    [ -n "$quiet" ] || fail "quiet run: no heap_exit_bytes"
+    for run in 1 2 3; do
+        expect_rc 0 mp run -o "signals$run.dat" "$PROGRAMS/signal_churn" signals
+        runs=$(sed -n 's/^signal_churn: \([0-9]*\) handler runs$/\1/p' err.txt)
+        [ "${runs:-0}" -ge 500 ] || fail "run $run: only '${runs}' handler runs: $(cat err.txt)"
+        [ "$(sed -n 's/^MPROF heap_exit_bytes //p' "signals$run.dat")" = "$quiet" ] ||
+            fail "run $run ($runs handler runs): heap at exit $(sed -n 's/^MPROF heap_exit_bytes //p' "signals$run.dat") B, quiet $quiet B"
+    done
+}
+
 register cmdline_pastes_back
 t_cmdline_pastes_back() {
     # The recorded command line is what a shell takes back as the same arguments.
