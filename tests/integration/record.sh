@@ -174,7 +174,14 @@ t_jemalloc_programs() {
     [ -n "$kept" ] && [ -n "$freed" ] && [ $((kept - freed)) -eq 241127 ] ||
         fail "heap at exit: keep $kept B, free $freed B: not 241,127 B apart"
     # jemalloc preloaded by the user, under a C program: the block is counted exactly.
-    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 expect_rc 0 mp run -o preloaded.dat "$PROGRAMS/hold" 64 1
+    # (A CLI built with ASan cannot itself run with another allocator preloaded: then
+    # the program alone gets it, after the library, as mprof run would put it.)
+    local jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+    if ldd "$MPROF" | grep -q libasan; then
+        expect_rc 0 mp run -o preloaded.dat sh -c 'LD_PRELOAD="$LD_PRELOAD $1" exec "$2" 64 1' sh "$jemalloc" "$PROGRAMS/hold"
+    else
+        LD_PRELOAD=$jemalloc expect_rc 0 mp run -o preloaded.dat "$PROGRAMS/hold" 64 1
+    fi
     check preloaded.dat "meta_int('heap_peak_bytes') - meta_int('heap_exit_bytes') == 64*MiB"
 }
 
