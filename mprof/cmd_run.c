@@ -477,6 +477,7 @@ static int run_record(struct run_session *session)
     if (wait_status >= 0 && WIFSIGNALED(wait_status))
         recorder_set_signal(recorder, WTERMSIG(wait_status));
     recorder_end_of_run_sample(recorder);
+    recorder_set_losses(recorder, wait_status >= 0 && WIFEXITED(wait_status));
     /* Said when it is known: an image that ran Python may come after an exec. */
     if (options->lines && recorder->main_hello && !recorder->main_python)
         recorder_notice(recorder, "--lines: the program ran no Python: --lines charges "
@@ -514,10 +515,12 @@ static int run_record(struct run_session *session)
         snprintf(child_text, sizeof(child_text), "; a child process peaked at %.1f MiB RSS, "
                  "not recorded: -C adds children in, -M records each",
                  (double)child_rss_bytes / DAT_BYTES_PER_MIB);
-    mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s%s)", session->output_path,
+    char loss_text[320];
+    recorder_losses_text(recorder, loss_text, sizeof(loss_text));
+    mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s%s%s)", session->output_path,
                 (unsigned long long)recorder->mem_samples,
                 (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, heap_text,
-                child_text);
+                loss_text, child_text);
     if (!options->no_report && recorder->profiled_count > 0)
         run_print_tables(options, recorder);
     if (write_failed && exit_status == 0)

@@ -1,0 +1,55 @@
+/*
+ * recorder_losses.c — what a run could not record, said in the .dat and the summary.
+ *
+ * The main process going on without the library or its pipe (it closed our descriptor, or exec'd with a
+ * cleared environment, an LD_PRELOAD of its own, an empty one, a static binary): an
+ * image that keeps both says BYE on every way out but a signal (exit, return from main,
+ * _exit), and exec ends an image without one, so a main process that ended by itself
+ * after a HELLO that no BYE followed ran on unseen after its last sample. That needs no
+ * timing (RSS polled while no heap arrives would read a loaded machine's late sampler
+ * as a loss) and no /proc/PID/maps scans (which an exec can slip between).
+ */
+#include <stdio.h>
+
+#include "dat.h"
+#include "recorder.h"
+#include "recorder_tables.h"
+
+void recorder_set_losses(struct recorder *recorder, bool exited)
+{
+    /* A broken stream is said on its own. */
+    recorder->heap_lost = exited && recorder->end_signal == 0 && recorder->main_hello &&
+                          !recorder->main_bye && !recorder->stream_broken;
+}
+
+/* Where the main process's heap data ends: its last sample, or its HELLO. */
+static double recorder_heap_known_until_s(const struct recorder *recorder)
+{
+    return recorder->have_main_sample ? recorder->main_sample_time_s
+                                      : recorder->main_start_time_s;
+}
+
+int recorder_losses_write(struct recorder *recorder)
+{
+    char text[64];
+    if (recorder->heap_lost) {
+        if (recorder_tail_drop(recorder) < 0)
+            return -1;
+        snprintf(text, sizeof(text), "%.4f", recorder_heap_known_until_s(recorder));
+        if (recorder_check(recorder, dat_write_meta(recorder->out, "heap_lost", text)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void recorder_losses_text(const struct recorder *recorder, char *text, size_t text_size)
+{
+    text[0] = '\0';
+    if (recorder->heap_lost) {
+        double known_s = recorder_heap_known_until_s(recorder) - recorder->main_start_time_s;
+        snprintf(text, text_size, "; heap known for the first %.2f s only: the program "
+                        "went on without mprof's library or its pipe (closed descriptors, a "
+                        "cleared environment, an LD_PRELOAD of its own)",
+                        known_s > 0 ? known_s : 0);
+    }
+}
