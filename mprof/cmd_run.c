@@ -39,6 +39,7 @@
 #include "interval.h"
 #include "mprof/protocol.h"
 #include "proc.h"
+#include "run_channel.h"
 #include "run_signals.h"
 #include "recorder.h"
 #include "report.h"
@@ -269,6 +270,7 @@ struct run_session {
     struct run_signals signals;
     struct watch watch;        /* the pid and the pipe's read end (-1 once closed) */
     int write_fd;              /* the pipe's write end, ours until the child has it */
+    struct run_channel channel; /* the pipe's identity */
     pid_t cli_pid;             /* this process, which the program must not outlive */
 };
 
@@ -304,6 +306,9 @@ static int run_prepare_child(void *context)
         return errno;
     if (getppid() != session->cli_pid)
         return ESRCH;
+    int channel_status = run_channel_export(&session->channel);
+    if (channel_status != 0)
+        return channel_status;
 
     const char *old_preload = getenv("LD_PRELOAD");
     size_t preload_size = strlen(session->library) + (old_preload ? strlen(old_preload) : 0) + 2;
@@ -384,6 +389,10 @@ static int run_prepare(struct run_session *session)
     }
     session->watch.pipe_fd = fds[0];
     session->write_fd = fds[1];
+    if (run_channel_open(&session->channel, session->write_fd) < 0) {
+        mprof_error("pipe: %s", strerror(errno));
+        return RUN_EXIT_FAILURE;
+    }
     return 0;
 }
 
@@ -557,6 +566,7 @@ int cmd_run(int argc, char **argv)
     struct run_session session = {
         .options = &options, .watch = { .pipe_fd = -1 }, .write_fd = -1,
     };
+    run_channel_init(&session.channel);
     int status = run_prepare(&session);
     if (status == 0)
         status = run_start(&session);

@@ -22,7 +22,9 @@
 #endif
 
 #define MPROF_PROTOCOL_MAGIC   0x4650524dU /* bytes "MRPF" */
-#define MPROF_PROTOCOL_VERSION 2  /* 2: ENDING records; a CLI of 1 refuses them whole */
+#define MPROF_PROTOCOL_VERSION 3  /* 2: ENDING records; a CLI of 1 refuses them whole.
+                                  * 3: MPROF_PIPE_ID: a library of 3 writes only into
+                                  * the pipe the CLI names */
 #define MPROF_RECORD_MAX       4096        /* PIPE_BUF on Linux: one write is atomic */
 #define MPROF_NOTICE_TEXT_MAX  256
 
@@ -32,6 +34,10 @@
 #define MPROF_ENV_TARGET_PID  "MPROF_TARGET_PID"  /* pid of the profiled main process */
 #define MPROF_ENV_CHILDREN    "MPROF_CHILDREN"    /* "1": children report too (-C/-M) */
 #define MPROF_ENV_LINES       "MPROF_LINES"       /* "1": charge heap to source lines (--lines) */
+/* The pipe's identity, "<st_dev>:<st_ino>" in decimal (fstat gives both ends the same):
+ * a descriptor numbered MPROF_FD that is not this very pipe (the program closed ours and
+ * reused the number, or set MPROF_FD itself) is never written to. */
+#define MPROF_ENV_PIPE_ID     "MPROF_PIPE_ID"
 
 /* The sampling interval's contract. The CLI alone validates what the user asked for
  * and hands the library a whole number of nanoseconds within these bounds; the library

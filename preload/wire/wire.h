@@ -20,8 +20,9 @@
 
 /* ---- writer.c: records to the CLI ---------------------------------------------- */
 
-/* Adopt `fd` (the pipe from MPROF_FD) if it is a pipe. 0 on success, -1 otherwise. */
-int writer_open(int fd);
+/* Adopt `fd` (MPROF_FD) if it is the very pipe (`device`, `inode`: MPROF_PIPE_ID) the
+ * CLI made. 0 on success, -1 otherwise. */
+int writer_open(int fd, uint64_t device, uint64_t inode);
 /* Send one record in one write(2); SIGPIPE never kills the program. 0, or -1 when the
  * pipe is gone (the writer then stays closed). */
 int writer_send(const void *record, size_t size);

@@ -2,9 +2,10 @@
  * writer.c — records to the CLI through the pipe named by MPROF_FD.
  *
  * Each record goes out in one write(2) of less than PIPE_BUF bytes, so records from
- * several processes sharing the pipe never interleave. The pipe's identity (device and
- * inode) is remembered: if the program closes our descriptor and the number is reused
- * for one of its own files, we stop writing rather than scribble into its file.
+ * several processes sharing the pipe never interleave. We write only into the very pipe
+ * the CLI made (its device and inode, from MPROF_PIPE_ID), checked before every write: if
+ * the program closes our descriptor and the number is reused for one of its own files,
+ * we stop writing rather than scribble into its file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +20,17 @@ static int writer_fd = -1;
 static dev_t writer_device;
 static ino_t writer_inode;
 
-int writer_open(int fd)
+/* Whether `fd` is open on the file (device, inode) and that file is of `type`. */
+static int fd_is_file(int fd, unsigned type, uint64_t device, uint64_t inode, struct stat *info)
+{
+    return fd >= 0 && fstat(fd, info) == 0 && (info->st_mode & S_IFMT) == type &&
+           (uint64_t)info->st_dev == device && (uint64_t)info->st_ino == inode;
+}
+
+int writer_open(int fd, uint64_t device, uint64_t inode)
 {
     struct stat info;
-    if (fd < 0 || fstat(fd, &info) != 0 || !S_ISFIFO(info.st_mode))
+    if (!fd_is_file(fd, S_IFIFO, device, inode, &info))
         return -1;
     writer_device = info.st_dev;
     writer_inode = info.st_ino;
@@ -43,8 +51,7 @@ void writer_close(void)
 static int still_our_pipe(int fd)
 {
     struct stat info;
-    return fstat(fd, &info) == 0 && S_ISFIFO(info.st_mode) &&
-           info.st_dev == writer_device && info.st_ino == writer_inode;
+    return fd_is_file(fd, S_IFIFO, (uint64_t)writer_device, (uint64_t)writer_inode, &info);
 }
 
 int writer_send(const void *record, size_t size)

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# tests/integration/pipe.sh BUILD_DIR [TEST...] — the library's pipe to mprof run: a
-# main process that goes on without the library or its pipe is said in the summary and
-# the .dat (mprof/recorder_losses.c).
+# tests/integration/pipe.sh BUILD_DIR [TEST...] — the library's pipe to mprof run: the
+# library writes into the very pipe mprof run made or nowhere (preload/wire/writer.c,
+# preload/lifecycle/init.c, mprof/run_channel.c), its environment numbers are read
+# within their ranges, a main process that goes on without the library or its pipe is
+# said in the summary and the .dat (mprof/recorder_losses.c).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PY=/usr/bin/python3
 LOST_CLAUSE="heap known for the first [0-9]+\\.[0-9]{2} s only: the program went on without mprof's library or its pipe \\(closed descriptors, a cleared environment, an LD_PRELOAD of its own\\)"
+
+# reader_of FIFO OUT: a reader that copies FIFO into OUT until its last writer is gone;
+# its pid in READER.
+reader_of() {
+    mkfifo "$1"
+    cat "$1" >"$2" &
+    READER=$!
+}
 
 # expect_summary FILE CLAUSE: err.txt's last line is mprof run's summary for FILE with
 # CLAUSE (an extended regex) after the peaks, and nothing else.
@@ -14,6 +24,76 @@ expect_summary() {
     last=$(tail -n 1 err.txt)
     [[ $last =~ ^mprof:\ wrote\ $1\ \([0-9]+\ samples,\ peak\ RSS\ [0-9.]+\ MiB,\ (peak\ heap\ [0-9.]+\ MiB|no\ heap\ data)$2\)$ ]] ||
         fail "summary '$last' does not end in '$2'"
+}
+
+register exec_never_writes_into_the_programs_pipe
+t_exec_never_writes_into_the_programs_pipe() {
+    # The program puts a pipe of its own at our descriptor's number, then execs: the new
+    # image finds a FIFO there, but not ours, and writes nothing into it.
+    reader_of theirs theirs.bin
+    expect_rc 0 mp run -o ours.dat bash -c \
+        'eval "exec $MPROF_FD>&-; exec $MPROF_FD>theirs"; exec /bin/echo hi'
+    wait "$READER"
+    cmp -s theirs.bin /dev/null || fail "the program's pipe got $(stat -c %s theirs.bin) bytes of ours: $(od -c theirs.bin | head -n 2)"
+    [ "$(cat out.txt)" = hi ] || fail "stdout '$(cat out.txt)', expected 'hi'"
+    [ "$(wc -l <err.txt)" -eq 2 ] || fail "stderr has $(wc -l <err.txt) lines: $(tr '\n' '|' <err.txt)"
+    grep -Eqx "mprof: descriptor [0-9]+ \\(MPROF_FD\\) is not the pipe mprof run made \\(closed, reused or set by the program\\): pid [0-9]+ is not profiled" \
+        <(head -n 1 err.txt) || fail "no notice of the foreign pipe: $(head -n 1 err.txt)"
+    expect_summary ours.dat "; $LOST_CLAUSE"
+    check ours.dat "'heap_lost' in meta" "meta_int('exit_status') == 0"
+    # Said once per process, however many images it execs after.
+    expect_rc 0 mp run -o chain.dat bash -c \
+        'eval "exec $MPROF_FD>&-"; exec bash -c "exec bash -c \"exec /bin/echo hi\""'
+    [ "$(cat out.txt)" = hi ] || fail "stdout '$(cat out.txt)', expected 'hi'"
+    [ "$(grep -c 'is not the pipe mprof run made' err.txt)" -eq 1 ] &&
+        [ "$(wc -l <err.txt)" -eq 2 ] || fail "not one notice: $(tr '\n' '|' <err.txt)"
+    expect_summary chain.dat "; $LOST_CLAUSE"
+}
+
+register children_never_write_into_the_programs_pipe
+t_children_never_write_into_the_programs_pipe() {
+    # subprocess closes every descriptor above 2 in the child; the child reuses our
+    # number for a pipe of its own and execs. With -C and -M children report, through
+    # our pipe only: theirs stays empty, and the children are quiet about it.
+    local mode
+    for mode in -C -M; do
+        reader_of "theirs$mode" "theirs$mode.bin"
+        expect_rc 0 mp run "$mode" -o "ours$mode.dat" "$PY" -c '
+import os, subprocess, sys
+fd = os.environ["MPROF_FD"]
+subprocess.run(["bash", "-c", "exec %s>%s; exec /bin/echo hi" % (fd, sys.argv[1])], check=True)
+' "theirs$mode"
+        wait "$READER"
+        cmp -s "theirs$mode.bin" /dev/null ||
+            fail "$mode: the child's pipe got $(stat -c %s "theirs$mode.bin") bytes of ours"
+        [ "$(cat out.txt)" = hi ] || fail "$mode: stdout '$(cat out.txt)', expected 'hi'"
+        [ "$(wc -l <err.txt)" -eq 1 ] || fail "$mode: stderr has more than the summary: $(tr '\n' '|' <err.txt)"
+        expect_summary "ours$mode.dat" ""
+    done
+}
+
+register environment_numbers_in_range
+t_environment_numbers_in_range() {
+    # A hand-set MPROF_FD never makes the library write into stdout (here a pipe):
+    # 4294967297 is no descriptor (not 1 cut to 32 bits), and 1 is not our pipe.
+    local fd
+    for fd in 1 4294967297 -1 5x; do
+        mp run -o "fd$fd.dat" env MPROF_FD="$fd" /bin/echo hi 2>err.txt | cat >out.bin
+        [ "${PIPESTATUS[0]}" -eq 0 ] || fail "MPROF_FD=$fd: mprof run failed: $(tr '\n' '|' <err.txt)"
+        cmp -s out.bin <(printf 'hi\n') || fail "MPROF_FD=$fd: stdout is $(od -c out.bin | head -n 3)"
+        grep -Eq "^mprof: (descriptor 1 \\(MPROF_FD\\) is not the pipe mprof run made|MPROF_FD is no descriptor number \\(0 to 2147483647\\))" err.txt ||
+            fail "MPROF_FD=$fd: not said: $(tr '\n' '|' <err.txt)"
+        expect_summary "fd$fd.dat" "; $LOST_CLAUSE"
+    done
+    # An interval outside protocol.h's bounds is not sampled at: the library takes its
+    # default, which its echo shows.
+    local ns
+    for ns in 1 18446744073709551616 86400000000001; do
+        expect_rc 0 mp run -T 0.01 -o "ns$ns.dat" env MPROF_INTERVAL_NS=$ns "$PROGRAMS/hold" 0 0.3
+        grep -Eq '^mprof: [0-9]+: the library samples every 0\.1 s, not the 0\.01 s asked for' err.txt ||
+            fail "MPROF_INTERVAL_NS=$ns: $(tr '\n' '|' <err.txt)"
+        check "ns$ns.dat" "meta_int('library_interval_ns') == 100000000"
+    done
 }
 
 register lost_library_is_said
