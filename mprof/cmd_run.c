@@ -270,7 +270,7 @@ struct run_session {
     struct run_signals signals;
     struct watch watch;        /* the pid and the pipe's read end (-1 once closed) */
     int write_fd;              /* the pipe's write end, ours until the child has it */
-    struct run_channel channel; /* the pipe's identity */
+    struct run_channel channel; /* the pipe's identity and the counters page */
     pid_t cli_pid;             /* this process, which the program must not outlive */
 };
 
@@ -390,7 +390,7 @@ static int run_prepare(struct run_session *session)
     session->watch.pipe_fd = fds[0];
     session->write_fd = fds[1];
     if (run_channel_open(&session->channel, session->write_fd) < 0) {
-        mprof_error("pipe: %s", strerror(errno));
+        mprof_error("run: cannot make the drop counters: %s", strerror(errno));
         return RUN_EXIT_FAILURE;
     }
     return 0;
@@ -430,6 +430,7 @@ static int run_start(struct run_session *session)
     recorder_set_main_pid(&session->recorder, pid);
     close(session->write_fd);
     session->write_fd = -1;
+    run_channel_started(&session->channel);
     run_signals_forward(&session->signals, pid);
     return 0;
 }
@@ -486,7 +487,10 @@ static int run_record(struct run_session *session)
     if (wait_status >= 0 && WIFSIGNALED(wait_status))
         recorder_set_signal(recorder, WTERMSIG(wait_status));
     recorder_end_of_run_sample(recorder);
-    recorder_set_losses(recorder, wait_status >= 0 && WIFEXITED(wait_status));
+    uint64_t dropped_records, dropped_bytes;
+    run_channel_dropped(&session->channel, &dropped_records, &dropped_bytes);
+    recorder_set_losses(recorder, wait_status >= 0 && WIFEXITED(wait_status), dropped_records,
+                        dropped_bytes);
     /* Said when it is known: an image that ran Python may come after an exec. */
     if (options->lines && recorder->main_hello && !recorder->main_python)
         recorder_notice(recorder, "--lines: the program ran no Python: --lines charges "
@@ -550,6 +554,7 @@ static void run_cleanup(struct run_session *session)
         if (session->created && !session->started)
             unlink(session->output_path);
     }
+    run_channel_close(&session->channel);
     recorder_free(&session->recorder);
     run_signals_restore(&session->signals);
     free(session->target_argv);

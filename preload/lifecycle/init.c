@@ -85,21 +85,27 @@ static void env_blank(const char *name)
             (*entry)[length + 1] = '\0';
 }
 
-/* Adopt the pipe the CLI named, if it is the very pipe it made. Returns 0 when records reach the CLI. Otherwise this image stays quiet, and the
+/* Adopt the pipe and the counters page the CLI named, if they are the very files it
+ * made. Returns 0 when records reach the CLI. Otherwise this image stays quiet, and the
  * main process says why once on stderr (the CLI's summary says what it lost). */
 static int open_cli_pipe(int is_main)
 {
     enum { PIPE_OURS, PIPE_BAD_NUMBER, PIPE_NO_IDENTITY, PIPE_NOT_OURS } found;
-    static const uint64_t identity_max[] = { UINT64_MAX, UINT64_MAX };
+    /* MPROF_COUNTERS is fd:device:inode; MPROF_PIPE_ID takes its last two ranges. */
+    static const uint64_t counters_max[] = { INT_MAX, UINT64_MAX, UINT64_MAX };
     uint64_t fd, identity[2];
     if (env_number(MPROF_ENV_FD, INT_MAX, &fd) != 0)
         found = PIPE_BAD_NUMBER;
-    else if (parse_numbers(getenv(MPROF_ENV_PIPE_ID), 2, identity_max, identity) != 0)
+    else if (parse_numbers(getenv(MPROF_ENV_PIPE_ID), 2, counters_max + 1, identity) != 0)
         found = PIPE_NO_IDENTITY;
     else
         found = writer_open((int)fd, identity[0], identity[1]) == 0 ? PIPE_OURS : PIPE_NOT_OURS;
-    if (found == PIPE_OURS)
+    if (found == PIPE_OURS) {
+        uint64_t counters[3];
+        if (parse_numbers(getenv(MPROF_ENV_COUNTERS), 3, counters_max, counters) == 0)
+            writer_counters_open((int)counters[0], counters[1], counters[2]);
         return 0;
+    }
     if (!is_main)
         return -1; /* a child that cannot reach the CLI: its RSS is still polled */
     /* Said once per process: the images it execs later find MPROF_FD empty and stay

@@ -3,7 +3,8 @@
 # library writes into the very pipe mprof run made or nowhere (preload/wire/writer.c,
 # preload/lifecycle/init.c, mprof/run_channel.c), its environment numbers are read
 # within their ranges, a main process that goes on without the library or its pipe is
-# said in the summary and the .dat (mprof/recorder_losses.c).
+# said in the summary and the .dat (mprof/recorder_losses.c), and a stopped mprof run
+# holds the program a bounded time, what was dropped counted and said.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PY=/usr/bin/python3
@@ -126,6 +127,54 @@ t_lost_library_is_said() {
     if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
         expect_rc 0 env MPLBACKEND=Agg python3-mprof plot -o closed.png closed.dat
         is_png closed.png || fail "python3-mprof plot of a .dat with heap_lost made no PNG"
+    fi
+}
+
+register stopped_cli_never_holds_the_program
+t_stopped_cli_never_holds_the_program() {
+    # mprof run is stopped from the start: at 1 ms the pipe fills within 1.2 s. The
+    # program ends at 2.5 s and must be gone (a zombie) at once: the library waited 1 s
+    # at most for room, then dropped and counted what did not fit.
+    "$MPROF" run -T 0.001 -o stop.dat bash -c 'sleep 2.5; : >ended' >out.txt 2>err.txt &
+    local run=$! target="" state="" i
+    for i in $(seq 500); do
+        target=$(pgrep -P "$run" bash) && break
+        sleep 0.01
+    done
+    kill -STOP "$run"
+    [ -n "$target" ] || { kill -CONT "$run"; fail "no target found under mprof run"; }
+    for i in $(seq 200); do
+        [ -e ended ] && break
+        sleep 0.05
+    done
+    [ -e ended ] || { kill -CONT "$run"; fail "the program did not end its work"; }
+    # 2 s: twice the longest wait, so a loaded machine does not fail it; a blocked write
+    # (the old behaviour) waits for as long as mprof run is stopped.
+    for i in $(seq 40); do
+        state=$(awk '{ print $3 }' "/proc/$target/stat" 2>/dev/null)
+        [ "$state" = Z ] || [ -z "$state" ] && break
+        sleep 0.05
+    done
+    local wchan
+    wchan=$(cat "/proc/$target/wchan" 2>/dev/null)
+    kill -CONT "$run"
+    wait "$run"
+    local rc=$?
+    [ "$state" = Z ] || [ -z "$state" ] ||
+        fail "the program was still there ($state, in $wchan) 2 s after its end, mprof run stopped"
+    [ "$rc" -eq 0 ] || fail "mprof run exited $rc: $(tr '\n' '|' <err.txt)"
+    local records bytes
+    records=$(sed -n 's/^MPROF dropped_records //p' stop.dat)
+    bytes=$(sed -n 's/^MPROF dropped_bytes //p' stop.dat)
+    [ -n "$records" ] && [ "$records" -gt 0 ] || fail "no dropped records said: $(grep MPROF stop.dat | tr '\n' '|')"
+    # Samples (56 B) and the last BYE (16 B) are what a stopped reader loses.
+    [ "$bytes" -le $((records * 56)) ] && [ "$bytes" -ge $((records * 16)) ] ||
+        fail "$records records in $bytes B"
+    expect_summary stop.dat "; $records records \\($bytes B\\) dropped: mprof run did not read them in time \\(stopped or too slow\\)"
+    check stop.dat "'heap_lost' not in meta" "meta_int('exit_status') == 0"
+    if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+        expect_rc 0 env MPLBACKEND=Agg python3-mprof plot -o stop.png stop.dat
+        is_png stop.png || fail "python3-mprof plot of a .dat with dropped_records made no PNG"
     fi
 }
 

@@ -1,7 +1,7 @@
 /*
  * test_recorder_losses.c — mprof/recorder_losses.c: a main process whose latest image
- * said HELLO and no BYE becomes an exact MPROF line and the summary's exact words; a BYE
- * or a signal does not.
+ * said HELLO and no BYE, and records the libraries dropped, become exact MPROF lines and
+ * the summary's exact words; a BYE, a signal or a drop that explains the silence do not.
  */
 #include <check.h>
 #include <stdio.h>
@@ -97,7 +97,7 @@ START_TEST(hello_without_bye_is_a_loss)
     feed_bye(&run);                /* an image that ended: not the latest */
     feed_hello(&run, 200);         /* exec'd: the latest image */
     feed_sample(&run, 250, 8192);  /* then it closed our pipe */
-    recorder_set_losses(&run.recorder, true);
+    recorder_set_losses(&run.recorder, true, 0, 0);
     ck_assert(run.recorder.heap_lost);
     run_close(&run, "MPROF heap_lost 1700000000.2500\n", lost_text_250);
 }
@@ -109,7 +109,7 @@ START_TEST(hello_and_no_sample_is_lost_from_the_first_hello)
     run_open(&run);
     feed_hello(&run, 0);
     feed_hello(&run, 40);          /* env, exec'd by bash, then env -i python3 */
-    recorder_set_losses(&run.recorder, true);
+    recorder_set_losses(&run.recorder, true, 0, 0);
     ck_assert_int_eq(recorder_losses_write(&run.recorder), 0);
     char text[512];
     recorder_losses_text(&run.recorder, text, sizeof(text));
@@ -123,9 +123,9 @@ START_TEST(hello_and_no_sample_is_lost_from_the_first_hello)
 }
 END_TEST
 
-START_TEST(bye_or_signal_is_no_loss)
+START_TEST(bye_signal_or_drop_is_no_loss)
 {
-    for (int variant = 0; variant < 3; variant++) {
+    for (int variant = 0; variant < 4; variant++) {
         struct run run;
         run_open(&run);
         feed_hello(&run, 0);
@@ -135,9 +135,14 @@ START_TEST(bye_or_signal_is_no_loss)
         if (variant == 1)
             recorder_set_signal(&run.recorder, 9);
         /* variant 2: mprof run lost track of the program: nothing is known of its end */
-        recorder_set_losses(&run.recorder, variant != 2);
+        recorder_set_losses(&run.recorder, variant != 2, variant == 3 ? 2 : 0,
+                            variant == 3 ? 72 : 0);
         ck_assert_msg(!run.recorder.heap_lost, "variant %d", variant);
-        if (variant == 1) {
+        if (variant == 3) {
+            run_close(&run, "MPROF dropped_records 2\nMPROF dropped_bytes 72\n",
+                      "; 2 records (72 B) dropped: mprof run did not read them in time "
+                      "(stopped or too slow)");
+        } else if (variant == 1) {
             char text[512];
             recorder_losses_text(&run.recorder, text, sizeof(text));
             ck_assert_str_eq(text, "");
@@ -156,7 +161,7 @@ START_TEST(no_hello_is_said_elsewhere)
     /* A library that never reported (a static binary) is mprof run's own message. */
     struct run run;
     run_open(&run);
-    recorder_set_losses(&run.recorder, true);
+    recorder_set_losses(&run.recorder, true, 0, 0);
     ck_assert(!run.recorder.heap_lost);
     ck_assert_int_eq(recorder_losses_write(&run.recorder), 0);
     recorder_free(&run.recorder);
@@ -171,7 +176,7 @@ START_TEST(summary_words_are_cut_not_overrun)
     struct run run;
     run_open(&run);
     feed_hello(&run, 0);
-    recorder_set_losses(&run.recorder, true);
+    recorder_set_losses(&run.recorder, true, 0, 0);
     char text[16];
     memset(text, 'x', sizeof(text));
     recorder_losses_text(&run.recorder, text, 12);
@@ -189,7 +194,7 @@ Suite *test_suite(void)
     TCase *tcase = tcase_create("losses");
     tcase_add_test(tcase, hello_without_bye_is_a_loss);
     tcase_add_test(tcase, hello_and_no_sample_is_lost_from_the_first_hello);
-    tcase_add_test(tcase, bye_or_signal_is_no_loss);
+    tcase_add_test(tcase, bye_signal_or_drop_is_no_loss);
     tcase_add_test(tcase, no_hello_is_said_elsewhere);
     tcase_add_test(tcase, summary_words_are_cut_not_overrun);
     suite_add_tcase(suite, tcase);
