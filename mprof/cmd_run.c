@@ -39,6 +39,7 @@
 #include "interval.h"
 #include "mprof/protocol.h"
 #include "proc.h"
+#include "run_channel.h"
 #include "run_signals.h"
 #include "recorder.h"
 #include "report.h"
@@ -279,6 +280,7 @@ struct run_session {
     struct run_signals signals;
     struct watch watch;        /* the pid and the pipe's read end (-1 once closed) */
     int write_fd;              /* the pipe's write end, ours until the child has it */
+    struct run_channel channel; /* the pipe's identity and the counters page */
     pid_t cli_pid;             /* this process, which the program must not outlive */
 };
 
@@ -314,6 +316,9 @@ static int run_prepare_child(void *context)
         return errno;
     if (getppid() != session->cli_pid)
         return ESRCH;
+    int channel_status = run_channel_export(&session->channel);
+    if (channel_status != 0)
+        return channel_status;
 
     const char *old_preload = getenv("LD_PRELOAD");
     size_t preload_size = strlen(session->library) + (old_preload ? strlen(old_preload) : 0) + 2;
@@ -394,6 +399,10 @@ static int run_prepare(struct run_session *session)
     }
     session->watch.pipe_fd = fds[0];
     session->write_fd = fds[1];
+    if (run_channel_open(&session->channel, session->write_fd) < 0) {
+        mprof_error("run: cannot make the drop counters: %s", strerror(errno));
+        return RUN_EXIT_FAILURE;
+    }
     return 0;
 }
 
@@ -431,6 +440,7 @@ static int run_start(struct run_session *session)
     recorder_set_main_pid(&session->recorder, pid);
     close(session->write_fd);
     session->write_fd = -1;
+    run_channel_started(&session->channel);
     run_signals_forward(&session->signals, pid);
     return 0;
 }
@@ -487,6 +497,10 @@ static int run_record(struct run_session *session)
     if (wait_status >= 0 && WIFSIGNALED(wait_status))
         recorder_set_signal(recorder, WTERMSIG(wait_status));
     recorder_end_of_run_sample(recorder);
+    uint64_t dropped_records, dropped_bytes;
+    run_channel_dropped(&session->channel, &dropped_records, &dropped_bytes);
+    recorder_set_losses(recorder, wait_status >= 0 && WIFEXITED(wait_status), dropped_records,
+                        dropped_bytes);
     /* Said when it is known: an image that ran Python may come after an exec. */
     if (options->lines && recorder->main_hello && !recorder->main_python)
         recorder_notice(recorder, "--lines: the program ran no Python: --lines charges "
@@ -524,10 +538,12 @@ static int run_record(struct run_session *session)
         snprintf(child_text, sizeof(child_text), "; a child process peaked at %.1f MiB RSS, "
                  "not recorded: -C adds children in, -M records each",
                  (double)child_rss_bytes / DAT_BYTES_PER_MIB);
-    mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s%s)", session->output_path,
+    char loss_text[320];
+    recorder_losses_text(recorder, loss_text, sizeof(loss_text));
+    mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s%s%s)", session->output_path,
                 (unsigned long long)recorder->mem_samples,
                 (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, heap_text,
-                child_text);
+                loss_text, child_text);
     if (!options->no_report && recorder->profiled_count > 0)
         run_print_tables(options, recorder);
     if (write_failed && exit_status == 0)
@@ -548,6 +564,7 @@ static void run_cleanup(struct run_session *session)
         if (session->created && !session->started)
             unlink(session->output_path);
     }
+    run_channel_close(&session->channel);
     recorder_free(&session->recorder);
     run_signals_restore(&session->signals);
     free(session->target_argv);
@@ -564,6 +581,7 @@ int cmd_run(int argc, char **argv)
     struct run_session session = {
         .options = &options, .watch = { .pipe_fd = -1 }, .write_fd = -1,
     };
+    run_channel_init(&session.channel);
     int status = run_prepare(&session);
     if (status == 0)
         status = run_start(&session);

@@ -294,6 +294,8 @@ static int recorder_on_record(struct recorder *recorder, const unsigned char *by
         struct mprof_hello hello;
         memcpy(&hello, bytes, sizeof(hello));
         if (from_main) {
+            if (!recorder->main_hello)
+                recorder->main_start_time_s = (double)hello.start_time_ns / 1e9;
             recorder->main_hello = true;
             recorder->main_flags = hello.flags;
             recorder->have_heap_exit = false; /* a new image: its own ending counts */
@@ -558,6 +560,8 @@ int recorder_finish(struct recorder *recorder, int exit_status)
     if (recorder->library_interval_ns != 0 &&
         recorder_write_meta_u64(recorder, "library_interval_ns",
                                 recorder->library_interval_ns) < 0)
+        status = -1;
+    if (recorder_losses_write(recorder) < 0)
         status = -1;
     if (recorder->end_signal != 0 && status == 0 && recorder->write_errno == 0 &&
         recorder_write_meta_u64(recorder, "signal", (uint64_t)recorder->end_signal) < 0)

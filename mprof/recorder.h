@@ -106,6 +106,11 @@ struct recorder {
     bool tail_off;             /* the .dat is not a file that can be cut: no tail */
     off_t final_bytes;         /* where what is final ends */
     int end_signal;            /* the signal that ended the main process, 0 if none */
+    /* What the run lost (recorder_losses.c). */
+    double main_start_time_s;  /* the main process's first HELLO */
+    uint64_t dropped_records;  /* records the libraries could not send in time */
+    uint64_t dropped_bytes;
+    bool heap_lost;            /* the main process went on without the library or its pipe */
 
     /* @profile records, in arrival order, until recorder_finish(). */
     struct recorder_points mem_points;  /* MEM points written */
@@ -203,6 +208,19 @@ int recorder_finish(struct recorder *recorder, int exit_status);
 int recorder_sync(struct recorder *recorder);
 /* Before anything final is written: cut off the tail recorder_sync wrote. 0 or -1. */
 int recorder_tail_drop(struct recorder *recorder);
+
+/* End of run, before recorder_finish() (recorder_losses.c): what the libraries dropped
+ * (the counters page), and whether the main process, which ended by itself when
+ * `exited`, lost the library or its pipe on the way: its latest image said HELLO and
+ * never BYE, which every image that keeps both says at exit and _exit. recorder_finish()
+ * writes them (MPROF dropped_records, dropped_bytes, heap_lost). */
+void recorder_set_losses(struct recorder *recorder, bool exited, uint64_t dropped_records,
+                         uint64_t dropped_bytes);
+/* Write the MPROF lines of the losses, if any. 0, or -1 when writing failed. */
+int recorder_losses_write(struct recorder *recorder);
+/* The summary's words for the losses: "" when nothing was lost, else a clause that
+ * begins with "; ". */
+void recorder_losses_text(const struct recorder *recorder, char *text, size_t text_size);
 
 /* Say `text` (one line) as the library's notices are said: on the notices stream as
  * "mprof: <text>", and in the .dat as MPROF notice. 0, or -1 when the write failed. */

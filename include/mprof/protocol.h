@@ -22,7 +22,10 @@
 #endif
 
 #define MPROF_PROTOCOL_MAGIC   0x4650524dU /* bytes "MRPF" */
-#define MPROF_PROTOCOL_VERSION 2  /* 2: ENDING records; a CLI of 1 refuses them whole */
+#define MPROF_PROTOCOL_VERSION 3  /* 2: ENDING records; a CLI of 1 refuses them whole.
+                                  * 3: MPROF_PIPE_ID and MPROF_COUNTERS: a library of 3
+                                  * writes only into the pipe the CLI names, and
+                                  * ends its SITE records with one of rank 0 */
 #define MPROF_RECORD_MAX       4096        /* PIPE_BUF on Linux: one write is atomic */
 #define MPROF_NOTICE_TEXT_MAX  256
 
@@ -33,6 +36,24 @@
 #define MPROF_ENV_CHILDREN    "MPROF_CHILDREN"    /* "1": children report too (-C/-M) */
 #define MPROF_ENV_LINES       "MPROF_LINES"       /* "1": charge heap to source lines (--lines);
                                                    * "user": to the user's own (--lines=user) */
+/* The pipe's identity, "<st_dev>:<st_ino>" in decimal (fstat gives both ends the same):
+ * a descriptor numbered MPROF_FD that is not this very pipe (the program closed ours and
+ * reused the number, or set MPROF_FD itself) is never written to. */
+#define MPROF_ENV_PIPE_ID     "MPROF_PIPE_ID"
+/* "<fd>:<st_dev>:<st_ino>": a shared page holding struct mprof_counters, which every
+ * process of the run updates in place (it needs no room in a full pipe). */
+#define MPROF_ENV_COUNTERS    "MPROF_COUNTERS"
+
+/* What the library could not send, counted where the CLI reads it even when the pipe
+ * was full to the end (a stopped or slow CLI: a write waits a bounded time, then the
+ * record is dropped). Every field is updated with atomic adds. */
+#define MPROF_COUNTERS_MAGIC 0x434d524dU /* bytes "MRMC" */
+struct mprof_counters {
+    uint32_t magic;            /* MPROF_COUNTERS_MAGIC, set by the CLI */
+    uint32_t version;          /* MPROF_PROTOCOL_VERSION */
+    uint64_t dropped_records;  /* records not sent: the pipe stayed full */
+    uint64_t dropped_bytes;    /* their bytes */
+};
 
 /* The sampling interval's contract. The CLI alone validates what the user asked for
  * and hands the library a whole number of nanoseconds within these bounds; the library
@@ -158,6 +179,7 @@ _Static_assert(sizeof(struct mprof_site) == MPROF_RECORD_MAX, "site layout");
 _Static_assert(sizeof(struct mprof_hello) == 40, "hello layout");
 _Static_assert(sizeof(struct mprof_sample) == 56, "sample layout");
 _Static_assert(sizeof(struct mprof_notice) <= MPROF_RECORD_MAX, "notice fits");
+_Static_assert(sizeof(struct mprof_counters) == 24, "counters layout");
 
 static inline void mprof_record_header_init(struct mprof_record_header *header,
                                             enum mprof_record_type type,

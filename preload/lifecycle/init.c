@@ -5,8 +5,11 @@
  * an image with that pid is the main process (exec keeps the pid, so a bash shim that
  * execs python stays "main"); any other image is a child, which reports only when the
  * CLI asked for children (-C/-M) and otherwise stays quiet: it forwards and counts,
- * but never writes. Without MPROF_FD (loaded by hand) the library is quiet too.
+ * but never writes. Without MPROF_FD (loaded by hand) the library is quiet too, and so
+ * it is when MPROF_FD is not the very pipe MPROF_PIPE_ID names: records go to the CLI's
+ * pipe or nowhere.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <stdlib.h>
@@ -26,33 +29,98 @@ static pid_t reporting_pid;      /* the process whose records we send */
 static uint64_t interval_ns = DEFAULT_INTERVAL_NS;
 static int children_report;
 
-static long env_long(const char *name, long fallback)
+/* `count` decimal numbers joined by ':' (`count` 1: a plain number), each within its
+ * `max`, the whole of `text`. Parsed by hand: no sign, space, locale or allocation, and a
+ * number too big for its range is refused rather than cut (4294967297 is not fd 1).
+ * 0, or -1 when `text` is NULL or not such numbers. */
+static int parse_numbers(const char *text, size_t count, const uint64_t *max, uint64_t *values)
 {
-    const char *text = getenv(name);
-    if (text == NULL || *text == '\0')
-        return fallback;
-    char *end;
-    long value = strtol(text, &end, 10);
-    return *end == '\0' ? value : fallback;
+    if (text == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0 && *text++ != ':')
+            return -1;
+        if (*text < '0' || *text > '9')
+            return -1;
+        uint64_t total = 0;
+        for (; *text >= '0' && *text <= '9'; text++) {
+            uint64_t digit = (uint64_t)(*text - '0');
+            if (total > max[i] / 10 || digit > max[i] - total * 10)
+                return -1;
+            total = total * 10 + digit;
+        }
+        values[i] = total;
+    }
+    return *text == '\0' ? 0 : -1;
 }
 
-/* The interval exactly as the CLI gave it (MPROF_INTERVAL_NS, whole nanoseconds: the CLI
- * validated it against the floor the sampler can honour). No floor or rounding here: the
- * HELLO record echoes what this returns, and the CLI says so when it is not what it
- * asked for. Without a usable value (loaded by hand, or by a CLI of another build) the
- * default, which the echo then shows. Parsed by hand: no locale, no allocation. */
+/* The environment variable `name` as one number in 0..max; -1 when unset or not one. */
+static int env_number(const char *name, uint64_t max, uint64_t *value)
+{
+    return parse_numbers(getenv(name), 1, &max, value);
+}
+
+/* The interval exactly as the CLI gave it (MPROF_INTERVAL_NS, whole nanoseconds within
+ * the bounds protocol.h sets, which the CLI validated). No rounding here: the HELLO
+ * record echoes what this returns, and the CLI says so when it is not what it asked
+ * for. Without a usable value (loaded by hand, or by a CLI of another build) the
+ * default, which the echo then shows. */
 static uint64_t env_interval_ns(void)
 {
-    const char *text = getenv(MPROF_ENV_INTERVAL_NS);
-    if (text == NULL || *text == '\0')
+    uint64_t value;
+    if (env_number(MPROF_ENV_INTERVAL_NS, MPROF_INTERVAL_MAX_NS, &value) != 0 ||
+        value < MPROF_INTERVAL_MIN_NS)
         return DEFAULT_INTERVAL_NS;
-    uint64_t total = 0;
-    for (const char *cursor = text; *cursor != '\0'; cursor++) {
-        if (*cursor < '0' || *cursor > '9' || total > (UINT64_MAX - 9) / 10)
-            return DEFAULT_INTERVAL_NS;
-        total = total * 10 + (uint64_t)(*cursor - '0');
+    return value;
+}
+
+/* Empty the value of `name` in place, in the environment this image was started with,
+ * so that the program passes it on empty. Not unsetenv: a shell (bash) defines its own,
+ * which does nothing before its main has read the environment. */
+static void env_blank(const char *name)
+{
+    size_t length = strlen(name);
+    for (char **entry = environ; entry != NULL && *entry != NULL; entry++)
+        if (strncmp(*entry, name, length) == 0 && (*entry)[length] == '=')
+            (*entry)[length + 1] = '\0';
+}
+
+/* Adopt the pipe and the counters page the CLI named, if they are the very files it
+ * made. Returns 0 when records reach the CLI. Otherwise this image stays quiet, and the
+ * main process says why once on stderr (the CLI's summary says what it lost). */
+static int open_cli_pipe(int is_main)
+{
+    enum { PIPE_OURS, PIPE_BAD_NUMBER, PIPE_NO_IDENTITY, PIPE_NOT_OURS } found;
+    /* MPROF_COUNTERS is fd:device:inode; MPROF_PIPE_ID takes its last two ranges. */
+    static const uint64_t counters_max[] = { INT_MAX, UINT64_MAX, UINT64_MAX };
+    uint64_t fd, identity[2];
+    if (env_number(MPROF_ENV_FD, INT_MAX, &fd) != 0)
+        found = PIPE_BAD_NUMBER;
+    else if (parse_numbers(getenv(MPROF_ENV_PIPE_ID), 2, counters_max + 1, identity) != 0)
+        found = PIPE_NO_IDENTITY;
+    else
+        found = writer_open((int)fd, identity[0], identity[1]) == 0 ? PIPE_OURS : PIPE_NOT_OURS;
+    if (found == PIPE_OURS) {
+        uint64_t counters[3];
+        if (parse_numbers(getenv(MPROF_ENV_COUNTERS), 3, counters_max, counters) == 0)
+            writer_counters_open((int)counters[0], counters[1], counters[2]);
+        return 0;
     }
-    return total > 0 ? total : DEFAULT_INTERVAL_NS;
+    if (!is_main)
+        return -1; /* a child that cannot reach the CLI: its RSS is still polled */
+    /* Said once per process: the images it execs later find MPROF_FD empty and stay
+     * quiet. The value itself is not echoed: it could hold anything, terminal escapes. */
+    env_blank(MPROF_ENV_FD);
+    if (found == PIPE_BAD_NUMBER)
+        diag("MPROF_FD is no descriptor number (0 to %d): pid %d is not profiled", INT_MAX,
+             (int)getpid());
+    else if (found == PIPE_NO_IDENTITY)
+        diag("MPROF_FD is set without the pipe's identity (MPROF_PIPE_ID, set by mprof run "
+             "of this build): pid %d is not profiled", (int)getpid());
+    else
+        diag("descriptor %d (MPROF_FD) is not the pipe mprof run made (closed, reused or "
+             "set by the program): pid %d is not profiled", (int)fd, (int)getpid());
+    return -1;
 }
 
 static void send_hello(void)
@@ -94,14 +162,19 @@ __attribute__((constructor)) static void mprof_start(void)
     hooks_resolve();
     stats_init();
     interval_ns = env_interval_ns();
-    children_report = env_long(MPROF_ENV_CHILDREN, 0) == 1;
-    long target_pid = env_long(MPROF_ENV_TARGET_PID, -1);
-    int is_main = target_pid == (long)getpid();
-    long fd = env_long(MPROF_ENV_FD, -1);
-    int reporting = fd >= 0 && (is_main || children_report) && writer_open((int)fd) == 0;
+    const char *children = getenv(MPROF_ENV_CHILDREN);
+    children_report = children != NULL && strcmp(children, "1") == 0;
+    uint64_t target_pid;
+    int is_main = env_number(MPROF_ENV_TARGET_PID, INT_MAX, &target_pid) == 0 &&
+                  target_pid == (uint64_t)getpid();
+    /* MPROF_FD empty: an image before this one in the process said it cannot be reached. */
+    const char *fd_text = getenv(MPROF_ENV_FD);
+    int under_cli = fd_text != NULL;
+    int reporting = under_cli && fd_text[0] != '\0' && (is_main || children_report) &&
+                    open_cli_pipe(is_main) == 0;
 
     hello_flags = MPROF_HELLO_HEAP_COUNTED;
-    if (reporting || getenv(MPROF_ENV_FD) == NULL)
+    if (reporting || !under_cli)
         hello_flags |= python_attach();
     pthread_atfork(NULL, NULL, fork_child);
     if (reporting)

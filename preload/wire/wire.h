@@ -20,10 +20,16 @@
 
 /* ---- writer.c: records to the CLI ---------------------------------------------- */
 
-/* Adopt `fd` (the pipe from MPROF_FD) if it is a pipe. 0 on success, -1 otherwise. */
-int writer_open(int fd);
-/* Send one record in one write(2); SIGPIPE never kills the program. 0, or -1 when the
- * pipe is gone (the writer then stays closed). */
+/* Adopt `fd` (MPROF_FD) if it is the very pipe (`device`, `inode`: MPROF_PIPE_ID) the
+ * CLI made, and make its writes non-blocking. 0 on success, -1 otherwise. */
+int writer_open(int fd, uint64_t device, uint64_t inode);
+/* Count what cannot be sent in the CLI's shared page (MPROF_COUNTERS), if `fd` is that
+ * very file. 0 on success, -1 otherwise (nothing is counted then). */
+int writer_counters_open(int fd, uint64_t device, uint64_t inode);
+/* Send one record in one write(2); SIGPIPE never kills the program, and a full pipe
+ * holds the caller a bounded time (writer.c says how long). 0, or -1: the record was
+ * dropped (errno EAGAIN: counted, the writer stays open) or the pipe is gone (the writer
+ * then stays closed). */
 int writer_send(const void *record, size_t size);
 /* Whether records reach a CLI now. */
 int writer_is_open(void);

@@ -35,9 +35,9 @@ START_TEST(layout_is_little_endian_and_fixed)
 {
     struct mprof_sample sample = make_sample();
     const unsigned char *bytes = (const unsigned char *)&sample;
-    /* "MRPF" on the wire, then version 2, type 2, size 56, pid 4242 (0x1092). */
+    /* "MRPF" on the wire, then version 3, type 2, size 56, pid 4242 (0x1092). */
     ck_assert_mem_eq(bytes, "MRPF", 4);
-    ck_assert_uint_eq(bytes[4], 2);
+    ck_assert_uint_eq(bytes[4], 3);
     ck_assert_uint_eq(bytes[5], 0);
     ck_assert_uint_eq(bytes[6], 2);
     ck_assert_uint_eq(bytes[8], 56);
