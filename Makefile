@@ -6,6 +6,7 @@
 #   make check-pythons      the Python integration tests under every CPython here: pyenv's
 #                     3.10-3.13 and, in a Debian sid tree (built when absent, needs
 #                     root), 3.13-3.15
+#   make check-valgrind     the file-reading CLI tests with the CLI under valgrind
 #   make bench        overhead against the bare run and memory_profiler, per CPython version
 #   make install PREFIX=/usr/local
 # The build tree mirrors the install tree (bin/, lib/mprof/), so build/bin/mprof finds
@@ -78,7 +79,7 @@ PYTHON_FILES := $(PYTHON_DIR)/pytest_mprof.py $(PYTHON_DIR)/mprof.dist-info/META
 CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-.PHONY: all deps demo check check-pythons structure unit integration bench install clean programs plugins
+.PHONY: all deps demo check check-pythons check-valgrind structure unit integration bench install clean programs plugins
 all: $(MPROF_BIN) $(MPROF_LIB) plugins programs $(PYTHON_FILES)
 
 # One line on what this build gives @profile, and what it could not.
@@ -192,6 +193,13 @@ check: deps
 	@$(MAKE) --no-print-directory structure
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+
+# The CLI's integration tests with every subcommand but run under valgrind (memcheck:
+# errors and definite leaks fail the test): the areas whose tests read, report, plot
+# and check files.
+VALGRIND_AREAS ?= files plot check errors
+check-valgrind: all
+	@MPROF_VALGRIND=1 MPROF_TEST_AREAS="$(VALGRIND_AREAS)" bash tests/integration/run.sh $(BUILD)
 
 # Each interpreter's run ends on its own "N passed, N failed" line (tests/check-pythons.sh).
 check-pythons: all
