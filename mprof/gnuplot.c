@@ -67,7 +67,7 @@ static void gnuplot_add_axes(struct gnuplot_builder *builder, const struct dat_p
         gnuplot_script_append(script, "set ylabel 'memory used (in MiB)'\n");
         gnuplot_script_append(script, "set grid lt 1 lw 0.5 lc rgb '#dcdcdc'\n");
         gnuplot_script_append(script, "set key outside below center horizontal "
-                                      "spacing 1.4 samplen 3 width 1 height 0.6\n");
+                                      "spacing 1.4 samplen 3 height 0.6\n");
     }
     if (options->window)
         gnuplot_script_append(script, "set xrange [%.6f:%.6f]\n", options->window_min_s,

@@ -96,7 +96,11 @@ void gnuplot_marks_add(struct gnuplot_builder *builder, const struct gnuplot_pea
         gnuplot_script_append(script, "set arrow 3 from graph 0, first %.6f to graph 1, "
                                       "first %.6f nohead dt 3 lw 1 lc rgb '%s' front\n",
                               peaks->heap_mib, peaks->heap_mib, colour);
-        gnuplot_marks_label(builder, 2, "heap peak", peaks->heap_mib, peaks->heap_whose,
-                            peaks->heap_time_s, !rss_higher || !peaks->has_rss, colour);
+        /* At the frame's left edge, where a run's curves are usually low: at the peak
+         * itself the heap's own plateau and fall would run through it. */
+        gnuplot_script_append(script, "set label 2 'heap peak %.3f MiB%s' at graph 0, first "
+                                      "%.6f offset 1,%s tc rgb '%s' front\n",
+                              peaks->heap_mib, peaks->heap_whose, peaks->heap_mib,
+                              !rss_higher || !peaks->has_rss ? "0.7" : "-0.9", colour);
     }
 }

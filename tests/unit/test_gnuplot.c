@@ -186,10 +186,10 @@ START_TEST(test_script_known_profile)
     ASSERT_HAS(script, "set arrow 2 from graph 0, first 50.000000 to graph 1, first 50.000000 "
                        "nohead dt 2");
     ASSERT_HAS(script, "set label 1 'RSS peak 50.000 MiB'");
-    /* The heap's peak, 40 MiB at 1.0 s, in the heap's colour, labelled below its line. */
+    /* The heap's peak, 40 MiB, in the heap's colour, labelled below its line at the left. */
     ASSERT_HAS(script, "set arrow 3 from graph 0, first 40.000000 to graph 1, first 40.000000 "
                        "nohead dt 3 lw 1 lc rgb '#e66100' front\n");
-    ASSERT_HAS(script, "set label 2 'heap peak 40.000 MiB' at first 1.000000, first 40.000000 "
+    ASSERT_HAS(script, "set label 2 'heap peak 40.000 MiB' at graph 0, first 40.000000 "
                        "offset 1,-0.9 tc rgb '#e66100' front\n");
     /* RSS and heap named so in the legend, heap dashed in another colour, the bracket. */
     char expected[1024];
@@ -391,7 +391,7 @@ START_TEST(test_hide_series_and_log_scale)
     ASSERT_HAS_NOT(script, "set arrow 1 ");
     ASSERT_HAS_NOT(script, "RSS peak");
     ASSERT_HAS(script, "title 'heap'");
-    ASSERT_HAS(script, "set label 2 'heap peak 40.000 MiB' at first 1.000000, first 40.000000 "
+    ASSERT_HAS(script, "set label 2 'heap peak 40.000 MiB' at graph 0, first 40.000000 "
                        "offset 1,0.7 ");
     options = (struct gnuplot_options){ .format = GNUPLOT_FORMAT_PNG, .log_scale = true };
     const char *data;
