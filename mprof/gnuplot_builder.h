@@ -71,6 +71,7 @@ struct gnuplot_peaks {
     double rss_mib, rss_time_s;
     double heap_mib, heap_time_s;
     char rss_whose[32], heap_whose[32];
+    size_t heap_rank;                /* whose heap colour: 0 the program's, c + 1 child c's */
 };
 
 /* The peaks of a single profile that the plot shows (hidden series and peaks outside

@@ -51,6 +51,7 @@ struct gnuplot_peaks gnuplot_marks_peaks(const struct gnuplot_builder *builder,
             heap_bytes = child_peak;
             peaks.heap_time_s = time_s;
             snprintf(peaks.heap_whose, sizeof peaks.heap_whose, " (child %d)", child->index);
+            peaks.heap_rank = c + 1;
         }
         any_heap = any_heap || child->heap_count > 0;
     }
@@ -92,7 +93,7 @@ void gnuplot_marks_add(struct gnuplot_builder *builder, const struct gnuplot_pea
                             peaks->rss_time_s, rss_higher, "#ff0000");
     }
     if (peaks->has_heap) {
-        const char *colour = gnuplot_heap_colour(0);
+        const char *colour = gnuplot_heap_colour(peaks->heap_rank);
         gnuplot_script_append(script, "set arrow 3 from graph 0, first %.6f to graph 1, "
                                       "first %.6f nohead dt 3 lw 1 lc rgb '%s' front\n",
                               peaks->heap_mib, peaks->heap_mib, colour);

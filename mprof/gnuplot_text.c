@@ -54,7 +54,7 @@ void gnuplot_text_add_peaks(struct gnuplot_builder *builder, const struct gnuplo
                  peaks->heap_whose, peaks->heap_time_s);
         gnuplot_builder_begin_plot(builder);
         gnuplot_script_append(&builder->plots, " with lines dt 3 lc rgb '%s'",
-                              gnuplot_heap_colour(0));
+                              gnuplot_heap_colour(peaks->heap_rank));
         gnuplot_builder_end_plot(builder, label);
     }
 }

@@ -107,10 +107,21 @@ t_plot_layout() {
     sed "s|/tmp/[^']*|DATA|; s|[^ ]*/mprof-plot-[A-Za-z0-9]*|DATA|g" script.gp >png.gp
     grep -qx 'set xrange \[0:\*\]' script.gp || fail "x does not start at 0: $(grep xrange script.gp)"
     [ "$("${PNGREAD[@]}" size f.png)" = "1260 540" ] || fail "PNG size $("${PNGREAD[@]}" size f.png)"
-    # The frame's borders (dark runs of 300 px or more, cut where a peak line crosses).
+    # The frame's top border: the highest row with a dark run of 300 px or more (a key
+    # box, were there one, is lower), from its first dark run to its last (a peak line
+    # crossing it cuts it in two).
     local frame
-    frame=$("${PNGREAD[@]}" runs f.png 300 2000 |
-        awk 'NR == 1 || $2 < l { l = $2 } $2 + $3 > r { r = $2 + $3 } END { print r - l }')
+    frame=$("${PNGREAD[@]}" runs f.png 20 2000 | awk '
+        $3 >= 300 && (top == "" || $1 < top) { top = $1 }
+        { row[NR] = $1; start[NR] = $2; end[NR] = $2 + $3 }
+        END {
+            for (i in row)
+                if (row[i] == top) {
+                    if (l == "" || start[i] < l) l = start[i]
+                    if (end[i] > r) r = end[i]
+                }
+            print r - l
+        }')
     [ "${frame:-0}" -ge 1100 ] || fail "the frame is ${frame:-0} px of 1260 wide: the legend takes the rest"
     plot_capturing -o f.svg f.dat || fail "SVG: $(cat err.txt)"
     sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script.gp >svg.gp

@@ -273,6 +273,24 @@ START_TEST(test_marker_at_a_childs_peak)
 }
 END_TEST
 
+/* A child's heap above the program's: the heap marker stands at it, says whose it is,
+ * and takes the child's heap colour (its line's), not the program's. */
+START_TEST(test_heap_marker_at_a_childs_peak)
+{
+    struct dat_profile profile = known_profile();
+    static struct dat_heap_sample child_heap[] = { { 1000.5, 100 * 1048576 },
+                                                   { 1001.0, 10 * 1048576 } };
+    static struct dat_child child = { .index = 3, .heap = child_heap, .heap_count = 2 };
+    profile.children = &child;
+    profile.child_count = 1;
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "set label 2 'heap peak 100.000 MiB (child 3)' at graph 0, first "
+                       "100.000000 offset 1,0.7 tc rgb '#5fa8ff' front\n");
+    ASSERT_HAS(script, "title 'child 3 heap'");
+}
+END_TEST
+
 /* The marker stands at the peak as dat.h defines it: a VmHWM of 80 MiB above every
  * sample (50 MiB) is the peak, at the highest sample's time, and the frame holds it. */
 START_TEST(test_script_marks_the_high_water_mark)
@@ -669,6 +687,7 @@ Suite *test_suite(void)
     tcase_add_test(script, test_script_known_profile);
     tcase_add_test(script, test_legend_counts_every_call);
     tcase_add_test(script, test_marker_at_a_childs_peak);
+    tcase_add_test(script, test_heap_marker_at_a_childs_peak);
     tcase_add_test(script, test_script_marks_the_high_water_mark);
     tcase_add_test(script, test_script_terminals);
     tcase_add_test(script, test_script_options);
