@@ -24,6 +24,7 @@
 #include "dat.h"
 #include "gnuplot.h"
 #include "profiles.h"
+#include "term_size.h"
 
 static const char plot_usage[] =
     "usage: mprof plot [options] [FILE|INDEX ...]\n"
@@ -31,11 +32,15 @@ static const char plot_usage[] =
     "RSS (\"memory used\") and the live heap, children, function brackets, the peak.\n"
     "  -o, --output FILE      write FILE; .png, .svg or .pdf picks the format\n"
     "                         (default: mprofile_<stamp>.png beside the last .dat)\n"
-    "      --terminal         draw a text plot on stdout instead ($COLUMNS x $LINES)\n"
+    "      --terminal         draw a text plot on stdout instead, as big as the terminal\n"
+    "                         (else $COLUMNS x $LINES, else 100 x 30)\n"
     "  -t, --title TITLE      the plot's title (default: the profiled command line)\n"
     "  -n, --no-function-ts   do not draw function brackets\n"
     "  -s, --slope            draw and print linear fits (MiB/s)\n"
-    "  -w, --window XMIN,XMAX only the time between XMIN and XMAX seconds\n"
+    "  -w, --window XMIN,XMAX only the time between XMIN and XMAX seconds (y fits it)\n"
+    "      --log              y on a log scale, for a heap far above or below RSS\n"
+    "      --no-heap          do not draw the heap series (nor its peak)\n"
+    "      --no-rss           do not draw the RSS series (nor its peak)\n"
     "  -h, --help             show this help\n"
     "INDEX is a number as `mprof list` shows it; -1 is the newest.\n";
 
@@ -85,16 +90,6 @@ static char *plot_default_output(const char *dat_path)
     memcpy(output, dat_path, length);
     memcpy(output + length, ".png", sizeof ".png");
     return output;
-}
-
-static int plot_env_size(const char *name)
-{
-    const char *value = getenv(name);
-    if (value == NULL || *value == '\0')
-        return 0;
-    char *end;
-    long size = strtol(value, &end, 10);
-    return (*end == '\0' && size > 0 && size <= 1000) ? (int)size : 0;
 }
 
 static bool plot_is_plain_char(char c)
@@ -184,6 +179,9 @@ int cmd_plot(int argc, char **argv)
         { "slope", no_argument, NULL, 's' },
         { "window", required_argument, NULL, 'w' },
         { "terminal", no_argument, NULL, 'T' },
+        { "log", no_argument, NULL, 'L' },
+        { "no-heap", no_argument, NULL, 'H' },
+        { "no-rss", no_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -207,6 +205,9 @@ int cmd_plot(int argc, char **argv)
         case 'n': options.function_marks = false; break;
         case 's': options.slope = true; break;
         case 'T': terminal = true; break;
+        case 'L': options.log_scale = true; break;
+        case 'H': options.hide_heap = true; break;
+        case 'R': options.hide_rss = true; break;
         case 'w':
             if (plot_parse_window(optarg, &options.window_min_s, &options.window_max_s) < 0) {
                 mprof_error("plot: -w %s: needs XMIN,XMAX, two numbers with XMIN < XMAX", optarg);
@@ -232,6 +233,11 @@ int cmd_plot(int argc, char **argv)
             return 2;
         }
     }
+    if (options.hide_heap && options.hide_rss) {
+        mprof_error("plot: --no-heap and --no-rss leave nothing to plot");
+        free(safe_argv);
+        return 2;
+    }
     if (terminal && output != NULL) {
         mprof_error("plot: --terminal and -o exclude each other");
         free(safe_argv);
@@ -240,8 +246,7 @@ int cmd_plot(int argc, char **argv)
     options.format = GNUPLOT_FORMAT_PNG;
     if (terminal) {
         options.format = GNUPLOT_FORMAT_DUMB;
-        options.columns = plot_env_size("COLUMNS");
-        options.lines = plot_env_size("LINES");
+        term_size_get(STDOUT_FILENO, &options.columns, &options.lines);
     } else if (output != NULL && plot_format_of(output, &options.format) < 0) {
         const char *slash = strrchr(output, '/');
         const char *dot = strrchr(slash != NULL ? slash + 1 : output, '.');

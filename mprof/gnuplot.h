@@ -37,6 +37,9 @@ struct gnuplot_options {
     bool slope;               /* -s: draw and label linear fits */
     bool window;              /* -w: limit x to [window_min_s, window_max_s] */
     double window_min_s, window_max_s;
+    bool log_scale;           /* --log: y on a log scale (heap and RSS far apart) */
+    bool hide_heap;           /* --no-heap: no heap series (nor its peak) */
+    bool hide_rss;            /* --no-rss: no RSS series (nor its peak) */
 };
 
 /* A least-squares line mem = slope * t + intercept over a series (t from its start). */
@@ -55,8 +58,8 @@ struct gnuplot_profile_fits {
 /* Write `text` as one gnuplot single-quoted string literal into `quoted` (always
  * NUL-terminated; needs at least 3 bytes; GNUPLOT_STRING_MAX + 8 holds any result).
  * Inside: a single quote is doubled where gnuplot's scanner reads '' as a quote (after a
- * plain character), else written as U+2019; a backquote becomes U+2018 and '@' becomes
- * '?', so no command substitution or macro can come of it; control characters become
+ * plain character), else written as U+2019; a backquote and '@' stay as they are
+ * (gnuplot expands neither inside a single-quoted literal); control characters become
  * spaces; invalid UTF-8 bytes become '?'; content beyond GNUPLOT_STRING_MAX bytes is cut
  * at a character boundary and ends in "...". Returns the length written. */
 size_t gnuplot_quote(const char *text, char *quoted, size_t quoted_size);
@@ -70,7 +73,8 @@ double gnuplot_profile_start(const struct dat_profile *profile);
 /* Write every series of `profiles` to `data` (blocks separated by two blank lines) and
  * return the malloc'd script that plots them from `data_path`. When options->slope,
  * `fits` (count entries) receive each profile's fits. Returns NULL with `error` filled
- * when the data cannot be written. */
+ * when the data cannot be written, or when nothing would be drawn: no sample inside the
+ * window (-w), or every series hidden. */
 char *gnuplot_build(const struct dat_profile *profiles, size_t count,
                     const struct gnuplot_options *options, FILE *data, const char *data_path,
                     struct gnuplot_profile_fits *fits, char *error, size_t error_size);

@@ -142,7 +142,7 @@ if not m or abs(float(m.group(1)) - rss) > 0.051 or abs(float(m.group(2)) - heap
 m = re.search(r"\t([0-9.]+) MiB at [0-9.]+ s\theap ([0-9.]+) MiB", peak_out)
 if not m or abs(float(m.group(1)) - rss) > 0.0006 or abs(float(m.group(2)) - heap) > 0.0006:
     problems.append("mprof peak said %r, the .dat %.3f / %.3f MiB" % (peak_out, rss, heap))
-m = re.search(r"set label 1 'peak ([0-9.]+) MiB'", script)
+m = re.search(r"set label 1 'RSS peak ([0-9.]+) MiB'", script)
 arrow = re.search(r"set arrow 2 from graph 0, first ([0-9.]+) ", script)
 if not m or not arrow or abs(float(m.group(1)) - rss) > 0.0006 or abs(float(arrow.group(1)) - rss) > 1e-5:
     problems.append("the plot marks %r / %r, the .dat %.6f MiB" % (m and m.group(0), arrow and arrow.group(0), rss))

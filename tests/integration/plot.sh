@@ -1,8 +1,30 @@
 #!/usr/bin/env bash
 # tests/integration/plot.sh BUILD_DIR [TEST...] — `mprof plot` (mprof/cmd_plot.c,
-# gnuplot.c, gnuplot_run.c): PNG, SVG and PDF by name, several files, --terminal, and a hostile .dat
-# whose text must never reach gnuplot as code.
+# gnuplot*.c, term_size.c): PNG, SVG and PDF by name, several files, --terminal, and a hostile .dat
+# whose text must never reach gnuplot as code; then the pictures themselves, as the real
+# gnuplot draws them: the legend's text to the last underscore, its place, the peaks'
+# marks, -w, --log/--no-heap/--no-rss, and the text plot at the terminal's size.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PNGREAD=(/usr/bin/python3 "$ROOT/tests/integration/pngread.py")
+
+# plot_capturing ARGS...: mprof plot ARGS with the script it gives gnuplot kept in
+# script.gp (a gnuplot on PATH that tees it to the real one); out.txt, err.txt as expect_rc.
+plot_capturing() {
+    if [ ! -x fakebin/gnuplot ]; then
+        mkdir -p fakebin
+        printf '#!/bin/sh\ntee "%s/script.gp" | exec %s "$@"\n' "$PWD" "$(command -v gnuplot)" \
+            >fakebin/gnuplot
+        chmod +x fakebin/gnuplot
+    fi
+    env PATH="$PWD/fakebin:$PATH" timeout -k 5 "$TIMEOUT" "$MPROF" plot "$@" >out.txt 2>err.txt
+}
+
+# svg_texts FILE: every text an SVG shows, one per line.
+svg_texts() {
+    grep -o '<text[^>]*>[^<]*</text>' "$1" | sed -e 's/<[^>]*>//g' -e 's/^ *//' \
+        -e 's/&amp;/\&/g' -e 's/&lt;/</g' -e 's/&gt;/>/g' -e "s/&apos;/'/g" -e 's/&quot;/"/g'
+}
 
 register plot_png
 t_plot_png() {
@@ -49,6 +71,226 @@ t_plot_hostile() {
     expect_rc 0 mp plot --terminal mprofile_20260101000000.dat
     leaked=$(find . -name '*pwned*' -o -name '*hijack*')
     [ -z "$leaked" ] || fail "--terminal: the .dat's text reached gnuplot as code: $leaked"
+}
+
+# A legend's last entry keeps its underscores in a PNG (pngcairo once cut the bottom of
+# the last key line): a name of 32 underscores is drawn as one dark run exactly as long
+# as gnuplot draws the same text alone, with the same terminal line.
+register plot_legend_underscores
+t_plot_legend_underscores() {
+    write_fixture f.dat
+    local t=1767225600 name=________________________________
+    echo "FUNC __main__.my_func 10.0 $t.1000 60.0 $t.4000 0" >>f.dat
+    echo "FUNC $name 60.0 $t.6000 20.0 $t.9000 0" >>f.dat
+    plot_capturing -o u.png f.dat || fail "mprof plot exited $?: $(cat err.txt)"
+    is_png u.png || fail "no PNG"
+    local terminal
+    terminal=$(grep '^set terminal' script.gp) || fail "no terminal line in the script"
+    printf "%s\\nunset border\\nunset tics\\nunset key\\nset label '%s 0.300s' at screen 0.3, screen 0.5\\nplot [0:1][0:1] -1 notitle\\n" \
+        "$terminal" "$name" | gnuplot -d >alone.png || fail "gnuplot drew no reference"
+    local length
+    length=$("${PNGREAD[@]}" runs alone.png 100 1000 | awk '{ print $3 }' | sort -n | tail -1)
+    [ -n "$length" ] || fail "the reference shows no underscores"
+    "${PNGREAD[@]}" runs u.png "$((length - 1))" "$((length + 1))" | grep -q . ||
+        fail "the legend's last entry lost its underscores: no dark run of $length px in u.png"
+    expect_rc 0 mp plot -o u.svg f.dat
+    svg_texts u.svg | grep -qx "__main__.my_func 0.300s" || fail "SVG legend: $(svg_texts u.svg | tr '\n' '|')"
+    svg_texts u.svg | grep -qx "$name 0.300s" || fail "SVG legend lost the last entry"
+}
+
+# The picture: the legend below the frame (the frame spans the width), the RSS line
+# called RSS, both peaks marked and named, x from 0; PNG, SVG and PDF one page alike.
+register plot_layout
+t_plot_layout() {
+    write_fixture f.dat
+    plot_capturing -o f.png f.dat || fail "mprof plot exited $?: $(cat err.txt)"
+    sed "s|/tmp/[^']*|DATA|; s|[^ ]*/mprof-plot-[A-Za-z0-9]*|DATA|g" script.gp >png.gp
+    grep -qx 'set xrange \[0:\*\]' script.gp || fail "x does not start at 0: $(grep xrange script.gp)"
+    [ "$("${PNGREAD[@]}" size f.png)" = "1260 540" ] || fail "PNG size $("${PNGREAD[@]}" size f.png)"
+    # The frame's top border: the highest row with a dark run of 300 px or more (a key
+    # box, were there one, is lower), from its first dark run to its last (a peak line
+    # crossing it cuts it in two).
+    local frame
+    frame=$("${PNGREAD[@]}" runs f.png 20 2000 | awk '
+        $3 >= 300 && (top == "" || $1 < top) { top = $1 }
+        { row[NR] = $1; start[NR] = $2; end[NR] = $2 + $3 }
+        END {
+            for (i in row)
+                if (row[i] == top) {
+                    if (l == "" || start[i] < l) l = start[i]
+                    if (end[i] > r) r = end[i]
+                }
+            print r - l
+        }')
+    [ "${frame:-0}" -ge 1100 ] || fail "the frame is ${frame:-0} px of 1260 wide: the legend takes the rest"
+    plot_capturing -o f.svg f.dat || fail "SVG: $(cat err.txt)"
+    sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script.gp >svg.gp
+    svg_texts f.svg >texts.txt
+    for text in RSS heap "RSS peak 73.250 MiB" "heap peak 47.684 MiB" "python3 fixture.py"; do
+        grep -qxF "$text" texts.txt || fail "the SVG does not show '$text': $(tr '\n' '|' <texts.txt)"
+    done
+    grep -q 'width="1260" height="540"' f.svg || fail "SVG size: $(grep -o 'width="[^"]*" height="[^"]*"' f.svg | head -1)"
+    plot_capturing -o f.pdf f.dat || fail "PDF: $(cat err.txt)"
+    sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script.gp >pdf.gp
+    grep -aq 'MediaBox \[ *0 0 945 405 *\]' f.pdf || fail "PDF page: $(grep -ao 'MediaBox[^]]*]' f.pdf | head -1)"
+    # One picture: the scripts differ in their terminal line only.
+    sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" png.gp | grep -v '^set terminal' >a.gp
+    grep -v '^set terminal' svg.gp >b.gp
+    grep -v '^set terminal' pdf.gp >c.gp
+    cmp -s a.gp b.gp && cmp -s a.gp c.gp || fail "PNG, SVG and PDF scripts differ: $(diff a.gp c.gp | head -5 | tr '\n' '|')"
+    # Text of the same size on the page: the title is as wide in the PDF (at 96 per inch,
+    # the PNG's resolution) as in the PNG, to within 3 px.
+    if command -v pdftoppm >/dev/null; then
+        pdftoppm -png -r 96 f.pdf page || fail "pdftoppm failed"
+        [ "$("${PNGREAD[@]}" size page-1.png)" = "1260 540" ] || fail "PDF at 96 dpi: $("${PNGREAD[@]}" size page-1.png)"
+        local png_title pdf_title
+        png_title=$("${PNGREAD[@]}" box f.png 0 30 | awk '{ print $3 - $1 }')
+        pdf_title=$("${PNGREAD[@]}" box page-1.png 0 30 | awk '{ print $3 - $1 }')
+        [ -n "$png_title" ] && [ -n "$pdf_title" ] && [ $((png_title - pdf_title)) -le 3 ] &&
+            [ $((pdf_title - png_title)) -le 3 ] ||
+            fail "the title is ${png_title:-?} px wide in the PNG, ${pdf_title:-?} px in the PDF"
+    fi
+    # Several files: each line says which file it is.
+    cp f.dat g.dat
+    expect_rc 0 mp plot -o two.svg f.dat g.dat
+    svg_texts two.svg >texts.txt
+    for text in "RSS f.dat" "heap f.dat" "RSS g.dat" "heap g.dat"; do
+        grep -qxF "$text" texts.txt || fail "two files: no '$text' in $(tr '\n' '|' <texts.txt)"
+    done
+}
+
+# -w: y fits the window (the lines drawn to its edges: RSS 50.4 and 68.41 MiB, heap 38.35
+# and 43.44 there, RSS peak 73.25 inside); a peak outside is not marked; an empty window
+# is an error that names it.
+register plot_window
+t_plot_window() {
+    write_fixture f.dat
+    plot_capturing -o w.png -w 0.4,1.0 f.dat || fail "mprof plot -w exited $?: $(cat err.txt)"
+    grep -qxF 'set yrange [36.601867:76.042239]' script.gp || fail "-w 0.4,1.0: $(grep yrange script.gp)"
+    grep -q "^set label 1 'RSS peak 73.250 MiB'" script.gp || fail "the peak inside the window is not marked"
+    plot_capturing -o w.png -w 1.0,2.5 f.dat || fail "mprof plot -w 1.0,2.5 exited $?: $(cat err.txt)"
+    ! grep -q '^set arrow\|^set label [12] ' script.gp || fail "a peak outside the window is marked: $(grep '^set arrow\|^set label' script.gp | tr '\n' '|')"
+    is_png w.png || fail "no PNG for -w 1.0,2.5"
+    rm -f w.png
+    expect_error '-w 5,6: no samples between 5 s and 6 s \(the profile runs from 0 to 2\.000 s\)$' mp plot -o w.png -w 5,6 f.dat
+    [ ! -e w.png ] || fail "an empty window left w.png"
+    expect_error '-w 5,6: no samples' mp plot --terminal -w 5,6 f.dat
+}
+
+# For a heap far from RSS: --log, and either series left out (its peak too).
+register plot_log_and_hide
+t_plot_log_and_hide() {
+    write_fixture f.dat
+    plot_capturing -o l.png --log f.dat || fail "--log exited $?: $(cat err.txt)"
+    grep -qx 'set logscale y 10' script.gp || fail "--log: no log scale"
+    grep -qxF 'set yrange [0.666666667:117.200000]' script.gp || fail "--log: $(grep yrange script.gp)"
+    is_png l.png || fail "--log: no PNG"
+    expect_rc 0 mp plot -o n.svg --no-heap f.dat
+    svg_texts n.svg >texts.txt
+    grep -qxF RSS texts.txt && grep -qxF "RSS peak 73.250 MiB" texts.txt || fail "--no-heap lost RSS"
+    ! grep -q heap texts.txt || fail "--no-heap still shows: $(grep heap texts.txt | tr '\n' '|')"
+    expect_rc 0 mp plot -o r.svg --no-rss f.dat
+    svg_texts r.svg >texts.txt
+    grep -qxF heap texts.txt && grep -qxF "heap peak 47.684 MiB" texts.txt || fail "--no-rss lost the heap"
+    ! grep -q RSS texts.txt || fail "--no-rss still shows: $(grep RSS texts.txt | tr '\n' '|')"
+    expect_error 'plot: --no-heap and --no-rss leave nothing to plot$' mp plot --no-heap --no-rss f.dat
+    grep -v '^HEAP' f.dat >rss-only.dat
+    expect_error 'nothing to plot: rss-only\.dat has no heap series to show$' mp plot -o x.png --no-rss rss-only.dat
+    expect_rc 0 mp plot --help
+    for option in --log --no-heap --no-rss; do
+        grep -q -- "$option " out.txt || fail "mprof plot --help does not name $option"
+        grep -q -- "${option//-/\\\\-}" "$ROOT/doc/mprof.1" || fail "doc/mprof.1 does not name $option"
+        grep -q -- "$option" "$ROOT/README.md" || fail "README.md does not name $option"
+    done
+}
+
+# --terminal: as big as the terminal (asked with TIOCGWINSZ; $COLUMNS/$LINES where there
+# is none), the peak lines inside the frame and off the title, a y unit, x from 0.
+register plot_terminal_size
+t_plot_terminal_size() {
+    write_fixture f.dat
+    /usr/bin/python3 - "$MPROF" f.dat <<'PY' || fail "under a 77x33 terminal: $(cat err.txt 2>/dev/null)"
+import fcntl, os, pty, struct, subprocess, sys, termios
+master, slave = pty.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 33, 77, 0, 0))
+env = {k: v for k, v in os.environ.items() if k not in ('COLUMNS', 'LINES')}
+with open('err.txt', 'wb') as err:
+    child = subprocess.Popen([sys.argv[1], 'plot', '--terminal', sys.argv[2]], stdout=slave,
+                             stderr=err, env=env)
+os.close(slave)
+out = b''
+while True:
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+sys.exit(child.wait() or open('tty.txt', 'wb').write(out.replace(b'\r\n', b'\n')) * 0)
+PY
+    tr -d '\f' <tty.txt >tty-plot.txt
+    local size
+    size=$(awk '{ if (length($0) != 77) bad++ } END { print NR, bad + 0 }' tty-plot.txt)
+    [ "$size" = "33 0" ] || fail "a 77x33 terminal got a plot of (lines, lines not 77 wide) $size"
+    expect_rc 0 env COLUMNS=70 LINES=20 "$MPROF" plot --terminal f.dat
+    tr -d '\f' <out.txt >plot.txt
+    size=$(awk '{ if (length($0) != 70) bad++ } END { print NR, bad + 0 }' plot.txt)
+    [ "$size" = "20 0" ] || fail "COLUMNS=70 LINES=20 without a terminal gave (lines, not 70 wide) $size"
+    /usr/bin/python3 - tty-plot.txt <<'PY' || fail "$(cat why.txt)"
+import re, sys
+lines = open(sys.argv[1]).read().split('\n')[:-1]
+problems = []
+border = re.compile(r'^ *(-?[0-9.]+ )?\+-+\+ *$')
+top = next(i for i, l in enumerate(lines) if border.match(l))
+bottom = next(i for i in range(top + 1, len(lines)) if border.match(lines[i]))
+left, right = lines[top].index('+'), lines[top].rindex('+')
+title = next(l for l in lines[:top] if 'python3 fixture.py' in l)
+if title.replace('python3 fixture.py', '').replace('MiB', '').strip():
+    problems.append('the title line is crossed: %r' % title)
+if not re.match(r'^ *MiB ', title):
+    problems.append('no y unit above the axis: %r' % title)
+for row in lines[top:bottom + 1]:
+    if row[right] not in '|+' or row[right + 1:].strip():
+        problems.append('a line runs past the right border: %r' % row)
+        break
+tics = lines[bottom + 1].split()
+if not tics or tics[0] != '0' or lines[bottom + 1].index('0') != left:
+    problems.append('the x axis does not start at 0 at the frame: %r' % lines[bottom + 1])
+legend = '\n'.join(lines[bottom + 2:])
+for text in ('RSS peak 73.250 MiB at 0.900 s', 'heap peak 47.684 MiB at 0.500 s'):
+    if text not in legend:
+        problems.append('no %r below the plot' % text)
+open('why.txt', 'w').write('; '.join(problems))
+sys.exit(1 if problems else 0)
+PY
+}
+
+# A title is shown as written: gnuplot takes '@' and a backquote in a quoted literal as
+# text (and nothing runs: plot_hostile).
+register plot_title_literal
+t_plot_title_literal() {
+    write_fixture f.dat
+    expect_rc 0 mp plot -o t.svg -t 'mail@host `uname` $HOME' f.dat
+    svg_texts t.svg | grep -qxF 'mail@host `uname` $HOME' ||
+        fail "the title reads '$(svg_texts t.svg | grep host)'"
+    sed -i 's/^CMDLINE .*/CMDLINE python3 at@mark.py `x`/' f.dat
+    expect_rc 0 mp plot -o c.svg f.dat
+    svg_texts c.svg | grep -qxF 'python3 at@mark.py `x`' || fail "the CMDLINE title reads '$(svg_texts c.svg | grep mark)'"
+}
+
+# Times no date can hold never reach a time_t: the reader stops at them by name, and the
+# plot draws the lines before (a file of nothing else has nothing to draw).
+register plot_time_out_of_range
+t_plot_time_out_of_range() {
+    printf 'CMDLINE x\nMEM 2 1767225600\nMEM 1 -1e30\n' >far.dat
+    expect_rc 0 mp plot -o far.png far.dat
+    [ "$(cat err.txt)" = "mprof: far.dat: line 3: MEM: <time> is not within -100000000000..100000000000: '-1e30': plotting the lines before" ] ||
+        fail "stderr: $(cat err.txt)"
+    is_png far.png || fail "no plot of the line before"
+    printf 'CMDLINE x\nMEM 1 -1e30\n' >far.dat
+    expect_error "far\.dat: " mp plot -o far2.png far.dat
+    [ ! -e far2.png ] || fail "a plot was written"
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -37,7 +37,6 @@ static const char *quote(const char *text)
 }
 
 #define RQ "\xe2\x80\x99"  /* U+2019, where '' would not be read as a quote */
-#define LQ "\xe2\x80\x98"  /* U+2018, for a backquote */
 
 START_TEST(test_quote_plain_and_quotes)
 {
@@ -57,8 +56,10 @@ END_TEST
 
 START_TEST(test_quote_neutralises)
 {
-    ck_assert_str_eq(quote("`touch /tmp/pwned`"), "'" LQ "touch /tmp/pwned" LQ "'");
-    ck_assert_str_eq(quote("@macro"), "'?macro'");
+    /* Inside a single-quoted literal gnuplot expands neither: they are kept as written
+     * (test_quote_read_back_by_gnuplot has real gnuplot say so). */
+    ck_assert_str_eq(quote("`touch /tmp/pwned`"), "'`touch /tmp/pwned`'");
+    ck_assert_str_eq(quote("@macro"), "'@macro'");
     ck_assert_str_eq(quote("a\nset output '/tmp/x'"), "'a set output ''/tmp/x'''");
     ck_assert_str_eq(quote("tab\there\r\x1b[31m\x7f"), "'tab here  [31m '");
     ck_assert_str_eq(quote("bad \xff\xc3( utf8"), "'bad ?" "?( utf8'");
@@ -175,19 +176,26 @@ START_TEST(test_script_known_profile)
     const char *script = build(&profile, 1, &options, &data);
     ASSERT_HAS(script, "set terminal pngcairo size 1260,540 noenhanced");
     ASSERT_HAS(script, "set title 'python3 grow.py --size 40' noenhanced\n");
-    ASSERT_HAS(script, "set xlabel 'time (in seconds)'\n");
+    /* One profile: the x axis says when its 0 was (the original put it in the legend). */
+    ASSERT_HAS(script, "set xlabel 'time (in seconds) from 01 / 01 / 1970 00:16:40.000'\n");
     ASSERT_HAS(script, "set ylabel 'memory used (in MiB)'\n");
+    ASSERT_HAS(script, "set xrange [0:*]\n");
     /* The peak: 50 MiB at 1.0 s after the start, dashed red both ways. */
     ASSERT_HAS(script, "set arrow 1 from first 1.000000, graph 0 to first 1.000000, graph 1 "
                        "nohead dt 2");
     ASSERT_HAS(script, "set arrow 2 from graph 0, first 50.000000 to graph 1, first 50.000000 "
                        "nohead dt 2");
-    ASSERT_HAS(script, "set label 1 'peak 50.000 MiB'");
-    /* RSS with the start time as legend, heap dashed in another colour, the bracket. */
+    ASSERT_HAS(script, "set label 1 'RSS peak 50.000 MiB'");
+    /* The heap's peak, 40 MiB, in the heap's colour, labelled below its line at the left. */
+    ASSERT_HAS(script, "set arrow 3 from graph 0, first 40.000000 to graph 1, first 40.000000 "
+                       "nohead dt 3 lw 1 lc rgb '#e66100' front\n");
+    ASSERT_HAS(script, "set label 2 'heap peak 40.000 MiB' at graph 0, first 40.000000 "
+                       "offset 1,-0.9 tc rgb '#e66100' front\n");
+    /* RSS and heap named so in the legend, heap dashed in another colour, the bracket. */
     char expected[1024];
     snprintf(expected, sizeof expected,
-             "plot '%s/data' index 0 using 1:2 with linespoints pt 1 ps 0.6 lw 1.5 lc rgb "
-             "'#000000' title '01 / 01 / 1970 - start at 00:16:40.000', \\\n"
+             "plot '%s/data' index 0 using 1:2 with linespoints pt 7 ps 0.35 lw 1.5 lc rgb "
+             "'#000000' title 'RSS', \\\n"
              "     '%s/data' index 1 using 1:2 with lines dt 2 lw 2 lc rgb '#e66100' title "
              "'heap', \\\n"
              "     '%s/data' index 2 using 1:2 with lines lw 2 lc rgb '#00bfbf' title "
@@ -248,20 +256,38 @@ START_TEST(test_marker_at_a_childs_peak)
     profile.child_count = 1;
     struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG, .function_marks = true };
     const char *script = build(&profile, 1, &options, NULL);
-    ASSERT_HAS(script, "set label 1 'peak 120.000 MiB (child 2)'");
+    ASSERT_HAS(script, "set label 1 'RSS peak 120.000 MiB (child 2)'");
     ASSERT_HAS(script, "set arrow 1 from first 1.000000, graph 0");
     /* Its mark (a spike between two samples) is its peak. */
     static struct dat_meta marks[] = { { (char *)"child_peak", (char *)"2 335544320 0" } };
     profile.meta = marks;
     profile.meta_count = 1;
     script = build(&profile, 1, &options, NULL);
-    ASSERT_HAS(script, "set label 1 'peak 320.000 MiB (child 2)'");
+    ASSERT_HAS(script, "set label 1 'RSS peak 320.000 MiB (child 2)'");
     /* A child below the program: the program's peak, unnamed. */
     child_mem[0].mem_mib = 20.0;
     child_mem[1].mem_mib = 20.0;
     profile.meta_count = 0;
     script = build(&profile, 1, &options, NULL);
-    ASSERT_HAS(script, "set label 1 'peak 50.000 MiB' ");
+    ASSERT_HAS(script, "set label 1 'RSS peak 50.000 MiB' ");
+}
+END_TEST
+
+/* A child's heap above the program's: the heap marker stands at it, says whose it is,
+ * and takes the child's heap colour (its line's), not the program's. */
+START_TEST(test_heap_marker_at_a_childs_peak)
+{
+    struct dat_profile profile = known_profile();
+    static struct dat_heap_sample child_heap[] = { { 1000.5, 100 * 1048576 },
+                                                   { 1001.0, 10 * 1048576 } };
+    static struct dat_child child = { .index = 3, .heap = child_heap, .heap_count = 2 };
+    profile.children = &child;
+    profile.child_count = 1;
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "set label 2 'heap peak 100.000 MiB (child 3)' at graph 0, first "
+                       "100.000000 offset 1,0.7 tc rgb '#5fa8ff' front\n");
+    ASSERT_HAS(script, "title 'child 3 heap'");
 }
 END_TEST
 
@@ -279,7 +305,7 @@ START_TEST(test_script_marks_the_high_water_mark)
                        "nohead dt 2");
     ASSERT_HAS(script, "set arrow 2 from graph 0, first 80.000000 to graph 1, first 80.000000 "
                        "nohead dt 2");
-    ASSERT_HAS(script, "set label 1 'peak 80.000 MiB'");
+    ASSERT_HAS(script, "set label 1 'RSS peak 80.000 MiB'");
     /* y from 0 (the heap's lowest) to 80: 5% below, 8% above. */
     ASSERT_HAS(script, "set yrange [-4.000000:86.400000]\n");
 }
@@ -291,7 +317,8 @@ START_TEST(test_script_terminals)
     struct gnuplot_options options = { .format = GNUPLOT_FORMAT_SVG };
     ASSERT_HAS(build(&profile, 1, &options, NULL), "set terminal svg size 1260,540 dynamic noenhanced");
     options.format = GNUPLOT_FORMAT_PDF;
-    ASSERT_HAS(build(&profile, 1, &options, NULL), "set terminal pdfcairo size 14in,6in noenhanced");
+    ASSERT_HAS(build(&profile, 1, &options, NULL),
+               "set terminal pdfcairo size 13.125in,5.625in noenhanced");
     options.format = GNUPLOT_FORMAT_DUMB;
     ASSERT_HAS(build(&profile, 1, &options, NULL), "set terminal dumb size 100,30 noenhanced\n");
     options.columns = 132;
@@ -312,7 +339,7 @@ START_TEST(test_script_options)
     ASSERT_HAS(script, "set title 'My title' noenhanced\n");
     ASSERT_HAS(script, "set xrange [0.250000:1.250000]\n");
     ASSERT_HAS_NOT(script, "__main__.grow");          /* -n */
-    ASSERT_HAS(script, "start at 00:16:40.000 slope 10.00000'");  /* fit of 10,30,50,20 */
+    ASSERT_HAS(script, "title 'RSS slope 10.00000'");  /* fit of 10,30,50,20 */
     ASSERT_HAS(script, "title 'heap slope ");
     ASSERT_HAS(script, "dt 2 lw 1 lc rgb '#00e3d8' notitle");
 
@@ -325,7 +352,87 @@ START_TEST(test_script_options)
     ASSERT_HAS_NOT(script, "set arrow");
     ASSERT_HAS_NOT(script, "__main__.grow");
     ASSERT_HAS(script, "title 'heap other.dat'");
+    ASSERT_HAS(script, "title 'RSS other.dat'");
+    ASSERT_HAS(script, "title 'RSS mprofile_20250101120000.dat'");
+    ASSERT_HAS(script, "set xlabel 'time (in seconds)'\n");
     ASSERT_HAS(script, "index 3 using 1:2");
+}
+END_TEST
+
+/* -w: y fits what the window shows, the lines drawn up to its edges (0.6 to 0.9 s holds
+ * no sample: RSS crosses it from 34 to 46 MiB, the heap from 24 to 36), and a peak
+ * outside it (both at 1.0 s) is not marked. A window with nothing in it is an error. */
+START_TEST(test_window_rescales_y)
+{
+    struct dat_profile profile = known_profile();
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG, .window = true,
+                                       .window_min_s = 0.6, .window_max_s = 0.9 };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "set xrange [0.600000:0.900000]\n");
+    ASSERT_HAS(script, "set yrange [22.900000:47.760000]\n");
+    ASSERT_HAS_NOT(script, "set arrow");
+    ASSERT_HAS_NOT(script, "set label");
+    /* Inside the window, the peak is marked, and y reaches it. */
+    options.window_max_s = 1.2;
+    script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "set label 1 'RSS peak 50.000 MiB'");
+    ASSERT_HAS(script, "set label 2 'heap peak 40.000 MiB'");
+
+    options.window_min_s = 2;
+    options.window_max_s = 3;
+    char data_path[512], error[256] = "";
+    snprintf(data_path, sizeof data_path, "%s/data", test_dir);
+    FILE *data = fopen(data_path, "w");
+    ck_assert_ptr_nonnull(data);
+    ck_assert_ptr_null(gnuplot_build(&profile, 1, &options, data, data_path, NULL, error,
+                                     sizeof error));
+    fclose(data);
+    ck_assert_str_eq(error, "-w 2,3: no samples between 2 s and 3 s (the profile runs from 0 "
+                            "to 1.500 s)");
+}
+END_TEST
+
+/* --no-heap, --no-rss: the series and its peak are gone; --log: y on a log scale from
+ * below the lowest value above 0 (the heap's 1 MiB), a heap of 0 drawn on its floor. */
+START_TEST(test_hide_series_and_log_scale)
+{
+    struct dat_profile profile = known_profile();
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG, .hide_heap = true };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS_NOT(script, "title 'heap'");
+    ASSERT_HAS_NOT(script, "heap peak");
+    ASSERT_HAS(script, "title 'RSS'");
+    ASSERT_HAS(script, "set label 1 'RSS peak 50.000 MiB'");
+    options = (struct gnuplot_options){ .format = GNUPLOT_FORMAT_PNG, .hide_rss = true };
+    script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS_NOT(script, "title 'RSS'");
+    ASSERT_HAS_NOT(script, "set arrow 1 ");
+    ASSERT_HAS_NOT(script, "RSS peak");
+    ASSERT_HAS(script, "title 'heap'");
+    ASSERT_HAS(script, "set label 2 'heap peak 40.000 MiB' at graph 0, first 40.000000 "
+                       "offset 1,0.7 ");
+    options = (struct gnuplot_options){ .format = GNUPLOT_FORMAT_PNG, .log_scale = true };
+    const char *data;
+    script = build(&profile, 1, &options, &data);
+    ASSERT_HAS(script, "set logscale y 10\n");
+    ASSERT_HAS(script, "set yrange [0.666666667:80.000000]\n");
+    ASSERT_HAS(data, "\n1.500000 0.000977\n");
+}
+END_TEST
+
+/* A start no date can hold (the reader refuses it, a caller might not) is shown as a
+ * number, never converted to an overflowing time_t. */
+START_TEST(test_start_beyond_any_date)
+{
+    struct dat_profile profile = known_profile();
+    static struct dat_sample far[] = { { -1e30, 10.0 }, { -1e30, 20.0 } };
+    profile.mem = far;
+    profile.mem_count = 2;
+    profile.heap_count = 0;
+    profile.func_count = 0;
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG };
+    ASSERT_HAS(build(&profile, 1, &options, NULL),
+               "set xlabel 'time (in seconds) from -1e+30 s'\n");
 }
 END_TEST
 
@@ -363,12 +470,13 @@ static char *code_outside_strings(const char *script)
 
 static void assert_script_is_safe(const char *script)
 {
-    /* Nothing that substitutes, expands or escapes survives anywhere, quoted or not. */
-    ASSERT_HAS_NOT(script, "`");
-    ASSERT_HAS_NOT(script, "@");
+    /* Nothing that substitutes, expands or escapes survives outside a literal (inside
+     * one, gnuplot takes a backquote and '@' as text), and no control byte anywhere. */
     for (const char *c = script; *c != '\0'; c++)
         ck_assert_msg(*c == '\n' || (unsigned char)*c >= 0x20, "control byte in script");
     char *code = code_outside_strings(script);
+    ASSERT_HAS_NOT(code, "`");
+    ASSERT_HAS_NOT(code, "@");
     ASSERT_HAS_NOT(code, "system");
     ASSERT_HAS_NOT(code, "set output");
     ASSERT_HAS_NOT(code, "\"");
@@ -497,13 +605,16 @@ START_TEST(test_quote_read_back_by_gnuplot)
         return;
     static const char *const texts[] = {
         "plain", "it's", "'start", "end'", "a''b", "''''", "'", "`id`", "x';print 'y",
-        "a\nb", "\"dq\" \\ $x #c", "caf\xc3\xa9",
+        "a\nb", "\"dq\" \\ $x #c", "caf\xc3\xa9", "@x", "a@x`id`@", "'@x'", "''`id`''",
+        "__main__.my_func",
     };
     static const char *const expected[] = {
-        "plain", "it's", RQ "start", "end'", "a'" RQ "b", RQ "'" RQ "'", RQ, LQ "id" LQ,
-        "x';print 'y", "a b", "\"dq\" \\ $x #c", "caf\xc3\xa9",
+        "plain", "it's", RQ "start", "end'", "a'" RQ "b", RQ "'" RQ "'", RQ, "`id`",
+        "x';print 'y", "a b", "\"dq\" \\ $x #c", "caf\xc3\xa9", "@x", "a@x`id`@",
+        RQ "@x'", RQ "'`id`'" RQ, "__main__.my_func",
     };
-    char script[4096] = "set print '-'\n";
+    /* x is a macro's name here: were '@x' expanded, the line would print "MACRO". */
+    char script[4096] = "set print '-'\nx = 'MACRO'\n";
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         strcat(script, "print ");
         strcat(script, quote(texts[i]));
@@ -576,9 +687,13 @@ Suite *test_suite(void)
     tcase_add_test(script, test_script_known_profile);
     tcase_add_test(script, test_legend_counts_every_call);
     tcase_add_test(script, test_marker_at_a_childs_peak);
+    tcase_add_test(script, test_heap_marker_at_a_childs_peak);
     tcase_add_test(script, test_script_marks_the_high_water_mark);
     tcase_add_test(script, test_script_terminals);
     tcase_add_test(script, test_script_options);
+    tcase_add_test(script, test_window_rescales_y);
+    tcase_add_test(script, test_hide_series_and_log_scale);
+    tcase_add_test(script, test_start_beyond_any_date);
     suite_add_tcase(suite, script);
 
     TCase *hostile = tcase_create("hostile");
