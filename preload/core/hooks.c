@@ -53,28 +53,32 @@ static __thread int tls_resolving TLS_INITIAL_EXEC;
 static hooks_watch_function watch_function;
 /* Set by a layer above that wants to hear of every counted block (hooks_set_block_listener). */
 static const struct hooks_block_listener *block_listener;
-/* Resolved, no watch function and no block listener: the one flag the fast paths test,
- * so that the rare cases cost a plain run a single load. */
-static int hooks_plain;
+/* Why the fast paths are not to be taken, one bit a reason, set and cleared each with
+ * one atomic operation (two threads changing two reasons cannot lose either): the one
+ * word the fast paths test, so that the rare cases cost a plain run a single load. */
+#define SLOW_NOT_RESOLVED 1u
+#define SLOW_WATCH        2u
+#define SLOW_LISTENER     4u
+static unsigned slow_reasons = SLOW_NOT_RESOLVED;
 
-static void hooks_update_plain(void)
+static void slow_reason(unsigned reason, int on)
 {
-    int plain = __atomic_load_n(&hooks_ready, __ATOMIC_ACQUIRE) &&
-                __atomic_load_n(&watch_function, __ATOMIC_ACQUIRE) == NULL &&
-                __atomic_load_n(&block_listener, __ATOMIC_ACQUIRE) == NULL;
-    __atomic_store_n(&hooks_plain, plain, __ATOMIC_RELEASE);
+    if (on)
+        __atomic_fetch_or(&slow_reasons, reason, __ATOMIC_ACQ_REL);
+    else
+        __atomic_fetch_and(&slow_reasons, ~reason, __ATOMIC_ACQ_REL);
 }
 
 void hooks_set_watch(hooks_watch_function watch)
 {
     __atomic_store_n(&watch_function, watch, __ATOMIC_RELEASE);
-    hooks_update_plain();
+    slow_reason(SLOW_WATCH, watch != NULL);
 }
 
 void hooks_set_block_listener(const struct hooks_block_listener *listener)
 {
     __atomic_store_n(&block_listener, listener, __ATOMIC_RELEASE);
-    hooks_update_plain();
+    slow_reason(SLOW_LISTENER, listener != NULL);
 }
 
 /* Ties a header to its own pointer. A block that is not ours has, where our header
@@ -117,7 +121,7 @@ int hooks_resolve(void)
         abort();
     }
     __atomic_store_n(&hooks_ready, 1, __ATOMIC_RELEASE);
-    hooks_update_plain();
+    slow_reason(SLOW_NOT_RESOLVED, 0);
     return 0;
 }
 
@@ -223,7 +227,7 @@ MPROF_EXPORT void *malloc(size_t size)
 {
     /* One test for every rare case: not yet resolved, a watch function or a block
      * listener set, or a size whose header would overflow (all in malloc_slow_path). */
-    if (UNLIKELY((hooks_plain == 0) | (size > SIZE_MAX - HEADER_BYTES)))
+    if (UNLIKELY((slow_reasons != 0) | (size > SIZE_MAX - HEADER_BYTES)))
         return malloc_slow_path(size);
     void *base = next_allocator.malloc(size + HEADER_BYTES);
     if (UNLIKELY(base == NULL))
@@ -239,7 +243,7 @@ MPROF_EXPORT void *calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (UNLIKELY(!hooks_plain)) {
+    if (UNLIKELY(slow_reasons != 0)) {
         if (!hooks_ready) {
             int served;
             void *user = early_alloc(total, &served);
@@ -296,7 +300,7 @@ static void *aligned_block(size_t alignment, size_t size)
     void *base = next_allocator.memalign(alignment, size + alignment);
     if (base == NULL)
         return NULL;
-    return UNLIKELY(!hooks_plain) ? finish_block_heard(base, alignment, size)
+    return UNLIKELY(slow_reasons != 0) ? finish_block_heard(base, alignment, size)
                                   : finish_block(base, alignment, size);
 }
 
@@ -357,7 +361,7 @@ MPROF_EXPORT void *realloc(void *user, size_t size)
         return NULL; /* the old block is untouched and still counted (on no line now) */
     if (!(old_offset & OFFSET_UNCOUNTED))
         count_free(old_requested);
-    return UNLIKELY(!hooks_plain) ? finish_block_heard(base, HEADER_BYTES, size)
+    return UNLIKELY(slow_reasons != 0) ? finish_block_heard(base, HEADER_BYTES, size)
                                   : finish_block(base, HEADER_BYTES, size);
 }
 

@@ -7,7 +7,8 @@
  * to jemalloc, jemalloc would be handed a pointer it never gave out (a crash), and
  * mallocx's blocks would not be counted. So each is built here on the standard entry
  * points, which count and forward: every block of either family is ours, and free,
- * dallocx and sdallocx take any of them. What is lost is what only jemalloc can do:
+ * dallocx and sdallocx take any of them. A program that asks whether jemalloc is there
+ * by looking for mallocx alone finds it, and gets these. What is lost is what only jemalloc can do:
  * explicit arenas and tcache choices become the default ones, and xallocx never grows
  * a block in place (it may say so: its contract allows a resize that did not happen).
  */
@@ -30,9 +31,13 @@ static size_t flags_alignment(int flags)
 MPROF_EXPORT void *mallocx(size_t size, int flags)
 {
     size_t alignment = flags_alignment(flags);
-    void *block = alignment > 16 ? memalign(alignment, size) : malloc(size);
+    if (alignment <= 16)
+        /* calloc, not malloc and memset: fresh pages come zeroed and stay untouched
+         * (not resident), as jemalloc's do. */
+        return (flags & MALLOCX_ZERO) ? calloc(1, size) : malloc(size);
+    void *block = memalign(alignment, size);
     if (block != NULL && (flags & MALLOCX_ZERO))
-        memset(block, 0, malloc_usable_size(block));
+        memset(block, 0, size);  /* an aligned block has no calloc: its pages are touched */
     return block;
 }
 
@@ -68,8 +73,14 @@ MPROF_EXPORT size_t nallocx(size_t size, int flags)
 
 MPROF_EXPORT void *rallocx(void *block, size_t size, int flags)
 {
-    if (flags_alignment(flags) <= 16 && !(flags & MALLOCX_ZERO))
-        return realloc(block, size == 0 ? 1 : size);
+    if (flags_alignment(flags) <= 16) {
+        size_t old = block != NULL ? malloc_usable_size(block) : 0;
+        void *moved = realloc(block, size == 0 ? 1 : size);
+        /* Zeroed as asked: the bytes past what the block held before. */
+        if (moved != NULL && (flags & MALLOCX_ZERO) && size > old)
+            memset((char *)moved + old, 0, size - old);
+        return moved;
+    }
     /* realloc keeps neither an alignment nor the zeroing: a new block, the old bytes
      * copied over its start (the rest stays zero when asked). */
     void *moved = mallocx(size == 0 ? 1 : size, flags);

@@ -57,10 +57,12 @@ t_truncated_dat() {
     expect_rc 0 mp report whole.dat
     expect_rc 0 mp peak whole.dat
     [ ! -s err.txt ] || fail "peak of a whole file said: $(cat err.txt)"
-    local size cut refused=0
+    local size cut refused=0 step=13
     size=$(stat -c %s whole.dat)
+    # Under valgrind (make check-valgrind) every 89th byte is enough, and 7x quicker.
+    [ "${MPROF_VALGRIND:-0}" != 1 ] || step=89
     # Each byte of the end line counts: its newline, its number, the word itself.
-    for cut in $((size - 1)) $((size - 3)) $((size - 4)) $(seq $((size - 6)) -13 $((size / 2))); do
+    for cut in $((size - 1)) $((size - 3)) $((size - 4)) $(seq $((size - 6)) -$step $((size / 2))); do
         head -c "$cut" whole.dat >cut.dat
         mp report cut.dat >out.txt 2>err.txt && fail "report took a file cut at $cut of $size bytes"
         [ "$(wc -l <err.txt)" -eq 1 ] || fail "report at $cut: $(cat err.txt)"

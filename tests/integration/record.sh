@@ -183,6 +183,77 @@ t_jemalloc_programs() {
         LD_PRELOAD=$jemalloc expect_rc 0 mp run -o preloaded.dat "$PROGRAMS/hold" 64 1
     fi
     check preloaded.dat "meta_int('heap_peak_bytes') - meta_int('heap_exit_bytes') == 64*MiB"
+
+    # mallocx(MALLOCX_ZERO) leaves fresh pages untouched, as jemalloc does: 512 MiB
+    # asked for and zeroed add to the heap, not to RSS.
+    cat >zero.c <<'C'
+#include <jemalloc/jemalloc.h>
+#include <stdio.h>
+int main(void)
+{
+    char *block = mallocx((size_t)512 << 20, MALLOCX_ZERO);
+    if (block == NULL || block[12345] != 0)
+        return 1;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    long size, resident;
+    if (statm == NULL || fscanf(statm, "%ld %ld", &size, &resident) != 2)
+        return 1;
+    printf("resident %ld KiB\n", resident * 4);
+    dallocx(block, 0);
+    return 0;
+}
+C
+    gcc -O2 zero.c -o zero -ljemalloc || fail "gcc could not build zero.c"
+    expect_rc 0 mp run -o zero.dat ./zero
+    local resident
+    resident=$(sed -n 's/^resident \([0-9]*\) KiB$/\1/p' out.txt)
+    [ -n "$resident" ] && [ "$resident" -lt 65536 ] || fail "mallocx(512 MiB, MALLOCX_ZERO) made RSS '$resident' KiB"
+    check zero.dat "meta_int('heap_peak_bytes') >= 512*MiB"
+
+    # A program that replaces only operator new(size_t) and operator delete(void *):
+    # the sized, array and nothrow forms reach its own, as libstdc++'s defaults do.
+    cat >replaced.cpp <<'CXX'
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+static long live, calls;
+void *operator new(std::size_t n)
+{
+    char *p = static_cast<char *>(std::malloc(n + 16));
+    if (p == nullptr)
+        throw std::bad_alloc();
+    *reinterpret_cast<std::size_t *>(p) = n;
+    live += static_cast<long>(n);
+    calls++;
+    return p + 16;
+}
+void operator delete(void *p) noexcept
+{
+    if (p == nullptr)
+        return;
+    char *b = static_cast<char *>(p) - 16;
+    live -= static_cast<long>(*reinterpret_cast<std::size_t *>(b));
+    std::free(b);
+}
+struct S { long a[4]; };
+int main()
+{
+    S *s = new S;
+    delete s;                        // sized delete: _ZdlPvm
+    int *a = new int[10];
+    delete[] a;                      // _Znam, _ZdaPv
+    int *n = new (std::nothrow) int;
+    delete n;
+    std::printf("live %ld calls %ld\n", live, calls);
+    return 0;
+}
+CXX
+    g++ -O2 -std=c++17 replaced.cpp -o replaced || fail "g++ could not build replaced.cpp"
+    expect_rc 0 ./replaced
+    cp out.txt bare.txt
+    expect_rc 0 mp run -o replaced.dat ./replaced
+    cmp -s bare.txt out.txt && grep -qx 'live 0 calls 3' out.txt ||
+        fail "a replaced operator new: bare '$(cat bare.txt)', under mprof '$(cat out.txt)'"
 }
 
 register signal_handlers_exact
