@@ -18,6 +18,7 @@
 #include "dat.h"
 #include "interval.h"
 #include "recorder_tables.h"
+#include "terminal_text.h"
 
 static void recorder_filter_init(const struct recorder *recorder,
                                  struct recorder_filter *filter)
@@ -261,7 +262,10 @@ int recorder_notice(struct recorder *recorder, const char *text)
     if (recorder_tail_drop(recorder) < 0)
         return -1;
     if (recorder->notices != NULL) {
-        fprintf(recorder->notices, "mprof: %s\n", text);
+        /* The library's text is the program's: escaped for the terminal. */
+        fputs("mprof: ", recorder->notices);
+        terminal_text_put(recorder->notices, text);
+        putc('\n', recorder->notices);
         fflush(recorder->notices);
     }
     return recorder_check(recorder, dat_write_meta(recorder->out, "notice", text));

@@ -17,6 +17,7 @@
 #include "array.h"
 #include "dat.h"
 #include "source.h"
+#include "terminal_text.h"
 
 /* A decorated function's range is its source: past this many lines it is not. */
 #define RECORDER_FUNCTION_LINES_MAX 1000000u
@@ -222,10 +223,11 @@ static const struct source_file *recorder_source(struct recorder *recorder,
     source->path = path;
     source->readable = source_read(path, &source->file) == 0;
     if (!source->readable && recorder->notices != NULL) {
-        fprintf(recorder->notices,
-                "mprof: %s: cannot read the source (%s): its @profile lines are shown "
-                "without their text\n", path[0] != '\0' ? path : "(no file name)",
-                strerror(errno));
+        int read_errno = errno;
+        fputs("mprof: ", recorder->notices);
+        terminal_text_put(recorder->notices, path[0] != '\0' ? path : "(no file name)");
+        fprintf(recorder->notices, ": cannot read the source (%s): its @profile lines are "
+                "shown without their text\n", strerror(read_errno));
         fflush(recorder->notices);
     }
     return source->readable ? &source->file : &no_file;

@@ -118,4 +118,33 @@ t_usage_errors_one_style() {
     expect_error 'plot: -w 3: needs XMIN,XMAX' mp plot -w 3
 }
 
+register dat_text_escaped
+t_dat_text_escaped() {
+    # Escape sequences in the file's text (OSC 52 to the clipboard, OSC 0 to the window
+    # title, CSI 2J, the 8-bit CSI U+009B, a carriage return): the .dat writes them
+    # escaped and the reader undoes it; they are printed as text, the exact bytes.
+    printf 'MEM 1.000000 1.0000\nPROFILE_FUNC 1 1 1 1 1 m.f\\x1b]0;title\\x07 /tmp/\\x1b]0;t\\x07.py\nPROFILE_LINE 1 1 1 1 0 1048576 x = "\\x1b]52;c;aGk=\\x07"\xc2\x9b2J\r;\nTOP 1 1048576 1 1 1 f\\x1b[2J \\x1b]0;t\\x07.py\n' >escapes.dat
+    expect_rc 0 mp report escapes.dat
+    printf 'Filename: /tmp/\\x1b]0;t\\x07.py\n\nLine #    Mem usage    Increment  Occurrences   Line Contents\n=============================================================\n     1      1.0 MiB      0.0 MiB           1   x = "\\x1b]52;c;aGk=\\x07"\\xc2\\x9b2J\\x0d;\n\n\n' >expected.txt
+    cmp -s out.txt expected.txt || fail "report of escapes: $(od -c out.txt | head -5)"
+    expect_rc 0 mp report --top 1 escapes.dat
+    tail -n 1 out.txt >top.txt
+    printf '     1        1.0 MiB             1             1   \\x1b]0;t\\x07.py:1 (f\\x1b[2J)\n' >expected.txt
+    cmp -s top.txt expected.txt || fail "report --top of escapes: $(od -c top.txt | head -5)"
+    if LC_ALL=C grep -q "$(printf '\x1b')" out.txt; then fail "an ESC reached the output"; fi
+}
+
+register run_tables_escaped
+t_run_tables_escaped() {
+    # A source line holding a raw escape sequence (OSC 0, the window title): mprof run's
+    # own tables and mprof report show it as text.
+    printf '@profile\ndef f():\n    x = "\x1b]0;owned\x07" * 1000\n    return x\n\nf()\n' >esc.py
+    expect_rc 0 mp run -o esc.dat python3 esc.py
+    grep -qF '    x = "\x1b]0;owned\x07" * 1000' err.txt || fail "run's table: $(od -c err.txt | head -20)"
+    if LC_ALL=C grep -q "$(printf '\x1b')" err.txt; then fail "an ESC reached run's output"; fi
+    expect_rc 0 mp report esc.dat
+    grep -qF '    x = "\x1b]0;owned\x07" * 1000' out.txt || fail "report's table: $(od -c out.txt | head -20)"
+    if LC_ALL=C grep -q "$(printf '\x1b')" out.txt; then fail "an ESC reached report's output"; fi
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -309,6 +309,22 @@ START_TEST(bad_record_keeps_what_came_before)
 }
 END_TEST
 
+/* A notice's text is the program's: an escape sequence in it is shown, never sent. */
+START_TEST(notice_escape_sequences_are_shown)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_notice(&stream, MAIN_PID, "\x1b]52;c;aGk=\x07 and \x1b]0;title\x1b\\");
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_feed(&harness.recorder, stream.bytes, stream.length);
+    /* The .dat keeps the text as it came (its readers escape it when they show it). */
+    harness_close(&harness, -1,
+                  "MPROF notice \x1b]52;c;aGk=\x07 and \x1b]0;title\x1b\\\n",
+                  "mprof: \\x1b]52;c;aGk=\\x07 and \\x1b]0;title\\x1b\\\n");
+}
+END_TEST
+
 START_TEST(notice_newlines_become_one_line)
 {
     struct stream stream;
@@ -1043,6 +1059,7 @@ Suite *test_suite(void)
     tcase_add_test(pipe_cases, stream_byte_by_byte);
     tcase_add_test(pipe_cases, bad_record_keeps_what_came_before);
     tcase_add_test(pipe_cases, notice_newlines_become_one_line);
+    tcase_add_test(pipe_cases, notice_escape_sequences_are_shown);
     tcase_add_test(pipe_cases, negative_heap_is_written_as_zero);
     suite_add_tcase(suite, pipe_cases);
     TCase *series_cases = tcase_create("series");
