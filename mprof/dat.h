@@ -250,4 +250,15 @@ void dat_default_name(char *name, size_t name_size, long now);
 
 #define DAT_BYTES_PER_MIB 1048576.0
 
+/* The rows of @profile tables that no PROFILE_LINE gives (lines of a function's range
+ * that no line of the file, or no LINE record of the run, stands for), at most, over a
+ * whole file. A table prints every line of its function's range, and a range is two
+ * 32-bit numbers: 0..4294967295 in one 40-byte line would print for ever. The lines a
+ * file gives are its own size; the lines it does not give are bounded by what a source
+ * holds: a million lines is more than any decorated functions of one program span
+ * (the largest Python sources, generated tables, run to some hundred thousand), and
+ * prints in under a second. mprof writes every line of a range, so its own files
+ * have none such. */
+#define DAT_UNGIVEN_ROWS_MAX 1000000u
+
 #endif

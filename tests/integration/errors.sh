@@ -118,6 +118,17 @@ t_usage_errors_one_style() {
     expect_error 'plot: -w 3: needs XMIN,XMAX' mp plot -w 3
 }
 
+register endless_range
+t_endless_range() {
+    # 93 bytes whose table would print lines 0..2^32-1: refused at once, naming the line.
+    printf 'MEM 1.000000 1.0000\nPROFILE_FUNC 1 1 0 4294967295 1 m.f f.py\nPROFILE_LINE 1 1 0 1 0 0 x = []\n' >endless.dat
+    [ "$(wc -c <endless.dat)" -eq 93 ] || fail "endless.dat is not 93 bytes"
+    expect_rc 1 mp report endless.dat
+    [ "$(cat err.txt)" = "mprof: endless.dat: line 2: PROFILE_FUNC: lines 0-4294967295 are 4294967296 table rows: with those before it, 4294967296 rows no PROFILE_LINE gives, more than any source holds (1000000)" ] ||
+        fail "report of an endless range: '$(head -c 300 err.txt)'"
+    [ ! -s out.txt ] || fail "report printed $(wc -c <out.txt) bytes of an endless range"
+}
+
 register dat_text_escaped
 t_dat_text_escaped() {
     # Escape sequences in the file's text (OSC 52 to the clipboard, OSC 0 to the window

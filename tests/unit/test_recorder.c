@@ -1046,6 +1046,62 @@ START_TEST(children_tables_follow_and_bracket_their_curve)
 }
 END_TEST
 
+/* A FUNCTION record of 34 bytes may claim lines 0..2^32-1, which would print for ever:
+ * its table is left out and said, its name escaped; the run's other tables stay. */
+START_TEST(range_no_source_holds_is_left_out)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_function(&stream, MAIN_PID, 1, 0, UINT32_MAX, 1, "m.\x1b]0;t\x07", "/nonexistent/x.py");
+    add_line(&stream, MAIN_PID, 1, 0, 1, 0, 0);
+    add_function(&stream, MAIN_PID, 2, 20, 20, 1, "m.b", "/nonexistent/x.py");
+    add_line(&stream, MAIN_PID, 2, 20, 3, 7, 8);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    harness_close(&harness, 0,
+                  "MPROF main_pid 1000\n"
+                  "PROFILE_FUNC 1000 2 20 20 1 m.b /nonexistent/x.py\n"
+                  "PROFILE_LINE 1000 2 20 3 7 8 \n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n",
+                  "mprof: 1000: @profile function m.\\x1b]0;t\\x07: lines 0-4294967295 are "
+                  "more rows than any source holds (over 1000000 with the tables before it "
+                  "that no line ran in): its table is left out\n"
+                  "mprof: /nonexistent/x.py: cannot read the source (No such file or "
+                  "directory): its @profile lines are shown without their text\n");
+}
+END_TEST
+
+/* Repeated LINE records are merged: their sums stop at the ends of their types. */
+START_TEST(line_sums_saturate)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_function(&stream, MAIN_PID, 1, 5, 5, 1, "m.f", "/nonexistent/x.py");
+    add_line(&stream, MAIN_PID, 1, 5, UINT64_MAX, INT64_MAX, 1);
+    add_line(&stream, MAIN_PID, 1, 5, 2, INT64_MAX, 2);
+    add_function(&stream, MAIN_PID, 2, 6, 6, 1, "m.g", "/nonexistent/x.py");
+    add_line(&stream, MAIN_PID, 2, 6, 1, INT64_MIN, 1);
+    add_line(&stream, MAIN_PID, 2, 6, 1, -1, 1);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    harness_close(&harness, 0,
+                  "MPROF main_pid 1000\n"
+                  "PROFILE_FUNC 1000 1 5 5 1 m.f /nonexistent/x.py\n"
+                  "PROFILE_LINE 1000 1 5 18446744073709551615 9223372036854775807 2 \n"
+                  "PROFILE_FUNC 1000 2 6 6 1 m.g /nonexistent/x.py\n"
+                  "PROFILE_LINE 1000 2 6 2 -9223372036854775808 1 \n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n",
+                  "mprof: /nonexistent/x.py: cannot read the source (No such file or "
+                  "directory): its @profile lines are shown without their text\n");
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *suite = suite_create("recorder");
@@ -1088,6 +1144,8 @@ Suite *test_suite(void)
     tcase_add_test(profile_cases, heap_exit_is_the_latest_images_first_ending);
     tcase_add_test(profile_cases, no_ending_no_heap_exit);
     tcase_add_test(profile_cases, heap_exit_below_zero_is_zero);
+    tcase_add_test(profile_cases, range_no_source_holds_is_left_out);
+    tcase_add_test(profile_cases, line_sums_saturate);
     suite_add_tcase(suite, profile_cases);
     return suite;
 }
