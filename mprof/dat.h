@@ -232,6 +232,12 @@ int dat_write_profiled_line(FILE *out, int pid, uint32_t id, const struct dat_pr
 int dat_write_profiled(FILE *out, const struct dat_profiled_function *function);
 int dat_write_top_site(FILE *out, const struct dat_top_site *site);
 
+/* After a write failed (a full disk), cut the regular file at `path` back to the end
+ * of its last whole line, so that it reads as the lines before (dat_read_valid_part)
+ * rather than ending in a line cut anywhere. *kept_bytes is its size after. Anything
+ * but a regular file is left as it is. 0, or -1 with errno. */
+int dat_cut_to_whole_lines(const char *path, uint64_t *kept_bytes);
+
 /* Release what one profiled function holds (not the struct itself). */
 void dat_free_profiled_function(struct dat_profiled_function *function);
 void dat_free_top_site(struct dat_top_site *site);

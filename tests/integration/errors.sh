@@ -158,4 +158,21 @@ t_run_tables_escaped() {
     if LC_ALL=C grep -q "$(printf '\x1b')" out.txt; then fail "an ESC reached report's output"; fi
 }
 
+register full_disk
+t_full_disk() {
+    # A file size limit stands for a full disk: the run says it failed to write (and
+    # not "wrote"), exits non-zero, and leaves whole lines that read as the valid part.
+    ( ulimit -f 2; trap '' XFSZ
+      exec "$MPROF" run -a -T 0.01 -o full.dat "$PROGRAMS/hold" 4 1 ) >out.txt 2>err.txt
+    local rc=$?
+    [ "$rc" -ne 0 ] || fail "a run that could not write its file exited 0"
+    grep -q '^mprof: full\.dat: write failed: File too large: it keeps the [0-9]* bytes of whole lines written before, not the run.s end$' err.txt ||
+        fail "no write failure said: '$(cat err.txt)'"
+    if grep -q 'wrote' err.txt; then fail "a failed write said 'wrote': '$(cat err.txt)'"; fi
+    [ "$(tail -c 1 full.dat | od -An -c | tr -d ' ')" = '\n' ] || fail "full.dat ends in a cut line"
+    expect_rc 0 mp peak full.dat
+    if grep -q truncated err.txt; then fail "peak read a cut line: '$(cat err.txt)'"; fi
+    grep -q '^full\.dat	' out.txt || fail "no peak of the valid part: '$(cat out.txt)'"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
