@@ -1074,6 +1074,32 @@ START_TEST(range_no_source_holds_is_left_out)
 }
 END_TEST
 
+/* Found by fuzzing: the library's last SAMPLE said an RSS of 2^64 - 1 bytes, which
+ * became the run's last MEM point; the byte count of a point at 2^64 (the double it is
+ * held in rounds up) is the most there is, not an undefined conversion (UBSan). */
+START_TEST(rss_at_the_top_of_64_bits)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    add_sample(&stream, MAIN_PID, 100, 1, UINT64_MAX);
+    add_bye(&stream, MAIN_PID);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, false);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_int_eq(recorder_end_of_run_sample(&harness.recorder), 0);
+    harness_close(&harness, 0,
+                  "HEAP 1700000000.1000 1\n"
+                  "MEM 17592186044416.000000 1700000000.1000\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 1\n"
+                  "MPROF rss_peak_bytes 18446744073709551615\n"
+                  "MPROF heap_samples 1\n"
+                  "MPROF heap_peak_bytes 1\n"
+                  "MPROF rss_hwm_bytes 18446744073709551615\n", "");
+}
+END_TEST
+
 /* Repeated LINE records are merged: their sums stop at the ends of their types. */
 START_TEST(line_sums_saturate)
 {
@@ -1146,6 +1172,7 @@ Suite *test_suite(void)
     tcase_add_test(profile_cases, heap_exit_below_zero_is_zero);
     tcase_add_test(profile_cases, range_no_source_holds_is_left_out);
     tcase_add_test(profile_cases, line_sums_saturate);
+    tcase_add_test(profile_cases, rss_at_the_top_of_64_bits);
     suite_add_tcase(suite, profile_cases);
     return suite;
 }
