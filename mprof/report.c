@@ -170,11 +170,16 @@ static int report_write_footnote(FILE *out, const struct dat_profiled_function *
     }
     if (entry == NULL || largest == NULL)
         return 0;
-    long long grown = highest - entry->increment_bytes;
+    /* The figures are a file's: the sums stop at the ends of long long, never past. */
+    long long grown, bound;
+    if (__builtin_sub_overflow(highest, (long long)entry->increment_bytes, &grown))
+        grown = LLONG_MAX;  /* only a high Mem usage less a negative entry overflows */
     if (grown < 0)
         grown = 0;
     long long slack = grown / 10 > 65536 ? grown / 10 : 65536;
-    if (largest->increment_bytes <= grown + slack)
+    if (__builtin_add_overflow(grown, slack, &bound))
+        bound = LLONG_MAX;
+    if (largest->increment_bytes <= bound)
         return 0;
     char total[REPORT_CELL_MAX], held[REPORT_CELL_MAX];
     if (fprintf(out, "\nLine %u ran %" PRIu64 " times and adds up to %s, yet the heap never "

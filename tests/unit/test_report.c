@@ -350,6 +350,29 @@ START_TEST(test_top_matches_golden)
 }
 END_TEST
 
+/* Found by fuzzing: figures near the ends of 64 bits made the note's sums overflow
+ * (UBSan), and a wrapped sum printed a note for a line that held it all. */
+START_TEST(test_footnote_at_the_ends_of_64_bits)
+{
+    struct model_line lines[] = {
+        { 1, 1, 0, 0, "@profile" },
+        { 2, 2, INT64_MAX, INT64_MAX - 1, "    x = f()" },
+    };
+    struct dat_profiled_function function;
+    for (int variant = 0; variant < 2; variant++) {
+        /* Mem usage less the entry's Increment: near the top, then past it. */
+        lines[0].increment = variant == 0 ? 0 : -5;
+        lines[1].mem = variant == 0 ? INT64_MAX - 1 : INT64_MAX;
+        MODEL_FUNCTION(&function, 1, 1, "m.f", "f.py", lines);
+        char *text = tables_text(&function, 1, 1, (struct report_options){ REPORT_UNIT_B, 0 }, 1);
+        ck_assert_msg(strstr(text, " ran 2 times") == NULL, "a note at the ends:\n%s", text);
+        ck_assert_ptr_nonnull(strstr(text, "9223372036854775807 B"));
+        free(text);
+        free(function.lines);
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------------- hostile text */
 
 /* A .dat is anyone's: escape sequences in its names and lines are shown, never sent
@@ -462,6 +485,7 @@ Suite *test_suite(void)
     tcase_add_test(options, test_bytes_columns_widen);
     tcase_add_test(options, test_footnote_when_the_caller_freed);
     tcase_add_test(options, test_escape_sequences_are_shown);
+    tcase_add_test(options, test_footnote_at_the_ends_of_64_bits);
     suite_add_tcase(suite, options);
     return suite;
 }
