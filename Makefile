@@ -8,6 +8,7 @@
 #                     root), 3.13-3.15
 #   make check-valgrind     the file-reading CLI tests with the CLI under valgrind
 #   make bench        overhead against the bare run and memory_profiler, per CPython version
+#   make fuzz         the fuzz targets of tests/fuzz/ (libFuzzer, clang), FUZZ_SECONDS each
 #   make install PREFIX=/usr/local
 # The build tree mirrors the install tree (bin/, lib/mprof/), so build/bin/mprof finds
 # its library exactly as an installed one does: ../lib/mprof/libmprof.so.
@@ -21,7 +22,9 @@ OPT     ?= -O2 -g
 CPPFLAGS += -Iinclude
 
 ifeq ($(SANITIZE),1)
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# float-cast-overflow: gcc's "undefined" leaves out a double too big for its integer.
+SAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
 BUILD := $(BUILD)-san
 endif
 
@@ -79,7 +82,7 @@ PYTHON_FILES := $(PYTHON_DIR)/pytest_mprof.py $(PYTHON_DIR)/mprof.dist-info/META
 CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-.PHONY: all deps demo check check-pythons check-valgrind structure unit integration bench install clean programs plugins
+.PHONY: all deps demo check check-pythons check-valgrind structure unit integration bench install clean programs plugins fuzz
 all: $(MPROF_BIN) $(MPROF_LIB) plugins programs $(PYTHON_FILES)
 
 # One line on what this build gives @profile, and what it could not.
@@ -209,6 +212,29 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh $(BUILD)
 
+# The fuzz targets (tests/fuzz/fuzz_*.c): the CLI's objects again, built by clang for
+# libFuzzer with ASan and UBSan, linked with each target; tests/fuzz/run.sh makes the
+# seed corpus from real runs of this build and runs each target FUZZ_SECONDS.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CLI_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out mprof/main.c,$(CLI_SRC)))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_[a-z]*.c))
+FUZZ_TARGETS := $(filter-out $(FUZZ_BUILD)/fuzz_input,$(FUZZ_TARGETS))
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -Improf $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_TARGETS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o \
+                 $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_input.o $(FUZZ_CLI_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ -lm
+
+fuzz: deps
+	@$(MAKE) --no-print-directory all programs $(FUZZ_TARGETS)
+	@bash tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 install: $(MPROF_BIN) $(MPROF_LIB) $(PLUGIN_LIBS) $(PYTHON_FILES)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/mprof $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/lib/mprof/python/mprof.dist-info
@@ -224,6 +250,7 @@ clean:
 	rm -rf build build-san
 
 -include $(wildcard $(BUILD)/obj/mprof/*.d $(BUILD)/obj/tests/unit/*.d)
+-include $(wildcard $(FUZZ_BUILD)/obj/mprof/*.d $(FUZZ_BUILD)/obj/tests/fuzz/*.d)
 # A CLI object built before the compiler wrote .d files (an older build tree) still
 # depends on every header, until its next build writes its own .d.
 $(filter-out $(patsubst %.d,%.o,$(wildcard $(BUILD)/obj/mprof/*.d)),$(CLI_OBJ)): $(wildcard mprof/*.h include/mprof/*.h)

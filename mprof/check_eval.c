@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "terminal_text.h"
+
 static void check_set_error(char *error, size_t error_size, const char *format,
                             const char *path)
 {
@@ -67,9 +69,10 @@ int check_exit_heap_bytes(const struct dat_profile *profile, uint64_t *bytes, ch
         return 0;
     const char *written = dat_meta_text_prefixed(profile, "heap_exit_bytes", "");
     if (written != NULL) {  /* a negative count, say: the file is not to be trusted */
+        char shown[48];  /* the file's text, escaped for the terminal */
         if (error != NULL && error_size > 0)
-            snprintf(error, error_size, "%s: MPROF heap_exit_bytes %.40s is not a byte count",
-                     profile->path, written);
+            snprintf(error, error_size, "%s: MPROF heap_exit_bytes %s is not a byte count",
+                     profile->path, terminal_text_format(shown, sizeof shown, written));
         return -1;
     }
     uint64_t signal_number;

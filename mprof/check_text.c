@@ -3,7 +3,7 @@
  *
  * A check's line gives its figures both ways, for people and exact ("13.3 MiB
  * (13983266 B)"), since a budget in CI is set from those bytes. Names from the .dat go
- * through check_text_put_name, so no control byte, nor a byte that is not UTF-8,
+ * through terminal_text_put, so no control byte, nor a byte that is not UTF-8,
  * reaches a terminal.
  */
 #include "check_output.h"
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "limit.h"
-#include "utf8.h"
+#include "terminal_text.h"
 
 /* The percentage `growth` is of `baseline` ("+21.45%"), or "n/a" for a zero baseline. */
 static void check_text_format_growth_percent(char *text, size_t text_size, int64_t growth,
@@ -30,22 +30,6 @@ static const char *check_text_figure_name(const struct check_result *result)
     if (result->kind == CHECK_MAX_LEAK)
         return "heap at exit";
     return result->metric == CHECK_METRIC_RSS ? "peak RSS" : "peak heap";
-}
-
-/* A name as the .dat escapes it: a control character, or a byte that is not part of
- * valid UTF-8, as \xHH. */
-static void check_text_put_name(FILE *out, const char *name)
-{
-    const unsigned char *c = (const unsigned char *)name;
-    while (*c != '\0') {
-        size_t length = *c < 0x20 || *c == 0x7f ? 0 : utf8_sequence_length(c);
-        if (length == 0) {
-            fprintf(out, "\\x%02x", *c++);
-            continue;
-        }
-        fwrite(c, 1, length, out);
-        c += length;
-    }
 }
 
 static void check_text_put_result(FILE *out, const struct check_result *result)
@@ -131,9 +115,9 @@ static void check_text_put_lines(FILE *out, const struct check_outcome *outcome)
         else
             limit_format_bytes(amount, sizeof amount, (uint64_t)line->new_bytes);
         fprintf(out, "%10s  ", amount);
-        check_text_put_name(out, line->filename);
+        terminal_text_put(out, line->filename);
         fprintf(out, ":%" PRIu32 " ", line->line);
-        check_text_put_name(out, line->function);
+        terminal_text_put(out, line->function);
         fputs("()\n", out);
     }
 }
@@ -143,21 +127,21 @@ static void check_text_put_baseline_update(FILE *out, const struct check_report 
     switch (report->baseline_update) {
     case CHECK_BASELINE_UPDATED:
         fputs("baseline ", out);
-        check_text_put_name(out, report->baseline_path);
+        terminal_text_put(out, report->baseline_path);
         fputs(" updated: it is now a copy of ", out);
-        check_text_put_name(out, report->current_path);
+        terminal_text_put(out, report->current_path);
         fputc('\n', out);
         break;
     case CHECK_BASELINE_CREATED:
         fputs("baseline ", out);
-        check_text_put_name(out, report->baseline_path);
+        terminal_text_put(out, report->baseline_path);
         fputs(" created from ", out);
-        check_text_put_name(out, report->current_path);
+        terminal_text_put(out, report->current_path);
         fputs(" (there was none: the next run is checked against it)\n", out);
         break;
     case CHECK_BASELINE_SAME:
         fputs("baseline ", out);
-        check_text_put_name(out, report->baseline_path);
+        terminal_text_put(out, report->baseline_path);
         fputs(" left as it is: it is the checked file itself\n", out);
         break;
     case CHECK_BASELINE_KEPT:
@@ -179,7 +163,7 @@ int check_text_write(FILE *out, const struct check_report *report)
     }
     if (report->baseline_missing && report->request->max_growth_set) {
         fputs("SKIP max-growth: no baseline yet (", out);
-        check_text_put_name(out, report->baseline_path);
+        terminal_text_put(out, report->baseline_path);
         fputs(" does not exist)\n", out);
     }
     if (!outcome->passed) {

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "profiles.h"
+#include "terminal_text.h"
 
 static const char list_usage[] =
     "usage: mprof list\n"
@@ -34,8 +35,11 @@ int cmd_list(int argc, char **argv)
     for (size_t i = 0; i < count; i++) {
         /* Every listed name is mprofile_ + 14 digits + ...: the stamp is at 9. */
         const char *stamp = names[i] + strlen("mprofile_");
-        printf("%zu %s %.2s:%.2s:%.2s %.2s/%.2s/%.4s\n", i, names[i], stamp + 8, stamp + 10,
-               stamp + 12, stamp + 6, stamp + 4, stamp);
+        /* A name is anyone's bytes (a file made in this directory): shown escaped. */
+        printf("%zu ", i);
+        terminal_text_put(stdout, names[i]);
+        printf(" %.2s:%.2s:%.2s %.2s/%.2s/%.4s\n", stamp + 8, stamp + 10, stamp + 12,
+               stamp + 6, stamp + 4, stamp);
     }
     profiles_free(names, count);
     return fflush(stdout) == 0 ? 0 : 1;

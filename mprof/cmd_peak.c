@@ -17,6 +17,7 @@
 #include "dat.h"
 #include "gnuplot.h"
 #include "profiles.h"
+#include "terminal_text.h"
 
 static const char peak_usage[] =
     "usage: mprof peak [FILE|INDEX ...]\n"
@@ -45,7 +46,8 @@ static void peak_print(const struct dat_profile *profile)
     double start = gnuplot_profile_start(profile);
     double peak_time;
     double peak = dat_peak_mem_mib(profile, &peak_time);
-    printf("%s\t%.3f MiB at %.3f s", profile->path, peak, peak_time - start);
+    terminal_text_put(stdout, profile->path);
+    printf("\t%.3f MiB at %.3f s", peak, peak_time - start);
     uint64_t heap_mark;
     bool have_heap = profile->heap_count > 0 ||
                      dat_meta_u64(profile, "heap_peak_bytes", &heap_mark);

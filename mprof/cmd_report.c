@@ -17,6 +17,7 @@
 #include "dat.h"
 #include "profiles.h"
 #include "report.h"
+#include "terminal_text.h"
 
 #define REPORT_EXIT_USAGE 2
 
@@ -150,7 +151,9 @@ int cmd_report(int argc, char **argv)
     if (top > 0) {
         const char *why = dat_meta_text_prefixed(&profile, "notice", "--lines: ");
         if (profile.top_site_count == 0 && why != NULL) {
-            mprof_error("%s: no whole-program line data: %s", paths[0], why);
+            char shown[DAT_ERROR_MAX];  /* the file's text, escaped for the terminal */
+            mprof_error("%s: no whole-program line data: %s", paths[0],
+                        terminal_text_format(shown, sizeof shown, why));
             status = 1;
         } else if (profile.top_site_count == 0) {
             mprof_error("%s: no whole-program line data (record it with mprof run --lines)",

@@ -520,9 +520,22 @@ static int run_record(struct run_session *session)
         mprof_error("%s: the preload library did not report: heap data is missing, memory "
                     "is RSS only", options->target.module != NULL ? TARGET_PYTHON
                                                                   : options->target.args[0]);
-    if (write_failed)
-        mprof_error("%s: write failed: %s", session->output_path,
-                    strerror(write_errno ? write_errno : EIO));
+    if (write_failed) {
+        /* Said instead of "wrote": the file keeps its whole lines, read as a cut one. */
+        uint64_t kept_bytes = 0;
+        int cut = dat_cut_to_whole_lines(session->output_path, &kept_bytes);
+        if (cut == 0)
+            mprof_error("%s: write failed: %s: it keeps the %llu bytes of whole lines "
+                        "written before, not the run's end", session->output_path,
+                        strerror(write_errno ? write_errno : EIO),
+                        (unsigned long long)kept_bytes);
+        else
+            mprof_error("%s: write failed: %s", session->output_path,
+                        strerror(write_errno ? write_errno : EIO));
+        if (!options->no_report && recorder->profiled_count > 0)
+            run_print_tables(options, recorder);
+        return exit_status == 0 ? RUN_EXIT_FAILURE : exit_status;
+    }
 
     char heap_text[64] = "no heap data";
     if (recorder->heap_samples > 0)

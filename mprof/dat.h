@@ -232,6 +232,12 @@ int dat_write_profiled_line(FILE *out, int pid, uint32_t id, const struct dat_pr
 int dat_write_profiled(FILE *out, const struct dat_profiled_function *function);
 int dat_write_top_site(FILE *out, const struct dat_top_site *site);
 
+/* After a write failed (a full disk), cut the regular file at `path` back to the end
+ * of its last whole line, so that it reads as the lines before (dat_read_valid_part)
+ * rather than ending in a line cut anywhere. *kept_bytes is its size after. Anything
+ * but a regular file is left as it is. 0, or -1 with errno. */
+int dat_cut_to_whole_lines(const char *path, uint64_t *kept_bytes);
+
 /* Release what one profiled function holds (not the struct itself). */
 void dat_free_profiled_function(struct dat_profiled_function *function);
 void dat_free_top_site(struct dat_top_site *site);
@@ -249,5 +255,16 @@ void dat_free_list(char **names, size_t count);
 void dat_default_name(char *name, size_t name_size, long now);
 
 #define DAT_BYTES_PER_MIB 1048576.0
+
+/* The rows of @profile tables that no PROFILE_LINE gives (lines of a function's range
+ * that no line of the file, or no LINE record of the run, stands for), at most, over a
+ * whole file. A table prints every line of its function's range, and a range is two
+ * 32-bit numbers: 0..4294967295 in one 40-byte line would print for ever. The lines a
+ * file gives are its own size; the lines it does not give are bounded by what a source
+ * holds: a million lines is more than any decorated functions of one program span
+ * (the largest Python sources, generated tables, run to some hundred thousand), and
+ * prints in under a second. mprof writes every line of a range, so its own files
+ * have none such. */
+#define DAT_UNGIVEN_ROWS_MAX 1000000u
 
 #endif

@@ -2,6 +2,7 @@
  * dat_read_profiles.c — the reader's parsers of the @profile lines (PROFILE_FUNC,
  * PROFILE_LINE) and the whole-program TOP lines (dat_reader.h).
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,9 +43,21 @@ int dat_parse_profiled_function(struct dat_reader *reader, char *text)
                  function.last_line, function.first_line);
         return -1;
     }
+    /* Its table prints every line of its range: the rows no PROFILE_LINE gives are
+     * bounded by what a source holds (dat.h), the others by the file's own lines. */
+    uint64_t rows = (uint64_t)function.last_line - function.first_line + 1;
+    if (reader->ungiven_rows + rows > DAT_UNGIVEN_ROWS_MAX) {
+        snprintf(reader->why, sizeof reader->why,
+                 "PROFILE_FUNC: lines %u-%u are %" PRIu64 " table rows: with those before "
+                 "it, %" PRIu64 " rows no PROFILE_LINE gives, more than any source holds (%u)",
+                 function.first_line, function.last_line, rows, reader->ungiven_rows + rows,
+                 DAT_UNGIVEN_ROWS_MAX);
+        return -1;
+    }
     if (mprof_grow_array((void **)&profile->profiled, &reader->profiled_capacity,
                  profile->profiled_count, sizeof *profile->profiled) < 0)
         return DAT_OUT_OF_MEMORY;
+    reader->ungiven_rows += rows;
     function.name = dat_unescaped_copy(fields[5]);
     function.filename = dat_unescaped_copy(rest);
     if (function.name == NULL || function.filename == NULL) {
@@ -118,6 +131,7 @@ int dat_parse_profiled_line(struct dat_reader *reader, char *text)
     if (line.contents == NULL)
         return DAT_OUT_OF_MEMORY;
     function->lines[function->line_count++] = line;
+    reader->ungiven_rows--;  /* a row of its range, given once (ascending, within it) */
     return 0;
 }
 

@@ -28,6 +28,7 @@ struct dat_reader {
     } *child_capacities;
     size_t child_capacities_capacity;
     bool any_known_line;
+    uint64_t ungiven_rows;    /* rows of the tables so far no PROFILE_LINE gives */
     size_t line_number;       /* of the line being parsed */
     uint64_t line_offset;     /* the bytes before it */
     char why[DAT_ERROR_MAX];  /* what is wrong with the current line */

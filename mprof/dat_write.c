@@ -8,9 +8,14 @@
  * which run to the end of the line and never contain a newline. Each line is flushed,
  * so a crash of the CLI loses nothing written.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dat.h"
 #include "utf8.h"
@@ -169,4 +174,49 @@ int dat_write_top_site(FILE *out, const struct dat_top_site *site)
         putc('\n', out) == EOF)
         return -1;
     return fflush(out) == 0 ? 0 : -1;
+}
+
+int dat_cut_to_whole_lines(const char *path, uint64_t *kept_bytes)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    struct stat status;
+    if (fd < 0 || fstat(fd, &status) < 0) {
+        int saved = errno;
+        if (fd >= 0)
+            close(fd);
+        errno = saved;
+        return -1;
+    }
+    off_t end = status.st_size;
+    *kept_bytes = (uint64_t)end;
+    if (!S_ISREG(status.st_mode)) {
+        close(fd);
+        return 0;
+    }
+    /* Back from the end, a block at a time, to the last newline. */
+    char block[4096];
+    while (end > 0) {
+        off_t start = end > (off_t)sizeof block ? end - (off_t)sizeof block : 0;
+        ssize_t got = pread(fd, block, (size_t)(end - start), start);
+        if (got != (ssize_t)(end - start)) {
+            int saved = got < 0 ? errno : EIO;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        const char *newline = memrchr(block, '\n', (size_t)got);
+        if (newline != NULL) {
+            end = start + (newline - block) + 1;
+            break;
+        }
+        end = start;
+    }
+    if (end != status.st_size && ftruncate(fd, end) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    *kept_bytes = (uint64_t)end;
+    return close(fd);
 }

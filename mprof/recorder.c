@@ -18,6 +18,7 @@
 #include "dat.h"
 #include "interval.h"
 #include "recorder_tables.h"
+#include "terminal_text.h"
 
 static void recorder_filter_init(const struct recorder *recorder,
                                  struct recorder_filter *filter)
@@ -69,8 +70,11 @@ enum recorder_series { SERIES_MEM, SERIES_HEAP, SERIES_CHILD_MEM, SERIES_CHILD_H
 static int recorder_write_point(struct recorder *recorder, enum recorder_series series,
                                 int index, struct simplify_point point)
 {
-    /* Heap values are whole bytes held in a double: exact below 2^53. */
-    uint64_t bytes = point.value > 0 ? (uint64_t)(point.value + 0.5) : 0;
+    /* Heap values are whole bytes held in a double: exact below 2^53. A library's
+     * figure from 2^64 up (RSS is sent as 64 bits, sums of them under -C) is the most
+     * there is: converting it would be undefined. */
+    uint64_t bytes = point.value <= 0 ? 0
+                   : point.value >= 0x1p64 ? UINT64_MAX : (uint64_t)(point.value + 0.5);
     if (recorder_tail_drop(recorder) < 0)
         return -1;
     int status = -1;
@@ -261,7 +265,10 @@ int recorder_notice(struct recorder *recorder, const char *text)
     if (recorder_tail_drop(recorder) < 0)
         return -1;
     if (recorder->notices != NULL) {
-        fprintf(recorder->notices, "mprof: %s\n", text);
+        /* The library's text is the program's: escaped for the terminal. */
+        fputs("mprof: ", recorder->notices);
+        terminal_text_put(recorder->notices, text);
+        putc('\n', recorder->notices);
         fflush(recorder->notices);
     }
     return recorder_check(recorder, dat_write_meta(recorder->out, "notice", text));

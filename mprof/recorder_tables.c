@@ -18,9 +18,7 @@
 #include "array.h"
 #include "dat.h"
 #include "source.h"
-
-/* A decorated function's range is its source: past this many lines it is not. */
-#define RECORDER_FUNCTION_LINES_MAX 1000000u
+#include "terminal_text.h"
 
 /* Out of memory while keeping @profile data: the run goes on, the user hears once. */
 static void recorder_lose_profile_data(struct recorder *recorder)
@@ -229,10 +227,11 @@ static const struct source_file *recorder_source(struct recorder *recorder,
     source->path = path;
     source->readable = source_read(path, &source->file) == 0;
     if (!source->readable && recorder->notices != NULL) {
-        fprintf(recorder->notices,
-                "mprof: %s: cannot read the source (%s): its @profile lines are shown "
-                "without their text\n", path[0] != '\0' ? path : "(no file name)",
-                strerror(errno));
+        int read_errno = errno;
+        fputs("mprof: ", recorder->notices);
+        terminal_text_put(recorder->notices, path[0] != '\0' ? path : "(no file name)");
+        fprintf(recorder->notices, ": cannot read the source (%s): its @profile lines are "
+                "shown without their text\n", strerror(read_errno));
         fflush(recorder->notices);
     }
     return source->readable ? &source->file : &no_file;
@@ -247,10 +246,13 @@ static void recorder_free_sources(struct recorder_sources *sources)
 }
 
 /* The table of one function: a row for every line of its range (extended to any line
- * that ran outside it), the lines that ran filled in, each with its source text. */
+ * that ran outside it), the lines that ran filled in, each with its source text. The
+ * rows no LINE record gave are counted in *ungiven_rows: past DAT_UNGIVEN_ROWS_MAX over
+ * the run (a range no source has, as a broken library could send) the table is left
+ * out, and 1 returned with *table untouched; else 0, or -1 out of memory. */
 static int recorder_build_function(struct recorder *recorder, struct recorder_sources *sources,
                                    const struct dat_profiled_function *function,
-                                   struct dat_profiled_function *table)
+                                   struct dat_profiled_function *table, uint64_t *ungiven_rows)
 {
     size_t begin = recorder_first_line_of(recorder, function->pid, function->id), end = begin;
     while (end < recorder->line_count && recorder->lines[end].header.pid == function->pid &&
@@ -265,14 +267,18 @@ static int recorder_build_function(struct recorder *recorder, struct recorder_so
         if (recorder->lines[end - 1].line > last)
             last = recorder->lines[end - 1].line;
     }
-    /* A range no source has: keep only the lines that ran. */
-    bool sparse = last - first >= RECORDER_FUNCTION_LINES_MAX;
-    size_t row_count = sparse ? end - begin : (size_t)(last - first) + 1;
+    uint64_t row_count = (uint64_t)last - first + 1, ran_rows = 0;
+    for (size_t i = begin; i < end; i++)
+        if (i == begin || recorder->lines[i].line != recorder->lines[i - 1].line)
+            ran_rows++;
+    if (*ungiven_rows + (row_count - ran_rows) > DAT_UNGIVEN_ROWS_MAX)
+        return 1;
+    *ungiven_rows += row_count - ran_rows;
     *table = (struct dat_profiled_function){
         .pid = function->pid, .id = function->id, .first_line = first, .last_line = last,
         .call_count = function->call_count,
         .name = strdup(function->name), .filename = strdup(function->filename),
-        .lines = calloc(row_count > 0 ? row_count : 1, sizeof *table->lines),
+        .lines = calloc((size_t)row_count, sizeof *table->lines),
     };
     if (table->name == NULL || table->filename == NULL || table->lines == NULL)
         return -1;
@@ -284,18 +290,14 @@ static int recorder_build_function(struct recorder *recorder, struct recorder_so
         for (; next < end && recorder->lines[next].line == number; next++) {
             /* One record per line is the contract; merge repeats rather than drop them. */
             const struct mprof_line *record = &recorder->lines[next];
-            row.occurrences += record->occurrences;
-            row.increment_bytes += record->increment_bytes;
+            if (__builtin_add_overflow(row.occurrences, record->occurrences, &row.occurrences))
+                row.occurrences = UINT64_MAX;
+            if (__builtin_add_overflow(row.increment_bytes, record->increment_bytes,
+                                       &row.increment_bytes))
+                row.increment_bytes = record->increment_bytes < 0 ? INT64_MIN : INT64_MAX;
             if (!ran || record->mem_usage_bytes > row.mem_usage_bytes)
                 row.mem_usage_bytes = record->mem_usage_bytes;
             ran = true;
-        }
-        if (sparse && !ran) {
-            if (next < end)
-                number = recorder->lines[next].line - 1u;  /* skip to the next that ran */
-            else
-                break;
-            continue;
         }
         row.contents = strdup(source_line(source, (uint32_t)number));
         if (row.contents == NULL)
@@ -303,6 +305,20 @@ static int recorder_build_function(struct recorder *recorder, struct recorder_so
         table->lines[table->line_count++] = row;
     }
     return 0;
+}
+
+/* A function whose table would print rows no source has: said, once per function. */
+static void recorder_leave_out(struct recorder *recorder,
+                               const struct dat_profiled_function *function)
+{
+    if (recorder->notices == NULL)
+        return;
+    fprintf(recorder->notices, "mprof: %d: @profile function ", function->pid);
+    terminal_text_put(recorder->notices, function->name);
+    fprintf(recorder->notices, ": lines %u-%u are more rows than any source holds (over %u "
+            "with the tables before it that no line ran in): its table is left out\n",
+            function->first_line, function->last_line, DAT_UNGIVEN_ROWS_MAX);
+    fflush(recorder->notices);
 }
 
 /* One FUNCTION record in the orders the tables need: by (pid, id, arrival) to find a
@@ -402,12 +418,19 @@ static int recorder_build_profiled(struct recorder *recorder, struct recorder_fu
             order[kept++] = refs[i];
     qsort(order, kept, sizeof *order, recorder_compare_by_table_order);
     struct recorder_sources sources = { 0 };
+    uint64_t ungiven_rows = 0;
     int status = 0;
-    for (size_t i = 0; i < kept && status == 0; i++) {
+    for (size_t i = 0; i < kept && status >= 0; i++) {
+        const struct dat_profiled_function *function = &recorder->functions[order[i].index];
         struct dat_profiled_function *table = &recorder->profiled[recorder->profiled_count++];
-        status = recorder_build_function(recorder, &sources,
-                                         &recorder->functions[order[i].index], table);
+        status = recorder_build_function(recorder, &sources, function, table, &ungiven_rows);
+        if (status == 1) {
+            recorder->profiled_count--;
+            recorder_leave_out(recorder, function);
+        }
     }
+    if (status > 0)
+        status = 0;
     recorder_free_sources(&sources);
     free(order);
     return status;

@@ -5,6 +5,8 @@
  * prints for the same numbers (tests/golden/ holds text it printed). Python's '{:5.1f}'
  * and C's "%5.1f" both round the double's exact value to nearest, ties to even, so the
  * same double gives the same digits; values are bytes / 2^20, an exact division.
+ * Every text from the .dat (file and function names, source lines) is printed through
+ * terminal_text.h, so what a file holds never reaches a terminal as a control sequence.
  */
 #include "report.h"
 
@@ -15,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "terminal_text.h"
 
 #define REPORT_CELL_MAX 64
 
@@ -69,8 +73,10 @@ void report_format_bytes(char *cell, size_t cell_size, long long bytes,
 static int report_put_row(FILE *out, int width, const char *line, const char *mem,
                           const char *increment, const char *occurrences, const char *contents)
 {
-    return fprintf(out, "%6s %*s %*s  %10s   %s\n", line, width, mem, width, increment,
-                   occurrences, contents) < 0 ? -1 : 0;
+    if (fprintf(out, "%6s %*s %*s  %10s   ", line, width, mem, width, increment,
+                occurrences) < 0 || terminal_text_put(out, contents) < 0)
+        return -1;
+    return putc('\n', out) == EOF ? -1 : 0;
 }
 
 int report_function_ran(const struct dat_profiled_function *function)
@@ -86,15 +92,21 @@ int report_function_ran(const struct dat_profiled_function *function)
  * `..` may cross a symbolic link. */
 static int report_put_path(FILE *out, const char *path)
 {
+    char *tidy = malloc(strlen(path) + 1);
+    if (tidy == NULL)
+        return -1;
+    size_t length = 0;
     for (const char *cursor = path; *cursor != '\0'; cursor++) {
         if (*cursor == '/') {
             while (cursor[1] == '/' || (cursor[1] == '.' && cursor[2] == '/'))
                 cursor += cursor[1] == '/' ? 1 : 2;
         }
-        if (putc(*cursor, out) == EOF)
-            return -1;
+        tidy[length++] = *cursor;
     }
-    return 0;
+    tidy[length] = '\0';
+    int status = terminal_text_put(out, tidy);
+    free(tidy);
+    return status;
 }
 
 /* The byte columns' width: memory_profiler's 12; in bytes (a unit it does not have), one
@@ -158,21 +170,27 @@ static int report_write_footnote(FILE *out, const struct dat_profiled_function *
     }
     if (entry == NULL || largest == NULL)
         return 0;
-    long long grown = highest - entry->increment_bytes;
+    /* The figures are a file's: the sums stop at the ends of long long, never past. */
+    long long grown, bound;
+    if (__builtin_sub_overflow(highest, (long long)entry->increment_bytes, &grown))
+        grown = LLONG_MAX;  /* only a high Mem usage less a negative entry overflows */
     if (grown < 0)
         grown = 0;
     long long slack = grown / 10 > 65536 ? grown / 10 : 65536;
-    if (largest->increment_bytes <= grown + slack)
+    if (__builtin_add_overflow(grown, slack, &bound))
+        bound = LLONG_MAX;
+    if (largest->increment_bytes <= bound)
         return 0;
     char total[REPORT_CELL_MAX], held[REPORT_CELL_MAX];
-    return fprintf(out, "\nLine %u ran %" PRIu64 " times and adds up to %s, yet the heap never "
-                   "rose more than\n%s in %s: Increment sums what each run left live when the "
-                   "line ended, and what\nthe caller freed after each call (or nested calls "
-                   "of a recursion share) is not taken off.\n",
-                   largest->line, largest->occurrences,
-                   report_figure(total, sizeof total, largest->increment_bytes, options),
-                   report_figure(held, sizeof held, grown, options), function->name) < 0
-               ? -1 : 0;
+    if (fprintf(out, "\nLine %u ran %" PRIu64 " times and adds up to %s, yet the heap never "
+                "rose more than\n%s in ", largest->line, largest->occurrences,
+                report_figure(total, sizeof total, largest->increment_bytes, options),
+                report_figure(held, sizeof held, grown, options)) < 0 ||
+        terminal_text_put(out, function->name) < 0)
+        return -1;
+    return fputs(": Increment sums what each run left live when the line ended, and what\n"
+                 "the caller freed after each call (or nested calls of a recursion share) is "
+                 "not taken off.\n", out) == EOF ? -1 : 0;
 }
 
 int report_write_function(FILE *out, const struct dat_profiled_function *function,
@@ -315,7 +333,8 @@ int report_write_top(FILE *out, const struct dat_top_site *sites, size_t count, 
         if (fprintf(out, "%6u %14s %13" PRIu64 " %13" PRIu64 "   ", site->rank, heap,
                     site->live_blocks, site->alloc_count) < 0 ||
             report_put_path(out, site->filename) < 0 ||
-            fprintf(out, ":%u (%s)\n", site->line, site->function) < 0)
+            fprintf(out, ":%u (", site->line) < 0 ||
+            terminal_text_put(out, site->function) < 0 || fputs(")\n", out) == EOF)
             status = -1;
     }
     free(order);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install, from Debian's packages, whatever mprof's build, demo, tests and bench need and
-# the machine lacks. Quiet and quick when everything is there already.
+# Install, from Debian's packages, whatever mprof's build, demo, tests, fuzz targets
+# (clang: libFuzzer) and bench need and the machine lacks. Quiet and quick when
+# everything is there already.
 set -euo pipefail
 packages=(gcc g++ make pkg-config check gnuplot-nox libjemalloc-dev python3 python3-dev python3-memory-profiler
-          python3-pytest valgrind time)
+          python3-pytest valgrind time clang)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

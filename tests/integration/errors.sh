@@ -120,4 +120,61 @@ t_usage_errors_one_style() {
     expect_error 'plot: -w 3: needs XMIN,XMAX' mp plot -w 3
 }
 
+register endless_range
+t_endless_range() {
+    # 93 bytes whose table would print lines 0..2^32-1: refused at once, naming the line.
+    printf 'MEM 1.000000 1.0000\nPROFILE_FUNC 1 1 0 4294967295 1 m.f f.py\nPROFILE_LINE 1 1 0 1 0 0 x = []\n' >endless.dat
+    [ "$(wc -c <endless.dat)" -eq 93 ] || fail "endless.dat is not 93 bytes"
+    expect_rc 1 mp report endless.dat
+    [ "$(cat err.txt)" = "mprof: endless.dat: line 2: PROFILE_FUNC: lines 0-4294967295 are 4294967296 table rows: with those before it, 4294967296 rows no PROFILE_LINE gives, more than any source holds (1000000)" ] ||
+        fail "report of an endless range: '$(head -c 300 err.txt)'"
+    [ ! -s out.txt ] || fail "report printed $(wc -c <out.txt) bytes of an endless range"
+}
+
+register dat_text_escaped
+t_dat_text_escaped() {
+    # Escape sequences in the file's text (OSC 52 to the clipboard, OSC 0 to the window
+    # title, CSI 2J, the 8-bit CSI U+009B, a carriage return): the .dat writes them
+    # escaped and the reader undoes it; they are printed as text, the exact bytes.
+    printf 'MEM 1.000000 1.0000\nPROFILE_FUNC 1 1 1 1 1 m.f\\x1b]0;title\\x07 /tmp/\\x1b]0;t\\x07.py\nPROFILE_LINE 1 1 1 1 0 1048576 x = "\\x1b]52;c;aGk=\\x07"\xc2\x9b2J\r;\nTOP 1 1048576 1 1 1 f\\x1b[2J \\x1b]0;t\\x07.py\n' >escapes.dat
+    expect_rc 0 mp report escapes.dat
+    printf 'Filename: /tmp/\\x1b]0;t\\x07.py\n\nLine #    Mem usage    Increment  Occurrences   Line Contents\n=============================================================\n     1      1.0 MiB      0.0 MiB           1   x = "\\x1b]52;c;aGk=\\x07"\\xc2\\x9b2J\\x0d;\n\n\n' >expected.txt
+    cmp -s out.txt expected.txt || fail "report of escapes: $(od -c out.txt | head -5)"
+    expect_rc 0 mp report --top 1 escapes.dat
+    tail -n 1 out.txt >top.txt
+    printf '     1        1.0 MiB             1             1   \\x1b]0;t\\x07.py:1 (f\\x1b[2J)\n' >expected.txt
+    cmp -s top.txt expected.txt || fail "report --top of escapes: $(od -c top.txt | head -5)"
+    if LC_ALL=C grep -q "$(printf '\x1b')" out.txt; then fail "an ESC reached the output"; fi
+}
+
+register run_tables_escaped
+t_run_tables_escaped() {
+    # A source line holding a raw escape sequence (OSC 0, the window title): mprof run's
+    # own tables and mprof report show it as text.
+    printf '@profile\ndef f():\n    x = "\x1b]0;owned\x07" * 1000\n    return x\n\nf()\n' >esc.py
+    expect_rc 0 mp run -o esc.dat python3 esc.py
+    grep -qF '    x = "\x1b]0;owned\x07" * 1000' err.txt || fail "run's table: $(od -c err.txt | head -20)"
+    if LC_ALL=C grep -q "$(printf '\x1b')" err.txt; then fail "an ESC reached run's output"; fi
+    expect_rc 0 mp report esc.dat
+    grep -qF '    x = "\x1b]0;owned\x07" * 1000' out.txt || fail "report's table: $(od -c out.txt | head -20)"
+    if LC_ALL=C grep -q "$(printf '\x1b')" out.txt; then fail "an ESC reached report's output"; fi
+}
+
+register full_disk
+t_full_disk() {
+    # A file size limit stands for a full disk: the run says it failed to write (and
+    # not "wrote"), exits non-zero, and leaves whole lines that read as the valid part.
+    ( ulimit -f 2; trap '' XFSZ
+      exec "$MPROF" run -a -T 0.01 -o full.dat "$PROGRAMS/hold" 4 1 ) >out.txt 2>err.txt
+    local rc=$?
+    [ "$rc" -ne 0 ] || fail "a run that could not write its file exited 0"
+    grep -q '^mprof: full\.dat: write failed: File too large: it keeps the [0-9]* bytes of whole lines written before, not the run.s end$' err.txt ||
+        fail "no write failure said: '$(cat err.txt)'"
+    if grep -q 'wrote' err.txt; then fail "a failed write said 'wrote': '$(cat err.txt)'"; fi
+    [ "$(tail -c 1 full.dat | od -An -c | tr -d ' ')" = '\n' ] || fail "full.dat ends in a cut line"
+    expect_rc 0 mp peak full.dat
+    if grep -q truncated err.txt; then fail "peak read a cut line: '$(cat err.txt)'"; fi
+    grep -q '^full\.dat	' out.txt || fail "no peak of the valid part: '$(cat out.txt)'"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -730,6 +730,46 @@ START_TEST(test_error_profile_lines)
 }
 END_TEST
 
+/* A table prints every line of its range: a range of 2^32 lines in a 93-byte file would
+ * print for ever. The rows no PROFILE_LINE gives are bounded over the file. */
+START_TEST(test_error_range_no_source_holds)
+{
+    static const char endless[] = "MEM 1.000000 1.0000\n"
+                                  "PROFILE_FUNC 1 1 0 4294967295 1 m.f f.py\n"
+                                  "PROFILE_LINE 1 1 0 1 0 0 x = []\n";
+    ck_assert_uint_eq(sizeof endless - 1, 93);
+    ck_assert_str_eq(read_error(endless, sizeof endless - 1),
+                     "x.dat: line 2: PROFILE_FUNC: lines 0-4294967295 are 4294967296 table "
+                     "rows: with those before it, 4294967296 rows no PROFILE_LINE gives, more "
+                     "than any source holds (1000000)");
+    /* The bound is over the file, and each line given fills one row: 999,999 rows,
+     * two of them given, then 3 more is the most; one more is over. */
+    static const char budget[] = "MEM 1 2\n"
+                                 "PROFILE_FUNC 1 1 1 999999 1 m.f f.py\n"
+                                 "PROFILE_LINE 1 1 1 1 0 0 a\nPROFILE_LINE 1 1 9 1 0 0 b\n"
+                                 "PROFILE_FUNC 1 2 1 3 1 m.g f.py\n"
+                                 "PROFILE_FUNC 1 3 7 7 1 m.h f.py\n";
+    ck_assert_str_eq(read_error(budget, sizeof budget - 1),
+                     "x.dat: line 6: PROFILE_FUNC: lines 7-7 are 1 table rows: with those "
+                     "before it, 1000001 rows no PROFILE_LINE gives, more than any source "
+                     "holds (1000000)");
+    struct dat_profile profile;
+    char error[DAT_ERROR_MAX];
+    const char *path = write_file("budget.dat", budget, strlen(budget) - strlen("PROFILE_FUNC 1 3 7 7 1 m.h f.py\n"));
+    ck_assert_int_eq(dat_read(path, &profile, error, sizeof error), 0);
+    ck_assert_uint_eq(profile.profiled_count, 2);
+    dat_free(&profile);
+    /* The valid part ends before that line. */
+    path = write_file("budget.dat", budget, sizeof budget - 1);
+    ck_assert_int_eq(dat_read_valid_part(path, &profile, error, sizeof error), 0);
+    ck_assert_uint_eq(profile.profiled_count, 2);
+    ck_assert_str_eq(profile.cut_short, "line 6: PROFILE_FUNC: lines 7-7 are 1 table rows: with "
+                     "those before it, 1000001 rows no PROFILE_LINE gives, more than any source "
+                     "holds (1000000)");
+    dat_free(&profile);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *suite = suite_create("dat");
@@ -768,6 +808,7 @@ Suite *test_suite(void)
     tcase_add_test(errors, test_error_not_a_dat);
     tcase_add_test(errors, test_error_no_mem);
     tcase_add_test(errors, test_error_profile_lines);
+    tcase_add_test(errors, test_error_range_no_source_holds);
     suite_add_tcase(suite, errors);
 
     TCase *listing = tcase_create("listing");

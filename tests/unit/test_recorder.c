@@ -309,6 +309,22 @@ START_TEST(bad_record_keeps_what_came_before)
 }
 END_TEST
 
+/* A notice's text is the program's: an escape sequence in it is shown, never sent. */
+START_TEST(notice_escape_sequences_are_shown)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_notice(&stream, MAIN_PID, "\x1b]52;c;aGk=\x07 and \x1b]0;title\x1b\\");
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_feed(&harness.recorder, stream.bytes, stream.length);
+    /* The .dat keeps the text as it came (its readers escape it when they show it). */
+    harness_close(&harness, -1,
+                  "MPROF notice \x1b]52;c;aGk=\x07 and \x1b]0;title\x1b\\\n",
+                  "mprof: \\x1b]52;c;aGk=\\x07 and \\x1b]0;title\\x1b\\\n");
+}
+END_TEST
+
 START_TEST(notice_newlines_become_one_line)
 {
     struct stream stream;
@@ -1030,6 +1046,88 @@ START_TEST(children_tables_follow_and_bracket_their_curve)
 }
 END_TEST
 
+/* A FUNCTION record of 34 bytes may claim lines 0..2^32-1, which would print for ever:
+ * its table is left out and said, its name escaped; the run's other tables stay. */
+START_TEST(range_no_source_holds_is_left_out)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_function(&stream, MAIN_PID, 1, 0, UINT32_MAX, 1, "m.\x1b]0;t\x07", "/nonexistent/x.py");
+    add_line(&stream, MAIN_PID, 1, 0, 1, 0, 0);
+    add_function(&stream, MAIN_PID, 2, 20, 20, 1, "m.b", "/nonexistent/x.py");
+    add_line(&stream, MAIN_PID, 2, 20, 3, 7, 8);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    harness_close(&harness, 0,
+                  "MPROF main_pid 1000\n"
+                  "PROFILE_FUNC 1000 2 20 20 1 m.b /nonexistent/x.py\n"
+                  "PROFILE_LINE 1000 2 20 3 7 8 \n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n",
+                  "mprof: 1000: @profile function m.\\x1b]0;t\\x07: lines 0-4294967295 are "
+                  "more rows than any source holds (over 1000000 with the tables before it "
+                  "that no line ran in): its table is left out\n"
+                  "mprof: /nonexistent/x.py: cannot read the source (No such file or "
+                  "directory): its @profile lines are shown without their text\n");
+}
+END_TEST
+
+/* Found by fuzzing: the library's last SAMPLE said an RSS of 2^64 - 1 bytes, which
+ * became the run's last MEM point; the byte count of a point at 2^64 (the double it is
+ * held in rounds up) is the most there is, not an undefined conversion (UBSan). */
+START_TEST(rss_at_the_top_of_64_bits)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_hello(&stream, MAIN_PID, MPROF_HELLO_HEAP_COUNTED);
+    add_sample(&stream, MAIN_PID, 100, 1, UINT64_MAX);
+    add_bye(&stream, MAIN_PID);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, false);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_int_eq(recorder_end_of_run_sample(&harness.recorder), 0);
+    harness_close(&harness, 0,
+                  "HEAP 1700000000.1000 1\n"
+                  "MEM 17592186044416.000000 1700000000.1000\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 1\n"
+                  "MPROF rss_peak_bytes 18446744073709551615\n"
+                  "MPROF heap_samples 1\n"
+                  "MPROF heap_peak_bytes 1\n"
+                  "MPROF rss_hwm_bytes 18446744073709551615\n", "");
+}
+END_TEST
+
+/* Repeated LINE records are merged: their sums stop at the ends of their types. */
+START_TEST(line_sums_saturate)
+{
+    struct stream stream;
+    memset(&stream, 0, sizeof(stream));
+    add_function(&stream, MAIN_PID, 1, 5, 5, 1, "m.f", "/nonexistent/x.py");
+    add_line(&stream, MAIN_PID, 1, 5, UINT64_MAX, INT64_MAX, 1);
+    add_line(&stream, MAIN_PID, 1, 5, 2, INT64_MAX, 2);
+    add_function(&stream, MAIN_PID, 2, 6, 6, 1, "m.g", "/nonexistent/x.py");
+    add_line(&stream, MAIN_PID, 2, 6, 1, INT64_MIN, 1);
+    add_line(&stream, MAIN_PID, 2, 6, 1, -1, 1);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    harness_close(&harness, 0,
+                  "MPROF main_pid 1000\n"
+                  "PROFILE_FUNC 1000 1 5 5 1 m.f /nonexistent/x.py\n"
+                  "PROFILE_LINE 1000 1 5 18446744073709551615 9223372036854775807 2 \n"
+                  "PROFILE_FUNC 1000 2 6 6 1 m.g /nonexistent/x.py\n"
+                  "PROFILE_LINE 1000 2 6 2 -9223372036854775808 1 \n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 0\n"
+                  "MPROF rss_peak_bytes 0\n",
+                  "mprof: /nonexistent/x.py: cannot read the source (No such file or "
+                  "directory): its @profile lines are shown without their text\n");
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *suite = suite_create("recorder");
@@ -1043,6 +1141,7 @@ Suite *test_suite(void)
     tcase_add_test(pipe_cases, stream_byte_by_byte);
     tcase_add_test(pipe_cases, bad_record_keeps_what_came_before);
     tcase_add_test(pipe_cases, notice_newlines_become_one_line);
+    tcase_add_test(pipe_cases, notice_escape_sequences_are_shown);
     tcase_add_test(pipe_cases, negative_heap_is_written_as_zero);
     suite_add_tcase(suite, pipe_cases);
     TCase *series_cases = tcase_create("series");
@@ -1071,6 +1170,9 @@ Suite *test_suite(void)
     tcase_add_test(profile_cases, heap_exit_is_the_latest_images_first_ending);
     tcase_add_test(profile_cases, no_ending_no_heap_exit);
     tcase_add_test(profile_cases, heap_exit_below_zero_is_zero);
+    tcase_add_test(profile_cases, range_no_source_holds_is_left_out);
+    tcase_add_test(profile_cases, line_sums_saturate);
+    tcase_add_test(profile_cases, rss_at_the_top_of_64_bits);
     suite_add_tcase(suite, profile_cases);
     return suite;
 }

@@ -350,6 +350,74 @@ START_TEST(test_top_matches_golden)
 }
 END_TEST
 
+/* Found by fuzzing: figures near the ends of 64 bits made the note's sums overflow
+ * (UBSan), and a wrapped sum printed a note for a line that held it all. */
+START_TEST(test_footnote_at_the_ends_of_64_bits)
+{
+    struct model_line lines[] = {
+        { 1, 1, 0, 0, "@profile" },
+        { 2, 2, INT64_MAX, INT64_MAX - 1, "    x = f()" },
+    };
+    struct dat_profiled_function function;
+    for (int variant = 0; variant < 2; variant++) {
+        /* Mem usage less the entry's Increment: near the top, then past it. */
+        lines[0].increment = variant == 0 ? 0 : -5;
+        lines[1].mem = variant == 0 ? INT64_MAX - 1 : INT64_MAX;
+        MODEL_FUNCTION(&function, 1, 1, "m.f", "f.py", lines);
+        char *text = tables_text(&function, 1, 1, (struct report_options){ REPORT_UNIT_B, 0 }, 1);
+        ck_assert_msg(strstr(text, " ran 2 times") == NULL, "a note at the ends:\n%s", text);
+        ck_assert_ptr_nonnull(strstr(text, "9223372036854775807 B"));
+        free(text);
+        free(function.lines);
+    }
+}
+END_TEST
+
+/* ---------------------------------------------------------------- hostile text */
+
+/* A .dat is anyone's: escape sequences in its names and lines are shown, never sent
+ * (OSC 52 writes the clipboard, OSC 0 the window title, CSI 2J clears the screen). */
+START_TEST(test_escape_sequences_are_shown)
+{
+    static const struct model_line lines[] = {
+        { 1, 2, 0, 0, "x = '\x1b]52;c;aGk=\x07'" },
+        { 2, 2, 1048576, 1048576, "y = 1\r\x1b[2J" },
+    };
+    struct dat_profiled_function function;
+    MODEL_FUNCTION(&function, 1, 1, "m.\x1b]0;title\x07", "/tmp/\x1b]0;t\x1b\\.py", lines);
+    function.lines[1].increment_bytes = 4194304;  /* run twice for 4 MiB, held 1: a note */
+    char *text = tables_text(&function, 1, 1, (struct report_options){ REPORT_UNIT_MIB, 0 }, 1);
+    assert_same_text(text,
+        "Filename: /tmp/\\x1b]0;t\\x1b\\.py\n\n"
+        "Line #    Mem usage    Increment  Occurrences   Line Contents\n"
+        "=============================================================\n"
+        "     1        0 MiB        0 MiB           2   x = '\\x1b]52;c;aGk=\\x07'\n"
+        "     2        1 MiB        4 MiB           2   y = 1\\x0d\\x1b[2J\n"
+        "\nLine 2 ran 2 times and adds up to 4 MiB, yet the heap never rose more than\n"
+        "1 MiB in m.\\x1b]0;title\\x07: Increment sums what each run left live when the line "
+        "ended, and what\nthe caller freed after each call (or nested calls of a recursion "
+        "share) is not taken off.\n"
+        "\n\n", "escaped table");
+    free(text);
+    free(function.lines);
+
+    struct dat_top_site site = { 1, 1024, 1, 1, 3, (char *)"\x1b[2J", (char *)"\x9b\x1b]0;t\x07.py" };
+    char *top = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&top, &size);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(report_write_top(out, &site, 1, 1,
+                                      &(struct report_options){ REPORT_UNIT_B, 0 }), 0);
+    ck_assert_int_eq(fclose(out), 0);
+    assert_same_text(top,
+        "  Rank   Heap at peak   Live blocks   Allocations   Line (function)\n"
+        "===================================================================\n"
+        "     1         1024 B             1             1   "
+        "\\x9b\\x1b]0;t\\x07.py:3 (\\x1b[2J)\n", "escaped top");
+    free(top);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- options */
 
 START_TEST(test_parse_unit_and_precision)
@@ -416,6 +484,8 @@ Suite *test_suite(void)
     tcase_add_test(options, test_filename_is_tidied);
     tcase_add_test(options, test_bytes_columns_widen);
     tcase_add_test(options, test_footnote_when_the_caller_freed);
+    tcase_add_test(options, test_escape_sequences_are_shown);
+    tcase_add_test(options, test_footnote_at_the_ends_of_64_bits);
     suite_add_tcase(suite, options);
     return suite;
 }
