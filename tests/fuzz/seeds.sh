@@ -36,7 +36,10 @@ seed() {
     (
         cd "$root/tests/programs" || exit 1
         exec 7>"$work/pipe"
+        # The library writes only into the pipe MPROF_PIPE_ID names (its st_dev:st_ino).
         export MPROF_FD=7 MPROF_INTERVAL_NS=20000000 MPROF_TARGET_PID=$BASHPID
+        MPROF_PIPE_ID=$(stat -L -c '%d:%i' "$work/pipe") || exit 1
+        export MPROF_PIPE_ID
         export LD_PRELOAD=$library
         [ "$children" = 1 ] && export MPROF_CHILDREN=1
         [ "$lines" = 1 ] && export MPROF_LINES=1
