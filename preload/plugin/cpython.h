@@ -302,7 +302,8 @@ int sites_charge_native(int64_t bytes, uint32_t *site);
 /* At the entry point (GIL held): under --lines=user, learn which files are the
  * standard library's. */
 void sites_learn_library(void);
-void sites_free_native(uint32_t site, int64_t bytes);
+void sites_free_native(uint32_t site, int64_t bytes, int aside);
+int sites_holds_gil(void);
 void sites_peak(int64_t heap_bytes);
 /* Send the top sites as SITE records (pure C; also from _exit). */
 void sites_send(void);

@@ -58,6 +58,7 @@ EXPORT const struct mprof_plugin *mprof_python_plugin_init(const struct mprof_co
         plugin.site_peak = sites_peak;
         plugin.site_charge_native = sites_charge_native;
         plugin.site_free_native = sites_free_native;
+        plugin.holds_gil = sites_holds_gil;
     }
     return &plugin;
 }

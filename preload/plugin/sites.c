@@ -246,9 +246,14 @@ int sites_charge_native(int64_t bytes, uint32_t *site)
     return 0;
 }
 
-void sites_free_native(uint32_t site, int64_t bytes)
+int sites_holds_gil(void)
 {
-    if (cpython_holds_gil() && cpython_on_main_interpreter()) {
+    return cpython_holds_gil();
+}
+
+void sites_free_native(uint32_t site, int64_t bytes, int aside)
+{
+    if (!aside && cpython_holds_gil() && cpython_on_main_interpreter()) {
         site_count_bytes(site, -bytes);
         return;
     }
@@ -318,7 +323,8 @@ static void send_no_line(void)
     int64_t on_lines = 0;
     uint32_t count = __atomic_load_n(&site_count, __ATOMIC_ACQUIRE);
     for (uint32_t site = 1; site < count; site++)
-        on_lines += sites[site].peak_bytes;
+        if (sites[site].peak_bytes > 0)  /* a moment's negative from freed_elsewhere */
+            on_lines += sites[site].peak_bytes;
     struct mprof_site record;
     memset(&record, 0, offsetof(struct mprof_site, text) + 2);
     record.rank = 0;

@@ -28,16 +28,19 @@ static int lines_parallel;
 static int lines_lock;
 static __thread int tls_lines_lock_depth TLS_INITIAL_EXEC;
 
+/* The depth is kept under one GIL too: a signal handler's malloc that finds this
+ * thread inside the sites' updates leaves its block on no line rather than update
+ * them halfway through another update. */
 static inline void lines_take(void)
 {
-    if (!lines_parallel || tls_lines_lock_depth++ > 0)
+    if (tls_lines_lock_depth++ > 0 || !lines_parallel)
         return;
     spin_take(&lines_lock);
 }
 
 static inline void lines_give(void)
 {
-    if (lines_parallel && --tls_lines_lock_depth == 0)
+    if (--tls_lines_lock_depth == 0 && lines_parallel)
         spin_give(&lines_lock);
 }
 static int64_t sites_peak_heap;      /* atomic (the sampler and the GIL holder both keep
@@ -292,10 +295,11 @@ static int native_allocated(void *user, uint64_t bytes)
 {
     const struct mprof_plugin *plugin = __atomic_load_n(&lines_plugin, __ATOMIC_ACQUIRE);
     uint32_t site;
-    if (plugin == NULL || tls_in_pymem_hook || tls_in_library)
+    if (plugin == NULL || tls_in_pymem_hook || tls_in_library || tls_lines_lock_depth > 0 ||
+        !plugin->holds_gil())
         return 0;
-    /* The GIL holder's alone (the plugin asks); lines_take as for PyMem blocks, since
-     * parallel interpreters share the sites. */
+    /* The GIL holder's alone; lines_take as for PyMem blocks, since parallel
+     * interpreters share the sites (a thread without a GIL never takes it here). */
     lines_take();
     int charged = plugin->site_charge_native((int64_t)bytes, &site) == 0;
     lines_give();
@@ -311,7 +315,7 @@ static int native_allocated(void *user, uint64_t bytes)
     if (!kept) {
         /* No room to remember it (or this thread is inside the table already): leave
          * it out on both sides. */
-        plugin->site_free_native(site, (int64_t)bytes);
+        plugin->site_free_native(site, (int64_t)bytes, 0);
         return 0;
     }
     keep_pending_peak();
@@ -328,8 +332,10 @@ static void native_freed(void *user, uint64_t bytes)
         return; /* a signal handler's free inside our stores: its line keeps the bytes */
     int found = table_take(&native_blocks, key, &value) == 0;
     native_give();
+    /* Inside the sites' updates already (a signal handler's free): counted aside. */
     if (found && plugin != NULL)
-        plugin->site_free_native((uint32_t)value.word[1], (int64_t)value.word[0]);
+        plugin->site_free_native((uint32_t)value.word[1], (int64_t)value.word[0],
+                                 tls_lines_lock_depth > 0);
 }
 
 static const struct hooks_block_listener native_listener = {
@@ -341,7 +347,7 @@ int lines_enable(const struct mprof_plugin *plugin, int parallel_interpreters)
 {
     if (plugin == NULL || plugin->site_charge == NULL || plugin->site_count == NULL ||
         plugin->site_peak == NULL || plugin->site_charge_native == NULL ||
-        plugin->site_free_native == NULL)
+        plugin->site_free_native == NULL || plugin->holds_gil == NULL)
         return -1;
     table_init_growing(&large_blocks, LARGE_BLOCKS_FIRST_CAPACITY, arena_pages_alloc,
                        arena_pages_free);

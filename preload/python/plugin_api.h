@@ -106,8 +106,11 @@ struct mprof_plugin {
      * charged (no thread but the GIL holder may read frames). */
     int (*site_charge_native)(int64_t bytes, uint32_t *site);
     /* A block site_charge_native charged, of `bytes`, was freed: on any thread, with
-     * or without the GIL. */
-    void (*site_free_native)(uint32_t site, int64_t bytes);
+     * or without the GIL; `aside` when the caller is inside a site update already (a
+     * signal handler's free), which must not be touched. */
+    void (*site_free_native)(uint32_t site, int64_t bytes, int aside);
+    /* Whether the calling thread holds the GIL: a cheap read, on any thread. */
+    int (*holds_gil)(void);
 };
 
 /* The plugin's one exported symbol. Returns NULL when this interpreter does not fit

@@ -9,7 +9,8 @@
  *
  * The program never waits long on its profiler. The pipe is non-blocking; a record that
  * finds it full waits for room at most WRITER_STALL_WAIT_MS, all the waits of one image
- * together at most WRITER_WAIT_BUDGET_MS, and after a wait ran out none waits again until
+ * together at most WRITER_WAIT_BUDGET_MS in each WRITER_WAIT_WINDOW_MS (a program that
+ * ends holds on at most that long), and after a wait ran out none waits again until
  * a write goes through. What is not sent is counted in the CLI's shared page, which needs
  * no room in the pipe, so the CLI learns of it even when the pipe stayed full to the end.
  */
@@ -26,14 +27,18 @@
 #include "wire.h"
 
 #define WRITER_STALL_WAIT_MS  1000 /* the longest one record waits for a full pipe */
-#define WRITER_WAIT_BUDGET_MS 2000 /* all of one image's waits together */
+#define WRITER_WAIT_BUDGET_MS 2000 /* all of one image's waits together, per window */
+#define WRITER_WAIT_WINDOW_MS 20000 /* the budget is whole again after this long: a busy
+                                     * CLI costs a long run at most a tenth of its time,
+                                     * and never empties the budget for good */
 
 static int writer_fd = -1;
 static dev_t writer_device;
 static ino_t writer_inode;
 static struct mprof_counters *writer_counters;  /* the CLI's page, or NULL */
 static int writer_stalled;      /* a wait ran out, and no write went through since */
-static int writer_waited_ms;    /* this image's waits so far */
+static int writer_waited_ms;    /* this image's waits so far, in this window */
+static int64_t writer_window_ms; /* when this window began (0: none yet) */
 
 /* Whether `fd` is open on the file (device, inode) and that file is of `type`. */
 static int fd_is_file(int fd, unsigned type, uint64_t device, uint64_t inode, struct stat *info)
@@ -107,6 +112,13 @@ static int wait_for_room(int fd)
 {
     if (__atomic_load_n(&writer_stalled, __ATOMIC_RELAXED))
         return 0;
+    int64_t now_ms = monotonic_ms();
+    int64_t window_ms = __atomic_load_n(&writer_window_ms, __ATOMIC_RELAXED);
+    if (window_ms == 0 || now_ms - window_ms >= WRITER_WAIT_WINDOW_MS) {
+        /* Two threads may both start the window: the budget is then at most doubled. */
+        __atomic_store_n(&writer_window_ms, now_ms, __ATOMIC_RELAXED);
+        __atomic_store_n(&writer_waited_ms, 0, __ATOMIC_RELAXED);
+    }
     int left_ms = WRITER_WAIT_BUDGET_MS - __atomic_load_n(&writer_waited_ms, __ATOMIC_RELAXED);
     if (left_ms <= 0)
         return 0;
