@@ -100,14 +100,14 @@ def _rollup_bytes(pid, fields):
 
 
 def _heap_bytes(pid):
+    if pid != os.getpid():
+        raise ValueError('backend %s reads the heap of this process only, not of PID %d'
+                         % ('mprof' if _heap is not None else 'tracemalloc', pid))
     if _heap is None:
         import tracemalloc
         if not tracemalloc.is_tracing():
             tracemalloc.start()
         return tracemalloc.get_traced_memory()[0]
-    if pid != os.getpid():
-        raise ValueError('backend mprof reads the heap of this process only, not of PID %d'
-                         % pid)
     return _heap.heap_live_bytes()
 
 

@@ -489,6 +489,9 @@ def _profile_object(decorate):
             if self._lines is not None and not self._shown:
                 self.print_stats(stream=stream, precision=precision)
 
+        def __repr__(self):
+            return "<memory_profiler's profile under mprof run>"
+
         def __getattr__(self, name):
             if name.startswith('_'):
                 raise AttributeError(name)

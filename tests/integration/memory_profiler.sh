@@ -52,7 +52,8 @@ t_mp_memory_usage_forms() {
     # the window's exact peak (the mprof module's own figure) and 50 MB above the heap
     # before (the bytearray's 50,000,000 B and its object, and what the first call of
     # a function caches); 'tracemalloc' is that heap too. RSS from /proc for -1, a PID,
-    # a Popen (with its stream of MEM lines), a callable; PSS and USS; children.
+    # a Popen (with its stream of MEM lines), a callable; PSS and USS; children; the
+    # heap of another process refused with a ValueError that says so.
     local python above backend
     for python in "${TEST_PYTHONS[@]}"; do
         expect_rc 0 mp run --no-report -o usage.dat "$python" "$SOURCES/mp_usage_forms.py"
@@ -75,6 +76,8 @@ t_mp_memory_usage_forms() {
         grep -q '^pss uss: True ' out.txt || fail "$python: $(grep '^pss uss' out.txt)"
         expect_out_line "children: True"
         expect_out_line "max_usage RSS: True"
+        grep -Eq '^heap of another process: backend mprof reads the heap of this process only, not of PID [0-9]+$' out.txt ||
+            fail "$python: the heap backend on another PID: $(tail -n 2 out.txt | tr '\n' '|')"
     done
 }
 
@@ -130,8 +133,9 @@ t_mp_dash_m_tables() {
     # `python -m memory_profiler script.py` under mprof run prints the tables that
     # `mprof run script.py` prints (rows and increments; the Mem usage column is the
     # whole heap, which the module's import adds to) with the script's exit status, 3.
-    # On Debian's /usr/bin/python3 the original package is installed: ours is run, and
-    # prints as many tables as the original prints for the same script.
+    # So does a module given by name. On Debian's /usr/bin/python3 the original package
+    # is installed: ours is run, and prints as many tables as the original prints for
+    # the same script.
     local python
     for python in "${TEST_PYTHONS[@]}"; do
         expect_rc 3 mp run --unit B -o plain.dat "$python" "$SOURCES/mp_tables.py"
@@ -143,6 +147,11 @@ t_mp_dash_m_tables() {
         grep -Eq "^ +8 +$((2 * (3000000 + BYTEARRAY_EXTRA))) B +2       block = bytearray" dashm.txt ||
             fail "$python: grow's row: $(grep -E '^ +8 ' dashm.txt)"
         check dashm.dat "meta_int('exit_status') == 3" "functions['__main__.grow']['calls'] == 2"
+        # A module by name (memory_profiler's run_module_with_profiler): the same rows.
+        cp "$SOURCES/mp_tables.py" .
+        expect_rc 3 mp run --unit B -o module.dat "$python" -m memory_profiler mp_tables
+        table_rows err.txt | sed "s|^Filename: $PWD/|Filename: $SOURCES/|" >module.txt
+        diff plain.txt module.txt >module.diff || fail "$python: -m memory_profiler MODULE: $(head -c 800 module.diff | tr '\n' '|')"
     done
     if is_default_python; then
         expect_rc 3 /usr/bin/python3 -m memory_profiler "$SOURCES/mp_tables.py"

@@ -327,8 +327,10 @@ try:
     profile = glue['_profile_object'](decorator)
     finder = glue['_module_finder']('/nowhere', profile)
 finally:
+    for name in ('os', 'types', 'inspect'):
+        del sys.modules[name]
     sys.modules.update(saved)
-spec = finder.find_spec('memory_profiler')
+spec = finder.find_spec('memory_profiler')  # after the install, as an import would
 print('installed', callable(profile), spec.loader_state['profile'] is profile, spec.name)
 PY
     expect_rc 0 python3 startup.py "$ROOT/preload/plugin/glue.py"

@@ -59,3 +59,7 @@ rss = memory_usage(-1)[0]  # read one after another: what moves in between is sl
 print('pss uss:', 0 < uss <= pss + 1 and pss <= rss + 2, rss, pss, uss)
 print('children:', memory_usage(-1, include_children=True)[0] >= memory_usage(-1)[0] - 1)
 print('max_usage RSS:', isinstance(memory_usage(-1, max_usage=True), float))
+try:
+    memory_usage(os.getppid(), backend='mprof')
+except ValueError as error:
+    print('heap of another process:', error)
