@@ -77,7 +77,10 @@ MPROF_LIB := $(BUILD)/lib/mprof/libmprof.so
 # anywhere that directory is on sys.path.
 PYTHON_DIR := $(BUILD)/lib/mprof/python
 MPROF_VERSION := $(shell sed -n 's/^\#define MPROF_VERSION "\(.*\)"$$/\1/p' mprof/main.c)
-PYTHON_FILES := $(PYTHON_DIR)/pytest_mprof.py $(PYTHON_DIR)/mprof.dist-info/METADATA \
+# mprof's memory_profiler module (and its two halves) is there too, found first by the
+# finder the plugin installs.
+PYTHON_MODULES := pytest_mprof.py memory_profiler.py _memory_profiler_lines.py _memory_profiler_calls.py
+PYTHON_FILES := $(addprefix $(PYTHON_DIR)/,$(PYTHON_MODULES)) $(PYTHON_DIR)/mprof.dist-info/METADATA \
     $(PYTHON_DIR)/mprof.dist-info/entry_points.txt
 CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
@@ -238,7 +241,7 @@ fuzz: deps
 install: $(MPROF_BIN) $(MPROF_LIB) $(PLUGIN_LIBS) $(PYTHON_FILES)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/mprof $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/lib/mprof/python/mprof.dist-info
-	install -m 644 $(PYTHON_DIR)/pytest_mprof.py $(DESTDIR)$(PREFIX)/lib/mprof/python/
+	install -m 644 $(addprefix $(PYTHON_DIR)/,$(PYTHON_MODULES)) $(DESTDIR)$(PREFIX)/lib/mprof/python/
 	install -m 644 $(PYTHON_DIR)/mprof.dist-info/METADATA $(PYTHON_DIR)/mprof.dist-info/entry_points.txt \
 	    $(DESTDIR)$(PREFIX)/lib/mprof/python/mprof.dist-info/
 	install -m 755 $(MPROF_BIN) $(DESTDIR)$(PREFIX)/bin/mprof

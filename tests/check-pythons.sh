@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/check-pythons.sh BUILD_DIR — the Python integration areas (tests/integration's
-# python.sh, profile.sh, versions.sh and check.sh, whose heap gates must hold on every
-# version) under every CPython this machine has, one run each:
+# python.sh, profile.sh, versions.sh, check.sh (whose heap gates must hold on every
+# version) and memory_profiler.sh) under every CPython this machine has, one run each:
 #
 #   - pyenv's 3.10, 3.11, 3.12 and 3.13 (the newest patch of each present under
 #     $PYENV_ROOT/versions, default ~/.pyenv), against BUILD_DIR's build;
@@ -20,7 +20,7 @@ set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-build}
-areas="python profile versions check"
+areas="python profile versions check memory_profiler"
 pyenv_versions=${PYENV_ROOT:-$HOME/.pyenv}/versions
 suite=sid
 tree_pythons="python3.13 python3.14 python3.15"

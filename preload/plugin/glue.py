@@ -21,9 +21,10 @@ source, a lambda, the file changed), the call is traced instead: slower, same nu
 """
 
 
-# _make and _compat run at start-up, where the plugin's entry point may interrupt the
-# import of any module (os, seen half made on 3.12): they import nothing but sys, which
-# is whole from the first; everything else is imported when a function is decorated.
+# _make, _profile_object and the finders run at start-up, where the plugin's entry point
+# may interrupt the import of any module (os, seen half made on 3.12): they import nothing
+# but sys, which is whole from the first; everything else is imported when a function is
+# decorated or a module asked for.
 
 
 def _make(_mprof):
@@ -439,50 +440,83 @@ def _make(_mprof):
     return profile
 
 
-def _compat(profile):
-    """The memory_profiler module that scripts import under mprof run: mprof's profile,
-    and every other name (memory_usage, LineProfiler, show_results...) from the original
-    package when it is installed, loaded the first time such a name is asked for, so
-    that scripts written for memory_profiler run unchanged."""
-    import sys
-    module = type(sys)(
-        'memory_profiler', "memory_profiler under mprof run: profile is mprof's, the rest "
-        "comes from the original package when it is installed.")
-    module.profile = profile
-    loaded = []
+def _profile_object(decorate):
+    """The builtin profile, as `python -m memory_profiler` gives it: called, it is mprof's
+    decorator (`decorate`, from _make); used as an object, a memory_profiler LineProfiler
+    on the exact heap (`with profile:`, enable_by_count(), disable_by_count(),
+    add_function(f), print_stats(), and the rest of LineProfiler's names), made by the
+    memory_profiler module the first time it is asked for, which prints what it measured
+    when the program ends unless print_stats() did."""
 
-    def load_original():
-        """(the original module, None) or (None, why not), once."""
-        import importlib.machinery
-        import importlib.util
-        # Found on sys.path as if ours were not in sys.modules; run under its own name
-        # but not registered, so that `import memory_profiler` keeps giving ours.
-        try:
-            spec = importlib.machinery.PathFinder.find_spec('memory_profiler')
-            if spec is None or spec.loader is None:
-                return None, 'not installed here'
-            original = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(original)
-            return original, None
-        except Exception as error:  # its own imports (psutil) may fail: say so, once
-            return None, 'which failed to load: %s: %s' % (type(error).__name__, error)
+    class Profile:
+        """memory_profiler's profile under mprof run: @profile gives mprof's exact line
+        tables; with profile:, add_function and print_stats a LineProfiler's."""
+        _lines = None
+        _settings = {'backend': 'mprof'}
+        _shown = False
 
-    def __getattr__(name):
-        # AttributeError only, whatever goes wrong: hasattr() and getattr(m, x, default)
-        # must keep working on the module.
-        if name.startswith('__') and name.endswith('__'):
-            raise AttributeError(name)
-        if not loaded:
-            loaded.append(load_original())
-        original, why_not = loaded[0]
-        if original is None or not hasattr(original, name):
-            raise AttributeError(
-                "module 'memory_profiler' has no attribute %r (under mprof run it is mprof's, "
-                "which has profile; other names come from the original package, %s)"
-                % (name, why_not or 'which has no such name'))
-        return getattr(original, name)
-    module.__getattr__ = __getattr__
-    return module
+        def __call__(self, func=None, stream=None, precision=1, backend=None):
+            if func is None:
+                return self
+            return decorate(func, stream, precision, backend)
+
+        def lines(self):
+            """The LineProfiler behind the object's other names."""
+            if self._lines is None:
+                import atexit
+                import memory_profiler
+                self._lines = memory_profiler.LineProfiler(**self._settings)
+                atexit.register(self.show_pending)
+            return self._lines
+
+        def configure(self, **settings):
+            """The LineProfiler's settings (backend, include_children), before its first use."""
+            self._settings = dict(self._settings, **settings)
+
+        def __enter__(self):
+            self.lines().enable_by_count()
+            return self
+
+        def __exit__(self, *exception):
+            self.lines().disable_by_count()
+
+        def print_stats(self, stream=None, precision=1):
+            self._shown = True
+            self.lines().print_stats(stream=stream, precision=precision)
+
+        def show_pending(self, stream=None, precision=1):
+            """The tables, when there are some and print_stats() has not printed them."""
+            if self._lines is not None and not self._shown:
+                self.print_stats(stream=stream, precision=precision)
+
+        def __repr__(self):
+            return "<memory_profiler's profile under mprof run>"
+
+        def __getattr__(self, name):
+            if name.startswith('_'):
+                raise AttributeError(name)
+            return getattr(self.lines(), name)
+
+    return Profile()
+
+
+def _module_finder(directory, profile):
+    """What gives `import memory_profiler` mprof's module (directory/memory_profiler.py
+    and its two helpers) even where the original package is installed: a finder for the
+    front of sys.meta_path that knows those names alone, and hands `profile` (the builtin)
+    to the module in its spec's loader_state. Nothing is read until they are imported."""
+    names = ('memory_profiler', '_memory_profiler_lines', '_memory_profiler_calls')
+
+    class MemoryProfilerFinder:
+        def find_spec(self, name, path=None, target=None):
+            if path is not None or name not in names:
+                return None
+            import importlib.util
+            spec = importlib.util.spec_from_file_location(name, directory + '/' + name + '.py')
+            spec.loader_state = {'profile': profile}
+            return spec
+
+    return MemoryProfilerFinder()
 
 
 def _pytest_finder(directory):

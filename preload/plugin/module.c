@@ -319,45 +319,73 @@ static PyObject *glue_code(void)
     return Py_CompileString(mprof_glue_source, "<mprof glue.py>", Py_file_input);
 }
 
-/* pytest's way to the plugin in lib/mprof/python/, beside this library: the glue's
- * finder, at the end of sys.meta_path. Without it pytest runs without the plugin, and
- * everything else works: a failure is one notice. */
-static void pytest_finder_install(PyObject *globals)
+/* The glue's finder `make` for directory, put at the front of sys.meta_path (or at its
+ * end with append); a failure is the notice `why`. */
+static void finder_install(PyObject *globals, const char *make, PyObject *arguments, int append,
+                           const char *why)
 {
-    Dl_info self;
-    if (dladdr((void *)pytest_finder_install, &self) == 0 || self.dli_fname == NULL) {
-        core->notice("no path to this library: pytest runs without mprof's plugin");
-        return;
-    }
-    const char *slash = strrchr(self.dli_fname, '/');
-    PyObject *folder = slash ? PyUnicode_DecodeFSDefaultAndSize(self.dli_fname,
-                                                                slash - self.dli_fname)
-                             : PyUnicode_FromString(".");
-    PyObject *directory = folder ? PyUnicode_FromFormat("%U/python", folder) : NULL;
-    Py_XDECREF(folder);
-    /* An install without it (a library copied alone, MPROF_LIBRARY elsewhere) is said
-     * once, or pytest would only warn of unknown marks. */
-    char plugin_path[4096];
-    if (slash != NULL &&
-        snprintf(plugin_path, sizeof plugin_path, "%.*s/python/pytest_mprof.py",
-                 (int)(slash - self.dli_fname), self.dli_fname) < (int)sizeof plugin_path &&
-        access(plugin_path, R_OK) != 0) {
-        core->notice("no python/pytest_mprof.py beside this library: pytest runs without "
-                     "mprof's plugin");
-        Py_XDECREF(directory);
-        return;
-    }
-    PyObject *make = PyDict_GetItemString(globals, "_pytest_finder"); /* borrowed */
-    PyObject *finder = (directory && make) ? PyObject_CallOneArg(make, directory) : NULL;
+    PyObject *factory = PyDict_GetItemString(globals, make); /* borrowed */
+    PyObject *finder = (arguments && factory) ? PyObject_CallObject(factory, arguments) : NULL;
     PyObject *meta_path = PySys_GetObject("meta_path"); /* borrowed */
-    if (finder == NULL || meta_path == NULL || PyList_Append(meta_path, finder) != 0) {
+    if (finder == NULL || meta_path == NULL ||
+        (append ? PyList_Append(meta_path, finder) : PyList_Insert(meta_path, 0, finder)) != 0) {
         if (getenv("MPROF_DEBUG") != NULL && PyErr_Occurred())
             PyErr_Print();
         PyErr_Clear();
-        core->notice("pytest runs without mprof's plugin: its finder did not install");
+        core->notice(why);
     }
     Py_XDECREF(finder);
+}
+
+/* Whether lib/mprof/python/NAME (beside this library, whose path ends at `slash`) can
+ * be read; said once when not (a library copied alone, MPROF_LIBRARY elsewhere). */
+static int python_file_present(const char *library, const char *slash, const char *name,
+                               const char *without)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%.*s/python/%s", (int)(slash - library), library, name) <
+            (int)sizeof path && access(path, R_OK) == 0)
+        return 1;
+    core->notice(without);
+    return 0;
+}
+
+/* The Python of lib/mprof/python/, beside this library: mprof's memory_profiler module,
+ * first on sys.meta_path (ahead of the original package), and pytest's way to the
+ * plugin, last. Without them the program runs, and `import memory_profiler` finds what
+ * sys.path has, and pytest runs without the plugin: each failure is one notice. */
+static void python_finders_install(PyObject *globals, PyObject *profile)
+{
+    Dl_info self;
+    const char *slash = NULL;
+    if (dladdr((void *)python_finders_install, &self) != 0 && self.dli_fname != NULL)
+        slash = strrchr(self.dli_fname, '/');
+    if (slash == NULL) {
+        core->notice("no path to this library: no memory_profiler module and no pytest plugin "
+                     "of mprof's");
+        return;
+    }
+    PyObject *directory = PyUnicode_DecodeFSDefaultAndSize(self.dli_fname, slash - self.dli_fname);
+    PyObject *python = directory ? PyUnicode_FromFormat("%U/python", directory) : NULL;
     Py_XDECREF(directory);
+    if (python_file_present(self.dli_fname, slash, "memory_profiler.py",
+                            "no python/memory_profiler.py beside this library: import "
+                            "memory_profiler finds what sys.path has")) {
+        PyObject *arguments = python ? PyTuple_Pack(2, python, profile) : NULL;
+        finder_install(globals, "_module_finder", arguments, 0,
+                       "import memory_profiler finds what sys.path has: mprof's finder did "
+                       "not install");
+        Py_XDECREF(arguments);
+    }
+    if (python_file_present(self.dli_fname, slash, "pytest_mprof.py",
+                            "no python/pytest_mprof.py beside this library: pytest runs without "
+                            "mprof's plugin")) {
+        PyObject *arguments = python ? PyTuple_Pack(1, python) : NULL;
+        finder_install(globals, "_pytest_finder", arguments, 1,
+                       "pytest runs without mprof's plugin: its finder did not install");
+        Py_XDECREF(arguments);
+    }
+    Py_XDECREF(python);
 }
 
 int module_install(const struct mprof_core_api *api)
@@ -372,7 +400,7 @@ int module_install(const struct mprof_core_api *api)
     PyObject *module = PyModule_Create(&mprof_module);
     PyObject *globals = PyDict_New();
     PyObject *builtins = PyImport_ImportModule("builtins");
-    PyObject *profile = NULL, *compat = NULL, *api_module = NULL, *atexit = NULL, *result = NULL;
+    PyObject *decorator = NULL, *profile = NULL, *api_module = NULL, *atexit = NULL, *result = NULL;
     int status = -1;
     if (module == NULL || globals == NULL || builtins == NULL)
         goto done;
@@ -384,19 +412,16 @@ int module_install(const struct mprof_core_api *api)
     if (result == NULL)
         goto done;
     PyObject *make = PyDict_GetItemString(globals, "_make"); /* borrowed */
-    profile = make ? PyObject_CallOneArg(make, module) : NULL;
+    decorator = make ? PyObject_CallOneArg(make, module) : NULL;
+    PyObject *make_object = PyDict_GetItemString(globals, "_profile_object"); /* borrowed */
+    profile = (decorator && make_object) ? PyObject_CallOneArg(make_object, decorator) : NULL;
     if (profile == NULL || PyObject_SetAttrString(builtins, "profile", profile) != 0)
-        goto done;
-    PyObject *make_compat = PyDict_GetItemString(globals, "_compat"); /* borrowed */
-    compat = make_compat ? PyObject_CallOneArg(make_compat, profile) : NULL;
-    if (compat == NULL ||
-        PyDict_SetItemString(PyImport_GetModuleDict(), "memory_profiler", compat) != 0)
         goto done;
     api_module = api_module_create(core);
     if (api_module == NULL ||
         PyDict_SetItemString(PyImport_GetModuleDict(), "mprof", api_module) != 0)
         goto done;
-    pytest_finder_install(globals);
+    python_finders_install(globals, profile);
     atexit = PyImport_ImportModule("atexit");
     PyObject *report = PyObject_GetAttrString(module, "report");
     PyObject *registered = (atexit && report)
@@ -416,8 +441,8 @@ done:
     Py_XDECREF(result);
     Py_XDECREF(atexit);
     Py_XDECREF(api_module);
-    Py_XDECREF(compat);
     Py_XDECREF(profile);
+    Py_XDECREF(decorator);
     Py_XDECREF(builtins);
     Py_XDECREF(globals);
     Py_XDECREF(module); /* the glue's closures keep what they use */

@@ -1,7 +1,7 @@
 """profile_mp_from.py — a script written for memory_profiler: `from memory_profiler
 import profile`. Under mprof run it must get mprof's decorator, even where the
 original package is installed (Debian's /usr/bin/python3 has it). Prints where the
-module came from: mprof's has no file.
+module came from: mprof's is lib/mprof/python/memory_profiler.py.
 """
 import memory_profiler
 from memory_profiler import profile

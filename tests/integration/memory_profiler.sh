@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# tests/integration/memory_profiler.sh BUILD_DIR [TEST...] — mprof's memory_profiler module
+# under `mprof run` (python/memory_profiler.py and its halves, found first by the finder
+# the plugin's glue installs): a real module importlib finds, even on Debian's
+# /usr/bin/python3 where the original package is installed; memory_usage in every form,
+# exact to the byte on the heap backend against the `mprof` module's own figures; the
+# profile builtin as a LineProfiler object; show_results; `python -m memory_profiler`
+# printing the tables `mprof run` prints, with the same exit status; run()'s rows; and
+# the IPython magics in a real IPython session (pyenv's 3.11.7 has IPython 8.12).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The module's file in the build under test.
+mp_module_file() {
+    printf '%s\n' "$BUILD/lib/mprof/python/memory_profiler.py"
+}
+
+# expect_out_line TEXT: out.txt has a line that is exactly TEXT.
+expect_out_line() {
+    grep -qxF -- "$1" out.txt || fail "no line '$1' in the output: $(head -c 1200 out.txt | tr '\n' '|') $(tail -c 400 err.txt | tr '\n' '|')"
+}
+
+# out_field PREFIX N: the Nth word after PREFIX on out.txt's line that starts with it.
+out_field() {
+    grep -F -- "$1" out.txt | head -n 1 | sed "s/^$1 *//" | awk -v n="$2" '{ print $n }'
+}
+
+# within VALUE LOW HIGH WHAT: LOW <= VALUE <= HIGH, or the test fails saying WHAT.
+within() {
+    [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ] || fail "$4: $1, expected $2 to $3"
+}
+
+register mp_module_found
+t_mp_module_found() {
+    # importlib finds it by a spec with a loader (it raised ValueError on a spec of None),
+    # it reloads, it is the file beside the library, and it has every public name.
+    local python
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run --no-report -o found.dat "$python" "$SOURCES/mp_found.py"
+        expect_out_line "spec origin: $(mp_module_file)"
+        expect_out_line "file: $(mp_module_file)"
+        expect_out_line "loader: SourceFileLoader True"
+        expect_out_line "same spec: True"
+        expect_out_line "reloaded: True"
+        expect_out_line "names: True"
+        expect_out_line "profile is the builtin: True"
+    done
+}
+
+register mp_memory_usage_forms
+t_mp_memory_usage_forms() {
+    # Every form memory_usage accepts: (f, args, kw) on the exact heap, max_usage being
+    # the window's exact peak (the mprof module's own figure) and 50 MB above the heap
+    # before (the bytearray's 50,000,000 B and its object, and what the first call of
+    # a function caches); 'tracemalloc' is that heap too. RSS from /proc for -1, a PID,
+    # a Popen (with its stream of MEM lines), a callable; PSS and USS; children; the
+    # heap of another process refused with a ValueError that says so.
+    local python above backend
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run --no-report -o usage.dat "$python" "$SOURCES/mp_usage_forms.py"
+        for backend in mprof tracemalloc; do
+            expect_out_line "$backend peak equals the window: True"
+            above=$(out_field "$backend peak above live:" 1)
+            within "$above" $((50000000 + BYTEARRAY_EXTRA)) $((50000000 + BYTEARRAY_EXTRA + 1024)) \
+                "$python: $backend peak above the heap before"
+            [ "$(out_field "$backend peak above live:" 2)" = done ] || fail "$python: retval lost"
+        done
+        expect_out_line "self samples: 10 True"
+        expect_out_line "self one sample: 1 1"
+        expect_out_line "callable RSS rose: True"
+        expect_out_line "bare callable: True"
+        expect_out_line "timestamps: True"
+        expect_out_line "popen samples: True True"
+        expect_out_line "pid form: 1 True"
+        expect_out_line "stream returns: None"
+        expect_out_line "stream lines: True True"
+        grep -q '^pss uss: True ' out.txt || fail "$python: $(grep '^pss uss' out.txt)"
+        expect_out_line "children: True"
+        expect_out_line "max_usage RSS: True"
+        grep -Eq '^heap of another process: backend mprof reads the heap of this process only, not of PID [0-9]+$' out.txt ||
+            fail "$python: the heap backend on another PID: $(tail -n 2 out.txt | tr '\n' '|')"
+    done
+}
+
+# increment_bytes FILE LINE: the Increment column (MiB, 6 digits) of the table row for
+# LINE in FILE, in bytes.
+increment_bytes() {
+    awk -v line="$2" '$1 == line && $3 == "MiB" { printf "%d\n", $4 * 1048576 + 0.5; exit }' "$1"
+}
+
+register mp_profile_object
+t_mp_profile_object() {
+    # The profile builtin used as an object (TypeError and AttributeError before):
+    # add_function, `with profile:`, enable_by_count/disable_by_count, print_stats, on
+    # the exact heap: two calls of fill(10 MB) make its two bytearray lines 2 x 10 MB up;
+    # LineProfiler(backend='mprof') with show_results the same for one call of 3 MB; the
+    # default LineProfiler reads RSS, as memory_profiler's.
+    local python inc
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run --no-report -o object.dat "$python" "$SOURCES/mp_object.py"
+        sed -n '/^object tables:/,/^exact tables:/p' out.txt >object.txt
+        sed -n '/^exact tables:/,/^rss backend:/p' out.txt >exact.txt
+        sed -n '/^rss backend:/,$p' out.txt >rss.txt
+        grep -qxF 'Line #    Mem usage    Increment  Occurrences   Line Contents' object.txt ||
+            fail "$python: no table header: $(head -c 600 out.txt | tr '\n' '|')"
+        grep -qxF "Filename: $SOURCES/mp_object.py" object.txt || fail "$python: no Filename line"
+        inc=$(increment_bytes object.txt 10)
+        within "$inc" $((2 * (10000000 + BYTEARRAY_EXTRA))) $((2 * (10000000 + BYTEARRAY_EXTRA) + 1024)) \
+            "$python: kept = bytearray(n), twice"
+        grep -Eq '^ +10 +[0-9.]+ MiB +[0-9.]+ MiB +2       kept = bytearray\(n\)$' object.txt ||
+            fail "$python: kept row: $(grep -E '^ +10 ' object.txt)"
+        inc=$(increment_bytes object.txt 12)
+        within "$((-inc))" $((2 * (10000000 + BYTEARRAY_EXTRA) - 1024)) $((2 * (10000000 + BYTEARRAY_EXTRA) + 1024)) \
+            "$python: del spare, twice"
+        inc=$(increment_bytes exact.txt 11)
+        within "$inc" $((3000000 + BYTEARRAY_EXTRA)) $((3000000 + BYTEARRAY_EXTRA + 1024)) \
+            "$python: LineProfiler(backend='mprof'): spare = bytearray(n)"
+        grep -qxF 'rss backend: psutil' rss.txt || fail "$python: LineProfiler's default is not RSS"
+        [ "$(grep -cE '^ +(9|10|11|12|13) +[0-9.]+ MiB +-?[0-9.]+ MiB +1   ' rss.txt)" -eq 5 ] ||
+            fail "$python: show_results of the RSS LineProfiler: $(tr '\n' '|' <rss.txt)"
+    done
+}
+
+# table_rows FILE: a @profile table's rows but for the Mem usage column and the first
+# row's Increment (both the whole heap, which the module's import adds to), with the
+# Filename lines.
+table_rows() {
+    grep -E '^(Filename: | +[0-9]+ )' "$1" | sed -E 's/^( +[0-9]+) +[0-9]+ B /\1 /' |
+        sed -E 's/^( +[0-9]+) +[0-9]+ B( +[0-9]+   @profile)/\1\2/'
+}
+
+register mp_dash_m_tables
+t_mp_dash_m_tables() {
+    # `python -m memory_profiler script.py` under mprof run prints the tables that
+    # `mprof run script.py` prints (rows and increments; the Mem usage column is the
+    # whole heap, which the module's import adds to) with the script's exit status, 3.
+    # So does a module given by name. On Debian's /usr/bin/python3 the original package
+    # is installed: ours is run, and prints as many tables as the original prints for
+    # the same script.
+    local python
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 3 mp run --unit B -o plain.dat "$python" "$SOURCES/mp_tables.py"
+        table_rows err.txt >plain.txt
+        expect_rc 3 mp run --unit B -o dashm.dat "$python" -m memory_profiler "$SOURCES/mp_tables.py"
+        table_rows err.txt >dashm.txt
+        [ "$(grep -c '^Filename: ' plain.txt)" -eq 2 ] || fail "$python: $(grep -c '^Filename: ' plain.txt) tables, expected 2"
+        diff plain.txt dashm.txt >tables.diff || fail "$python: the tables differ: $(head -c 800 tables.diff | tr '\n' '|')"
+        grep -Eq "^ +8 +$((2 * (3000000 + BYTEARRAY_EXTRA))) B +2       block = bytearray" dashm.txt ||
+            fail "$python: grow's row: $(grep -E '^ +8 ' dashm.txt)"
+        check dashm.dat "meta_int('exit_status') == 3" "functions['__main__.grow']['calls'] == 2"
+        # A module by name (memory_profiler's run_module_with_profiler): the same rows.
+        cp "$SOURCES/mp_tables.py" .
+        expect_rc 3 mp run --unit B -o module.dat "$python" -m memory_profiler mp_tables
+        table_rows err.txt | sed "s|^Filename: $PWD/|Filename: $SOURCES/|" >module.txt
+        diff plain.txt module.txt >module.diff || fail "$python: -m memory_profiler MODULE: $(head -c 800 module.diff | tr '\n' '|')"
+    done
+    if is_default_python; then
+        expect_rc 3 /usr/bin/python3 -m memory_profiler "$SOURCES/mp_tables.py"
+        [ "$(grep -c '^Filename: ' out.txt)" -eq 2 ] ||
+            fail "the original printed $(grep -c '^Filename: ' out.txt) tables"
+    fi
+}
+
+register mp_run_rows
+t_mp_run_rows() {
+    # memory_profiler.run(statement): work(5 MB) keeps 5 MB (its net) and rises 25 MB
+    # (its 5 MB and a 20 MB scratch) above where it began; leaf is called 4 times, its
+    # peak the 5 MB call. Each figure is the exact heap's, within the bookkeeping of
+    # the callback's rows (a few hundred bytes).
+    local python
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run --no-report -o rows.dat "$python" "$SOURCES/mp_run_rows.py"
+        grep -Eq '^ +ncalls +net \(B\) +peak \(B\)  filename:lineno\(function\)$' out.txt ||
+            fail "$python: no header: $(head -c 600 out.txt | tr '\n' '|')"
+        grep -Eq "^ +1 +[0-9]+ +[0-9]+  $SOURCES/mp_run_rows.py:10\(work\)\$" out.txt ||
+            fail "$python: no row for work: $(head -c 900 out.txt | tr '\n' '|')"
+        [ "$(out_field 'row work' 1)" = 1 ] || fail "$python: work's calls"
+        within "$(out_field 'row work' 2)" $((5000000 + BYTEARRAY_EXTRA)) $((5000000 + BYTEARRAY_EXTRA + 1024)) "$python: work's net"
+        within "$(out_field 'row work' 3)" $((25000000 + 2 * BYTEARRAY_EXTRA)) $((25000000 + 2 * BYTEARRAY_EXTRA + 2048)) "$python: work's peak"
+        [ "$(out_field 'row leaf' 1)" = 4 ] || fail "$python: leaf's calls: $(grep 'row leaf' out.txt)"
+        within "$(out_field 'row leaf' 3)" $((5000000 + BYTEARRAY_EXTRA)) $((5000000 + BYTEARRAY_EXTRA + 1024)) "$python: leaf's peak"
+    done
+}
+
+register_default mp_ipython_magics
+t_mp_ipython_magics() {
+    # %load_ext memory_profiler in a real IPython session under mprof run: %memit prints
+    # memory_profiler's line (RSS, 30 MB up), -b mprof -o returns the exact heap's peak
+    # (20 MB above the baseline), %mprun pages the function's table (RSS and -b mprof).
+    # IPython is installed for pyenv's 3.11.7 (python3 on PATH) only.
+    python3 -c 'import IPython' 2>/dev/null || skip_test "python3 has no IPython"
+    cp "$SOURCES/mp_magics_mod.py" .
+    cat >magics.ipy <<'IPY'
+%load_ext memory_profiler
+from mp_magics_mod import grow
+%memit x = bytearray(30_000_000)
+r = %memit -o -q -b mprof z = bytearray(20_000_000)
+print('memit heap increment', round(max(r.mem_usage) * 2**20) - round(r.baseline * 2**20))
+%mprun -f grow grow(10_000_000)
+%mprun -b mprof -f grow grow(10_000_000)
+IPY
+    expect_rc 0 mp run --no-report -o magics.dat python3 -m IPython --no-banner --colors=NoColor magics.ipy
+    grep -Eq '^peak memory: [0-9]+\.[0-9]{2} MiB, increment: (2[89]|3[0-9])\.[0-9]{2} MiB$' out.txt ||
+        fail "%memit: $(head -c 600 out.txt | tr '\n' '|') $(tail -c 600 err.txt | tr '\n' '|')"
+    within "$(out_field 'memit heap increment' 1)" $((20000000 + BYTEARRAY_EXTRA)) $((20000000 + BYTEARRAY_EXTRA + 65536)) "%memit -b mprof"
+    [ "$(grep -c "^Filename: $PWD/mp_magics_mod.py\$" out.txt)" -eq 2 ] || fail "%mprun: $(tr '\n' '|' <out.txt)"
+    # The exact heap's table (-b mprof) has these rows whatever RSS does.
+    grep -Eq '^ +7 +[0-9.]+ MiB +-9\.5 MiB +1       del a$' out.txt ||
+        fail "%mprun -b mprof: del a: $(grep -E '^ +7 ' out.txt | tr '\n' '|')"
+    grep -Eq '^ +6 +[0-9.]+ MiB +9\.5 MiB +1       b = bytearray\(n\)$' out.txt ||
+        fail "%mprun: b = bytearray(n): $(grep -E '^ +6 ' out.txt | tr '\n' '|')"
+}
+
+[ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
