@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "dat.h"
 #include "gnuplot.h"
+#include "plot_cleanup.h"
 #include "profiles.h"
 #include "term_size.h"
 
@@ -297,9 +298,17 @@ int cmd_plot(int argc, char **argv)
             }
             output = default_output;
         }
+        if (plot_cleanup_arm() != 0) {
+            mprof_error("plot: cannot handle signals: %s", strerror(errno));
+            goto done;
+        }
         output_fd = plot_open_output(output, &output_temp);
         if (output_fd < 0)
             goto done;
+        plot_cleanup_add(output_temp);
+    } else if (plot_cleanup_arm() != 0) {
+        mprof_error("plot: cannot handle signals: %s", strerror(errno));
+        goto done;
     }
 
     snprintf(data_path, sizeof data_path, "%s/mprof-plot-XXXXXX", plot_temp_dir());
@@ -309,6 +318,7 @@ int cmd_plot(int argc, char **argv)
         data_path[0] = '\0';
         goto done;
     }
+    plot_cleanup_add(data_path);
     data = fdopen(data_fd, "w");
     if (data == NULL) {
         mprof_error("%s: %s", data_path, strerror(errno));
@@ -342,6 +352,7 @@ int cmd_plot(int argc, char **argv)
             mprof_error("%s: %s", output, strerror(errno));
             goto done;
         }
+        plot_cleanup_forget(output_temp);
         free(output_temp);
         output_temp = NULL;
         printf("wrote %s\n", output);
@@ -361,6 +372,7 @@ done:
         unlink(output_temp);  /* a failed plot leaves nothing behind */
         free(output_temp);
     }
+    plot_cleanup_disarm();
     free(script);
     free(default_output);
     for (size_t i = 0; i < read_count; i++)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,8 +45,18 @@ static void gnuplot_last_error_line(int fd, char *line, size_t line_size)
     line[i] = '\0';
 }
 
+/* In gnuplot's child, before exec: it dies with the CLI (a signal, SIGKILL too), never
+ * drawing on alone; and if the CLI is gone already, it does not start. */
+static int gnuplot_child_prepare(void *cli_pid)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+        return errno;
+    return getppid() == *(pid_t *)cli_pid ? 0 : ESRCH;
+}
+
 int gnuplot_run(const char *script, int output_fd, char *error, size_t error_size)
 {
+    pid_t cli_pid = getpid();
     int script_pipe[2];
     char stderr_path[] = "/tmp/mprof-gnuplot-err-XXXXXX";
     int stderr_fd = mkostemp(stderr_path, O_CLOEXEC);
@@ -64,7 +75,7 @@ int gnuplot_run(const char *script, int output_fd, char *error, size_t error_siz
     char *const args[] = { (char *)"gnuplot", (char *)"-d", NULL };
     struct spawn_request request = {
         .argv = args, .stdin_fd = script_pipe[0], .stdout_fd = output_fd,
-        .stderr_fd = stderr_fd,
+        .stderr_fd = stderr_fd, .prepare = gnuplot_child_prepare, .context = &cli_pid,
     };
     pid_t pid;
     bool exec_failed;

@@ -149,20 +149,113 @@ static void gnuplot_trend(struct gnuplot_builder *builder, struct gnuplot_fit fi
     gnuplot_builder_end_plot(builder, NULL);
 }
 
+/* A long series is drawn from what a picture can show: the time axis split into
+ * GNUPLOT_COLUMNS columns (over 3 a pixel of the widest picture), and of the samples in
+ * each column its first, its last, its lowest and its highest, in time order. Every
+ * extreme stays, so the line looks the same and every peak is where it was; an hour
+ * sampled every 10 ms (360,000 samples a series) is drawn from at most 4 x 4,096. */
+#define GNUPLOT_COLUMNS      4096
+#define GNUPLOT_REDUCE_ABOVE (4 * GNUPLOT_COLUMNS)
+
+struct gnuplot_column {
+    struct gnuplot_builder *builder;
+    double x0, width;
+    long index;
+    bool open;
+    double x[4], y[4];  /* first, lowest, highest, last */
+};
+
+static void gnuplot_column_flush(struct gnuplot_column *column)
+{
+    if (!column->open)
+        return;
+    column->open = false;
+    int order[4] = { 0, 1, 2, 3 };
+    for (int i = 1; i < 4; i++)
+        for (int j = i; j > 0 && column->x[order[j]] < column->x[order[j - 1]]; j--) {
+            int swap = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = swap;
+        }
+    for (int i = 0; i < 4; i++) {
+        int k = order[i];
+        if (i > 0 && column->x[k] == column->x[order[i - 1]] && column->y[k] == column->y[order[i - 1]])
+            continue;
+        gnuplot_builder_point(column->builder, column->x[k], column->y[k]);
+    }
+}
+
+static void gnuplot_column_add(struct gnuplot_column *column, double x, double y)
+{
+    long index = (long)((x - column->x0) / column->width);
+    if (!column->open || index != column->index) {
+        gnuplot_column_flush(column);
+        column->open = true;
+        column->index = index;
+        for (int i = 0; i < 4; i++) {
+            column->x[i] = x;
+            column->y[i] = y;
+        }
+        return;
+    }
+    if (y < column->y[1]) {
+        column->x[1] = x;
+        column->y[1] = y;
+    }
+    if (y > column->y[2]) {
+        column->x[2] = x;
+        column->y[2] = y;
+    }
+    column->x[3] = x;
+    column->y[3] = y;
+}
+
+/* Columns over the window when there is one, else over the series' own span. */
+static void gnuplot_column_begin(struct gnuplot_column *column, struct gnuplot_builder *builder,
+                                 double first_x, double last_x)
+{
+    const struct gnuplot_options *options = builder->options;
+    double from = options->window ? options->window_min_s : first_x;
+    double to = options->window ? options->window_max_s : last_x;
+    column->builder = builder;
+    column->x0 = from;
+    column->width = to > from ? (to - from) / GNUPLOT_COLUMNS : 1.0;
+    column->open = false;
+}
+
 static void gnuplot_series_mem(struct gnuplot_builder *builder, const struct dat_sample *samples,
                                size_t sample_count, double start)
 {
+    if (sample_count <= GNUPLOT_REDUCE_ABOVE) {
+        for (size_t i = 0; i < sample_count; i++)
+            gnuplot_builder_point(builder, samples[i].time_s - start, samples[i].mem_mib);
+        return;
+    }
+    struct gnuplot_column column;
+    gnuplot_column_begin(&column, builder, samples[0].time_s - start,
+                         samples[sample_count - 1].time_s - start);
     for (size_t i = 0; i < sample_count; i++)
-        gnuplot_builder_point(builder, samples[i].time_s - start, samples[i].mem_mib);
+        gnuplot_column_add(&column, samples[i].time_s - start, samples[i].mem_mib);
+    gnuplot_column_flush(&column);
 }
 
 static void gnuplot_series_heap(struct gnuplot_builder *builder,
                                 const struct dat_heap_sample *samples, size_t sample_count,
                                 double start)
 {
+    if (sample_count <= GNUPLOT_REDUCE_ABOVE) {
+        for (size_t i = 0; i < sample_count; i++)
+            gnuplot_builder_point(builder, samples[i].time_s - start,
+                                  (double)samples[i].heap_bytes / DAT_BYTES_PER_MIB);
+        return;
+    }
+    struct gnuplot_column column;
+    gnuplot_column_begin(&column, builder, samples[0].time_s - start,
+                         samples[sample_count - 1].time_s - start);
     for (size_t i = 0; i < sample_count; i++)
-        gnuplot_builder_point(builder, samples[i].time_s - start,
-                              (double)samples[i].heap_bytes / DAT_BYTES_PER_MIB);
+        gnuplot_column_add(&column, samples[i].time_s - start,
+                           (double)samples[i].heap_bytes / DAT_BYTES_PER_MIB);
+    gnuplot_column_flush(&column);
 }
 
 static void gnuplot_series_children(struct gnuplot_builder *builder,

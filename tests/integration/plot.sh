@@ -293,4 +293,42 @@ t_plot_time_out_of_range() {
     [ ! -e far2.png ] || fail "a plot was written"
 }
 
+register plot_signal_cleanup
+t_plot_signal_cleanup() {
+    # mprof plot ended by SIGTERM or SIGHUP while gnuplot draws: it ends as the signal
+    # would, gnuplot with it, and neither its data file nor the picture's temporary
+    # file beside the destination stays behind. (SIGINT is handled alike, but a shell
+    # starts background jobs with it ignored, which mprof plot then leaves ignored.)
+    python3 - big.dat <<'PY'
+import sys
+with open(sys.argv[1], 'w') as out:
+    out.write('CMDLINE big\nMPROF version 3\nMPROF interval 0.01\n')
+    for i in range(1_500_000):
+        t = 1700000000 + i * 0.01
+        out.write('MEM %.6f %.4f\nHEAP %.4f %d\n' % (10 + (i % 977) / 10, t, t, 1000000 + (i % 7919) * 100))
+PY
+    reseal_dat big.dat
+    local signal
+    for signal in TERM HUP; do
+        mkdir -p "tmp$signal" "out$signal"
+        TMPDIR=$PWD/tmp$signal "$MPROF" plot -o "out$signal/big.png" big.dat >/dev/null 2>"err$signal.txt" &
+        local cli=$! gnuplot="" waited=0
+        while [ -z "$gnuplot" ] && [ "$waited" -lt 600 ] && kill -0 "$cli" 2>/dev/null; do
+            gnuplot=$(pgrep -P "$cli" -x gnuplot || true)
+            sleep 0.05
+            waited=$((waited + 1))
+        done
+        [ -n "$gnuplot" ] || fail "SIG$signal: gnuplot never ran under mprof plot ($(cat "err$signal.txt"))"
+        kill -"$signal" "$cli"
+        local status=0
+        wait "$cli" || status=$?
+        [ "$status" -eq $((128 + $(kill -l "$signal"))) ] || fail "SIG$signal: mprof plot ended with $status"
+        waited=0
+        while kill -0 "$gnuplot" 2>/dev/null && [ "$waited" -lt 40 ]; do sleep 0.05; waited=$((waited + 1)); done
+        ! kill -0 "$gnuplot" 2>/dev/null || fail "SIG$signal: gnuplot $gnuplot still runs"
+        [ -z "$(ls -A "tmp$signal")" ] || fail "SIG$signal: left in TMPDIR: $(ls -A "tmp$signal")"
+        [ -z "$(ls -A "out$signal")" ] || fail "SIG$signal: left beside the output: $(ls -A "out$signal")"
+    done
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

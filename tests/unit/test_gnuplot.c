@@ -5,6 +5,8 @@
  */
 #include <check.h>
 #include <fcntl.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -672,6 +674,45 @@ START_TEST(test_run_gnuplot_error_reported)
 }
 END_TEST
 
+/* A series of 360,000 samples (an hour at -T 0.01) is drawn from at most 4 points per
+ * column of 4,096, and keeps every extreme: the one-sample spike and the one-sample dip
+ * are in the data gnuplot reads, and the y range is theirs. */
+START_TEST(test_long_series_keeps_extremes)
+{
+    enum { SAMPLES = 360000 };
+    static struct dat_sample long_mem[SAMPLES];
+    for (size_t i = 0; i < SAMPLES; i++) {
+        long_mem[i].time_s = 1000.0 + (double)i * 0.01;
+        long_mem[i].mem_mib = 100.0 + (double)(i % 1000) / 100.0;
+    }
+    long_mem[123457].mem_mib = 987.25;   /* the spike */
+    long_mem[234568].mem_mib = 3.5;      /* the dip */
+    struct dat_profile profile = { .path = (char *)"long.dat", .mem = long_mem,
+                                   .mem_count = SAMPLES };
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG };
+    build(&profile, 1, &options, NULL);
+    char data_path[512];
+    snprintf(data_path, sizeof data_path, "%s/data", test_dir);
+    FILE *in = fopen(data_path, "r");
+    ck_assert_ptr_nonnull(in);
+    char line[128];
+    size_t points = 0;
+    bool spike = false, dip = false;
+    while (fgets(line, sizeof line, in) != NULL) {
+        double x, y;
+        if (sscanf(line, "%lf %lf", &x, &y) != 2)
+            continue;
+        points++;
+        spike |= y == 987.25 && fabs(x - 1234.57) < 1e-6;
+        dip |= y == 3.5 && fabs(x - 2345.68) < 1e-6;
+    }
+    fclose(in);
+    ck_assert_msg(points <= 4 * 4096 + 4 && points > 4096, "%zu points", points);
+    ck_assert(spike);
+    ck_assert(dip);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *suite = suite_create("gnuplot");
@@ -694,6 +735,7 @@ Suite *test_suite(void)
     tcase_add_test(script, test_window_rescales_y);
     tcase_add_test(script, test_hide_series_and_log_scale);
     tcase_add_test(script, test_start_beyond_any_date);
+    tcase_add_test(script, test_long_series_keeps_extremes);
     suite_add_tcase(suite, script);
 
     TCase *hostile = tcase_create("hostile");
