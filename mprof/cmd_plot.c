@@ -45,7 +45,7 @@ static const char plot_usage[] =
     "  -h, --help             show this help\n"
     "INDEX is a number as `mprof list` shows it; -1 is the newest.\n";
 
-/* "a,b": two finite numbers, a < b. */
+/* "a,b": two finite numbers, a < b, at least a microsecond apart. */
 static int plot_parse_window(const char *text, double *min_s, double *max_s)
 {
     char *end;
@@ -55,7 +55,9 @@ static int plot_parse_window(const char *text, double *min_s, double *max_s)
         return -1;
     const char *second = end + 1;
     double max = strtod(second, &end);
-    if (end == second || *end != '\0' || errno == ERANGE || !isfinite(max) || !(min < max))
+    /* Under a microsecond wide is no window a picture can show (nor gnuplot draw). */
+    if (end == second || *end != '\0' || errno == ERANGE || !isfinite(max) || !(min < max) ||
+        max - min < 1e-6)
         return -1;
     *min_s = min;
     *max_s = max;
@@ -211,7 +213,8 @@ int cmd_plot(int argc, char **argv)
         case 'R': options.hide_rss = true; break;
         case 'w':
             if (plot_parse_window(optarg, &options.window_min_s, &options.window_max_s) < 0) {
-                mprof_error("plot: -w %s: needs XMIN,XMAX, two numbers with XMIN < XMAX", optarg);
+                mprof_error("plot: -w %s: needs XMIN,XMAX, two numbers with XMIN < XMAX "
+                            "(a microsecond apart at least)", optarg);
                 free(safe_argv);
                 return 2;
             }

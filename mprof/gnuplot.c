@@ -70,7 +70,7 @@ static void gnuplot_add_axes(struct gnuplot_builder *builder, const struct dat_p
                                       "spacing 1.4 samplen 3 height 0.6\n");
     }
     if (options->window)
-        gnuplot_script_append(script, "set xrange [%.6f:%.6f]\n", options->window_min_s,
+        gnuplot_script_append(script, "set xrange [%.17g:%.17g]\n", options->window_min_s,
                               options->window_max_s);
     else
         gnuplot_script_append(script, "set xrange [0:*]\n");  /* time starts at 0 */
@@ -93,6 +93,11 @@ static void gnuplot_add_yrange(struct gnuplot_builder *builder)
         /* A little headroom so that the peak line is not the frame. */
         gnuplot_script_append(&builder->script, "set yrange [%.6f:%.6f]\n",
                               low - (high - low) * 0.05, high + (high - low) * 0.08);
+    } else if (isfinite(low)) {
+        /* A flat line: gnuplot cannot autoscale it when no sample is inside a window. */
+        double room = fabs(low) * 0.05 > 1.0 ? fabs(low) * 0.05 : 1.0;
+        gnuplot_script_append(&builder->script, "set yrange [%.6f:%.6f]\n", low - room,
+                              high + room);
     }
 }
 

@@ -2,6 +2,7 @@
  * gnuplot_fit.c — the numbers behind -s and the x axis: least-squares fits of a series
  * and the time a profile starts at (contracts in gnuplot.h and gnuplot_builder.h).
  */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "gnuplot.h"
@@ -41,6 +42,14 @@ double gnuplot_profile_start(const struct dat_profile *profile)
     for (size_t i = 0; i < profile->func_count; i++)
         if (profile->funcs[i].start_s < start)
             start = profile->funcs[i].start_s;
+    /* The library's first HEAP sample may come a few ms before the CLI's first MEM: it
+     * is drawn from 0 too, not off the frame. */
+    bool known = profile->mem_count > 0;
+    for (size_t i = 0; i < profile->heap_count; i++)
+        if (!known || profile->heap[i].time_s < start) {
+            start = profile->heap[i].time_s;
+            known = true;
+        }
     return start;
 }
 

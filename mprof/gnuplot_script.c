@@ -54,8 +54,12 @@ size_t gnuplot_quote(const char *text, char *quoted, size_t quoted_size)
             plain = false;
         } else if (*cursor == '\'') {
             piece = GNUPLOT_RIGHT_QUOTE;
-        } else if (*cursor < 0x20 || *cursor == 0x7f) {
-            piece = " ";                     /* no newline can end the command */
+        } else if (*cursor < 0x20 || *cursor == 0x7f ||
+                   (cursor[0] == 0xc2 && cursor[1] >= 0x80 && cursor[1] <= 0x9f)) {
+            /* No newline can end the command; and no C0 or C1 control (U+0080-U+009F:
+             * CSI among them) reaches the terminal a text plot is drawn on. */
+            piece = " ";
+            consumed = character_length;
         } else {
             piece = (const char *)cursor;
             consumed = character_length;

@@ -331,4 +331,24 @@ PY
     done
 }
 
+register plot_edges
+t_plot_edges() {
+    # A flat series in a window between two samples (gnuplot cannot autoscale it).
+    printf 'CMDLINE x\nMEM 5.0 100.0\nMEM 5.0 101.0\nMEM 5.0 102.0\n' >flat.dat
+    expect_rc 0 mp plot -w 0.5,0.6 -o flat.png flat.dat
+    [ -s flat.png ] || fail "no flat.png"
+    expect_rc 0 mp plot --terminal -w 0.2,0.3 flat.dat
+    # A window narrower than a microsecond is refused, not handed to gnuplot.
+    expect_error 'plot: -w 1\.0000001,1\.0000002: needs XMIN,XMAX, two numbers with XMIN < XMAX \(a microsecond apart at least\)' \
+        mp plot -w 1.0000001,1.0000002 -o narrow.png flat.dat
+    # A C1 control (U+009B, CSI) in a title never reaches the terminal of a text plot.
+    printf 'CMDLINE python3 \302\2332J x\nMEM 5.0 100.0\nMEM 6.0 101.0\n' >c1.dat
+    expect_rc 0 mp plot --terminal c1.dat
+    ! LC_ALL=C grep -q "$(printf '\302\233')" out.txt || fail "a C1 CSI reached the text plot"
+    # A HEAP sample before the first MEM: drawn from 0, its peak at 0 s, not off the frame.
+    printf 'CMDLINE x\nMPROF version 3\nHEAP 99.990 5000000\nMEM 1.0 100.0\nMEM 2.0 100.5\nHEAP 100.6 10000\nMEM 3.0 101.0\n' >early.dat
+    expect_rc 0 mp plot --terminal early.dat
+    grep -q 'heap peak 4\.768 MiB at 0\.000 s' out.txt || fail "early heap peak: $(grep -i peak out.txt)"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
