@@ -45,7 +45,7 @@ static const char plot_usage[] =
     "  -h, --help             show this help\n"
     "INDEX is a number as `mprof list` shows it; -1 is the newest.\n";
 
-/* "a,b": two finite numbers, a < b, at least a microsecond apart. */
+/* "a,b": two finite numbers, a < b, at least 10 microseconds apart. */
 static int plot_parse_window(const char *text, double *min_s, double *max_s)
 {
     char *end;
@@ -55,9 +55,9 @@ static int plot_parse_window(const char *text, double *min_s, double *max_s)
         return -1;
     const char *second = end + 1;
     double max = strtod(second, &end);
-    /* Under a microsecond wide is no window a picture can show (nor gnuplot draw). */
+    /* Under 10 us wide is no window a picture can show (nor the script's 6 decimals). */
     if (end == second || *end != '\0' || errno == ERANGE || !isfinite(max) || !(min < max) ||
-        max - min < 1e-6)
+        max - min < 1e-5)
         return -1;
     *min_s = min;
     *max_s = max;
@@ -214,7 +214,7 @@ int cmd_plot(int argc, char **argv)
         case 'w':
             if (plot_parse_window(optarg, &options.window_min_s, &options.window_max_s) < 0) {
                 mprof_error("plot: -w %s: needs XMIN,XMAX, two numbers with XMIN < XMAX "
-                            "(a microsecond apart at least)", optarg);
+                            "(10 microseconds apart at least)", optarg);
                 free(safe_argv);
                 return 2;
             }

@@ -70,7 +70,7 @@ static void gnuplot_add_axes(struct gnuplot_builder *builder, const struct dat_p
                                       "spacing 1.4 samplen 3 height 0.6\n");
     }
     if (options->window)
-        gnuplot_script_append(script, "set xrange [%.17g:%.17g]\n", options->window_min_s,
+        gnuplot_script_append(script, "set xrange [%.6f:%.6f]\n", options->window_min_s,
                               options->window_max_s);
     else
         gnuplot_script_append(script, "set xrange [0:*]\n");  /* time starts at 0 */

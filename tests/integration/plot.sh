@@ -338,8 +338,8 @@ t_plot_edges() {
     expect_rc 0 mp plot -w 0.5,0.6 -o flat.png flat.dat
     [ -s flat.png ] || fail "no flat.png"
     expect_rc 0 mp plot --terminal -w 0.2,0.3 flat.dat
-    # A window narrower than a microsecond is refused, not handed to gnuplot.
-    expect_error 'plot: -w 1\.0000001,1\.0000002: needs XMIN,XMAX, two numbers with XMIN < XMAX \(a microsecond apart at least\)' \
+    # A window narrower than 10 microseconds is refused, not handed to gnuplot.
+    expect_error 'plot: -w 1\.0000001,1\.0000002: needs XMIN,XMAX, two numbers with XMIN < XMAX \(10 microseconds apart at least\)' \
         mp plot -w 1.0000001,1.0000002 -o narrow.png flat.dat
     # A C1 control (U+009B, CSI) in a title never reaches the terminal of a text plot.
     printf 'CMDLINE python3 \302\2332J x\nMEM 5.0 100.0\nMEM 6.0 101.0\n' >c1.dat
