@@ -289,6 +289,40 @@ from _memory_profiler_lines import MemitResult, load_ipython_extension  # noqa: 
 from _memory_profiler_calls import run  # noqa: E402,F401
 
 
+class LogFile:
+    """A stream that sends what is written to it (the tables: `sys.stdout = LogFile(...)`
+    or `@profile(stream=LogFile(...))`) to the logging logger `name`. With
+    reportIncrementFlag, only the lines whose increment is above 0 and the headers."""
+
+    def __init__(self, name, reportIncrementFlag=False):
+        import logging
+        self.logger = logging.getLogger(name)
+        self.reportIncrementFlag = reportIncrementFlag
+
+    def write(self, msg, level=None):
+        import logging
+        level = logging.INFO if level is None else level
+        if self.reportIncrementFlag and not self._worth_reporting(msg):
+            return
+        self.logger.log(level, msg)
+
+    @staticmethod
+    def _worth_reporting(msg):
+        if 'Filename:' in msg or 'Line Contents' in msg:
+            return True
+        parts = msg.split('MiB')
+        if len(parts) < 3:
+            return False
+        try:
+            return float(parts[1].strip()) > 0
+        except ValueError:
+            return False
+
+    def flush(self):
+        for handler in self.logger.handlers:
+            handler.flush()
+
+
 def _func_exec(stmt, ns):
     exec(stmt, ns)
 

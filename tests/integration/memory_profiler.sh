@@ -43,6 +43,10 @@ t_mp_module_found() {
         expect_out_line "reloaded: True"
         expect_out_line "names: True"
         expect_out_line "profile is the builtin: True"
+        # LogFile, with reportIncrementFlag: the growing line and the header, not the del.
+        expect_out_line "log mplog:      5   38.816 MiB    7.676 MiB           1       a = [1] * (10 ** 6)"
+        expect_out_line "log mplog: Line #    Mem usage    Increment  Occurrences   Line Contents"
+        ! grep -q 'del b' out.txt || fail "LogFile logged a line that shrank: $(cat out.txt)"
     done
 }
 
