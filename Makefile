@@ -76,7 +76,7 @@ MPROF_LIB := $(BUILD)/lib/mprof/libmprof.so
 # names it pytest's pytest11 entry point, for pytest to load under mprof run, and
 # anywhere that directory is on sys.path.
 PYTHON_DIR := $(BUILD)/lib/mprof/python
-MPROF_VERSION := $(shell sed -n 's/^\#define MPROF_VERSION "\(.*\)"$$/\1/p' mprof/main.c)
+MPROF_VERSION := $(shell sed -n 's/^\#define MPROF_VERSION "\(.*\)"$$/\1/p' mprof/version.h)
 # mprof's memory_profiler module (and its two halves) is there too, found first by the
 # finder the plugin installs.
 PYTHON_MODULES := pytest_mprof.py memory_profiler.py _memory_profiler_lines.py _memory_profiler_calls.py

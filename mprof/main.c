@@ -7,10 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
-
-#ifndef MPROF_VERSION
-#define MPROF_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 struct command_entry {
     const char *name;
@@ -93,5 +90,13 @@ int main(int argc, char **argv)
             mprof_error("%s: unknown command (see mprof --help)", name);
         return 2;
     }
+    /* memory_profiler's subcommands take --version too. run reads its own (what follows
+     * the program is the program's); the others take only files and options. */
+    if (strcmp(entry->name, "run") != 0)
+        for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+            if (strcmp(argv[i], "--version") == 0) {
+                printf("mprof %s\n", MPROF_VERSION);
+                return fflush(stdout) == 0 ? 0 : 1;
+            }
     return entry->handler(argc - 1, argv + 1);
 }

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "interval.h"
 #include "recorder.h"
+#include "version.h"
 
 
 static const char run_usage[] =
@@ -44,6 +45,7 @@ static const char run_usage[] =
     "                          memory goes to the line that called them. =user: to the\n"
     "                          nearest line in your own files (not the standard library's\n"
     "                          or an installed package's), as memray and Scalene do\n"
+    "      --version           print mprof's version\n"
     "  -h, --help              print this help\n"
     "\n"
     "Functions decorated with @profile (no import needed; `from memory_profiler import\n"
@@ -70,6 +72,7 @@ int run_parse(int argc, char **argv, struct run_options *options)
         { "report-file", required_argument, NULL, 'F' },
         { "lines", optional_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     *options = (struct run_options){
@@ -154,6 +157,9 @@ int run_parse(int argc, char **argv, struct run_options *options)
             return 0; /* everything after the module is the module's */
         case 'h':
             fputs(run_usage, stdout);
+            return 1;
+        case 'V':
+            printf("mprof %s\n", MPROF_VERSION);
             return 1;
         case ':':
             mprof_error("run: %s: needs a value (see mprof run --help)", argv[optind - 1]);

@@ -151,4 +151,22 @@ sys.exit(1 if problems else 0)
 PY
 }
 
+register version_everywhere
+t_version_everywhere() {
+    # Every subcommand takes --version, as memory_profiler's mprof does; after the
+    # program of a run it is the program's.
+    expect_rc 0 mp --version
+    local version command
+    version=$(cat out.txt)
+    [[ "$version" =~ ^mprof\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "mprof --version said '$version'"
+    for command in run plot peak list clean rm report check; do
+        expect_rc 0 mp "$command" --version
+        [ "$(cat out.txt)" = "$version" ] && [ ! -s err.txt ] ||
+            fail "mprof $command --version: '$(cat out.txt)' '$(cat err.txt)'"
+    done
+    ! ls mprofile_*.dat >/dev/null 2>&1 || fail "a --version made a .dat"
+    expect_rc 0 mp run -o echo.dat /bin/echo --version
+    grep -q '^echo (GNU coreutils)' out.txt || fail "the program's --version: $(cat out.txt)"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
