@@ -1,7 +1,8 @@
 /*
  * dat.h — memory_profiler's .dat text format: the model (dat.c), the reader
- * (dat_read.c), the writer (dat_write.c), the peaks (dat_peak.c), and finding the
- * mprofile_*.dat files of a directory (dat_list.c).
+ * (dat_read.c), the writer (dat_write.c), the peaks (dat_peak.c; within a function's
+ * calls, dat_func_peak.c), and finding the mprofile_*.dat files of a directory
+ * (dat_list.c).
  *
  * Lines the original tool reads (memory_profiler 0.61):
  *   CMDLINE <command line>
@@ -206,6 +207,38 @@ double dat_child_peak_mem_mib(const struct dat_profile *profile, const struct da
                               double *peak_time_s);
 uint64_t dat_child_peak_heap_bytes(const struct dat_profile *profile,
                                    const struct dat_child *child, double *peak_time_s);
+
+/*
+ * The peak within one function's calls (dat_func_peak.c), for `mprof peak --func`: as
+ * memory_profiler 0.61 defines it, the highest sample whose time lies within one of the
+ * FUNC spans of that name, both ends included (start <= t <= end). Only samples count
+ * (a high-water mark has no time to place it inside a call).
+ */
+struct dat_func_spans {
+    double *start_s, *end_s;  /* the calls' spans merged: disjoint, ascending */
+    size_t span_count;
+    size_t call_count;        /* FUNC lines of the name; 0: the file has none */
+    double total_s;           /* the calls' durations summed (nested calls each count) */
+};
+
+/* The spans of the FUNC lines named `name` (compared exactly, as the original does).
+ * 0 (call_count may be 0: no such function), or -1 when out of memory (nothing to
+ * free). Free with dat_func_spans_free(). */
+int dat_func_spans_of(const struct dat_profile *profile, const char *name,
+                      struct dat_func_spans *spans);
+void dat_func_spans_free(struct dat_func_spans *spans);
+/* Whether `time_s` lies within a span, ends included. */
+bool dat_func_spans_cover(const struct dat_func_spans *spans, double time_s);
+/* The highest MEM-like sample within the spans (the first of equal ones), with its
+ * time; -1.0 and *peak_time_s = 0 when no sample falls within them. */
+double dat_func_spans_peak_mem_mib(const struct dat_func_spans *spans,
+                                   const struct dat_sample *samples, size_t count,
+                                   double *peak_time_s);
+/* The highest HEAP-like sample within the spans: true with *peak_bytes and its time, or
+ * false (0, 0) when none falls within them. */
+bool dat_func_spans_peak_heap_bytes(const struct dat_func_spans *spans,
+                                    const struct dat_heap_sample *samples, size_t count,
+                                    uint64_t *peak_bytes, double *peak_time_s);
 
 /* The value of `MPROF key` as an unsigned number (the last such line wins). Returns 1
  * and sets *value, or 0 when the file has no such line or it is not a number. */

@@ -169,4 +169,79 @@ t_version_everywhere() {
     grep -q '^echo (GNU coreutils)' out.txt || fail "the program's --version: $(cat out.txt)"
 }
 
+# func_fixture FILE: f's two calls (the later written first) hold the 30 MiB sample at
+# 0.5 s and the one on the first call's end; the run's peak (50 MiB at 2 s) is outside;
+# g's one call holds no sample.
+func_fixture() {
+    printf '%s\n' 'CMDLINE x' 'MEM 10.0 100.0' 'HEAP 100.0 1048576' 'MEM 30.0 100.5' \
+        'HEAP 100.5 3145728' 'MEM 20.0 101.0' 'HEAP 101.0 9437184' 'MEM 50.0 102.0' \
+        'HEAP 102.0 94371840' 'MEM 25.0 103.0' 'FUNC m.f 10.0 102.9 20.0 103.5 0' \
+        'FUNC m.f 10.0 100.4 20.0 101.0 0' 'FUNC m.g 10.0 100.6 20.0 100.7 1' \
+        'CHLD 0 5.0 100.5' 'CHLD 0 7.0 101.5' >"$1"
+}
+
+register peak_func_fixture
+t_peak_func_fixture() {
+    # cmd_peak.c, dat_func_peak.c: --func is the highest sample within the function's
+    # calls, ends included, as memory_profiler's; the first field the same as its.
+    func_fixture fx.dat
+    expect_rc 0 mp peak --func m.f fx.dat
+    [ "$(cat out.txt)" = "$(printf 'fx.dat\t30.000 MiB at 0.500 s\theap 9.000 MiB at 1.000 s\n  Child 0\t5.000 MiB at 0.500 s\theap n/a')" ] ||
+        fail "peak --func m.f: '$(cat out.txt)'"
+    [ ! -s err.txt ] || fail "peak --func m.f said: $(cat err.txt)"
+    expect_rc 0 mp peak --func=m.f fx.dat
+    [ "$(head -n 1 out.txt)" = "$(printf 'fx.dat\t30.000 MiB at 0.500 s\theap 9.000 MiB at 1.000 s')" ] ||
+        fail "peak --func=m.f: '$(cat out.txt)'"
+    expect_rc 0 python3-mprof peak --func m.f fx.dat
+    [ "$(head -n 1 out.txt)" = "$(printf 'fx.dat\t30.000 MiB')" ] ||
+        fail "python3-mprof peak --func m.f: '$(cat out.txt)'"
+    # Absent: the original's "NaN MiB" line; the reason on stderr, and exit 1.
+    expect_rc 1 mp peak --func f fx.dat
+    [ "$(cat out.txt)" = "$(printf 'fx.dat\tNaN MiB')" ] || fail "peak --func f: '$(cat out.txt)'"
+    [ "$(cat err.txt)" = "mprof: fx.dat: no call of f; the file's functions: m.f, m.g" ] ||
+        fail "peak --func f said: '$(cat err.txt)'"
+    expect_rc 0 python3-mprof peak --func f fx.dat
+    [ "$(cat out.txt)" = "$(printf 'fx.dat\tNaN MiB')" ] || fail "python3-mprof peak --func f: '$(cat out.txt)'"
+    # A call that no sample falls within: the original dies of max([]); we say why.
+    expect_rc 1 mp peak --func m.g fx.dat
+    [ "$(cat out.txt)" = "$(printf 'fx.dat\tNaN MiB')" ] || fail "peak --func m.g: '$(cat out.txt)'"
+    [ "$(cat err.txt)" = "mprof: fx.dat: m.g: no sample within its 1 call (0.1000 s in all); record with a shorter interval (mprof run -T)" ] ||
+        fail "peak --func m.g said: '$(cat err.txt)'"
+    # No FUNC line at all, several files (each its line), and the option's own errors.
+    write_fixture plain.dat
+    expect_rc 1 mp peak --func m.f plain.dat fx.dat
+    [ "$(cat out.txt)" = "$(printf 'plain.dat\tNaN MiB\nfx.dat\t30.000 MiB at 0.500 s\theap 9.000 MiB at 1.000 s\n  Child 0\t5.000 MiB at 0.500 s\theap n/a')" ] ||
+        fail "peak --func over two files: '$(cat out.txt)'"
+    [ "$(cat err.txt)" = "mprof: plain.dat: no call of m.f: the file has no FUNC lines (no @profile function ran)" ] ||
+        fail "peak --func of a file without FUNC said: '$(cat err.txt)'"
+    expect_error 'peak: --func: needs a function name' mp peak --func
+    expect_error 'peak: --func: needs a function name' mp peak --func= fx.dat
+    expect_rc 0 mp peak --help
+    grep -q -- '--func FUNC' out.txt || fail "peak --help has no --func: $(cat out.txt)"
+}
+
+register peak_func_run
+t_peak_func_run() {
+    # A real run: the RSS within each function is memory_profiler's figure over the same
+    # file, and the heap within inner holds its 20,000,000 B and middle's 10,000,000 B.
+    expect_rc 0 mp run --no-report -o nested.dat "$TEST_PYTHON" "$SOURCES/profile_nested.py"
+    local name ours theirs heap
+    for name in __main__.inner __main__.middle __main__.outer; do
+        expect_rc 0 mp peak --func "$name" nested.dat
+        ours=$(cut -f 2 out.txt | grep -Eo '^[0-9]+\.[0-9]{3}')
+        heap=$(grep -Eo 'heap [0-9.]+ MiB' out.txt | grep -Eo '[0-9.]+')
+        [ "$name" != __main__.inner ] ||
+            awk -v h="$heap" 'BEGIN { exit !(h >= 28.61 && h < 40) }' ||
+            fail "heap within inner: '$(cat out.txt)'"
+        expect_rc 0 python3-mprof peak --func "$name" nested.dat
+        theirs=$(cut -f 2 out.txt | grep -Eo '^[0-9]+\.[0-9]{3}')
+        [ -n "$ours" ] && [ "$ours" = "$theirs" ] ||
+            fail "peak --func $name: ours '$ours', python3-mprof's '$theirs'"
+    done
+    # inner's calls hold its 20 MB: above the RSS before the first call of outer.
+    expect_rc 0 mp peak --func __main__.inner nested.dat
+    awk -F '\t' '{ split($2, f, " "); exit !(f[1] > 30) }' out.txt ||
+        fail "RSS within inner not above 30 MiB: '$(cat out.txt)'"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
