@@ -31,8 +31,9 @@ static const char plot_usage[] =
     "usage: mprof plot [options] [FILE|INDEX ...]\n"
     "Plot memory over time from .dat files (default: the newest mprofile_*.dat here):\n"
     "RSS (\"memory used\") and the live heap, children, function brackets, the peak.\n"
-    "  -o, --output FILE      write FILE; .png, .svg or .pdf picks the format\n"
-    "                         (default: mprofile_<stamp>.png beside the last .dat)\n"
+    "  -o, --output FILE      write FILE; .png, .svg, .pdf, .jpg (.jpeg) or .eps picks\n"
+    "                         the format (default: mprofile_<stamp>.png beside the\n"
+    "                         last .dat)\n"
     "      --terminal         draw a text plot on stdout instead, as big as the terminal\n"
     "                         (else $COLUMNS x $LINES, else 100 x 30)\n"
     "  -t, --title TITLE      the plot's title (default: the profiled command line)\n"
@@ -64,21 +65,53 @@ static int plot_parse_window(const char *text, double *min_s, double *max_s)
     return 0;
 }
 
+/* The formats -o knows, by extension (in any case): the one list that both the choice
+ * and the error for an unknown extension read. */
+static const struct {
+    const char *extension;
+    enum gnuplot_format format;
+} plot_formats[] = {
+    { ".png", GNUPLOT_FORMAT_PNG },
+    { ".svg", GNUPLOT_FORMAT_SVG },
+    { ".pdf", GNUPLOT_FORMAT_PDF },
+    { ".jpg", GNUPLOT_FORMAT_JPEG },
+    { ".jpeg", GNUPLOT_FORMAT_JPEG },
+    { ".eps", GNUPLOT_FORMAT_EPS },
+};
+#define PLOT_FORMAT_COUNT (sizeof plot_formats / sizeof plot_formats[0])
+
 static int plot_format_of(const char *path, enum gnuplot_format *format)
 {
     const char *slash = strrchr(path, '/');
     const char *dot = strrchr(slash != NULL ? slash + 1 : path, '.');
     if (dot == NULL)
         return -1;
-    if (strcasecmp(dot, ".png") == 0)
-        *format = GNUPLOT_FORMAT_PNG;
-    else if (strcasecmp(dot, ".svg") == 0)
-        *format = GNUPLOT_FORMAT_SVG;
-    else if (strcasecmp(dot, ".pdf") == 0)
-        *format = GNUPLOT_FORMAT_PDF;
-    else
-        return -1;
-    return 0;
+    for (size_t i = 0; i < PLOT_FORMAT_COUNT; i++) {
+        if (strcasecmp(dot, plot_formats[i].extension) == 0) {
+            *format = plot_formats[i].format;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* "use .png, .svg, .pdf, .jpg, .jpeg or .eps" */
+static void plot_unknown_format(const char *output)
+{
+    const char *slash = strrchr(output, '/');
+    const char *dot = strrchr(slash != NULL ? slash + 1 : output, '.');
+    char known[128] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < PLOT_FORMAT_COUNT && used < sizeof known; i++) {
+        const char *joint = i == 0 ? "" : i + 1 == PLOT_FORMAT_COUNT ? " or " : ", ";
+        int wrote = snprintf(known + used, sizeof known - used, "%s%s", joint,
+                             plot_formats[i].extension);
+        if (wrote < 0)
+            break;
+        used += (size_t)wrote;
+    }
+    mprof_error("%s: unknown output format '%s' (use %s)", output,
+                dot != NULL ? dot : "no extension", known);
 }
 
 /* "dir/x.dat" -> "dir/x.png": the default output beside the profile. */
@@ -156,6 +189,46 @@ static int plot_open_output(const char *output, char **temp_path)
     }
     *temp_path = path;
     return fd;
+}
+
+/* A JPEG: the PNG drawn into a temporary file first, then re-encoded into `output_fd`
+ * (gnuplot_jpeg_script). 0, or -1 after saying why. */
+static int plot_run_jpeg(const char *script, int output_fd)
+{
+    char png_path[256], error[DAT_ERROR_MAX];
+    snprintf(png_path, sizeof png_path, "%s/mprof-plot-png-XXXXXX", plot_temp_dir());
+    int png_fd = mkostemp(png_path, O_CLOEXEC);
+    if (png_fd < 0) {
+        mprof_error("%s: %s", png_path, strerror(errno));
+        return -1;
+    }
+    if (plot_cleanup_add(png_path) != 0) {
+        mprof_error("%s: too many temporary files", png_path);
+        close(png_fd);
+        unlink(png_path);
+        return -1;
+    }
+    int status = gnuplot_run(script, png_fd, error, sizeof error);
+    if (close(png_fd) != 0 && status == 0) {
+        snprintf(error, sizeof error, "%s: %s", png_path, strerror(errno));
+        status = -1;
+    }
+    char *jpeg_script = NULL;
+    if (status == 0) {
+        jpeg_script = gnuplot_jpeg_script(png_path);
+        if (jpeg_script == NULL) {
+            snprintf(error, sizeof error, "out of memory");
+            status = -1;
+        }
+    }
+    if (status == 0)
+        status = gnuplot_run(jpeg_script, output_fd, error, sizeof error);
+    if (status < 0)
+        mprof_error("%s", error);
+    free(jpeg_script);
+    unlink(png_path);
+    plot_cleanup_forget(png_path);
+    return status;
 }
 
 static void plot_print_fits(const struct dat_profile *profiles,
@@ -252,10 +325,7 @@ int cmd_plot(int argc, char **argv)
         options.format = GNUPLOT_FORMAT_DUMB;
         term_size_get(STDOUT_FILENO, &options.columns, &options.lines);
     } else if (output != NULL && plot_format_of(output, &options.format) < 0) {
-        const char *slash = strrchr(output, '/');
-        const char *dot = strrchr(slash != NULL ? slash + 1 : output, '.');
-        mprof_error("%s: unknown output format '%s' (use .png, .svg or .pdf)", output,
-                    dot != NULL ? dot : "no extension");
+        plot_unknown_format(output);
         free(safe_argv);
         return 2;
     }
@@ -340,8 +410,11 @@ int cmd_plot(int argc, char **argv)
         goto done;
     }
     data = NULL;
-    if (gnuplot_run(script, output_fd, error, sizeof error) < 0) {
-        mprof_error("%s", error);
+    if ((options.format == GNUPLOT_FORMAT_JPEG ? plot_run_jpeg(script, output_fd)
+                                               : gnuplot_run(script, output_fd, error,
+                                                             sizeof error)) < 0) {
+        if (options.format != GNUPLOT_FORMAT_JPEG)
+            mprof_error("%s", error);
         goto done;
     }
     if (!terminal) {

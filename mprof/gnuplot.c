@@ -8,9 +8,10 @@
  * formatted from doubles (finite: the .dat reader refuses nan and inf). The data itself
  * lives in a separate file gnuplot reads as numbers, never as commands.
  *
- * PNG, SVG and PDF are one picture: the same page (1260 x 540 px; a PDF page of
- * 13.125 x 5.625 in, which is that at 96 pixels per inch), and text and lines of the same
- * size on it. The terminals do not agree on what a point is (pdfcairo halves fonts and
+ * PNG, SVG, PDF, EPS and JPEG are one picture: the same page (1260 x 540 px; a PDF or
+ * EPS page of 13.125 x 5.625 in, which is that at 96 pixels per inch), and text and
+ * lines of the same size on it (EPS from the PDF's cairo renderer, JPEG re-encoded from
+ * the PNG). The terminals do not agree on what a point is (pdfcairo halves fonts and
  * lines, svg sets text smaller than pngcairo), so the scales below were measured on
  * gnuplot 5.4: the title and the x label take the same pixels (to 2 px) in each, and a
  * 3-wide line the same rows, rendered at 96 per inch (pdftoppm, rsvg-convert).
@@ -27,16 +28,24 @@ static void gnuplot_add_terminal(struct gnuplot_builder *builder)
     struct gnuplot_script *script = &builder->script;
     switch (builder->options->format) {
     case GNUPLOT_FORMAT_PNG:
-        gnuplot_script_append(script, "set terminal pngcairo size 1260,540 noenhanced "
-                                      "font 'sans,10'\n");
+    case GNUPLOT_FORMAT_JPEG:  /* drawn as the PNG, then re-encoded */
+        gnuplot_script_append(script, "set terminal pngcairo size %d,%d noenhanced "
+                                      "font 'sans,10'\n", GNUPLOT_IMAGE_WIDTH,
+                              GNUPLOT_IMAGE_HEIGHT);
         break;
     case GNUPLOT_FORMAT_SVG:
-        gnuplot_script_append(script, "set terminal svg size 1260,540 dynamic noenhanced "
-                                      "font 'sans,10' fontscale 1.3\n");
+        gnuplot_script_append(script, "set terminal svg size %d,%d dynamic noenhanced "
+                                      "font 'sans,10' fontscale 1.3\n", GNUPLOT_IMAGE_WIDTH,
+                              GNUPLOT_IMAGE_HEIGHT);
         break;
     case GNUPLOT_FORMAT_PDF:
-        gnuplot_script_append(script, "set terminal pdfcairo size 13.125in,5.625in noenhanced "
-                                      "font 'sans,10' fontscale 0.72 linewidth 1.5\n");
+    case GNUPLOT_FORMAT_EPS:
+        /* The same cairo renderer draws both pages, so the same scales hold. */
+        gnuplot_script_append(script, "set terminal %s size %.3fin,%.3fin noenhanced "
+                                      "font 'sans,10' fontscale 0.72 linewidth 1.5\n",
+                              builder->options->format == GNUPLOT_FORMAT_PDF ? "pdfcairo"
+                                                                               : "epscairo",
+                              GNUPLOT_IMAGE_WIDTH / 96.0, GNUPLOT_IMAGE_HEIGHT / 96.0);
         break;
     case GNUPLOT_FORMAT_DUMB:
         gnuplot_text_settings(builder);

@@ -22,10 +22,17 @@
 /* Longest text, in bytes, that gnuplot_quote keeps from a string; the rest becomes "...". */
 #define GNUPLOT_STRING_MAX 200
 
+/* The size of every picture: pixels of a PNG or JPEG, and of an SVG at 96 per inch; a
+ * PDF or EPS page is the same at 96 pixels per inch (13.125 x 5.625 in). */
+#define GNUPLOT_IMAGE_WIDTH 1260
+#define GNUPLOT_IMAGE_HEIGHT 540
+
 enum gnuplot_format {
     GNUPLOT_FORMAT_PNG,
     GNUPLOT_FORMAT_SVG,
     GNUPLOT_FORMAT_PDF,
+    GNUPLOT_FORMAT_EPS,    /* epscairo: the PDF's renderer, so the same picture */
+    GNUPLOT_FORMAT_JPEG,   /* the PNG, drawn first, then re-encoded (gnuplot_jpeg_script) */
     GNUPLOT_FORMAT_DUMB,   /* text plot for terminals and CI logs */
 };
 
@@ -78,6 +85,13 @@ double gnuplot_profile_start(const struct dat_profile *profile);
 char *gnuplot_build(const struct dat_profile *profiles, size_t count,
                     const struct gnuplot_options *options, FILE *data, const char *data_path,
                     struct gnuplot_profile_fits *fits, char *error, size_t error_size);
+
+/* The script that re-encodes the PNG at `png_path` (a GNUPLOT_IMAGE_WIDTH x
+ * GNUPLOT_IMAGE_HEIGHT picture gnuplot_build drew) as a JPEG of the same size, pixel for
+ * pixel, with gnuplot's jpeg terminal: its own drawing (libgd) has no dashed lines and
+ * other line widths, so a JPEG drawn directly would not be the PNG's picture. malloc'd;
+ * NULL when out of memory. */
+char *gnuplot_jpeg_script(const char *png_path);
 
 /* Run gnuplot (from PATH, without its init files) with `script` on its stdin and its
  * stdout on `output_fd` (-1: our stdout). gnuplot missing gives

@@ -1,9 +1,10 @@
 /*
  * plot_cleanup.c — what `mprof plot` leaves behind if a signal ends it: nothing.
  *
- * While it plots, the CLI holds two temporary files (the data gnuplot reads, and the
- * picture beside its destination until the final rename) and a gnuplot child. A
- * SIGINT, SIGTERM, SIGHUP or SIGQUIT removes both files and then ends the CLI as the
+ * While it plots, the CLI holds up to three temporary files (the data gnuplot reads, the
+ * picture beside its destination until the final rename, and for a JPEG the PNG it is
+ * re-encoded from) and a gnuplot child. A
+ * SIGINT, SIGTERM, SIGHUP or SIGQUIT removes the files and then ends the CLI as the
  * signal would have; gnuplot dies with it (its parent-death signal, set in
  * gnuplot_run.c), SIGKILL of the CLI included. The paths are copied into static
  * buffers: a signal handler may only read what needs no allocation.
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CLEANUP_PATHS    2
+#define CLEANUP_PATHS    3
 #define CLEANUP_PATH_MAX 4096
 
 static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };

@@ -7,7 +7,7 @@
 /* From now on, SIGINT, SIGTERM, SIGHUP and SIGQUIT remove the files added, then end the
  * process as the signal would (a signal already ignored stays ignored). 0, or -1. */
 int plot_cleanup_arm(void);
-/* A file to remove on such a signal (at most two at once): 0, or -1 when full. */
+/* A file to remove on such a signal (at most three at once): 0, or -1 when full. */
 int plot_cleanup_add(const char *path);
 /* `path` is the user's now (renamed to its destination) or gone: leave it alone. */
 void plot_cleanup_forget(const char *path);

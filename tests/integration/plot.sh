@@ -351,4 +351,88 @@ t_plot_edges() {
     grep -q 'heap peak 4\.768 MiB at 0\.000 s' out.txt || fail "early heap peak: $(grep -i peak out.txt)"
 }
 
+# plot_scripts ARGS...: mprof plot ARGS with each script it gives gnuplot kept, in the
+# order run, as script-1.gp, script-2.gp, ... (a JPEG takes two runs).
+plot_scripts() {
+    mkdir -p fakebin-n
+    cat >fakebin-n/gnuplot <<EOF
+#!/bin/sh
+n=1
+while [ -e "$PWD/script-\$n.gp" ]; do n=\$((n + 1)); done
+tee "$PWD/script-\$n.gp" | exec $(command -v gnuplot) "\$@"
+EOF
+    chmod +x fakebin-n/gnuplot
+    rm -f script-*.gp
+    env PATH="$PWD/fakebin-n:$PATH" timeout -k 5 "$TIMEOUT" "$MPROF" plot "$@" >out.txt 2>err.txt
+}
+
+# jpeg_size FILE: "WIDTH HEIGHT" from a JPEG's start-of-frame marker.
+jpeg_size() {
+    /usr/bin/python3 - "$1" <<'PY'
+import struct, sys
+data = open(sys.argv[1], 'rb').read()
+if data[:3] != b'\xff\xd8\xff':
+    sys.exit('not a JPEG')
+pos = 2
+while pos + 4 <= len(data):
+    marker, length = data[pos + 1], struct.unpack('>H', data[pos + 2:pos + 4])[0]
+    if marker in (0xc0, 0xc1, 0xc2):
+        height, width = struct.unpack('>HH', data[pos + 5:pos + 9])
+        print(width, height)
+        sys.exit(0)
+    pos += 2 + length
+sys.exit('no frame')
+PY
+}
+
+register plot_jpeg_eps
+t_plot_jpeg_eps() {
+    # -o x.jpg and -o x.eps (cmd_plot.c, gnuplot_jpeg.c): the PNG's and the PDF's picture.
+    write_fixture f.dat
+    mkdir tmp
+    plot_scripts -o f.png f.dat || fail "PNG: $(cat err.txt)"
+    sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script-1.gp >png.gp
+    TMPDIR=$PWD/tmp plot_scripts -o f.jpg f.dat || fail "JPEG: $(cat err.txt)"
+    [ "$(cat out.txt)" = "wrote f.jpg" ] || fail "JPEG said '$(cat out.txt)'"
+    [ -e script-2.gp ] && [ ! -e script-3.gp ] || fail "a JPEG is not two gnuplot runs: $(ls script-*.gp)"
+    # The first run draws the PNG's very script; the second re-encodes that picture.
+    sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script-1.gp | cmp -s - png.gp ||
+        fail "the JPEG's drawing differs from the PNG's: $(sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script-1.gp | diff png.gp - | head -5 | tr '\n' '|')"
+    grep -qx 'set terminal jpeg size 1260,540' script-2.gp || fail "re-encoding script: $(tr '\n' '|' <script-2.gp)"
+    grep -Eq "^plot '$PWD/tmp/mprof-plot-png-[A-Za-z0-9]{6}' binary filetype=png with rgbimage notitle$" script-2.gp ||
+        fail "re-encoding script's plot: $(grep '^plot' script-2.gp)"
+    [ "$(jpeg_size f.jpg)" = "1260 540" ] || fail "JPEG size: $(jpeg_size f.jpg 2>&1)"
+    [ "$(stat -c %s f.jpg)" -gt 20000 ] || fail "JPEG of $(stat -c %s f.jpg) bytes"
+    [ -z "$(ls -A tmp)" ] || fail "left in TMPDIR: $(ls -A tmp)"
+    # Pixel for pixel the PNG, but for JPEG's quantisation (where an imaging library is).
+    if /usr/bin/python3 -c 'import PIL' 2>/dev/null; then
+        /usr/bin/python3 - f.png f.jpg <<'PY' || fail "the JPEG is not the PNG's picture"
+import sys
+from PIL import Image, ImageChops
+png, jpg = (Image.open(p).convert('RGB') for p in sys.argv[1:3])
+worst = max(max(p) for p in ImageChops.difference(png, jpg).getdata())
+sys.exit(0 if worst <= 80 else 'a pixel differs by %d' % worst)
+PY
+    fi
+    expect_rc 0 mp plot -o F.JPEG f.dat
+    [ "$(jpeg_size F.JPEG)" = "1260 540" ] || fail ".JPEG: $(jpeg_size F.JPEG 2>&1)"
+    # EPS: the PDF's script but for the terminal, a page of 945 x 405 points.
+    plot_scripts -o f.pdf f.dat || fail "PDF: $(cat err.txt)"
+    sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script-1.gp >pdf.gp
+    plot_scripts -o f.eps f.dat || fail "EPS: $(cat err.txt)"
+    sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script-1.gp >eps.gp
+    grep -qxF "set terminal epscairo size 13.125in,5.625in noenhanced font 'sans,10' fontscale 0.72 linewidth 1.5" eps.gp ||
+        fail "EPS terminal: $(grep '^set terminal' eps.gp)"
+    diff <(grep -v '^set terminal' pdf.gp) <(grep -v '^set terminal' eps.gp) >/dev/null ||
+        fail "EPS and PDF scripts differ beyond the terminal"
+    [ "$(head -n 1 f.eps)" = '%!PS-Adobe-3.0 EPSF-3.0' ] || fail "EPS header: $(head -n 1 f.eps)"
+    grep -qx '%%BoundingBox: 0 0 945 405' f.eps || fail "EPS box: $(grep BoundingBox f.eps)"
+    # An unknown extension names every known one.
+    expect_error "x\.gif: unknown output format '\.gif' \(use \.png, \.svg, \.pdf, \.jpg, \.jpeg or \.eps\)$" \
+        mp plot -o x.gif f.dat
+    expect_error "noext: unknown output format 'no extension' \(use \.png, \.svg, \.pdf, \.jpg, \.jpeg or \.eps\)$" \
+        mp plot -o noext f.dat
+    [ ! -e x.gif ] && [ ! -e noext ] || fail "a refused format left a file"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
