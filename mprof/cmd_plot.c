@@ -37,12 +37,16 @@ static const char plot_usage[] =
     "      --terminal         draw a text plot on stdout instead, as big as the terminal\n"
     "                         (else $COLUMNS x $LINES, else 100 x 30)\n"
     "  -t, --title TITLE      the plot's title (default: the profiled command line)\n"
-    "  -n, --no-function-ts   do not draw function brackets\n"
+    "  -n, --no-function-ts   do not draw function brackets (nor --flame's bars)\n"
+    "  -f, --flame            draw each call of an @profile function as a bar at its\n"
+    "                         nesting level, under the memory lines, instead of brackets\n"
     "  -s, --slope            draw and print linear fits (MiB/s)\n"
     "  -w, --window XMIN,XMAX only the time between XMIN and XMAX seconds (y fits it)\n"
     "      --log              y on a log scale, for a heap far above or below RSS\n"
     "      --no-heap          do not draw the heap series (nor its peak)\n"
     "      --no-rss           do not draw the RSS series (nor its peak)\n"
+    "      --backend NAME     accepted for memory_profiler's matplotlib backend; gnuplot\n"
+    "                         draws, so it changes nothing\n"
     "  -h, --help             show this help\n"
     "INDEX is a number as `mprof list` shows it; -1 is the newest.\n";
 
@@ -258,6 +262,8 @@ int cmd_plot(int argc, char **argv)
         { "log", no_argument, NULL, 'L' },
         { "no-heap", no_argument, NULL, 'H' },
         { "no-rss", no_argument, NULL, 'R' },
+        { "flame", no_argument, NULL, 'f' },
+        { "backend", required_argument, NULL, 'B' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -266,7 +272,7 @@ int cmd_plot(int argc, char **argv)
     bool terminal = false;
 
     int safe_argc;
-    char **safe_argv = profiles_protect_negative_indices(argc, argv, ":o:t:nsw:h", long_options, &safe_argc);
+    char **safe_argv = profiles_protect_negative_indices(argc, argv, ":o:t:nsw:hf", long_options, &safe_argc);
     if (safe_argv == NULL) {
         mprof_error("out of memory");
         return 1;
@@ -274,7 +280,7 @@ int cmd_plot(int argc, char **argv)
     int option;
     optind = 0;
     opterr = 0;
-    while ((option = getopt_long(safe_argc, safe_argv, ":o:t:nsw:h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(safe_argc, safe_argv, ":o:t:nsw:hf", long_options, NULL)) != -1) {
         switch (option) {
         case 'o': output = optarg; break;
         case 't': options.title = optarg; break;
@@ -284,6 +290,8 @@ int cmd_plot(int argc, char **argv)
         case 'L': options.log_scale = true; break;
         case 'H': options.hide_heap = true; break;
         case 'R': options.hide_rss = true; break;
+        case 'f': options.flame = true; break;
+        case 'B': break;  /* matplotlib's; nothing of ours to choose */
         case 'w':
             if (plot_parse_window(optarg, &options.window_min_s, &options.window_max_s) < 0) {
                 mprof_error("plot: -w %s: needs XMIN,XMAX, two numbers with XMIN < XMAX "
@@ -361,6 +369,13 @@ int cmd_plot(int argc, char **argv)
         if (!dat_profile_whole(&profiles[read_count], error, sizeof error))
             mprof_error("%s: %s: plotting the lines before", paths[read_count], error);
     }
+    /* A flame without bars is still the memory, as the original draws it; said why. */
+    if (options.flame && options.function_marks && path_count > 1)
+        mprof_error("plot: --flame: %zu files: the bars are drawn for one file only",
+                    path_count);
+    else if (options.flame && options.function_marks && profiles[0].func_count == 0)
+        mprof_error("%s: --flame: no FUNC lines (no @profile function ran): no bars to draw",
+                    paths[0]);
 
     if (!terminal) {
         if (output == NULL) {

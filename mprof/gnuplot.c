@@ -171,8 +171,12 @@ char *gnuplot_build(const struct dat_profile *profiles, size_t count,
     builder.x_min = options->window ? options->window_min_s : 0.0;
     if (options->window)
         builder.x_max = options->window_max_s;
-    if (count == 1 && options->function_marks && profiles[0].func_count > 0)
-        gnuplot_series_add_brackets(&builder, &profiles[0]);
+    if (count == 1 && options->function_marks && profiles[0].func_count > 0) {
+        if (options->flame)
+            gnuplot_flame_add(&builder, &profiles[0]);
+        else
+            gnuplot_series_add_brackets(&builder, &profiles[0]);
+    }
 
     /* The peaks of one profile (as the original; with several the lines would say
      * nothing), inside the frame. */

@@ -41,6 +41,7 @@ struct gnuplot_options {
     const char *title;        /* -t; NULL: the CMDLINE of a single profile, none for several */
     int columns, lines;       /* DUMB only: the text plot's size */
     bool function_marks;      /* FUNC brackets (single profile only, as the original) */
+    bool flame;               /* --flame: the FUNC calls as bars by nesting level instead */
     bool slope;               /* -s: draw and label linear fits */
     bool window;              /* -w: limit x to [window_min_s, window_max_s] */
     double window_min_s, window_max_s;

@@ -5,6 +5,7 @@
  *   gnuplot_marks.c   the peaks: which, where, and their marks in an image
  *   gnuplot_text.c    what the text plot (gnuplot's dumb terminal) draws differently
  *   gnuplot_fit.c     least-squares fits and a profile's start
+ *   gnuplot_flame.c   --flame: the FUNC calls as bars by nesting level
  *
  * Invariant: every number goes to the data file (gnuplot_builder_point and friends) or is
  * formatted by us from a finite double; every string goes through gnuplot_script.h.
@@ -59,6 +60,18 @@ void gnuplot_series_add_profile(struct gnuplot_builder *builder,
 /* The FUNC brackets of a single profile, one legend entry per function name. */
 void gnuplot_series_add_brackets(struct gnuplot_builder *builder,
                                  const struct dat_profile *profile);
+
+/* --flame: every FUNC call of a single profile as a bar at its nesting level, behind
+ * the curves, named inside when the name fits (gnuplot_flame.c). Call it once the frame's
+ * time span (x_min..x_max) is set. */
+void gnuplot_flame_add(struct gnuplot_builder *builder, const struct dat_profile *profile);
+/* The bar colour (0xRRGGBB) of the `nth` bar (in time order) at `level` of `levels`:
+ * memory_profiler's red and orange by turns, paler with depth, as its half-transparent
+ * fill shows on white. */
+unsigned gnuplot_flame_colour(int level, int levels, size_t nth);
+/* The shortest dotted tail of `name` ("b.f" of "a.b.f") that no other of `names`
+ * (count, `name` among them) ends in; a pointer into `name`. */
+const char *gnuplot_flame_short_name(const char *name, const char *const *names, size_t count);
 
 /* "start at 19:49:23.537, 01 / 12 / 2026": when profile time `start` was, in local time
  * (or as a number of seconds when it is no date). */

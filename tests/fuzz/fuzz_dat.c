@@ -59,10 +59,11 @@ static void fuzz_plot(const struct dat_profile *profile)
         char *script = gnuplot_build(profile, 1, &options, data, "/dev/null", &fits, error,
                                      sizeof error);
         free(script);
-        /* The second time as a text plot of a window, without fits. */
+        /* The second time as a text plot of a window, without fits, the calls as
+         * --flame's bars. */
         options = (struct gnuplot_options){
             .format = GNUPLOT_FORMAT_DUMB, .columns = 80, .lines = 25, .window = true,
-            .window_min_s = 0.5, .window_max_s = 2.0,
+            .window_min_s = 0.5, .window_max_s = 2.0, .function_marks = true, .flame = true,
         };
     }
 }

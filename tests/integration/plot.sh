@@ -435,4 +435,123 @@ PY
     [ ! -e x.gif ] && [ ! -e noext ] || fail "a refused format left a file"
 }
 
+# flame_fixture FILE: outer (level 0, 0.4-2.4 s) calls middle twice (level 1), each
+# middle calls inner (level 2); memory climbs to 50 MiB in the first inner.
+flame_fixture() {
+    local t=1767225600
+    {
+        echo "CMDLINE python3 nested.py"
+        local i
+        for i in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28; do
+            local mib=10
+            [ "$i" -ge 6 ] && [ "$i" -le 13 ] && mib=25
+            [ "$i" -ge 8 ] && [ "$i" -le 11 ] && mib=50
+            [ "$i" -ge 16 ] && [ "$i" -le 22 ] && mib=30
+            printf 'MEM %d.000000 %d.%d000\n' "$mib" "$((t + i / 10))" "$((i % 10))"
+        done
+        echo "FUNC __main__.inner 25.0 $t.8000 50.0 $((t + 1)).1000 2"
+        echo "FUNC __main__.middle 10.0 $t.6000 25.0 $((t + 1)).3000 1"
+        echo "FUNC __main__.inner 30.0 $((t + 1)).8000 30.0 $((t + 2)).0000 2"
+        echo "FUNC __main__.middle 10.0 $((t + 1)).5000 30.0 $((t + 2)).2000 1"
+        echo "FUNC __main__.outer 10.0 $t.4000 10.0 $((t + 2)).4000 0"
+    } >"$1"
+}
+
+register plot_flame
+t_plot_flame() {
+    # --flame (gnuplot_flame.c): each call a bar at its level of a second axis from 0 to
+    # levels + 1, memory_profiler's colours (red and orange by turns, paler deeper, as
+    # its alpha 0.5 shows on white), the names inside, the curves over them.
+    flame_fixture f.dat
+    plot_capturing -f -o f.png f.dat || fail "--flame exited $?: $(cat err.txt)"
+    [ ! -s err.txt ] && [ "$(cat out.txt)" = "wrote f.png" ] || fail "--flame said '$(cat out.txt)' '$(cat err.txt)'"
+    grep -qx 'set y2range \[0:4\]' script.gp || fail "levels axis: $(grep y2 script.gp)"
+    grep -E '^set (object|label) 10[0-9]{2} ' script.gp >bars.txt
+    cat >want.txt <<'EOF'
+set object 1000 rect from first 0.400000, second 0 to first 2.400000, second 1 fc rgb '#ff8080' fs solid 1.0 border lc rgb '#ffffff' lw 0.5 back
+set label 1000 'outer' at first 1.400000, second 0.500000 center front noenhanced
+set object 1001 rect from first 0.600000, second 1 to first 1.300000, second 2 fc rgb '#ff9f9f' fs solid 1.0 border lc rgb '#ffffff' lw 0.5 back
+set label 1001 'middle' at first 0.950000, second 1.500000 center front noenhanced
+set object 1002 rect from first 1.500000, second 1 to first 2.200000, second 2 fc rgb '#ffd99f' fs solid 1.0 border lc rgb '#ffffff' lw 0.5 back
+set label 1002 'middle' at first 1.850000, second 1.500000 center front noenhanced
+set object 1003 rect from first 0.800000, second 2 to first 1.100000, second 3 fc rgb '#ffbfbf' fs solid 1.0 border lc rgb '#ffffff' lw 0.5 back
+set label 1003 'inner' at first 0.950000, second 2.500000 center front noenhanced
+set object 1004 rect from first 1.800000, second 2 to first 2.000000, second 3 fc rgb '#ffe6bf' fs solid 1.0 border lc rgb '#ffffff' lw 0.5 back
+set label 1004 'inner' at first 1.900000, second 2.500000 center front noenhanced
+EOF
+    diff want.txt bars.txt >/dev/null || fail "the bars: $(diff want.txt bars.txt | head -6 | tr '\n' '|')"
+    ! grep -q '__main__.outer' script.gp || fail "a bracket's legend entry under --flame"
+    # In the picture: each bar's colour over thousands of pixels, the deeper the fewer.
+    local counts
+    counts=$("${PNGREAD[@]}" count f.png ff8080 ff9f9f ffd99f ffbfbf ffe6bf | tr '\n' ' ')
+    read -r outer middle1 middle2 inner1 inner2 <<<"$counts"
+    [ "$outer" -gt 40000 ] && [ "$middle1" -gt 10000 ] && [ "$middle2" -gt 10000 ] &&
+        [ "$inner1" -gt 4000 ] && [ "$inner2" -gt 2000 ] && [ "$outer" -gt "$middle1" ] &&
+        [ "$middle1" -gt "$inner1" ] && [ "$inner1" -gt "$inner2" ] ||
+        fail "bar colours' pixels (outer, middle, middle, inner, inner): $counts"
+    expect_rc 0 mp plot -o plain.png f.dat
+    # (Without bars a colour is only a few pixels of a red line's smoothed edge.)
+    counts=$("${PNGREAD[@]}" count plain.png ff8080 ff9f9f ffd99f | tr '\n' ' ')
+    read -r outer middle1 middle2 <<<"$counts"
+    [ "$outer" -lt 100 ] && [ "$middle1" -lt 100 ] && [ "$middle2" -lt 100 ] ||
+        fail "bar colours without --flame: $counts"
+    # -n: no bars, as the original's; -w: bars cut at the window's edges.
+    plot_capturing --flame -n -o n.png f.dat || fail "--flame -n: $(cat err.txt)"
+    ! grep -q '^set object' script.gp || fail "--flame -n drew bars"
+    plot_capturing --flame -w 1,2 -o w.png f.dat || fail "--flame -w: $(cat err.txt)"
+    grep -qF "set object 1000 rect from first 1.000000, second 0 to first 2.000000, second 1 fc rgb '#ff8080'" script.gp ||
+        fail "-w 1,2: outer's bar $(grep 'object 1000' script.gp)"
+    grep -qF "set object 1001 rect from first 1.000000, second 1 to first 1.300000, second 2" script.gp ||
+        fail "-w 1,2: middle's bar $(grep 'object 1001' script.gp)"
+    # The same bars in every format: SVG, PDF, EPS and the JPEG's PNG.
+    local format
+    plot_capturing --flame -o f.png f.dat
+    sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script.gp | grep -v '^set terminal' >png.gp
+    for format in svg pdf eps; do
+        plot_capturing --flame -o "f.$format" f.dat || fail "--flame -o f.$format: $(cat err.txt)"
+        sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script.gp | grep -v '^set terminal' | cmp -s - png.gp ||
+            fail "--flame: the $format script differs from the PNG's"
+    done
+    svg_texts f.svg >texts.txt
+    for text in outer middle inner; do
+        grep -qxF "$text" texts.txt || fail "the SVG shows no '$text': $(tr '\n' '|' <texts.txt)"
+    done
+    expect_rc 0 mp plot -f -o f.jpg f.dat
+    [ "$(jpeg_size f.jpg)" = "1260 540" ] || fail "--flame JPEG: $(jpeg_size f.jpg 2>&1)"
+    # matplotlib's --backend is taken, and changes nothing.
+    plot_capturing --flame --backend Agg -o b.png f.dat || fail "--backend Agg: $(cat err.txt)"
+    sed "s|[^ ']*/mprof-plot-[A-Za-z0-9]*|DATA|g" script.gp | grep -v '^set terminal' | cmp -s - png.gp ||
+        fail "--backend changed the script"
+    expect_error 'plot: --backend: needs a value' mp plot --backend
+}
+
+register plot_flame_text_and_notices
+t_plot_flame_text_and_notices() {
+    # The text plot draws the bars' outlines (the dumb terminal fills nothing), named.
+    flame_fixture f.dat
+    expect_rc 0 env COLUMNS=110 LINES=32 "$MPROF" plot --flame --terminal f.dat
+    [ ! -s err.txt ] || fail "--flame --terminal said: $(cat err.txt)"
+    local name
+    for name in outer middle inner; do
+        grep -Eq " $name " out.txt || fail "the text plot names no '$name': $(head -c 3000 out.txt)"
+    done
+    [ "$(grep -o 'middle' out.txt | wc -l)" -eq 2 ] || fail "middle's two calls: $(grep -o middle out.txt | wc -l) names"
+    grep -Eq '\+-{10,}\+' out.txt || fail "no bar outline in the text plot"
+    # No FUNC line: the memory alone, as the original draws it, and why on stderr.
+    write_fixture plain.dat
+    plot_capturing --flame -o plain.png plain.dat || fail "--flame of a file without FUNC exited $?"
+    [ "$(cat err.txt)" = "mprof: plain.dat: --flame: no FUNC lines (no @profile function ran): no bars to draw" ] ||
+        fail "--flame without FUNC said '$(cat err.txt)'"
+    is_png plain.png || fail "--flame without FUNC made no PNG"
+    ! grep -q '^set object' script.gp || fail "bars from a file without FUNC"
+    # Several files: their curves, no bars (as the original), and said.
+    plot_capturing --flame -o two.png f.dat plain.dat || fail "--flame of two files exited $?"
+    [ "$(cat err.txt)" = "mprof: plot: --flame: 2 files: the bars are drawn for one file only" ] ||
+        fail "--flame of two files said '$(cat err.txt)'"
+    ! grep -q '^set object' script.gp || fail "bars with two files"
+    expect_rc 0 mp plot --help
+    grep -q -- '-f, --flame' out.txt && grep -q -- '--backend NAME' out.txt &&
+        grep -q '.jpg (.jpeg) or .eps' out.txt || fail "plot --help: $(cat out.txt)"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

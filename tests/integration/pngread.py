@@ -7,6 +7,7 @@ library: its size, and the horizontal runs of dark pixels (text, axes, underscor
                                             pixels MIN..MAX long (rows from TOP down)
     pngread.py box FILE [TOP BOTTOM]     -> "LEFT TOP RIGHT BOTTOM" of the dark pixels
                                             (in rows TOP..BOTTOM)
+    pngread.py count FILE RRGGBB...      -> how many pixels are each colour, a line each
 
 Dark: every channel below 100 (black text and axes; not the grey grid, red or orange
 lines). Reads 8-bit grey, RGB, RGBA and palette PNGs, as gnuplot's cairo writes them.
@@ -16,7 +17,7 @@ import sys
 import zlib
 
 
-def read_png(path):
+def read_png(path, want_colours=False):
     data = open(path, 'rb').read()
     if data[:8] != b'\x89PNG\r\n\x1a\n':
         sys.exit('%s: not a PNG' % path)
@@ -57,23 +58,35 @@ def read_png(path):
         rows.append(line)
         previous = line
 
-    def dark(line, x):
+    def rgb(line, x):
+        """The pixel's (r, g, b), None where it is transparent."""
         if colour == 3:
-            r, g, b = palette[line[x]]
-        elif colour in (0, 4):
-            r = g = b = line[x * channels]
+            return tuple(palette[line[x]])
+        if colour in (0, 4):
             if colour == 4 and line[x * channels + 1] == 0:
-                return False
-        else:
-            r, g, b = line[x * channels:x * channels + 3]
-            if colour == 6 and line[x * channels + 3] < 128:
-                return False
-        return r < 100 and g < 100 and b < 100
+                return None
+            return (line[x * channels],) * 3
+        if colour == 6 and line[x * channels + 3] < 128:
+            return None
+        return tuple(line[x * channels:x * channels + 3])
+
+    def dark(line, x):
+        pixel = rgb(line, x)
+        return pixel is not None and max(pixel) < 100
+    if want_colours:
+        return width, height, [[rgb(line, x) for x in range(width)] for line in rows]
     return width, height, [[dark(line, x) for x in range(width)] for line in rows]
 
 
 def main():
     command, path = sys.argv[1], sys.argv[2]
+    if command == 'count':
+        # count FILE RRGGBB...: how many pixels are each colour, one count a line
+        _, _, pixels = read_png(path, want_colours=True)
+        for wanted in sys.argv[3:]:
+            value = tuple(int(wanted[i:i + 2], 16) for i in (0, 2, 4))
+            print(sum(row.count(value) for row in pixels))
+        return
     width, height, dark = read_png(path)
     if command == 'size':
         print(width, height)
