@@ -6,10 +6,10 @@
  * `--func NAME`: the same within the calls of one function (its FUNC lines), from the
  * samples alone, as memory_profiler 0.61 does (dat_func_peak.c).
  *
- * The first two tab-separated fields are the original's ("<file>\t<MiB> MiB", and
- * "<file>\tNaN MiB" for a function the file has no call of), so scripts written for it
- * keep working; the heap follows, "n/a" for a file without HEAP lines (one the original
- * tool wrote).
+ * Each line begins as the original's ("<file>\t<MiB> MiB", "  Child <n>\t\t\t<MiB> MiB",
+ * and "<file>\tNaN MiB" for a function the file has no call of), so scripts written for
+ * it keep working; the time and the heap follow, "n/a" for a file without HEAP lines
+ * (one the original tool wrote).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -63,7 +63,7 @@ static void peak_print(const struct dat_profile *profile)
     peak_print_heap(have_heap, profile->heap_count > 0, heap_peak, peak_time, start);
     for (size_t c = 0; c < profile->child_count; c++) {
         const struct dat_child *child = &profile->children[c];
-        printf("  Child %d", child->index);
+        printf("  Child %d\t\t", child->index);  /* the original's three tabs */
         if (child->mem_count > 0) {
             double child_peak = dat_child_peak_mem_mib(profile, child, &peak_time);
             printf("\t%.3f MiB at %.3f s", child_peak, peak_time - start);
@@ -114,7 +114,7 @@ static void peak_print_func_children(const struct dat_profile *profile,
     for (size_t c = 0; c < profile->child_count; c++) {
         const struct dat_child *child = &profile->children[c];
         double peak_time;
-        printf("  Child %d", child->index);
+        printf("  Child %d\t\t", child->index);  /* the original's three tabs */
         double peak = dat_func_spans_peak_mem_mib(spans, child->mem, child->mem_count, &peak_time);
         if (peak >= 0)
             printf("\t%.3f MiB at %.3f s", peak, peak_time - start);

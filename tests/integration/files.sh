@@ -186,7 +186,7 @@ t_peak_func_fixture() {
     # calls, ends included, as memory_profiler's; the first field the same as its.
     func_fixture fx.dat
     expect_rc 0 mp peak --func m.f fx.dat
-    [ "$(cat out.txt)" = "$(printf 'fx.dat\t30.000 MiB at 0.500 s\theap 9.000 MiB at 1.000 s\n  Child 0\t5.000 MiB at 0.500 s\theap n/a')" ] ||
+    [ "$(cat out.txt)" = "$(printf 'fx.dat\t30.000 MiB at 0.500 s\theap 9.000 MiB at 1.000 s\n  Child 0\t\t\t5.000 MiB at 0.500 s\theap n/a')" ] ||
         fail "peak --func m.f: '$(cat out.txt)'"
     [ ! -s err.txt ] || fail "peak --func m.f said: $(cat err.txt)"
     expect_rc 0 mp peak --func=m.f fx.dat
@@ -210,10 +210,24 @@ t_peak_func_fixture() {
     # No FUNC line at all, several files (each its line), and the option's own errors.
     write_fixture plain.dat
     expect_rc 1 mp peak --func m.f plain.dat fx.dat
-    [ "$(cat out.txt)" = "$(printf 'plain.dat\tNaN MiB\nfx.dat\t30.000 MiB at 0.500 s\theap 9.000 MiB at 1.000 s\n  Child 0\t5.000 MiB at 0.500 s\theap n/a')" ] ||
+    [ "$(cat out.txt)" = "$(printf 'plain.dat\tNaN MiB\nfx.dat\t30.000 MiB at 0.500 s\theap 9.000 MiB at 1.000 s\n  Child 0\t\t\t5.000 MiB at 0.500 s\theap n/a')" ] ||
         fail "peak --func over two files: '$(cat out.txt)'"
     [ "$(cat err.txt)" = "mprof: plain.dat: no call of m.f: the file has no FUNC lines (no @profile function ran)" ] ||
         fail "peak --func of a file without FUNC said: '$(cat err.txt)'"
+    # Without --func, each line begins as the original's, the child's three tabs too.
+    expect_rc 0 python3-mprof peak fx.dat
+    cp out.txt theirs.txt
+    expect_rc 0 mp peak fx.dat
+    [ "$(cat out.txt)" = "$(printf 'fx.dat\t50.000 MiB at 2.000 s\theap 90.000 MiB at 2.000 s\n  Child 0\t\t\t7.000 MiB at 1.500 s\theap n/a')" ] ||
+        fail "peak fx.dat: '$(cat out.txt)'"
+    local n
+    for n in 1 2; do
+        local theirs_line ours_line
+        theirs_line=$(sed -n "${n}p" theirs.txt)
+        ours_line=$(sed -n "${n}p" out.txt)
+        [ -n "$theirs_line" ] && [ "${ours_line#"$theirs_line"}" != "$ours_line" ] ||
+            fail "line $n: ours '$ours_line' does not begin as python3-mprof's '$theirs_line'"
+    done
     expect_error 'peak: --func: needs a function name' mp peak --func
     expect_error 'peak: --func: needs a function name' mp peak --func= fx.dat
     expect_rc 0 mp peak --help
