@@ -24,6 +24,9 @@
 /* Names and labels past these are left out: beyond them bars are too thin to read. */
 #define GNUPLOT_FLAME_LABELS_MAX 400
 #define GNUPLOT_FLAME_TAG_FIRST 1000   /* object and label tags of the bars */
+/* Deeper calls share the last level: ten times CPython's default recursion limit, and
+ * far past a level a picture can show (levels + 1 must not overflow either). */
+#define GNUPLOT_FLAME_LEVELS_MAX 10000
 
 /* A picture's frame, for whether a label fits in a bar (pngcairo's sans 10: 7 px a
  * character on average, 14 px a line). */
@@ -159,6 +162,8 @@ void gnuplot_flame_add(struct gnuplot_builder *builder, const struct dat_profile
     int levels = 0;
     for (size_t f = 0; f < profile->func_count; f++) {
         int level = profile->funcs[f].stack_level > 0 ? profile->funcs[f].stack_level : 0;
+        if (level > GNUPLOT_FLAME_LEVELS_MAX - 1)
+            level = GNUPLOT_FLAME_LEVELS_MAX - 1;   /* a file's level is any int */
         bars[f].func = &profile->funcs[f];
         bars[f].level = level;
         if (level + 1 > levels)

@@ -108,6 +108,35 @@ START_TEST(bars_in_the_script)
 }
 END_TEST
 
+/* A level from a file is any int: the deepest share the last of 10,000 levels. */
+START_TEST(levels_are_bounded)
+{
+    struct dat_func deep[] = {
+        { (char *)"m.deep", 1.0, 100.0, 1.0, 101.0, 2147483647 },
+    };
+    struct dat_profile profile = {
+        .path = (char *)"f.dat", .mem = flame_mem, .mem_count = 4, .funcs = deep,
+        .func_count = 1,
+    };
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_DUMB, .function_marks = true,
+                                       .flame = true };
+    char data_path[512], error[256] = "";
+    snprintf(data_path, sizeof data_path, "%s/data", test_dir);
+    FILE *data = fopen(data_path, "w");
+    ck_assert_ptr_nonnull(data);
+    char *script = gnuplot_build(&profile, 1, &options, data, data_path, NULL, error,
+                                 sizeof error);
+    fclose(data);
+    ck_assert_msg(script != NULL, "%s", error);
+    ck_assert_ptr_nonnull(strstr(script, "set y2range [0:10001]\n"));
+    /* the text plot's outline, in the bar's colour: level 9999 of 10000, the palest */
+    ck_assert_ptr_nonnull(strstr(script, "set object 1000 rect from first 0.000000, second "
+                                         "9999 to first 1.000000, second 10000 fc rgb "
+                                         "'#ffdfdf' fs empty border lc rgb '#ffdfdf' back\n"));
+    free(script);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *suite = suite_create("gnuplot_flame");
@@ -116,6 +145,7 @@ Suite *test_suite(void)
     tcase_add_test(tcase, colours_are_the_originals);
     tcase_add_test(tcase, short_names_are_unambiguous);
     tcase_add_test(tcase, bars_in_the_script);
+    tcase_add_test(tcase, levels_are_bounded);
     suite_add_tcase(suite, tcase);
     return suite;
 }
