@@ -66,7 +66,7 @@ static struct dat_sample flame_mem[] = {
     { 100.0, 10.0 }, { 101.0, 30.0 }, { 102.0, 20.0 }, { 110.0, 12.0 },
 };
 static struct dat_func flame_funcs[] = {
-    /* no stack level (memory_profiler before 0.58): level 0 */
+    /* no stack level (an older file): level 0 */
     { (char *)"m.evil'\nset output 'x", 10.0, 100.5, 20.0, 109.5, -1 },
     { (char *)"m.child", 10.0, 101.0, 20.0, 105.0, 1 },
     { (char *)"m.tiny", 10.0, 106.0, 20.0, 106.001, 1 },
