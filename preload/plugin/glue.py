@@ -317,15 +317,29 @@ def _make(_mprof):
         import types
         return types.coroutine(steps)
 
+    def log_file_stdout():
+        """sys.stdout when the program has sent it to a memory_profiler LogFile (its
+        README's "Reporting via logger Module"): the original's decorator prints each
+        call's table there, so the tables go to the logger, not to mprof's report."""
+        import sys
+        module = sys.modules.get('memory_profiler')
+        log_file = getattr(module, 'LogFile', None)
+        if isinstance(log_file, type) and isinstance(sys.stdout, log_file):
+            return sys.stdout
+        return None
+
     def profile(func=None, stream=None, precision=1, backend=None):
         """Profile a function's memory line by line: exact heap bytes, under mprof run.
 
         The table is printed by mprof when the program ends (mprof run's --unit and
-        --precision). With a stream, as memory_profiler's decorator: each call's table
-        is written there when it returns, at that precision, by the memory_profiler
-        module's LineProfiler (on the exact heap unless another backend is named)."""
+        --precision). With a stream (or sys.stdout sent to a memory_profiler LogFile),
+        as memory_profiler's decorator: each call's table is written there when it
+        returns, at that precision, by the memory_profiler module's LineProfiler (on
+        the exact heap unless another backend is named)."""
         if func is None:
             return lambda func: profile(func, stream, precision, backend)
+        if stream is None:
+            stream = log_file_stdout()
         if stream is not None and callable(func):
             import memory_profiler
             return memory_profiler._profile_to_stream(func, stream, precision,

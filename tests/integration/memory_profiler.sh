@@ -410,4 +410,21 @@ IPY
     same_tables saved.txt original.saved 1 "%mprun -T"
 }
 
+register mp_logger_ways
+t_mp_logger_ways() {
+    # The README's "Reporting via logger Module": sys.stdout sent to a LogFile before
+    # decorating with the imported profile: each call's table goes to the logger's file,
+    # as the original's do (they went to mprof's report), and mprof prints none.
+    local python
+    original_rc 0 original /usr/bin/python3 "$SOURCES/mp_logger.py" original.log
+    sed 's/^.* - memory_profile_log - INFO - //' original.log >original.logged
+    for python in "${TEST_PYTHONS[@]}"; do
+        rm -f ours.log
+        expect_rc 0 mp run -o logger.dat "$python" "$SOURCES/mp_logger.py" ours.log
+        sed 's/^.* - memory_profile_log - INFO - //' ours.log >ours.logged
+        same_tables ours.logged original.logged 2 "$python: LogFile as sys.stdout"
+        no_tables out.txt err.txt
+    done
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
