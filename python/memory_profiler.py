@@ -177,6 +177,58 @@ class _Sampler(threading.Thread):
         return self.mem_usage, self.n_measurements
 
 
+def _mem_timer_class():
+    """memory_profiler's MemTimer, made when first asked for (it needs multiprocessing,
+    which a script that never names it does not pay for)."""
+    from multiprocessing import Process
+
+    class MemTimer(Process):
+        """A process that samples monitor_pid's memory (by backend) every interval: it
+        sends 0 down the pipe when it starts, samples until something comes up the pipe
+        (one more sample then), and sends back the samples (with max_usage the highest
+        alone) and how many it took. As memory_profiler's, which memory_usage ran."""
+
+        def __init__(self, monitor_pid, interval, pipe, backend, max_usage=False,
+                     *args, **kw):
+            self.monitor_pid, self.interval, self.pipe = monitor_pid, interval, pipe
+            self.cont = True
+            self.backend, self.max_usage = backend, max_usage
+            self.n_measurements = 1
+            self.timestamps = kw.pop('timestamps', False)
+            self.include_children = kw.pop('include_children', False)
+            self.mem_usage = [self._read()]
+            super().__init__(*args, **kw)
+
+        def _read(self):
+            return _get_memory(self.monitor_pid, self.backend, timestamps=self.timestamps,
+                               include_children=self.include_children)
+
+        def run(self):
+            self.pipe.send(0)
+            stop = False
+            while True:
+                current = self._read()
+                if self.max_usage:
+                    self.mem_usage[0] = max(current, self.mem_usage[0])
+                else:
+                    self.mem_usage.append(current)
+                self.n_measurements += 1
+                if stop:
+                    break
+                stop = self.pipe.poll(self.interval)
+            self.pipe.send(self.mem_usage)
+            self.pipe.send(self.n_measurements)
+
+    return MemTimer
+
+
+def __getattr__(name):
+    if name == 'MemTimer':
+        globals()['MemTimer'] = _mem_timer_class()
+        return globals()['MemTimer']
+    raise AttributeError("module 'memory_profiler' has no attribute %r" % name)
+
+
 def _exact_peak_call(f, args, kw, timestamps):
     """f(*args, **kw) and the exact peak of the live heap during it, in MiB."""
     _heap.reset_heap_peak()

@@ -363,9 +363,10 @@ t_mp_object_ways() {
 register mp_usage_ways
 t_mp_usage_ways() {
     # memory_usage in each form (-1, a PID, (f, args, kw), f, a Popen; interval,
-    # timeout, max_usage, retval, timestamps, include_children, multiprocess, stream):
-    # what it returns has the same type and shape as the original's, line for line, and
-    # the exit status is the script's.
+    # timeout, max_usage, retval, timestamps, include_children, multiprocess, stream),
+    # and MemTimer, the process it ran, by its pipe protocol: what they return has the
+    # same type and shape as the original's, line for line, and the exit status is the
+    # script's.
     local python
     original_rc 4 original /usr/bin/python3 "$SOURCES/mp_usage_both.py"
     grep -qxF "multiprocess stream: ['MEM', 'CHLD', 'MEM', 'CHLD']" original.out ||

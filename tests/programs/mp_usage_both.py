@@ -78,4 +78,26 @@ words = [line.split()[0] for line in stream.getvalue().splitlines()]
 print('multiprocess stream:', words)
 usage = memory_usage(child.pid, interval=.1, timeout=.2, include_children=True)
 print('a pid, include_children:', len(usage), floats(usage), child.wait())
+# MemTimer, the process memory_usage ran (its protocol: 0 when it starts, samples until
+# told to stop, then the samples and their count).
+from memory_profiler import MemTimer  # noqa: E402
+from multiprocessing import Pipe  # noqa: E402
+ours, its = Pipe()
+timer = MemTimer(os.getpid(), .05, its, 'psutil', timestamps=True)
+timer.start()
+started = ours.recv()
+time.sleep(0.4)
+ours.send(0)
+samples, count = ours.recv(), ours.recv()
+timer.join()
+print('MemTimer:', started, len(samples) == count, count > 4,
+      all(len(pair) == 2 and pair[0] > 0 for pair in samples), timer.exitcode)
+ours, its = Pipe()
+timer = MemTimer(os.getpid(), .05, its, 'psutil', max_usage=True)
+timer.start()
+ours.recv()
+ours.send(0)
+samples, count = ours.recv(), ours.recv()
+timer.join()
+print('MemTimer, max_usage:', len(samples), type(samples[0]).__name__, count >= 2)
 sys.exit(4)
