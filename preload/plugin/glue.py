@@ -341,9 +341,12 @@ def _make(_mprof):
         if stream is None:
             stream = log_file_stdout()
         if stream is not None and callable(func):
-            import memory_profiler
-            return memory_profiler._profile_to_stream(func, stream, precision,
-                                                      backend or 'mprof')
+            try:
+                from memory_profiler import _profile_to_stream
+            except ImportError:
+                _profile_to_stream = None  # no module of ours here: mprof's table, at exit
+            if _profile_to_stream is not None:
+                return _profile_to_stream(func, stream, precision, backend or 'mprof')
         code = getattr(func, '__code__', None)
         if code is None or not callable(func):
             return func
