@@ -395,6 +395,12 @@ static const struct dat_profiled_function *recorder_lookup_function(
     return NULL;
 }
 
+/* Whether a FUNCTION record is a named bracket, a timed block (protocol.h). */
+static bool recorder_is_bracket(const struct dat_profiled_function *function)
+{
+    return function->first_line == 0 && function->last_line == 0;
+}
+
 /* The tables of the main pid, then of each other pid in order of its first FUNCTION
  * record; within a pid in arrival order; a repeated (pid, id) counts once, the first.
  * `refs` is sorted by key and comes back so. */
@@ -411,10 +417,12 @@ static int recorder_build_profiled(struct recorder *recorder, struct recorder_fu
         free(order);
         return -1;
     }
-    /* The first of each (pid, id) run in key order is the one that counts. */
+    /* The first of each (pid, id) run in key order is the one that counts; a named
+     * bracket (lines 0 to 0, protocol.h) has FUNC lines but no table. */
     size_t kept = 0;
     for (size_t i = 0; i < recorder->function_count; i++)
-        if (i == 0 || refs[i].pid != refs[i - 1].pid || refs[i].id != refs[i - 1].id)
+        if ((i == 0 || refs[i].pid != refs[i - 1].pid || refs[i].id != refs[i - 1].id) &&
+            !recorder_is_bracket(&recorder->functions[refs[i].index]))
             order[kept++] = refs[i];
     qsort(order, kept, sizeof *order, recorder_compare_by_table_order);
     struct recorder_sources sources = { 0 };

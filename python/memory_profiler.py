@@ -177,6 +177,58 @@ class _Sampler(threading.Thread):
         return self.mem_usage, self.n_measurements
 
 
+def _mem_timer_class():
+    """memory_profiler's MemTimer, made when first asked for (it needs multiprocessing,
+    which a script that never names it does not pay for)."""
+    from multiprocessing import Process
+
+    class MemTimer(Process):
+        """A process that samples monitor_pid's memory (by backend) every interval: it
+        sends 0 down the pipe when it starts, samples until something comes up the pipe
+        (one more sample then), and sends back the samples (with max_usage the highest
+        alone) and how many it took. As memory_profiler's, which memory_usage ran."""
+
+        def __init__(self, monitor_pid, interval, pipe, backend, max_usage=False,
+                     *args, **kw):
+            self.monitor_pid, self.interval, self.pipe = monitor_pid, interval, pipe
+            self.cont = True
+            self.backend, self.max_usage = backend, max_usage
+            self.n_measurements = 1
+            self.timestamps = kw.pop('timestamps', False)
+            self.include_children = kw.pop('include_children', False)
+            self.mem_usage = [self._read()]
+            super().__init__(*args, **kw)
+
+        def _read(self):
+            return _get_memory(self.monitor_pid, self.backend, timestamps=self.timestamps,
+                               include_children=self.include_children)
+
+        def run(self):
+            self.pipe.send(0)
+            stop = False
+            while True:
+                current = self._read()
+                if self.max_usage:
+                    self.mem_usage[0] = max(current, self.mem_usage[0])
+                else:
+                    self.mem_usage.append(current)
+                self.n_measurements += 1
+                if stop:
+                    break
+                stop = self.pipe.poll(self.interval)
+            self.pipe.send(self.mem_usage)
+            self.pipe.send(self.n_measurements)
+
+    return MemTimer
+
+
+def __getattr__(name):
+    if name == 'MemTimer':
+        globals()['MemTimer'] = _mem_timer_class()
+        return globals()['MemTimer']
+    raise AttributeError("module 'memory_profiler' has no attribute %r" % name)
+
+
 def _exact_peak_call(f, args, kw, timestamps):
     """f(*args, **kw) and the exact peak of the live heap during it, in MiB."""
     _heap.reset_heap_peak()
@@ -328,13 +380,24 @@ def _func_exec(stmt, ns):
 
 
 def _original_profile(func=None, stream=None, precision=1, backend='psutil'):
-    """memory_profiler's decorator, where mprof's exact one is not (outside mprof run):
-    each call's lines, measured by backend, printed when it returns."""
+    """memory_profiler's decorator: each call's lines, measured by backend, written to
+    stream (stdout) when it returns. mprof's exact decorator hands a call with a stream
+    here; outside mprof run it is the module's `profile`."""
     import functools
+    import inspect
     backend = choose_backend(backend)
     if func is None:
         return functools.partial(_original_profile, stream=stream, precision=precision,
                                  backend=backend)
+    if inspect.iscoroutinefunction(func):
+        @functools.wraps(func)
+        async def coroutine_wrapper(*args, **kwargs):
+            prof = LineProfiler(backend=backend)
+            try:
+                return await prof(func)(*args, **kwargs)
+            finally:
+                show_results(prof, stream=stream, precision=precision)
+        return coroutine_wrapper
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -344,6 +407,98 @@ def _original_profile(func=None, stream=None, precision=1, backend='psutil'):
         finally:
             show_results(prof, stream=stream, precision=precision)
     return wrapper
+
+
+_profile_to_stream = _original_profile  # what the glue's @profile(stream=...) calls
+
+
+class _TimedBlock:
+    """One timestamped call or block of a TimeStamper: its (memory, time) on entry and
+    exit, its nesting level, and under mprof run a FUNC bracket in mprof's .dat."""
+
+    def __init__(self, stamper, key, name):
+        self.stamper, self.key = stamper, key
+        self.bracket = _exact_profile.bracket(name) if _exact_profile is not None else None
+
+    def __enter__(self):
+        stamper = self.stamper
+        if self.bracket is not None:
+            self.bracket.__enter__()
+        stamper.current_stack_level += 1
+        stamper.stack[self.key].append(stamper.current_stack_level)
+        self.timestamps = [stamper._now()]
+        stamper.functions[self.key].append(self.timestamps)
+        return self
+
+    def __exit__(self, *exception):
+        self.timestamps.append(self.stamper._now())
+        self.stamper.current_stack_level -= 1
+        if self.bracket is not None:
+            self.bracket.__exit__(*exception)
+
+
+class TimeStamper:
+    """memory_profiler's timestamping profiler, the `profile` of `python -m
+    memory_profiler --timestamp` (which memory_profiler's `mprof run` runs a script
+    with): a decorated function's every call, and every `with profile.timestamp(name):`
+    block, is its memory and time at entry and exit and its nesting level, which
+    show_results writes as the .dat's FUNC lines (named module.name, a block
+    '.' + name). Under mprof run each one is also a FUNC bracket in mprof's own .dat."""
+
+    def __init__(self, backend, include_children=False):
+        self.functions = {}
+        self.backend = backend
+        self.include_children = include_children
+        self.current_stack_level = -1
+        self.stack = {}
+
+    def _now(self):
+        return _get_memory(os.getpid(), self.backend, timestamps=True,
+                           include_children=self.include_children)
+
+    def __call__(self, func=None, precision=None):
+        if func is None:
+            return lambda f: self.__call__(f, precision=precision)
+        if not callable(func):
+            raise ValueError('Value must be callable')
+        self.add_function(func)
+        wrapped = self.wrap_function(func)
+        wrapped.__module__, wrapped.__name__ = func.__module__, func.__name__
+        wrapped.__doc__ = func.__doc__
+        wrapped.__dict__.update(getattr(func, '__dict__', {}))
+        return wrapped
+
+    def timestamp(self, name='<block>'):
+        """A context manager that timestamps the block it encloses."""
+        func = lambda x: x  # noqa: E731 -- the key of the block, named as the original
+        func.__module__, func.__name__ = '', name
+        self.add_function(func)
+        return _TimedBlock(self, func, '.' + name)
+
+    def add_function(self, func):
+        if func not in self.functions:
+            self.functions[func] = []
+            self.stack[func] = []
+
+    def wrap_function(self, func):
+        """func, timestamped at each call."""
+        name = '%s.%s' % (func.__module__, func.__name__)
+
+        def timed(*args, **kwds):
+            with _TimedBlock(self, func, name):
+                return func(*args, **kwds)
+        return timed
+
+    def show_results(self, stream=None):
+        """The FUNC lines: name, memory and time at entry, at exit, nesting level."""
+        if stream is None:
+            stream = sys.stdout
+        for func, timestamps in self.functions.items():
+            name = '%s.%s' % (func.__module__, func.__name__)
+            for times, level in zip(timestamps, self.stack[func]):
+                if len(times) == 2:
+                    stream.write('FUNC %s %.4f %.4f %.4f %.4f %d\n'
+                                 % ((name,) + times[0] + times[1] + (level,)))
 
 
 profile = _exact_profile if _exact_profile is not None else _original_profile
@@ -364,8 +519,12 @@ def _find_script(name):
 
 def _main(argv):
     """python -m memory_profiler [options] script.py|module [args]: runs the program with
-    the profile builtin; mprof prints the @profile tables at exit (under mprof run), and
-    the lines of functions given to profile.add_function are printed here."""
+    the profile builtin, as memory_profiler's does. Under mprof run, without -o, that is
+    mprof's: its @profile tables are printed by mprof at exit, and what profile.add_function
+    and `with profile:` measured is printed here. With -o FILE the tables are appended to
+    FILE, as the original writes them (a LineProfiler, on the exact heap under mprof run);
+    with --timestamp the profile is a TimeStamper, whose FUNC lines go there (or to stdout)
+    and, under mprof run, into mprof's own .dat as brackets."""
     from argparse import ArgumentParser, REMAINDER
     import runpy
     parser = ArgumentParser(usage=_CMD_USAGE)
@@ -373,32 +532,35 @@ def _main(argv):
     parser.add_argument('--pdb-mmem', dest='max_mem', metavar='MAXMEM', type=float,
                         help='not supported under mprof')
     parser.add_argument('--precision', type=int, default=3,
-                        help='digits after the point of the add_function tables printed here '
-                             "(@profile's tables: mprof run --precision)")
-    parser.add_argument('-o', dest='out_filename', help='append those tables to this file')
-    parser.add_argument('--timestamp', action='store_true', help='not supported under mprof')
+                        help='digits after the point of the tables printed here '
+                             "(@profile's tables without -o: mprof run --precision)")
+    parser.add_argument('-o', dest='out_filename',
+                        help='append the tables (or with --timestamp the FUNC lines) to this file')
+    parser.add_argument('--timestamp', action='store_true',
+                        help='time the decorated functions (FUNC lines) instead of their lines')
     parser.add_argument('--include-children', action='store_true',
                         help='add the children\'s memory (RSS backends)')
     parser.add_argument('--backend', default=None, choices=list(_BACKENDS),
-                        help='what the add_function tables measure (default: the exact heap '
-                             'under mprof run, RSS elsewhere)')
+                        help='what the tables printed here measure (default: the exact heap '
+                             'under mprof run, RSS elsewhere); --timestamp: RSS by default')
     parser.add_argument('program', nargs=REMAINDER, help='python script or module, and its arguments')
     args = parser.parse_args(argv)
     if not args.program:
         print('A program to run must be provided. Use -h for help')
         return 1
-    if args.max_mem is not None or args.timestamp:
-        parser.error('--pdb-mmem and --timestamp are not supported under mprof '
-                     '(mprof run records the timeline; see mprof plot)')
-    import memory_profiler
-    prof = memory_profiler.profile
-    if _exact_profile is None:
-        prof = LineProfiler(backend=choose_backend(args.backend),
+    if args.max_mem is not None:
+        parser.error('--pdb-mmem is not supported under mprof (see mprof check --max-peak)')
+    prof = _exact_profile
+    if args.timestamp:
+        prof = TimeStamper(choose_backend(args.backend), include_children=args.include_children)
+    elif _exact_profile is None or args.out_filename is not None:
+        default = 'mprof' if _exact_profile is not None else None
+        prof = LineProfiler(backend=choose_backend(args.backend or default),
                             include_children=args.include_children)
-        builtins.profile = prof
     elif args.backend is not None or args.include_children:
         prof.configure(backend=choose_backend(args.backend),
                        include_children=args.include_children)
+    builtins.profile = prof
     target, sys.argv = args.program[0], list(args.program)
     try:
         if target.endswith('.py'):
@@ -410,10 +572,12 @@ def _main(argv):
             runpy.run_module(target, run_name='__main__', alter_sys=True)
     finally:
         stream = open(args.out_filename, 'a') if args.out_filename else sys.stdout
-        if _exact_profile is None:
-            show_results(prof, stream=stream, precision=args.precision)
-        else:
+        if args.timestamp:
+            prof.show_results(stream=stream)
+        elif prof is _exact_profile:
             prof.show_pending(stream=stream, precision=args.precision)
+        else:
+            show_results(prof, stream=stream, precision=args.precision)
         if stream is not sys.stdout:
             stream.close()
     return 0

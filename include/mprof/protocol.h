@@ -115,7 +115,10 @@ struct mprof_notice {
 };
 
 /* A decorated function. Lines first_line..last_line are its source (first_line is
- * co_firstlineno: the first decorator). text = qualified name NUL file name NUL. */
+ * co_firstlineno: the first decorator). text = qualified name NUL file name NUL.
+ * first_line and last_line both 0 (no source has a line 0) is no function but a named
+ * bracket, a block the program timed (memory_profiler's `with profile.timestamp(name):`):
+ * it has no table and no LINE records; its CALL records are its brackets, named by `text`. */
 struct mprof_function {
     struct mprof_record_header header;
     uint32_t function_id;   /* unique within the sending process */

@@ -192,7 +192,8 @@ struct line_stats {
 };
 
 struct function_stats {
-    PyObject *code;            /* a strong reference, kept until the process ends */
+    PyObject *code;            /* a strong reference, kept until the process ends; NULL
+                                * for a named bracket (first_line 0) */
     uint32_t id;
     uint32_t first_line;       /* co_firstlineno: the first decorator's line */
     uint32_t last_line;
@@ -226,6 +227,10 @@ struct function_stats *tables_function_of(const PyObject *code);
 struct function_stats *tables_add_function(PyObject *code, const char *name,
                                            const char *filename, long first_line,
                                            long last_line);
+/* Register a named bracket (protocol.h: a FUNCTION of lines 0 to 0): calls_start and
+ * calls_stop on it time a block, sent as CALL records named `name`, with no table. The
+ * new bracket, or NULL with a Python exception set (too many functions, no memory). */
+struct function_stats *tables_add_bracket(const char *name);
 /* Keep `count` [start, end] byte ranges of comprehensions inlined in `function`'s code
  * (copied). 0, or -1 with a Python exception set (no memory). */
 int tables_set_inlined(struct function_stats *function, const uint32_t (*ranges)[2],

@@ -9,6 +9,8 @@ Embedded in the plugin at build time and executed once; `_make(_mprof)` returns 
     _mprof.step(handle, traced, awaitable, value, error) -> (finished, result)
         (one step of a coroutine or async generator, sent value or thrown error: a call)
     _mprof.inlined(handle, ranges)  (a traced function's inlined comprehensions)
+    _mprof.bracket(name) -> handle  (a named block's FUNC brackets, with no table:
+        start(handle, False) and stop(handle, False) around it)
 
 The decorator recompiles the function from its own source with the statement
 `-<marker N>` before each statement N (and at the end of each loop body, and before each `continue`,
@@ -315,14 +317,36 @@ def _make(_mprof):
         import types
         return types.coroutine(steps)
 
+    def log_file_stdout():
+        """sys.stdout when the program has sent it to a memory_profiler LogFile (its
+        README's "Reporting via logger Module"): the original's decorator prints each
+        call's table there, so the tables go to the logger, not to mprof's report."""
+        import sys
+        module = sys.modules.get('memory_profiler')
+        log_file = getattr(module, 'LogFile', None)
+        if isinstance(log_file, type) and isinstance(sys.stdout, log_file):
+            return sys.stdout
+        return None
+
     def profile(func=None, stream=None, precision=1, backend=None):
         """Profile a function's memory line by line: exact heap bytes, under mprof run.
 
-        The table is printed by mprof when the program ends. stream, precision and
-        backend are accepted for memory_profiler compatibility (use mprof run's
-        --unit and --precision instead)."""
+        The table is printed by mprof when the program ends (mprof run's --unit and
+        --precision). With a stream (or sys.stdout sent to a memory_profiler LogFile),
+        as memory_profiler's decorator: each call's table is written there when it
+        returns, at that precision, by the memory_profiler module's LineProfiler (on
+        the exact heap unless another backend is named)."""
         if func is None:
-            return profile
+            return lambda func: profile(func, stream, precision, backend)
+        if stream is None:
+            stream = log_file_stdout()
+        if stream is not None and callable(func):
+            try:
+                from memory_profiler import _profile_to_stream
+            except ImportError:
+                _profile_to_stream = None  # no module of ours here: mprof's table, at exit
+            if _profile_to_stream is not None:
+                return _profile_to_stream(func, stream, precision, backend or 'mprof')
         code = getattr(func, '__code__', None)
         if code is None or not callable(func):
             return func
@@ -437,6 +461,32 @@ def _make(_mprof):
         # lists keep) no wrapper frame left in the caller's line.
         return functools.update_wrapper(_mprof.wrap(handle, target, traced), func)
 
+    class Bracket:
+        """One timed block: a FUNC bracket of its own in the .dat while it is open."""
+        __slots__ = ('handle',)
+
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            _mprof.start(self.handle, False)
+            return self
+
+        def __exit__(self, *exception):
+            _mprof.stop(self.handle, False)
+
+    brackets = {}
+
+    def bracket(name):
+        """A context manager whose every use is a FUNC bracket `name` in mprof's .dat (at
+        the stack level of the decorated calls and brackets open around it), with no
+        table: memory_profiler's profile.timestamp() under mprof run."""
+        handle = brackets.get(name)
+        if handle is None:
+            handle = brackets[name] = _mprof.bracket(str(name))
+        return Bracket(handle)
+
+    profile.bracket = bracket
     return profile
 
 
@@ -456,9 +506,19 @@ def _profile_object(decorate):
         _shown = False
 
         def __call__(self, func=None, stream=None, precision=1, backend=None):
-            if func is None:
+            if func is None and stream is None:
                 return self
             return decorate(func, stream, precision, backend)
+
+        def timestamp(self, name='<block>'):
+            """memory_profiler's TimeStamper.timestamp (what `mprof run` gives a script
+            there): `with profile.timestamp(name):` is a FUNC bracket named '.' + name, as
+            the original names it, in mprof's .dat."""
+            return decorate.bracket('.' + name)
+
+        def bracket(self, name):
+            """A context manager: a FUNC bracket named `name` (whole) in mprof's .dat."""
+            return decorate.bracket(name)
 
         def lines(self):
             """The LineProfiler behind the object's other names."""

@@ -112,6 +112,27 @@ static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_
     return (PyObject *)handle;
 }
 
+/* bracket(name) -> handle: a named bracket (protocol.h), no function's: start(handle,
+ * False) and stop(handle, False) around a block make one FUNC bracket `name` in the .dat,
+ * nested in the decorated calls and brackets open on the thread, with no table. */
+static PyObject *mprof_bracket(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 1 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "bracket(name)");
+        return NULL;
+    }
+    const char *name = PyUnicode_AsUTF8(args[0]);
+    struct function_stats *function = name != NULL ? tables_add_bracket(name) : NULL;
+    if (function == NULL)
+        return NULL;
+    struct function_handle *handle = PyObject_New(struct function_handle, &function_handle_type);
+    if (handle == NULL)
+        return NULL;
+    handle->function = function;
+    return (PyObject *)handle;
+}
+
 /* start(handle, traced): a call of the handle's function begins on this thread. With
  * traced true (no instrumented code), line events come from tracing during the call. */
 static PyObject *mprof_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -266,6 +287,8 @@ static PyMethodDef mprof_methods[] = {
      "register(code, name, last_line) -> handle"},
     {"marker", (PyCFunction)(void (*)(void))mprof_marker, METH_FASTCALL,
      "marker(handle, line) -> line marker"},
+    {"bracket", (PyCFunction)(void (*)(void))mprof_bracket, METH_FASTCALL,
+     "bracket(name) -> handle: a named block's brackets, with no table"},
     {"start", (PyCFunction)(void (*)(void))mprof_start, METH_FASTCALL,
      "start(handle, traced): a decorated call begins"},
     {"stop", (PyCFunction)(void (*)(void))mprof_stop, METH_FASTCALL,

@@ -64,18 +64,15 @@ static char *copy_string(char **cursor, const char *text)
     return copy;
 }
 
-struct function_stats *tables_add_function(PyObject *code, const char *name,
-                                           const char *filename, long first_line,
-                                           long last_line)
+/* A function's block (its rows, name and file beside it) for lines first..last, given
+ * the next id; not yet in functions[]. NULL with a Python exception set. */
+static struct function_stats *function_new(const char *name, const char *filename,
+                                           long first_line, long last_line)
 {
     if (function_count >= MAX_FUNCTIONS) {
         PyErr_SetString(PyExc_RuntimeError, "more than 4096 functions under @profile");
         return NULL;
     }
-    if (last_line < first_line)
-        last_line = first_line;
-    if (last_line - first_line >= MAX_LINES)
-        last_line = first_line + MAX_LINES - 1;
     size_t line_count = (size_t)(last_line - first_line + 1);
     size_t bytes = sizeof(struct function_stats) + line_count * sizeof(struct line_stats) +
                    strlen(name) + strlen(filename) + 2;
@@ -91,6 +88,22 @@ struct function_stats *tables_add_function(PyObject *code, const char *name,
     function->first_line = (uint32_t)first_line;
     function->last_line = (uint32_t)last_line;
     function->id = function_count;
+    return function;
+}
+
+struct function_stats *tables_add_function(PyObject *code, const char *name,
+                                           const char *filename, long first_line,
+                                           long last_line)
+{
+    if (first_line < 1)
+        first_line = 1;  /* lines 0 to 0 are a bracket's (protocol.h) */
+    if (last_line < first_line)
+        last_line = first_line;
+    if (last_line - first_line >= MAX_LINES)
+        last_line = first_line + MAX_LINES - 1;
+    struct function_stats *function = function_new(name, filename, first_line, last_line);
+    if (function == NULL)
+        return NULL;
     /* The table has room for twice MAX_FUNCTIONS: this never fails, but say so if it does. */
     struct table_value value = { { (uintptr_t)function, 0 } };
     if (table_insert(&code_table, code_key(code), value) != 0) {
@@ -99,6 +112,17 @@ struct function_stats *tables_add_function(PyObject *code, const char *name,
     }
     Py_INCREF(code);
     function->code = code;
+    functions[function_count++] = function;
+    return function;
+}
+
+struct function_stats *tables_add_bracket(const char *name)
+{
+    /* One row, the "decorator's" that call_begin counts entries on; never sent. */
+    struct function_stats *function = function_new(name, "", 0, 0);
+    if (function == NULL)
+        return NULL;
+    function->code = NULL;
     functions[function_count++] = function;
     return function;
 }
@@ -187,6 +211,8 @@ static void send_function(const struct function_stats *function)
     uint32_t size = (uint32_t)(offsetof(struct mprof_function, text) + name_length + file_length + 2);
     mprof_record_header_init(&record.header, MPROF_RECORD_FUNCTION, size, (int32_t)getpid());
     core->send(&record, size);
+    if (function->code == NULL)
+        return;  /* a bracket: its CALL records are all it has */
 
     uint32_t line_count = function->last_line - function->first_line + 1;
     for (uint32_t index = 0; index < line_count; index++) {

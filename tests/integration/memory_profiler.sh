@@ -214,4 +214,218 @@ IPY
         fail "%mprun: b = bytearray(n): $(grep -E '^ +6 ' out.txt | tr '\n' '|')"
 }
 
+# ---- against the original: memory_profiler 0.61 (Debian's, for /usr/bin/python3) -------
+# Each way its README documents a script to use it is run under the original and under
+# mprof run, and compared: exit status, how many tables, and each table's line numbers,
+# Occurrences and Line Contents (not the MiB: ours are heap bytes, the original's RSS).
+
+# table_shape FILE: the memory_profiler tables in FILE as they are compared: each
+# Filename line, and each row as line|Occurrences|Line Contents.
+table_shape() {
+    sed -nE -e '/^Filename: /p' -e 's/^ *([0-9]+) .{12} .{12}  (.{10})   (.*)$/\1|\2|\3/p' "$1" |
+        sed -E 's/\| +/|/'
+}
+
+# same_tables OURS ORIGINAL COUNT WHAT: ORIGINAL has COUNT tables and OURS the same ones.
+same_tables() {
+    table_shape "$1" >ours.shape
+    table_shape "$2" >original.shape
+    [ "$(grep -c '^Filename: ' original.shape)" -eq "$3" ] ||
+        fail "$4: the original printed $(grep -c '^Filename: ' original.shape) tables, expected $3: $(head -c 600 "$2" | tr '\n' '|')"
+    diff original.shape ours.shape >shape.diff ||
+        fail "$4: the tables differ from the original's: $(head -c 900 shape.diff | tr '\n' '|')"
+}
+
+# original_rc STATUS NAME COMMAND...: COMMAND (the original) exits STATUS; its stdout
+# and stderr are kept as NAME.out and NAME.err.
+original_rc() {
+    local status=$1 name=$2
+    shift 2
+    expect_rc "$status" "$@"
+    cp out.txt "$name.out"
+    cp err.txt "$name.err"
+}
+
+# no_tables FILE...: no memory_profiler table in any of them.
+no_tables() {
+    ! grep -q '^Filename: ' "$@" || fail "a table where the original prints none: $(grep -h '^Filename: ' "$@" | head -n 3 | tr '\n' '|')"
+}
+
+# func_levels FILE: the FUNC lines of FILE as name and stack level, in their order.
+func_levels() {
+    awk '$1 == "FUNC" { print $2, $7 }' "$1"
+}
+
+register mp_timestamp_brackets
+t_mp_timestamp_brackets() {
+    # Timestamps (what the original's `mprof run` gives a script, and `python -m
+    # memory_profiler --timestamp`): under mprof run, `with profile.timestamp(name):` is
+    # a FUNC bracket '.name' in the .dat, nested with the decorated calls at the levels
+    # the original gives (load 0, work 1, inner 2), with no table of its own. With
+    # --timestamp, profile is a TimeStamper: no tables, the FUNC lines in -o's file as
+    # the original writes them (names and levels, in its order), and the same brackets in
+    # mprof's .dat.
+    local python
+    original_rc 2 original /usr/bin/python3 -m memory_profiler --timestamp -o original.func \
+        "$SOURCES/mp_timestamp.py"
+    func_levels original.func >original.levels
+    [ "$(tr '\n' '|' <original.levels)" = "__main__.work 1|__main__.work 0|.load 0|.inner 2|.inner 1|" ] ||
+        fail "the original's FUNC lines: $(tr '\n' '|' <original.func)"
+    sort original.levels >original.sorted
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 2 mp run -o plain.dat "$python" "$SOURCES/mp_timestamp.py"
+        func_levels plain.dat | sort >plain.sorted
+        diff original.sorted plain.sorted >levels.diff || fail "$python: the .dat's brackets: $(tr '\n' '|' <levels.diff)"
+        [ "$(grep -c '^Filename: ' err.txt)" -eq 1 ] || fail "$python: tables: $(grep '^Filename: ' err.txt | tr '\n' '|')"
+        ! grep -q '^PROFILE_FUNC .* \.load ' plain.dat || fail "$python: a table for a block"
+        # .load's bracket holds the first call of work, which holds the first .inner.
+        awk '$1 == "FUNC" && !seen[$2]++ { start[$2] = $4; end[$2] = $6 }
+             END { exit !(start[".load"] <= start["__main__.work"] && end["__main__.work"] <= end[".load"] &&
+                          start["__main__.work"] <= start[".inner"] && end[".inner"] <= end["__main__.work"]) }' plain.dat ||
+            fail "$python: the brackets do not nest: $(grep '^FUNC' plain.dat | tr '\n' '|')"
+        rm -f ours.func
+        expect_rc 2 mp run -o stamped.dat "$python" -m memory_profiler --timestamp -o ours.func \
+            "$SOURCES/mp_timestamp.py"
+        no_tables out.txt err.txt
+        func_levels ours.func >ours.levels
+        diff original.levels ours.levels >func.diff || fail "$python: -o's FUNC lines: $(tr '\n' '|' <func.diff)"
+        grep -Eq '^FUNC __main__\.work [0-9]+\.[0-9]{4} [0-9]{10}\.[0-9]{4} [0-9]+\.[0-9]{4} [0-9]{10}\.[0-9]{4} 1$' ours.func ||
+            fail "$python: a FUNC line's format: $(head -n 1 ours.func)"
+        func_levels stamped.dat | sort >stamped.sorted
+        diff original.sorted stamped.sorted >stamped.diff || fail "$python: --timestamp's brackets in the .dat: $(tr '\n' '|' <stamped.diff)"
+    done
+}
+
+register mp_dash_o_file
+t_mp_dash_o_file() {
+    # `python -m memory_profiler -o FILE script.py` appends the tables to FILE (it was
+    # left empty), the original's tables line for line, with the script's exit status;
+    # nothing is printed.
+    local python
+    original_rc 5 original /usr/bin/python3 -m memory_profiler -o original.tables "$SOURCES/mp_dash_o.py"
+    for python in "${TEST_PYTHONS[@]}"; do
+        rm -f ours.tables
+        expect_rc 5 mp run --no-report -o dasho.dat "$python" -m memory_profiler -o ours.tables "$SOURCES/mp_dash_o.py"
+        same_tables ours.tables original.tables 2 "$python: -o FILE"
+        no_tables out.txt err.txt
+    done
+}
+
+register mp_stream_decorator
+t_mp_stream_decorator() {
+    # The README's REPORTING: @profile(stream=fp) writes each call's table to fp (it
+    # wrote nothing), at its precision (4 digits); @profile(precision=4) of the same
+    # import prints its table (ours by mprof at exit, on the exact heap).
+    local python
+    original_rc 0 original /usr/bin/python3 "$SOURCES/mp_stream.py" original.log
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run -o stream.dat "$python" "$SOURCES/mp_stream.py" ours.log
+        same_tables ours.log original.log 2 "$python: @profile(stream=fp)"
+        grep -Eq '^ +13 +[0-9]+\.[0-9]{4} MiB +[0-9]+\.[0-9]{4} MiB +1       a = ' ours.log ||
+            fail "$python: precision=4: $(grep -E '^ +13 ' ours.log | head -n 1)"
+        same_tables err.txt original.out 1 "$python: @profile(precision=4)"
+    done
+}
+
+register mp_readme_decorators
+t_mp_readme_decorators() {
+    # The README's first ways: @profile with no import under `python -m memory_profiler`
+    # (its example, and a script with two functions and an exit status of its own), and
+    # `from memory_profiler import profile` run as a plain script: the original's tables.
+    local python
+    original_rc 0 bare /usr/bin/python3 -m memory_profiler "$SOURCES/mp_readme.py"
+    original_rc 0 imported /usr/bin/python3 "$SOURCES/mp_readme.py" import
+    original_rc 3 two /usr/bin/python3 -m memory_profiler "$SOURCES/mp_tables.py"
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run -o bare.dat "$python" -m memory_profiler "$SOURCES/mp_readme.py"
+        same_tables err.txt bare.out 1 "$python: -m memory_profiler, the README's example"
+        expect_rc 0 mp run -o imported.dat "$python" "$SOURCES/mp_readme.py" import
+        same_tables err.txt imported.out 1 "$python: from memory_profiler import profile"
+        expect_rc 3 mp run -o two.dat "$python" -m memory_profiler "$SOURCES/mp_tables.py"
+        same_tables err.txt two.out 2 "$python: -m memory_profiler, two functions"
+    done
+}
+
+register mp_object_ways
+t_mp_object_ways() {
+    # profile as the LineProfiler `python -m memory_profiler` makes it: add_function,
+    # `with profile:`, nested enable_by_count/disable_by_count; one table at exit, with
+    # the calls inside counted (3) and the one outside not.
+    local python
+    original_rc 6 original /usr/bin/python3 -m memory_profiler "$SOURCES/mp_object_both.py"
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 6 mp run --no-report -o object.dat "$python" -m memory_profiler "$SOURCES/mp_object_both.py"
+        same_tables out.txt original.out 1 "$python: profile as an object"
+        grep -q '^8|3|    kept = bytearray(n)$' ours.shape || fail "$python: occurrences: $(tr '\n' '|' <ours.shape)"
+    done
+}
+
+register mp_usage_ways
+t_mp_usage_ways() {
+    # memory_usage in each form (-1, a PID, (f, args, kw), f, a Popen; interval,
+    # timeout, max_usage, retval, timestamps, include_children, multiprocess, stream),
+    # and MemTimer, the process it ran, by its pipe protocol: what they return has the
+    # same type and shape as the original's, line for line, and the exit status is the
+    # script's.
+    local python
+    original_rc 4 original /usr/bin/python3 "$SOURCES/mp_usage_both.py"
+    grep -qxF "multiprocess stream: ['MEM', 'CHLD', 'MEM', 'CHLD']" original.out ||
+        fail "the original: $(tr '\n' '|' <original.out)"
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 4 mp run --no-report -o usage.dat "$python" "$SOURCES/mp_usage_both.py"
+        diff original.out out.txt >usage.diff || fail "$python: memory_usage differs: $(tr '\n' '|' <usage.diff)"
+    done
+}
+
+register_default mp_magics_ways
+t_mp_magics_ways() {
+    # The magics in a real IPython 8.12 session (pyenv's 3.11.7): %memit and %%memit
+    # print the original's line, %mprun -f and %%mprun with two -f its tables (rows,
+    # Occurrences, contents), -T FILE saves them; the original is Debian's module, given
+    # to the same interpreter (with the psutil it needs) by PYTHONPATH. (A .ipy file is
+    # one cell: the cell magics run as cells of their own, by run_cell.)
+    python3 -c 'import IPython' 2>/dev/null || skip_test "python3 has no IPython"
+    mkdir original_site
+    ln -s /usr/lib/python3/dist-packages/memory_profiler.py original_site/
+    ln -s /usr/lib/python3/dist-packages/psutil original_site/
+    cp "$SOURCES/mp_magics_mod.py" .
+    cat >magics.ipy <<'IPY'
+%load_ext memory_profiler
+from mp_magics_mod import grow, pair
+%memit x = bytearray(30_000_000)
+get_ipython().run_cell('%%memit n = 1000\ny = bytearray(n)\n')
+%mprun -f grow grow(10_000_000)
+get_ipython().run_cell('%%mprun -f grow -f pair\npair(1_000_000)\n')
+%mprun -T saved.txt -f grow grow(1_000_000)
+IPY
+    PYTHONPATH=$PWD/original_site expect_rc 0 timeout 60 python3 -m IPython --no-banner --colors=NoColor magics.ipy
+    cp out.txt original.out
+    cp saved.txt original.saved
+    [ "$(grep -cE '^peak memory: [0-9]+\.[0-9]{2} MiB, increment: -?[0-9]+\.[0-9]{2} MiB$' original.out)" -eq 2 ] ||
+        fail "the original's %memit: $(head -c 600 original.out | tr '\n' '|') $(tail -c 600 err.txt | tr '\n' '|')"
+    rm saved.txt
+    expect_rc 0 mp run --no-report -o magics.dat python3 -m IPython --no-banner --colors=NoColor magics.ipy
+    [ "$(grep -cE '^peak memory: [0-9]+\.[0-9]{2} MiB, increment: -?[0-9]+\.[0-9]{2} MiB$' out.txt)" -eq 2 ] ||
+        fail "%memit: $(head -c 600 out.txt | tr '\n' '|') $(tail -c 600 err.txt | tr '\n' '|')"
+    same_tables out.txt original.out 4 "%mprun"
+    same_tables saved.txt original.saved 1 "%mprun -T"
+}
+
+register mp_logger_ways
+t_mp_logger_ways() {
+    # The README's "Reporting via logger Module": sys.stdout sent to a LogFile before
+    # decorating with the imported profile: each call's table goes to the logger's file,
+    # as the original's do (they went to mprof's report), and mprof prints none.
+    local python
+    original_rc 0 original /usr/bin/python3 "$SOURCES/mp_logger.py" original.log
+    sed 's/^.* - memory_profile_log - INFO - //' original.log >original.logged
+    for python in "${TEST_PYTHONS[@]}"; do
+        rm -f ours.log
+        expect_rc 0 mp run -o logger.dat "$python" "$SOURCES/mp_logger.py" ours.log
+        sed 's/^.* - memory_profile_log - INFO - //' ours.log >ours.logged
+        same_tables ours.logged original.logged 2 "$python: LogFile as sys.stdout"
+        no_tables out.txt err.txt
+    done
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -13,7 +13,8 @@ print('same spec:', memory_profiler.__spec__.origin == spec.origin)
 print('file:', memory_profiler.__file__)
 print('reloaded:', importlib.reload(memory_profiler) is sys.modules['memory_profiler'])
 names = ('profile', 'memory_usage', 'LineProfiler', 'show_results', 'choose_backend',
-         'load_ipython_extension', 'run', 'CodeMap', 'MemitResult', 'LogFile')
+         'load_ipython_extension', 'run', 'CodeMap', 'MemitResult', 'LogFile', 'TimeStamper',
+         'MemTimer')
 print('names:', all(hasattr(memory_profiler, name) for name in names))
 print('profile is the builtin:', memory_profiler.profile is profile)  # noqa: F821
 

@@ -1,4 +1,4 @@
-"""mp_magics_mod.py — a function in a file, for %mprun -f."""
+"""mp_magics_mod.py — functions in a file, for %mprun -f."""
 
 
 def grow(n):
@@ -6,3 +6,9 @@ def grow(n):
     b = bytearray(n)
     del a
     return b
+
+
+def pair(n):
+    first = grow(n)
+    second = grow(n)
+    return len(first) + len(second)

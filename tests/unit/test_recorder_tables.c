@@ -1,8 +1,9 @@
 /*
  * test_recorder_tables.c — mprof/recorder_tables.c: the order of a run's tables (the
  * main pid's first, then each pid's at its first FUNCTION record, each pid's in arrival
- * order), a repeated (pid, id) counted once (the first), and calls matched to their
- * function however many there are.
+ * order), a repeated (pid, id) counted once (the first), calls matched to their
+ * function however many there are, and a named bracket (lines 0 to 0): FUNC lines, no
+ * table.
  */
 #include <check.h>
 #include <stdio.h>
@@ -21,8 +22,8 @@ static void feed(struct recorder *recorder, const void *record, size_t size)
     ck_assert_int_eq(recorder_feed(recorder, record, size), 0);
 }
 
-static void feed_function(struct recorder *recorder, int32_t pid, uint32_t id,
-                          const char *name)
+static void feed_function_at(struct recorder *recorder, int32_t pid, uint32_t id,
+                             const char *name, uint32_t first_line)
 {
     struct mprof_function record;
     memset(&record, 0, sizeof(record));
@@ -32,10 +33,16 @@ static void feed_function(struct recorder *recorder, int32_t pid, uint32_t id,
     size_t size = offsetof(struct mprof_function, text) + name_size + 1;
     mprof_record_header_init(&record.header, MPROF_RECORD_FUNCTION, (uint32_t)size, pid);
     record.function_id = id;
-    record.first_line = 1;
-    record.last_line = 1;
+    record.first_line = first_line;
+    record.last_line = first_line;
     record.call_count = 1;
     feed(recorder, &record, size);
+}
+
+static void feed_function(struct recorder *recorder, int32_t pid, uint32_t id,
+                          const char *name)
+{
+    feed_function_at(recorder, pid, id, name, 1);
 }
 
 static void feed_call(struct recorder *recorder, int32_t pid, uint32_t id, uint64_t start_ms)
@@ -109,6 +116,29 @@ START_TEST(repeats_count_once_and_pids_keep_their_order)
 }
 END_TEST
 
+/* A named bracket (a timed block, lines 0 to 0) among functions: its calls are FUNC
+ * lines under its name, at their stack level, and it has no table. */
+START_TEST(brackets_have_func_lines_and_no_table)
+{
+    struct recorder recorder;
+    struct capture capture;
+    capture_open(&capture, &recorder);
+    feed_function(&recorder, MAIN_PID, 0, "__main__.work");
+    feed_function_at(&recorder, MAIN_PID, 1, ".load", 0);
+    feed_call(&recorder, MAIN_PID, 1, 10);
+    feed_call(&recorder, MAIN_PID, 1, 20);
+    feed_call(&recorder, MAIN_PID, 0, 30);
+    ck_assert_int_eq(recorder_finish(&recorder, 0), 0);
+    ck_assert_uint_eq(recorder.profiled_count, 1);
+    ck_assert_str_eq(recorder.profiled[0].name, "__main__.work");
+    fflush(capture.out);
+    ck_assert_uint_eq(count_of(capture.text, "\nFUNC .load "), 2);
+    ck_assert_uint_eq(count_of(capture.text, "\nFUNC __main__.work "), 1);
+    ck_assert_uint_eq(count_of(capture.text, "PROFILE_FUNC "), 1);
+    capture_close(&capture, &recorder);
+}
+END_TEST
+
 /* Thousands of functions over many pids, each sent twice, and a call of each: every
  * table once, in order, every call named (nested loops over them were cubic). */
 START_TEST(many_functions_and_calls)
@@ -154,6 +184,7 @@ Suite *test_suite(void)
     TCase *tcase = tcase_create("tables");
     tcase_add_test(tcase, repeats_count_once_and_pids_keep_their_order);
     tcase_add_test(tcase, many_functions_and_calls);
+    tcase_add_test(tcase, brackets_have_func_lines_and_no_table);
     suite_add_tcase(suite, tcase);
     return suite;
 }
