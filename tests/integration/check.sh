@@ -189,7 +189,7 @@ t_check_json() {
     : >empty.dat
     expect_rc 2 mp check empty.dat --max-peak 1MB --json
     [ "$(json_get out.txt 'j["exit_status"], j["checks"]')" = "(2, [])" ] || fail "error JSON: $(cat out.txt)"
-    json_get out.txt 'j["error"]' | grep -q 'empty.dat: empty file' || fail "error JSON has no reason"
+    grep -q 'empty.dat: empty file' <<<"$(json_get out.txt 'j["error"]')" || fail "error JSON has no reason"
 }
 
 register check_junit

@@ -91,11 +91,11 @@ t_plot_legend_underscores() {
     local length
     length=$("${PNGREAD[@]}" runs alone.png 100 1000 | awk '{ print $3 }' | sort -n | tail -1)
     [ -n "$length" ] || fail "the reference shows no underscores"
-    "${PNGREAD[@]}" runs u.png "$((length - 1))" "$((length + 1))" | grep -q . ||
+    grep -q . <<<"$("${PNGREAD[@]}" runs u.png "$((length - 1))" "$((length + 1))")" ||
         fail "the legend's last entry lost its underscores: no dark run of $length px in u.png"
     expect_rc 0 mp plot -o u.svg f.dat
-    svg_texts u.svg | grep -qx "__main__.my_func 0.300s" || fail "SVG legend: $(svg_texts u.svg | tr '\n' '|')"
-    svg_texts u.svg | grep -qx "$name 0.300s" || fail "SVG legend lost the last entry"
+    grep -qx "__main__.my_func 0.300s" <<<"$(svg_texts u.svg)" || fail "SVG legend: $(svg_texts u.svg | tr '\n' '|')"
+    grep -qx "$name 0.300s" <<<"$(svg_texts u.svg)" || fail "SVG legend lost the last entry"
 }
 
 # The picture: the legend below the frame (the frame spans the width), the RSS line
@@ -272,11 +272,11 @@ register plot_title_literal
 t_plot_title_literal() {
     write_fixture f.dat
     expect_rc 0 mp plot -o t.svg -t 'mail@host `uname` $HOME' f.dat
-    svg_texts t.svg | grep -qxF 'mail@host `uname` $HOME' ||
+    grep -qxF 'mail@host `uname` $HOME' <<<"$(svg_texts t.svg)" ||
         fail "the title reads '$(svg_texts t.svg | grep host)'"
     sed -i 's/^CMDLINE .*/CMDLINE python3 at@mark.py `x`/' f.dat
     expect_rc 0 mp plot -o c.svg f.dat
-    svg_texts c.svg | grep -qxF 'python3 at@mark.py `x`' || fail "the CMDLINE title reads '$(svg_texts c.svg | grep mark)'"
+    grep -qxF 'python3 at@mark.py `x`' <<<"$(svg_texts c.svg)" || fail "the CMDLINE title reads '$(svg_texts c.svg | grep mark)'"
 }
 
 # Times no date can hold never reach a time_t: the reader stops at them by name, and the

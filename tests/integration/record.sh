@@ -177,7 +177,8 @@ t_jemalloc_programs() {
     # (A CLI built with ASan cannot itself run with another allocator preloaded: then
     # the program alone gets it, after the library, as mprof run would put it.)
     local jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-    if ldd "$MPROF" | grep -q libasan; then
+    # (Not `ldd | grep -q`: under pipefail, grep's early exit can kill ldd with SIGPIPE.)
+    if [[ $(ldd "$MPROF") == *libasan* ]]; then
         expect_rc 0 mp run -o preloaded.dat sh -c 'LD_PRELOAD="$LD_PRELOAD $1" exec "$2" 64 1' sh "$jemalloc" "$PROGRAMS/hold"
     else
         LD_PRELOAD=$jemalloc expect_rc 0 mp run -o preloaded.dat "$PROGRAMS/hold" 64 1
