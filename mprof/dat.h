@@ -210,6 +210,10 @@ uint64_t dat_child_peak_heap_bytes(const struct dat_profile *profile,
 /* The value of `MPROF key` as an unsigned number (the last such line wins). Returns 1
  * and sets *value, or 0 when the file has no such line or it is not a number. */
 int dat_meta_u64(const struct dat_profile *profile, const char *key, uint64_t *value);
+/* What the profile's MEM values are, from its `MPROF backend` (backend.h): "RSS" (no
+ * such line: the default, and every file of memory_profiler's own), "PSS", "USS" or
+ * "heap", for legends and labels. */
+const char *dat_mem_label(const struct dat_profile *profile);
 /* The rest of the first `MPROF key` value that starts with `prefix` (a notice the run
  * printed, say), or NULL. The text is the profile's. */
 const char *dat_meta_text_prefixed(const struct dat_profile *profile, const char *key,
