@@ -11,7 +11,8 @@
  * runs the library is said to, and recorded as RSS (or PSS, USS) only.
  *
  * Invariant: the attached process is never signalled; the end of it is learned from a
- * pidfd, which a reused pid cannot fool.
+ * pidfd (or, where there is none, from /proc and its start time), which a reused pid
+ * cannot fool.
  */
 #include "attach.h"
 
@@ -25,11 +26,13 @@
 
 #include "cli.h"
 #include "dat.h"
+#include "interval.h"
 #include "proc.h"
 #include "recorder.h"
 #include "run_output.h"
 #include "run_signals.h"
 #include "target.h"
+#include "terminal_text.h"
 #include "watch.h"
 
 #define ATTACH_LIBRARY_NAME "libmprof.so"
@@ -75,6 +78,11 @@ static int attach_find(const struct run_options *options, pid_t *pid)
                     (int)*pid, file, strerror(errno));
         return -1;
     }
+    if (bytes == 0 && proc_memory_bytes(*pid, BACKEND_PSUTIL, &bytes) == 0 && bytes == 0) {
+        mprof_error("%s: %s: a kernel thread, which has no memory of its own to record",
+                    command, hint);
+        return -1;
+    }
     return 0;
 }
 
@@ -94,7 +102,8 @@ static char *attach_cmdline(const struct run_options *options, pid_t pid)
 struct attach_session {
     const struct run_options *options;
     pid_t pid;
-    int pidfd;
+    int pidfd;                  /* -1 where the kernel (or valgrind) has none */
+    unsigned long long start_ticks;
     char output_path[PATH_MAX];
     FILE *out;
     bool created;
@@ -106,10 +115,14 @@ struct attach_session {
 static int attach_prepare(struct attach_session *session, const char *cmdline)
 {
     const struct run_options *options = session->options;
+    /* Its start time first: a pidfd opened after it then names the same process. */
+    if (proc_start_ticks(session->pid, &session->start_ticks) < 0) {
+        mprof_error("%s: %d: no such process", options->command, (int)session->pid);
+        return -1;
+    }
     session->pidfd = (int)syscall(SYS_pidfd_open, session->pid, 0);
-    if (session->pidfd < 0) {
-        mprof_error("%s: %d: cannot follow it: %s", options->command, (int)session->pid,
-                    strerror(errno));
+    if (session->pidfd < 0 && errno == ESRCH) {
+        mprof_error("%s: %d: no such process", options->command, (int)session->pid);
         return -1;
     }
     session->out = run_output_open(options->output_path, session->output_path,
@@ -124,6 +137,16 @@ static int attach_prepare(struct attach_session *session, const char *cmdline)
         mprof_error("%s: %s", session->output_path, strerror(session->recorder.write_errno));
         return -1;
     }
+    /* Said first: a name may have found another process than the user thought of. */
+    char until[64] = "";
+    if (options->timeout_s > 0)
+        snprintf(until, sizeof(until), " or %.9g s", options->timeout_s);
+    /* The command line is the process's: escaped for the terminal. */
+    char shown[512];
+    mprof_error("%s: recording %d (%s) every %.9g s until it ends, Ctrl-C%s",
+                options->command, (int)session->pid,
+                terminal_text_format(shown, sizeof(shown), cmdline),
+                interval_seconds(options->interval_ns), until);
     if (proc_maps_file(session->pid, ATTACH_LIBRARY_NAME) == 1) {
         char text[200];
         snprintf(text, sizeof(text), "%d runs %s: its heap goes to the mprof run that "
@@ -144,7 +167,8 @@ static int attach_record(struct attach_session *session)
         .recorder = recorder, .pid = session->pid, .pipe_fd = -1,
         .children = options->children, .interval_ns = options->interval_ns,
         .backend = options->backend, .timeout_s = options->timeout_s,
-        .pidfd = session->pidfd, .stop = run_signals_stop_flag(),
+        .pidfd = session->pidfd, .start_ticks = session->start_ticks,
+        .stop = run_signals_stop_flag(),
     };
     watch_attached(&watch, &session->signals.wait_mask);
     run_signals_restore(&session->signals);

@@ -5,7 +5,8 @@
  *
  * Lines the original tool reads (memory_profiler 0.61):
  *   CMDLINE <command line>
- *   MEM <MiB %.6f> <epoch seconds %.4f>                 main process RSS (or sum with -C)
+ *   MEM <MiB %.6f> <epoch seconds %.4f>                 main process RSS (or sum with -C;
+ *                                                       PSS, USS or heap by MPROF backend)
  *   CHLD <index> <MiB %.6f> <epoch %.4f>                one child's RSS (-M)
  *   FUNC <name> <MiB start> <t start> <MiB end> <t end> [<stack level>]
  * Lines it ignores (its reader skips unknown first words), which carry our extra data:
@@ -17,7 +18,11 @@
  *                                                       (the peaks, defined below),
  *                                                       rss_hwm_bytes (the main process's
  *                                                       VmHWM), library_interval_ns (when a
- *                                                       library sampled at another interval)
+ *                                                       library sampled at another interval),
+ *                                                       backend (what MEM holds when it is not
+ *                                                       RSS: backend.h), attached_pid (mprof
+ *                                                       attach: no exit_status), timeout (the
+ *                                                       -t that ended the run)
  * (Before the peaks had one definition, rss_peak_bytes was the highest MEM sample; it is
  * never above the peak as defined now, so the reader takes old files as they are.)
  * (MPROF version 1 files had the heap in MiB before the epoch in HEAP and CHLDHEAP: it

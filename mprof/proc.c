@@ -104,6 +104,22 @@ static int proc_stat_rss_bytes(pid_t pid, uint64_t *rss_bytes)
     return 0;
 }
 
+int proc_start_ticks(pid_t pid, unsigned long long *ticks)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (proc_read_small(path, text, sizeof(text)) < 0)
+        return -1;
+    const char *close_paren = strrchr(text, ')');
+    if (close_paren == NULL ||
+        sscanf(close_paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+                                "%*d %*d %*d %*d %*d %llu", ticks) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
 int proc_memory_bytes(pid_t pid, enum backend backend, uint64_t *bytes)
 {
     if (backend == BACKEND_POSIX)

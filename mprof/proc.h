@@ -37,6 +37,10 @@ int proc_memory_bytes(pid_t pid, enum backend backend, uint64_t *bytes);
  * process is gone. */
 int proc_state(pid_t pid, char *state);
 
+/* When `pid` started, in clock ticks after boot (field 22 of /proc/<pid>/stat): with the
+ * pid, it names one process, which a reused pid does not. 0, or -1 when it is gone. */
+int proc_start_ticks(pid_t pid, unsigned long long *ticks);
+
 /* The arguments `pid` was started with (/proc/<pid>/cmdline) as a NULL-terminated
  * array in one malloc'd block (free it alone); a kernel thread's, which has none, is
  * its name in brackets, as ps shows it. NULL with errno when it cannot be read. */

@@ -143,6 +143,15 @@ int watch_until_exit(struct watch *session, const sigset_t *wait_mask)
     }
 }
 
+/* Without a pidfd: the process has ended (or its pid is another's now). */
+static bool watch_attached_gone(const struct watch *session)
+{
+    char state;
+    unsigned long long ticks;
+    return proc_state(session->pid, &state) < 0 || state == 'Z' || state == 'X' ||
+           proc_start_ticks(session->pid, &ticks) < 0 || ticks != session->start_ticks;
+}
+
 int watch_attached(struct watch *session, const sigset_t *wait_mask)
 {
     double interval = interval_seconds(session->interval_ns);
@@ -168,8 +177,11 @@ int watch_attached(struct watch *session, const sigset_t *wait_mask)
         struct timespec timeout = watch_timeout(wake_at);
         struct pollfd poller = { .fd = session->pidfd, .events = POLLIN };
         /* The pidfd turns readable when the process ends, however it ends: a pid that
-         * is reused meanwhile is never taken for it. */
-        int ready = ppoll(&poller, 1, &timeout, wait_mask);
+         * is reused meanwhile is never taken for it. Without one, /proc says so at the
+         * next tick. */
+        if (session->pidfd < 0 && watch_attached_gone(session))
+            return 0;
+        int ready = ppoll(&poller, session->pidfd >= 0 ? 1 : 0, &timeout, wait_mask);
         if (ready > 0 && (poller.revents & (POLLIN | POLLHUP | POLLERR)))
             return 0;
         if (ready < 0 && errno != EINTR) {

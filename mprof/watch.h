@@ -23,7 +23,9 @@ struct watch {
     double timeout_s;          /* --timeout, 0 for none: our child then gets SIGTERM and
                                 * WATCH_KILL_GRACE_S later SIGKILL; an attached process
                                 * is left alone and the watch ends */
-    int pidfd;                 /* an attached process: readable once it has ended */
+    int pidfd;                 /* an attached process: readable once it has ended; -1
+                                * where pidfds are not had (valgrind, Linux < 5.3): */
+    unsigned long long start_ticks; /* then its start time tells it from a reused pid */
     const volatile sig_atomic_t *stop; /* attached: set by a signal to end the watch */
     /* How it ended. */
     bool timed_out;            /* the timeout came */

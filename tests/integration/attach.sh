@@ -5,13 +5,12 @@
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 
-# wait_gone PID: wait (at most 10 s) until PID has ended; it is not our child.
-wait_gone() {
-    local tries=0
-    while kill -0 "$1" 2>/dev/null && [ "$tries" -lt 100 ]; do
-        sleep 0.1
-        tries=$((tries + 1))
-    done
+# running PID: PID is there and not a zombie (a child of ours that ended is one until
+# bash reaps it, and kill -0 still reaches it).
+running() {
+    local state
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+    [ -n "$state" ] && [ "$state" != Z ]
 }
 
 register attach_pid
@@ -22,6 +21,9 @@ t_attach_pid() {
     local pid=$!
     sleep 0.8
     expect_rc 0 mp attach --all-samples -T 0.05 -o a.dat "$pid"
+    [ "$(head -1 err.txt)" = "mprof: attach: recording $pid ($PROGRAMS/hold 32 2) every 0.05 s until it ends, Ctrl-C or 3600 s" ] ||
+        fail "first line: $(head -1 err.txt)"
+    [ "$(wc -l <err.txt)" -eq 2 ] || fail "stderr: $(cat err.txt)"
     grep -Eq "^mprof: wrote a\.dat \([0-9]+ samples, peak RSS 3[2-4]\.[0-9] MiB; $pid ended\)$" err.txt ||
         fail "summary: $(cat err.txt)"
     # 1.7 s left of the program at 0.05 s: 34 samples, give or take a loaded machine.
@@ -41,7 +43,7 @@ t_attach_by_name_timeout() {
     local pid=$!
     sleep 0.3
     expect_rc 0 mp run -a -t 1 -o n.dat attachme
-    kill -0 "$pid" 2>/dev/null || fail "the attached process was ended"
+    running "$pid" || fail "the attached process was ended"
     kill "$pid"
     grep -q "; stopped at the 1 s timeout)$" err.txt || fail "summary: $(cat err.txt)"
     check n.dat "cmdline == './mprofattachme 0 6'" "meta['timeout'] == '1'" \
@@ -62,7 +64,7 @@ t_attach_stop_signals() {
         kill -s "$signal" "$mprof_pid"
         wait "$mprof_pid"
         local rc=$?
-        kill -0 "$pid" 2>/dev/null || fail "SIG$signal to mprof ended the attached process"
+        running "$pid" || fail "SIG$signal to mprof ended the attached process"
         if [ "$signal" = KILL ]; then
             [ "$rc" -eq 137 ] || fail "SIGKILL: status $rc"
             check KILL.dat "len(mem) >= 5" "mem_peak >= 8"
@@ -74,6 +76,33 @@ t_attach_stop_signals() {
                 "'timeout' not in meta"
         fi
     done
+    kill "$pid"
+}
+
+register attach_without_pidfd
+t_attach_without_pidfd() {
+    # Under valgrind, which has no pidfd_open (as Linux before 5.3), the end of the
+    # process is learned from /proc; memcheck-clean, as the file readers are.
+    command -v valgrind >/dev/null || skip_test "no valgrind"
+    ! ldd "$MPROF" | grep -q libasan || skip_test "an ASan build, which valgrind cannot run"
+    "$PROGRAMS/hold" 8 2.5 &
+    local pid=$!
+    sleep 0.7
+    expect_rc 0 timeout -k 5 60 valgrind --quiet --error-exitcode=97 --leak-check=full \
+        --errors-for-leak-kinds=definite "$MPROF" attach -C -M --backend psutil_pss -o v.dat "$pid"
+    grep -q "; $pid ended)$" err.txt || fail "$(cat err.txt)"
+    check v.dat "mem_peak >= 8" "meta['backend'] == 'psutil_pss'" "'end' in meta"
+}
+
+register attach_escapes_its_command_line
+t_attach_escapes_its_command_line() {
+    # The command line is the process's own text: no ESC of it reaches the terminal.
+    bash -c 'exec -a "evil$(printf "\033")[2J" "$0" 0 2' "$PROGRAMS/hold" &
+    local pid=$!
+    sleep 0.3
+    expect_rc 0 mp attach -t 0.3 -o e.dat "$pid"
+    if LC_ALL=C grep -q "$(printf '\x1b')" err.txt; then fail "an ESC reached stderr"; fi
+    grep -q "^mprof: attach: recording $pid (" err.txt || fail "$(cat err.txt)"
     kill "$pid"
 }
 
@@ -103,6 +132,7 @@ t_attach_errors() {
     expect_error 'attach: 0: not a pid \(1 to 2147483647\)$' mp attach 0
     expect_error 'run: zz-no-such-process-qq: no such process: not a pid, nor part of the name of a running process$' \
         mp run -a zz-no-such-process-qq
+    expect_error 'attach: 2: a kernel thread, which has no memory of its own to record$' mp attach 2
     expect_error 'attach: 1 2: one process only, a PID or a process name \(see mprof attach --help\)$' \
         mp attach 1 2
     expect_error 'attach: --backend tracemalloc: the heap of a running process cannot be read from outside it \(psutil, psutil_pss, psutil_uss or posix\)$' \
