@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "cli.h"
 #include "commands.h"
 #include "dat.h"
@@ -41,52 +42,13 @@
 #include "proc.h"
 #include "run_channel.h"
 #include "run_options.h"
+#include "run_output.h"
 #include "run_signals.h"
 #include "recorder.h"
 #include "report.h"
 #include "spawn.h"
 #include "target.h"
 #include "watch.h"
-
-/* Open the .dat before anything runs. The default name never replaces a file: a taken
- * name gets _2, _3, ... before ".dat". -o replaces FILE. *created says whether the
- * file is ours to remove if the run cannot start. */
-static FILE *run_open_output(const struct run_options *options, char *path, size_t path_size,
-                             bool *created)
-{
-    int fd = -1;
-    *created = true;
-    if (options->output_path != NULL) {
-        snprintf(path, path_size, "%s", options->output_path);
-        *created = access(path, F_OK) < 0;
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    } else {
-        char base[64];
-        dat_default_name(base, sizeof(base), (long)time(NULL));
-        size_t stem = strlen(base) - strlen(".dat");
-        for (int attempt = 1; attempt <= 10000; attempt++) {
-            if (attempt == 1)
-                snprintf(path, path_size, "%s", base);
-            else
-                snprintf(path, path_size, "%.*s_%d.dat", (int)stem, base, attempt);
-            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-            if (fd >= 0 || errno != EEXIST)
-                break;
-        }
-    }
-    if (fd < 0) {
-        mprof_error("%s: cannot write: %s", path, strerror(errno));
-        return NULL;
-    }
-    FILE *out = fdopen(fd, "w");
-    if (out == NULL) {
-        mprof_error("%s: cannot write: %s", path, strerror(errno));
-        close(fd);
-        if (*created)
-            unlink(path);
-    }
-    return out;
-}
 
 /* Everything a run holds, from the first check to the last line. run_cleanup() releases
  * whatever of it was taken, whichever step stopped the run. */
@@ -194,6 +156,11 @@ static int run_prepare(struct run_session *session)
         mprof_error("%s: cannot read: %s", program_path, strerror(errno));
         return SPAWN_EXIT_NOT_EXEC;
     }
+    if (session->kind == PROC_EXE_STATIC && options->backend == BACKEND_TRACEMALLOC) {
+        mprof_error("%s: statically linked: --backend tracemalloc needs the heap, which only "
+                    "the preload library counts", session->target_argv[0]);
+        return RUN_EXIT_FAILURE;
+    }
     if (target_find_library(session->library, sizeof(session->library)) < 0)
         return RUN_EXIT_FAILURE;
     char *cmdline = target_cmdline(session->target_argv);
@@ -201,7 +168,7 @@ static int run_prepare(struct run_session *session)
         mprof_error("run: out of memory");
         return RUN_EXIT_FAILURE;
     }
-    session->out = run_open_output(options, session->output_path,
+    session->out = run_output_open(options->output_path, session->output_path,
                                    sizeof(session->output_path), &session->created);
     if (session->out == NULL) {
         free(cmdline);
@@ -210,6 +177,7 @@ static int run_prepare(struct run_session *session)
     /* The main pid is set once the program is forked. */
     recorder_init(&session->recorder, session->out, stderr, 0, options->children,
                   options->all_samples, options->interval_ns);
+    recorder_set_backend(&session->recorder, options->backend);
     int header_status = recorder_write_header(&session->recorder, cmdline);
     free(cmdline);
     if (header_status < 0) {
@@ -260,6 +228,8 @@ static int run_start(struct run_session *session)
     session->watch = (struct watch){
         .recorder = &session->recorder, .pid = pid, .pipe_fd = session->watch.pipe_fd,
         .children = session->options->children, .interval_ns = session->options->interval_ns,
+        .backend = session->options->backend, .timeout_s = session->options->timeout_s,
+        .pidfd = -1,
     };
     recorder_set_main_pid(&session->recorder, pid);
     close(session->write_fd);
@@ -320,6 +290,8 @@ static int run_record(struct run_session *session)
     int exit_status = run_exit_status(wait_status);
     if (wait_status >= 0 && WIFSIGNALED(wait_status))
         recorder_set_signal(recorder, WTERMSIG(wait_status));
+    if (session->watch.timed_out)
+        recorder_set_timeout(recorder, options->timeout_s);
     recorder_end_of_run_sample(recorder);
     uint64_t dropped_records, dropped_bytes;
     run_channel_dropped(&session->channel, &dropped_records, &dropped_bytes);
@@ -377,15 +349,22 @@ static int run_record(struct run_session *session)
                  (double)child_rss_bytes / DAT_BYTES_PER_MIB);
     char loss_text[320];
     recorder_losses_text(recorder, loss_text, sizeof(loss_text));
-    mprof_error("wrote %s (%llu samples, peak RSS %.1f MiB, %s%s%s)", session->output_path,
-                (unsigned long long)recorder->mem_samples,
-                (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, heap_text,
-                loss_text, child_text);
+    char timeout_text[96] = "";
+    if (session->watch.timed_out)
+        snprintf(timeout_text, sizeof(timeout_text), "; stopped at the %.9g s timeout, "
+                 "exit status %d", options->timeout_s, exit_status);
+    char mem_text[64] = "";  /* under tracemalloc MEM is the heap: said once */
+    if (options->backend != BACKEND_TRACEMALLOC)
+        snprintf(mem_text, sizeof(mem_text), "peak %s %.1f MiB, ",
+                 backend_label(options->backend),
+                 (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB);
+    mprof_error("wrote %s (%llu samples, %s%s%s%s%s)", session->output_path,
+                (unsigned long long)recorder->mem_samples, mem_text, heap_text, loss_text,
+                child_text, timeout_text);
     if (!options->no_report && recorder->profiled_count > 0)
         run_print_tables(options, recorder);
-    if (write_failed && exit_status == 0)
-        return RUN_EXIT_FAILURE;
-    return exit_status;
+    /* As timeout(1): the program's own status is in the .dat and the line above. */
+    return session->watch.timed_out ? RUN_EXIT_TIMEOUT : exit_status;
 }
 
 /* Release whatever the run took, in any state it stopped in. A .dat this run made
@@ -410,11 +389,13 @@ static void run_cleanup(struct run_session *session)
 int cmd_run(int argc, char **argv)
 {
     struct run_options options;
-    int parsed = run_parse(argc, argv, &options);
+    int parsed = run_parse("run", argc, argv, &options);
     if (parsed == 1)
         return fflush(stdout) == 0 ? 0 : RUN_EXIT_FAILURE;
     if (parsed != 0)
         return parsed;
+    if (options.attach)
+        return attach_run(&options);
     struct run_session session = {
         .options = &options, .watch = { .pipe_fd = -1 }, .write_fd = -1,
     };

@@ -9,6 +9,7 @@
 #define MPROF_COMMANDS_H
 
 int cmd_run(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_peak(int argc, char **argv);

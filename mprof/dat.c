@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "dat.h"
+
+#include "backend.h"
 #include "dat_fields.h"
 
 void dat_free(struct dat_profile *profile)
@@ -78,6 +80,15 @@ const char *dat_meta_text_prefixed(const struct dat_profile *profile, const char
             strncmp(profile->meta[i].value, prefix, prefix_length) == 0)
             return profile->meta[i].value + prefix_length;
     return NULL;
+}
+
+const char *dat_mem_label(const struct dat_profile *profile)
+{
+    enum backend backend = BACKEND_PSUTIL;
+    const char *name = dat_meta_text_prefixed(profile, "backend", "");
+    if (name != NULL && backend_parse(name, &backend) < 0)
+        backend = BACKEND_PSUTIL;
+    return backend_label(backend);
 }
 
 int dat_main_pid(const struct dat_profile *profile)

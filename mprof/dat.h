@@ -6,7 +6,8 @@
  *
  * Lines the original tool reads (memory_profiler 0.61):
  *   CMDLINE <command line>
- *   MEM <MiB %.6f> <epoch seconds %.4f>                 main process RSS (or sum with -C)
+ *   MEM <MiB %.6f> <epoch seconds %.4f>                 main process RSS (or sum with -C;
+ *                                                       PSS, USS or heap by MPROF backend)
  *   CHLD <index> <MiB %.6f> <epoch %.4f>                one child's RSS (-M)
  *   FUNC <name> <MiB start> <t start> <MiB end> <t end> [<stack level>]
  * Lines it ignores (its reader skips unknown first words), which carry our extra data:
@@ -18,7 +19,11 @@
  *                                                       (the peaks, defined below),
  *                                                       rss_hwm_bytes (the main process's
  *                                                       VmHWM), library_interval_ns (when a
- *                                                       library sampled at another interval)
+ *                                                       library sampled at another interval),
+ *                                                       backend (what MEM holds when it is not
+ *                                                       RSS: backend.h), attached_pid (mprof
+ *                                                       attach: no exit_status), timeout (the
+ *                                                       -t that ended the run)
  * (Before the peaks had one definition, rss_peak_bytes was the highest MEM sample; it is
  * never above the peak as defined now, so the reader takes old files as they are.)
  * (MPROF version 1 files had the heap in MiB before the epoch in HEAP and CHLDHEAP: it
@@ -243,6 +248,10 @@ bool dat_func_spans_peak_heap_bytes(const struct dat_func_spans *spans,
 /* The value of `MPROF key` as an unsigned number (the last such line wins). Returns 1
  * and sets *value, or 0 when the file has no such line or it is not a number. */
 int dat_meta_u64(const struct dat_profile *profile, const char *key, uint64_t *value);
+/* What the profile's MEM values are, from its `MPROF backend` (backend.h): "RSS" (no
+ * such line: the default, and every file of memory_profiler's own), "PSS", "USS" or
+ * "heap", for legends and labels. */
+const char *dat_mem_label(const struct dat_profile *profile);
 /* The rest of the first `MPROF key` value that starts with `prefix` (a notice the run
  * printed, say), or NULL. The text is the profile's. */
 const char *dat_meta_text_prefixed(const struct dat_profile *profile, const char *key,

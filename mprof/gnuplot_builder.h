@@ -84,6 +84,7 @@ struct gnuplot_peaks {
     double rss_mib, rss_time_s;
     double heap_mib, heap_time_s;
     char rss_whose[32], heap_whose[32];
+    const char *mem_label;           /* what the MEM series is: "RSS", "PSS", ... */
     size_t heap_rank;                /* whose heap colour: 0 the program's, c + 1 child c's */
 };
 

@@ -20,7 +20,7 @@ struct gnuplot_peaks gnuplot_marks_peaks(const struct gnuplot_builder *builder,
                                          const struct dat_profile *profile)
 {
     const struct gnuplot_options *options = builder->options;
-    struct gnuplot_peaks peaks = { .has_rss = false };
+    struct gnuplot_peaks peaks = { .has_rss = false, .mem_label = dat_mem_label(profile) };
     double start = gnuplot_profile_start(profile);
 
     double time_s;
@@ -89,7 +89,9 @@ void gnuplot_marks_add(struct gnuplot_builder *builder, const struct gnuplot_pea
         gnuplot_script_append(script, "set arrow 2 from graph 0, first %.6f to graph 1, "
                                       "first %.6f nohead dt 2 lw 1 lc rgb '#ff0000' front\n",
                               peaks->rss_mib, peaks->rss_mib);
-        gnuplot_marks_label(builder, 1, "RSS peak", peaks->rss_mib, peaks->rss_whose,
+        char what[32];
+        snprintf(what, sizeof what, "%s peak", peaks->mem_label);
+        gnuplot_marks_label(builder, 1, what, peaks->rss_mib, peaks->rss_whose,
                             peaks->rss_time_s, rss_higher, "#ff0000");
     }
     if (peaks->has_heap) {

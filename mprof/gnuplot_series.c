@@ -314,7 +314,8 @@ void gnuplot_series_add_profile(struct gnuplot_builder *builder,
     /* RSS: a line through dots on the samples, as the original's "+-". */
     if (profile->mem_count > 0 && !options->hide_rss) {
         gnuplot_series_mem(builder, profile->mem, profile->mem_count, start);
-        gnuplot_series_label(label, sizeof label, "RSS", profile, count, local_fits.mem);
+        gnuplot_series_label(label, sizeof label, dat_mem_label(profile), profile, count,
+                             local_fits.mem);
         gnuplot_builder_begin_plot(builder);
         gnuplot_script_append(&builder->plots, " " GNUPLOT_RSS_STYLE " lw 1.5 lc rgb '%s'",
                               gnuplot_rss_colour(n));

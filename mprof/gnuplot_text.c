@@ -41,7 +41,8 @@ void gnuplot_text_add_peaks(struct gnuplot_builder *builder, const struct gnuplo
     if (peaks->has_rss) {
         fprintf(builder->data, "%.6f %.6f\n%.6f %.6f\n%.6f %.6f\n", left, peaks->rss_mib,
                 peaks->rss_time_s, peaks->rss_mib, peaks->rss_time_s, bottom);
-        snprintf(label, sizeof label, "RSS peak %.3f MiB%s at %.3f s", peaks->rss_mib,
+        snprintf(label, sizeof label, "%s peak %.3f MiB%s at %.3f s", peaks->mem_label,
+                 peaks->rss_mib,
                  peaks->rss_whose, peaks->rss_time_s);
         gnuplot_builder_begin_plot(builder);
         gnuplot_script_append(&builder->plots, " with lines dt 2 lc rgb '#ff0000'");

@@ -19,6 +19,8 @@ struct command_entry {
 static const struct command_entry command_table[] = {
     { "run", cmd_run, "[options] PROGRAM|SCRIPT.py|-m MODULE [args...]",
       "run a program and record its memory over time in mprofile_*.dat" },
+    { "attach", cmd_attach, "[options] PID|NAME",
+      "record the memory of a running process (as mprof run --attach)" },
     { "plot", cmd_plot, "[options] [FILE|INDEX ...]",
       "plot the newest (or the given) .dat files with gnuplot" },
     { "report", cmd_report, "[--unit B|KiB|MiB] [--precision N] [--top N] [FILE|INDEX]",

@@ -62,6 +62,82 @@ int proc_rss_bytes(pid_t pid, uint64_t *rss_bytes)
     return 0;
 }
 
+/* The values in kB of the lines that begin with `key` ("Pss:", "Private_") of an smaps
+ * text, added to *bytes. */
+static void proc_add_smaps_field(const char *text, const char *key, uint64_t *bytes)
+{
+    size_t key_length = strlen(key);
+    for (const char *line = text; line != NULL && *line != '\0';) {
+        const char *colon = strchr(line, ':');
+        const char *line_end = strchr(line, '\n');
+        if (strncmp(line, key, key_length) == 0 && colon != NULL &&
+            (line_end == NULL || colon < line_end)) {
+            unsigned long long kib;
+            if (sscanf(colon + 1, " %llu", &kib) == 1)
+                *bytes += (uint64_t)kib * 1024;
+        }
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+}
+
+/* RSS as ps(1) reads it: field 24 of /proc/<pid>/stat, in pages. */
+static int proc_stat_rss_bytes(pid_t pid, uint64_t *rss_bytes)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (proc_read_small(path, text, sizeof(text)) < 0)
+        return -1;
+    /* After the name in parentheses: state is field 3, rss field 24. */
+    const char *close_paren = strrchr(text, ')');
+    long long rss_pages;
+    if (close_paren == NULL ||
+        sscanf(close_paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+                                "%*d %*d %*d %*d %*d %*u %*u %lld", &rss_pages) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    long page_size = sysconf(_SC_PAGESIZE);
+    *rss_bytes = rss_pages > 0 ? (uint64_t)rss_pages * (uint64_t)(page_size > 0 ? page_size : 4096)
+                               : 0;
+    return 0;
+}
+
+int proc_start_ticks(pid_t pid, unsigned long long *ticks)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (proc_read_small(path, text, sizeof(text)) < 0)
+        return -1;
+    const char *close_paren = strrchr(text, ')');
+    if (close_paren == NULL ||
+        sscanf(close_paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+                                "%*d %*d %*d %*d %*d %llu", ticks) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+int proc_memory_bytes(pid_t pid, enum backend backend, uint64_t *bytes)
+{
+    if (backend == BACKEND_POSIX)
+        return proc_stat_rss_bytes(pid, bytes);
+    if (backend != BACKEND_PSUTIL_PSS && backend != BACKEND_PSUTIL_USS)
+        return proc_rss_bytes(pid, bytes);
+    char path[64], text[4096];
+    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+    if (proc_read_small(path, text, sizeof(text)) < 0)
+        return -1;
+    *bytes = 0; /* a zombie's file is empty */
+    if (backend == BACKEND_PSUTIL_PSS)
+        proc_add_smaps_field(text, "Pss:", bytes);
+    else
+        proc_add_smaps_field(text, "Private_", bytes);
+    return 0;
+}
+
 /* The state letter and parent of `pid` from /proc/<pid>/stat. The command name sits in
  * parentheses and may itself hold spaces and ')', so parse from the last ')'. */
 static int proc_stat_parent(pid_t pid, char *state, pid_t *parent)
@@ -78,6 +154,12 @@ static int proc_stat_parent(pid_t pid, char *state, pid_t *parent)
     }
     *parent = (pid_t)parent_pid;
     return 0;
+}
+
+int proc_state(pid_t pid, char *state)
+{
+    pid_t parent;
+    return proc_stat_parent(pid, state, &parent);
 }
 
 struct proc_node {

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "backend.h"
+
 /* The resident set size of `pid` in bytes (/proc/<pid>/statm, resident pages times the
  * page size: what psutil and so memory_profiler report). A zombie reads as 0.
  * Returns 0, or -1 when the process is gone or /proc cannot be read. */
@@ -23,6 +25,35 @@ int proc_rss_bytes(pid_t pid, uint64_t *rss_bytes);
  * in a malloc'd array the caller frees (NULL when there are none).
  * Returns 0, or -1 when /proc cannot be listed. */
 int proc_descendants(pid_t root, pid_t **pids, size_t *count);
+
+/* What `backend` measures of `pid`, in bytes: RSS from /proc/<pid>/statm (psutil, and
+ * tracemalloc, whose heap is not read here), RSS from /proc/<pid>/stat (posix, as ps
+ * reads it), PSS or USS (every Private_* line, as psutil sums them) from
+ * /proc/<pid>/smaps_rollup. A zombie reads as 0. Returns 0, or -1 when the process is
+ * gone or the file cannot be read (EACCES: smaps_rollup is its owner's to read). */
+int proc_memory_bytes(pid_t pid, enum backend backend, uint64_t *bytes);
+
+/* The state letter of `pid` (R, S, Z, ...) from /proc/<pid>/stat. 0, or -1 when the
+ * process is gone. */
+int proc_state(pid_t pid, char *state);
+
+/* When `pid` started, in clock ticks after boot (field 22 of /proc/<pid>/stat): with the
+ * pid, it names one process, which a reused pid does not. 0, or -1 when it is gone. */
+int proc_start_ticks(pid_t pid, unsigned long long *ticks);
+
+/* The arguments `pid` was started with (/proc/<pid>/cmdline) as a NULL-terminated
+ * array in one malloc'd block (free it alone); a kernel thread's, which has none, is
+ * its name in brackets, as ps shows it. NULL with errno when it cannot be read. */
+char **proc_cmdline_argv(pid_t pid);
+
+/* The lowest pid but `skip` whose name contains `text`, the name being what psutil's
+ * Process.name() gives: /proc/<pid>/comm, or when the kernel cut that to 15 bytes the
+ * base name of argv[0] it begins. 0 and *pid, or -1 with errno ESRCH when none does. */
+int proc_find_by_name(const char *text, pid_t skip, pid_t *pid);
+
+/* Whether `pid` maps a file whose base name is `base_name` (/proc/<pid>/maps): 1 or
+ * 0, or -1 when its maps cannot be read. */
+int proc_maps_file(pid_t pid, const char *base_name);
 
 enum proc_exe_kind {
     PROC_EXE_DYNAMIC, /* ELF with a PT_INTERP: the dynamic loader will honour LD_PRELOAD */

@@ -196,13 +196,26 @@ static int recorder_end_child(struct recorder *recorder, struct recorder_child *
     return status;
 }
 
+static int recorder_mem_point(struct recorder *recorder, double time_s, uint64_t bytes)
+{
+    recorder->mem_samples++;
+    recorder->last_mem_time_s = time_s;
+    if (bytes > recorder->rss_sample_peak_bytes)
+        recorder->rss_sample_peak_bytes = bytes;
+    return recorder_push(recorder, &recorder->mem_filter, SERIES_MEM, 0, time_s, (double)bytes);
+}
+
 static int recorder_heap_point(struct recorder *recorder, double time_s, uint64_t heap_bytes)
 {
     recorder->heap_samples++;
     if (heap_bytes > recorder->heap_sample_peak_bytes)
         recorder->heap_sample_peak_bytes = heap_bytes;
-    return recorder_push(recorder, &recorder->heap_filter, SERIES_HEAP, 0, time_s,
-                         (double)heap_bytes);
+    int status = recorder_push(recorder, &recorder->heap_filter, SERIES_HEAP, 0, time_s,
+                               (double)heap_bytes);
+    if (recorder->backend == BACKEND_TRACEMALLOC &&
+        recorder_mem_point(recorder, time_s, heap_bytes) < 0)
+        status = -1;
+    return status;
 }
 
 static int recorder_on_sample(struct recorder *recorder, const struct mprof_sample *sample)
@@ -213,7 +226,8 @@ static int recorder_on_sample(struct recorder *recorder, const struct mprof_samp
         recorder->have_main_sample = true;
         recorder->main_sample_time_s = time_s;
         recorder->main_sample_rss_bytes = sample->rss_bytes;
-        if (sample->rss_peak_bytes > recorder->rss_hwm_bytes)
+        /* VmHWM is a mark of RSS: under PSS, USS or the heap it marks nothing of MEM. */
+        if (backend_is_rss(recorder->backend) && sample->rss_peak_bytes > recorder->rss_hwm_bytes)
             recorder->rss_hwm_bytes = sample->rss_peak_bytes;
         /* The library's own high-water mark sees peaks between two samples. */
         if (sample->heap_peak_bytes > 0 && (uint64_t)sample->heap_peak_bytes > recorder->heap_hwm_bytes)
@@ -233,14 +247,19 @@ static int recorder_on_sample(struct recorder *recorder, const struct mprof_samp
     child->have_heap = true;
     child->heap_bytes = heap_bytes;
     child->heap_time_s = time_s;
-    if (sample->rss_peak_bytes > child->rss_hwm_bytes)
+    if (backend_is_rss(recorder->backend) && sample->rss_peak_bytes > child->rss_hwm_bytes)
         child->rss_hwm_bytes = sample->rss_peak_bytes;
     if (sample->heap_peak_bytes > 0 && (uint64_t)sample->heap_peak_bytes > child->heap_hwm_bytes)
         child->heap_hwm_bytes = (uint64_t)sample->heap_peak_bytes;
-    if ((recorder->children & RECORDER_CHILDREN_SERIES) && child->index >= 0)
-        return recorder_push(recorder, &child->heap_filter, SERIES_CHILD_HEAP, child->index,
-                             time_s, (double)heap_bytes);
-    return 0;
+    if (!(recorder->children & RECORDER_CHILDREN_SERIES) || child->index < 0)
+        return 0;
+    int status = recorder_push(recorder, &child->heap_filter, SERIES_CHILD_HEAP, child->index,
+                               time_s, (double)heap_bytes);
+    if (recorder->backend == BACKEND_TRACEMALLOC &&
+        recorder_push(recorder, &child->mem_filter, SERIES_CHILD_MEM, child->index, time_s,
+                      (double)heap_bytes) < 0)
+        status = -1;
+    return status;
 }
 
 /* A notice is said on `notices` and kept in the .dat (MPROF notice), so what the run
@@ -400,12 +419,9 @@ int recorder_feed(struct recorder *recorder, const void *bytes, size_t length)
 
 int recorder_mem(struct recorder *recorder, double time_s, uint64_t rss_bytes)
 {
-    recorder->mem_samples++;
-    recorder->last_mem_time_s = time_s;
-    if (rss_bytes > recorder->rss_sample_peak_bytes)
-        recorder->rss_sample_peak_bytes = rss_bytes;
-    return recorder_push(recorder, &recorder->mem_filter, SERIES_MEM, 0, time_s,
-                         (double)rss_bytes);
+    if (recorder->backend == BACKEND_TRACEMALLOC)
+        return 0; /* MEM is the heap, from the library's samples */
+    return recorder_mem_point(recorder, time_s, rss_bytes);
 }
 
 int recorder_child_mem(struct recorder *recorder, pid_t pid, double time_s, uint64_t rss_bytes)
@@ -422,6 +438,8 @@ int recorder_child_mem(struct recorder *recorder, pid_t pid, double time_s, uint
         recorder_push(recorder, &child->heap_filter, SERIES_CHILD_HEAP, child->index,
                       child->heap_time_s, (double)child->heap_bytes) < 0)
         return -1;
+    if (recorder->backend == BACKEND_TRACEMALLOC)
+        return 0; /* CHLD is its heap, from its samples */
     return recorder_push(recorder, &child->mem_filter, SERIES_CHILD_MEM, child->index, time_s,
                          (double)rss_bytes);
 }
@@ -442,79 +460,7 @@ int recorder_children_alive(struct recorder *recorder, const pid_t *pids, size_t
     return status;
 }
 
-static int recorder_write_meta_u64(struct recorder *recorder, const char *key, uint64_t value)
-{
-    if (recorder_tail_drop(recorder) < 0)
-        return -1;
-    char text[32];
-    snprintf(text, sizeof(text), "%" PRIu64, value);
-    return recorder_check(recorder, dat_write_meta(recorder->out, key, text));
-}
-
-int recorder_write_header(struct recorder *recorder, const char *cmdline)
-{
-    char interval_text[32];
-    snprintf(interval_text, sizeof(interval_text), "%.9g",
-             interval_seconds(recorder->interval_ns));
-    errno = 0;
-    if (recorder_check(recorder, dat_write_cmdline(recorder->out, cmdline)) < 0 ||
-        recorder_check(recorder, dat_write_meta(recorder->out, "version", "3")) < 0 ||
-        recorder_check(recorder, dat_write_meta(recorder->out, "interval", interval_text)) < 0)
-        return -1;
-    return 0;
-}
-
-void recorder_set_main_pid(struct recorder *recorder, pid_t main_pid)
-{
-    recorder->main_pid = main_pid;
-}
-
-int recorder_end_of_run_sample(struct recorder *recorder)
-{
-    if ((recorder->children & RECORDER_CHILDREN_SUM) || !recorder->have_main_sample ||
-        recorder->main_sample_rss_bytes == 0 ||
-        !(recorder->main_sample_time_s > recorder->last_mem_time_s + 1e-4))
-        return 0;
-    return recorder_mem(recorder, recorder->main_sample_time_s,
-                        recorder->main_sample_rss_bytes);
-}
-
-void recorder_set_signal(struct recorder *recorder, int signal_number)
-{
-    recorder->end_signal = signal_number;
-}
-
-/* With -C the series are sums, and marks do not add up: each process's own mark is a
- * floor under the tree's peak (a child's spike between two samples is one). */
-static uint64_t recorder_highest_child_mark(const struct recorder *recorder, bool heap)
-{
-    uint64_t highest = 0;
-    if (!(recorder->children & RECORDER_CHILDREN_SUM))
-        return 0;
-    for (size_t i = 0; i < recorder->child_count; i++) {
-        const struct recorder_child *child = &recorder->child_list[i];
-        uint64_t mark = heap ? child->heap_hwm_bytes : child->rss_hwm_bytes;
-        if (mark > highest)
-            highest = mark;
-    }
-    return highest;
-}
-
-uint64_t recorder_peak_rss_bytes(const struct recorder *recorder)
-{
-    return dat_peak_combine(dat_peak_combine(recorder->rss_sample_peak_bytes,
-                                             recorder->rss_hwm_bytes),
-                            recorder_highest_child_mark(recorder, false));
-}
-
-uint64_t recorder_peak_heap_bytes(const struct recorder *recorder)
-{
-    return dat_peak_combine(dat_peak_combine(recorder->heap_sample_peak_bytes,
-                                             recorder->heap_hwm_bytes),
-                            recorder_highest_child_mark(recorder, true));
-}
-
-int recorder_finish(struct recorder *recorder, int exit_status)
+int recorder_flush_all(struct recorder *recorder)
 {
     int status = recorder_tail_drop(recorder);
     if (recorder_flush(recorder, &recorder->mem_filter, SERIES_MEM, 0) < 0)
@@ -529,59 +475,5 @@ int recorder_finish(struct recorder *recorder, int exit_status)
             recorder_flush(recorder, &child->heap_filter, SERIES_CHILD_HEAP, child->index) < 0)
             status = -1;
     }
-    if (recorder_tables_write(recorder) < 0)
-        status = -1;
-    char text[32];
-    snprintf(text, sizeof(text), "%d", exit_status);
-    if (recorder_check(recorder, dat_write_meta(recorder->out, "exit_status", text)) < 0 ||
-        recorder_write_meta_u64(recorder, "samples", recorder->mem_samples) < 0 ||
-        recorder_write_meta_u64(recorder, "rss_peak_bytes",
-                                recorder_peak_rss_bytes(recorder)) < 0)
-        status = -1;
-    if (recorder->heap_samples > 0 &&
-        (recorder_write_meta_u64(recorder, "heap_samples", recorder->heap_samples) < 0 ||
-         recorder_write_meta_u64(recorder, "heap_peak_bytes",
-                                 recorder_peak_heap_bytes(recorder)) < 0))
-        status = -1;
-    /* A byte count, as HEAP's: a heap below zero (a program that freed blocks it had
-     * before the library counted them) left none of what was counted. */
-    if (recorder->have_heap_exit &&
-        recorder_write_meta_u64(recorder, "heap_exit_bytes",
-                                recorder->heap_exit_bytes > 0
-                                    ? (uint64_t)recorder->heap_exit_bytes : 0) < 0)
-        status = -1;
-    if (recorder->rss_hwm_bytes > 0 &&
-        recorder_write_meta_u64(recorder, "rss_hwm_bytes", recorder->rss_hwm_bytes) < 0)
-        status = -1;
-    /* -M: each child's own marks, which see its peaks between samples. */
-    for (size_t i = 0; i < recorder->child_count; i++) {
-        const struct recorder_child *child = &recorder->child_list[i];
-        if (child->index < 0 || (child->rss_hwm_bytes == 0 && child->heap_hwm_bytes == 0))
-            continue;
-        char marks[80];
-        snprintf(marks, sizeof(marks), "%d %" PRIu64 " %" PRIu64, child->index,
-                 child->rss_hwm_bytes, child->heap_hwm_bytes);
-        if (recorder_check(recorder, dat_write_meta(recorder->out, "child_peak", marks)) < 0)
-            status = -1;
-    }
-    if (recorder->library_interval_ns != 0 &&
-        recorder_write_meta_u64(recorder, "library_interval_ns",
-                                recorder->library_interval_ns) < 0)
-        status = -1;
-    if (recorder_losses_write(recorder) < 0)
-        status = -1;
-    if (recorder->end_signal != 0 && status == 0 && recorder->write_errno == 0 &&
-        recorder_write_meta_u64(recorder, "signal", (uint64_t)recorder->end_signal) < 0)
-        status = -1;
-    /* Last, and only when all before it was written: the bytes before it, so that a
-     * reader can tell a whole file from one cut short (dat_profile_whole). */
-    if (status == 0 && recorder->write_errno == 0) {
-        char bytes_text[32] = "-";  /* a pipe: nothing to count from */
-        off_t bytes_before = fflush(recorder->out) == 0 ? ftello(recorder->out) : -1;
-        if (bytes_before >= 0)
-            snprintf(bytes_text, sizeof(bytes_text), "%lld", (long long)bytes_before);
-        if (recorder_check(recorder, dat_write_meta(recorder->out, "end", bytes_text)) < 0)
-            status = -1;
-    }
-    return status < 0 || recorder->write_errno != 0 ? -1 : 0;
+    return status;
 }

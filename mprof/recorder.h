@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "backend.h"
 #include "dat.h"
 #include "mprof/protocol.h"
 #include "envelope.h"
@@ -70,6 +71,10 @@ struct recorder {
     bool all_samples;          /* -a: no simplification */
     uint64_t interval_ns;      /* the interval the library was asked to sample at */
     double envelope_window_s;  /* each series' envelope window (envelope.h) */
+    enum backend backend;      /* what MEM (and CHLD) hold: the CLI's polls, or under
+                                * tracemalloc the libraries' heap samples */
+    pid_t attached_pid;        /* a process we did not start: no exit status is known */
+    double timeout_s;          /* the --timeout that ended the run, 0 if none did */
 
     /* The pipe: bytes not yet framed into a whole record. */
     unsigned char pending[2 * MPROF_RECORD_MAX];
@@ -146,6 +151,19 @@ void recorder_init(struct recorder *recorder, FILE *out, FILE *notices, pid_t ma
  * before anything ran. Returns 0, or -1 (errno in write_errno). */
 int recorder_write_header(struct recorder *recorder, const char *cmdline);
 
+/* What MEM holds (backend.h; the default is RSS). Under BACKEND_TRACEMALLOC recorder_mem
+ * and recorder_child_mem record no value (CHLD indexes are still given) and every heap
+ * sample is a MEM (CHLD) point too. Call before recorder_write_header(), which writes
+ * it (MPROF backend) when it is not the default. */
+void recorder_set_backend(struct recorder *recorder, enum backend backend);
+
+/* The run follows `pid`, which it did not start: recorder_finish() writes MPROF
+ * attached_pid instead of an exit status. */
+void recorder_set_attached(struct recorder *recorder, pid_t pid);
+
+/* The run was ended by --timeout `seconds`: recorder_finish() says so (MPROF timeout). */
+void recorder_set_timeout(struct recorder *recorder, double seconds);
+
 /* The main process's pid, once it is known (the recorder may be made before the fork
  * so that it writes the header). */
 void recorder_set_main_pid(struct recorder *recorder, pid_t main_pid);
@@ -170,7 +188,8 @@ void recorder_free(struct recorder *recorder);
  * ignored. Returns 0, or -1 when writing the .dat failed. */
 int recorder_feed(struct recorder *recorder, const void *bytes, size_t length);
 
-/* A MEM point: the main process's RSS (with -C, plus its descendants'). */
+/* A MEM point: the main process's memory as the backend measures it (with -C, plus its
+ * descendants'). */
 int recorder_mem(struct recorder *recorder, double time_s, uint64_t rss_bytes);
 
 /* A CHLD point for descendant `pid` (under -M); the pid gets an index if new.

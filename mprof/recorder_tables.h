@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "recorder.h"
 
@@ -21,6 +22,13 @@ int recorder_tables_write(struct recorder *recorder);
 
 /* Release what the kept records and the built tables hold. */
 void recorder_tables_free(struct recorder *recorder);
+
+/* Flush every series (recorder.c): the end of the run's points. 0, or -1 when writing
+ * failed. */
+int recorder_flush_all(struct recorder *recorder);
+
+/* Write `MPROF <key> <value>` (recorder_end.c). 0, or -1 when writing failed. */
+int recorder_meta_u64(struct recorder *recorder, const char *key, uint64_t value);
 
 /* Note a failed .dat write once (recorder->write_errno) and pass `status` on: shared
  * by the recorder's two files, inline here so that neither calls the other back. */

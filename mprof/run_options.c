@@ -5,7 +5,9 @@
  */
 #include "run_options.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 
 static const char run_usage[] =
     "usage: mprof run [options] PROGRAM|SCRIPT.py|-m MODULE [args...]\n"
+    "       mprof run -a|--attach [options] PID|NAME\n"
     "\n"
     "Run a program under mprof and record its memory (RSS polled from /proc, and the\n"
     "live heap counted inside the process) into mprofile_YYYYMMDDhhmmss.dat.\n"
@@ -31,10 +34,20 @@ static const char run_usage[] =
     "  -M, --multiprocess      record each descendant as its own CHLD series\n"
     "  -E, --exit-code         accepted for compatibility: the exit status of the\n"
     "                          program is always passed on (128+N for signal N)\n"
-    "      --python            run PROGRAM with python3 even without a .py suffix\n"
+    "  -a, --attach            record a process that is already running (PID, or the\n"
+    "                          first process whose name contains NAME) instead: its RSS\n"
+    "                          until it ends, Ctrl-C, or the timeout (see mprof attach)\n"
+    "  -t, --timeout SECONDS   stop after SECONDS: the program gets SIGTERM, and SIGKILL\n"
+    "                          2 s later if it is still there; the profile is kept and\n"
+    "                          mprof run exits 124 (no default; 3600 when attaching)\n"
+    "      --backend NAME      what MEM holds: psutil (RSS, the default), psutil_pss\n"
+    "                          (PSS), psutil_uss (USS: private pages), posix (RSS as ps\n"
+    "                          reads it), tracemalloc (the exact live heap)\n"
+    "      --python            run PROGRAM with python3 even without a .py suffix; a\n"
+    "                          PROGRAM that is no file is a module: python3 -m PROGRAM\n"
     "      --nopython          run a .py file as a program (it needs its #! line)\n"
     "  -m MODULE               run python3 -m MODULE [args...]\n"
-    "  -a, --all-samples       write every sample (no simplification of straight runs)\n"
+    "      --all-samples       write every sample (no simplification of straight runs)\n"
     "      --unit B|KiB|MiB    unit of the @profile tables (default MiB)\n"
     "      --precision N       digits after the point for KiB and MiB (default 1)\n"
     "      --no-report         do not print the @profile tables (they are still in the\n"
@@ -55,7 +68,83 @@ static const char run_usage[] =
     "\n"
     "environment: MPROF_LIBRARY overrides the path of libmprof.so.\n";
 
-int run_parse(int argc, char **argv, struct run_options *options)
+static const char attach_usage[] =
+    "usage: mprof attach [options] PID|NAME\n"
+    "\n"
+    "Record the memory of a process that is already running (as mprof run --attach):\n"
+    "PID, or the first process (lowest pid) whose name contains NAME, as\n"
+    "memory_profiler finds it. The .dat is the one mprof run writes: CMDLINE from\n"
+    "/proc/PID/cmdline, a MEM sample every interval. The process is never signalled;\n"
+    "recording stops when it ends, on Ctrl-C (or SIGTERM, SIGHUP to mprof), or at the\n"
+    "timeout, keeping every sample, and mprof attach then exits 0.\n"
+    "\n"
+    "Its heap is not recorded: the library's heap figures exist inside the process and\n"
+    "in the pipe of the mprof run that started it, which no other reader can share.\n"
+    "\n"
+    "options:\n"
+    "  -T, --interval SECONDS  sampling period (default 0.1, at least 0.001)\n"
+    "  -o, --output FILE       write to FILE (replacing it) instead of the default name\n"
+    "  -C, --include-children  add the memory of all its descendants to MEM\n"
+    "  -M, --multiprocess      record each descendant as its own CHLD series\n"
+    "  -t, --timeout SECONDS   stop recording after SECONDS (default 3600)\n"
+    "      --backend NAME      psutil (RSS, the default), psutil_pss, psutil_uss, posix\n"
+    "      --all-samples       write every sample (no simplification of straight runs)\n"
+    "  -E, --exit-code         accepted for compatibility (changes nothing)\n"
+    "      --version           print mprof's version\n"
+    "  -h, --help              print this help\n";
+
+/* -t SECONDS: a positive number of seconds (memory_profiler takes whole ones; a
+ * fraction is as good), at most a year. 0, or -1 after the one-line error. */
+static int run_parse_timeout(const char *command, const char *text, double *timeout_s)
+{
+    char *end;
+    errno = 0;
+    double seconds = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(seconds) || seconds <= 0 ||
+        seconds > 366.0 * 86400) {
+        mprof_error("%s: -t %s: not a number of seconds above 0 (at most a year; see "
+                    "mprof %s --help)", command, text, command);
+        return -1;
+    }
+    *timeout_s = seconds;
+    return 0;
+}
+
+/* After the options of an attach: one PID or NAME, and nothing the attached process
+ * cannot give. 0, or RUN_EXIT_USAGE after the one-line error. */
+static int run_parse_attach(int argc, char **argv, struct run_options *options)
+{
+    const char *command = options->command;
+    if (optind >= argc) {
+        mprof_error("%s: no process given: a PID or a process name (see mprof %s --help)",
+                    command, command);
+        return RUN_EXIT_USAGE;
+    }
+    if (argc - optind > 1) {
+        mprof_error("%s: %s %s: one process only, a PID or a process name (see mprof %s "
+                    "--help)", command, argv[optind], argv[optind + 1], command);
+        return RUN_EXIT_USAGE;
+    }
+    if (argv[optind][0] == '\0') {
+        mprof_error("%s: '': not a PID or a process name", command);
+        return RUN_EXIT_USAGE;
+    }
+    if (options->lines) {
+        mprof_error("%s: --lines: needs the library from the start: use mprof run", command);
+        return RUN_EXIT_USAGE;
+    }
+    if (options->backend == BACKEND_TRACEMALLOC) {
+        mprof_error("%s: --backend tracemalloc: the heap of a running process cannot be read "
+                    "from outside it (psutil, psutil_pss, psutil_uss or posix)", command);
+        return RUN_EXIT_USAGE;
+    }
+    options->attach_hint = argv[optind];
+    if (options->timeout_s == 0)
+        options->timeout_s = RUN_ATTACH_TIMEOUT_S;
+    return 0;
+}
+
+int run_parse(const char *command, int argc, char **argv, struct run_options *options)
 {
     static const struct option long_options[] = {
         { "interval", required_argument, NULL, 'T' },
@@ -65,7 +154,10 @@ int run_parse(int argc, char **argv, struct run_options *options)
         { "exit-code", no_argument, NULL, 'E' },
         { "python", no_argument, NULL, 'p' },
         { "nopython", no_argument, NULL, 'P' },
-        { "all-samples", no_argument, NULL, 'a' },
+        { "all-samples", no_argument, NULL, 'S' },
+        { "attach", no_argument, NULL, 'a' },
+        { "timeout", required_argument, NULL, 't' },
+        { "backend", required_argument, NULL, 'B' },
         { "unit", required_argument, NULL, 'U' },
         { "precision", required_argument, NULL, 'R' },
         { "no-report", no_argument, NULL, 'N' },
@@ -75,7 +167,10 @@ int run_parse(int argc, char **argv, struct run_options *options)
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
+    bool attach_command = strcmp(command, "attach") == 0;
     *options = (struct run_options){
+        .command = command,
+        .attach = attach_command,
         .interval_ns = MPROF_INTERVAL_DEFAULT_NS,
         .report = { REPORT_UNIT_MIB, REPORT_PRECISION_DEFAULT },
     };
@@ -84,19 +179,19 @@ int run_parse(int argc, char **argv, struct run_options *options)
     opterr = 0;
     optind = 0;
     int option;
-    while ((option = getopt_long(argc, argv, "+:T:o:CMEalm:h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, attach_command ? "+:T:o:CMEat:h" : "+:T:o:CMEalt:m:h", long_options, NULL)) != -1) {
         switch (option) {
         case 'T': {
             char error[128];
             if (interval_parse(optarg, &options->interval_ns, error, sizeof(error)) < 0) {
-                mprof_error("run: %s", error);
+                mprof_error("%s: %s", command, error);
                 return RUN_EXIT_USAGE;
             }
             break;
         }
         case 'o':
             if (optarg[0] == '\0') {
-                mprof_error("run: -o: needs a file name (see mprof run --help)");
+                mprof_error("%s: -o: needs a file name (see mprof %s --help)", command, command);
                 return RUN_EXIT_USAGE;
             }
             options->output_path = optarg;
@@ -115,8 +210,23 @@ int run_parse(int argc, char **argv, struct run_options *options)
         case 'P':
             options->target.nopython = true;
             break;
-        case 'a':
+        case 'S':
             options->all_samples = true;
+            break;
+        case 'a':
+            options->attach = true;
+            break;
+        case 't':
+            if (run_parse_timeout(command, optarg, &options->timeout_s) < 0)
+                return RUN_EXIT_USAGE;
+            break;
+        case 'B':
+            if (backend_parse(optarg, &options->backend) < 0) {
+                mprof_error("%s: --backend %s: not a backend (psutil, psutil_pss, psutil_uss, "
+                            "posix or tracemalloc; see mprof %s --help)", command, optarg,
+                            command);
+                return RUN_EXIT_USAGE;
+            }
             break;
         case 'U':
             if (report_parse_unit(optarg, &options->report.unit) < 0) {
@@ -136,7 +246,8 @@ int run_parse(int argc, char **argv, struct run_options *options)
             break;
         case 'F':
             if (optarg[0] == '\0') {
-                mprof_error("run: --report-file: needs a file name (see mprof run --help)");
+                mprof_error("%s: --report-file: needs a file name (see mprof %s --help)", command,
+                            command);
                 return RUN_EXIT_USAGE;
             }
             options->report_path = optarg;
@@ -151,27 +262,37 @@ int run_parse(int argc, char **argv, struct run_options *options)
             options->lines_user = optarg != NULL;
             break;
         case 'm':
+            if (options->attach) {
+                mprof_error("%s: -m %s: --attach follows a running process, it starts no "
+                            "module", command, optarg);
+                return RUN_EXIT_USAGE;
+            }
             options->target.module = optarg;
             options->target.args = argv + optind;
             options->target.arg_count = argc - optind;
             return 0; /* everything after the module is the module's */
         case 'h':
-            fputs(run_usage, stdout);
+            fputs(attach_command ? attach_usage : run_usage, stdout);
             return 1;
         case 'V':
             printf("mprof %s\n", MPROF_VERSION);
             return 1;
         case ':':
-            mprof_error("run: %s: needs a value (see mprof run --help)", argv[optind - 1]);
+            mprof_error("%s: %s: needs a value (see mprof %s --help)", command, argv[optind - 1],
+                        command);
             return RUN_EXIT_USAGE;
         default:
             if (optopt != 0)
-                mprof_error("run: -%c: unknown option (see mprof run --help)", optopt);
+                mprof_error("%s: -%c: unknown option (see mprof %s --help)", command, optopt,
+                            command);
             else
-                mprof_error("run: %s: unknown option (see mprof run --help)", argv[optind - 1]);
+                mprof_error("%s: %s: unknown option (see mprof %s --help)", command,
+                            argv[optind - 1], command);
             return RUN_EXIT_USAGE;
         }
     }
+    if (options->attach)
+        return run_parse_attach(argc, argv, options);
     if (optind >= argc) {
         mprof_error("run: no program given (see mprof run --help)");
         return RUN_EXIT_USAGE;

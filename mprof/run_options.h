@@ -7,13 +7,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "report.h"
 #include "target.h"
 
 #define RUN_EXIT_USAGE        2
 #define RUN_EXIT_FAILURE      1
+#define RUN_EXIT_TIMEOUT      124 /* --timeout ended the program, as timeout(1) says it */
+
+#define RUN_ATTACH_TIMEOUT_S  3600.0  /* an attached process is followed at most this long
+                                      * unless -t says otherwise, as the original */
 
 struct run_options {
+    const char *command;      /* "run" or "attach": what the messages name */
+    bool attach;              /* -a/--attach, or mprof attach: follow a running process */
+    const char *attach_hint;  /* its pid or a piece of its name */
+    double timeout_s;         /* -t/--timeout, 0 for none */
+    enum backend backend;     /* --backend: what MEM holds */
     uint64_t interval_ns;     /* -T, validated: the library samples at exactly this */
     const char *output_path;  /* -o, or NULL for the default name */
     unsigned children;        /* enum recorder_children bits */
@@ -26,8 +36,9 @@ struct run_options {
     bool lines_user;          /* --lines=user: to the nearest line of the user's files */
 };
 
-/* Read `argv` into `options` (zeroed by the caller): 0 to run, 1 when the help was
- * printed, or RUN_EXIT_USAGE after a one-line error on stderr. */
-int run_parse(int argc, char **argv, struct run_options *options);
+/* Read `argv` into `options` for `command`, "run" or "attach" (which implies --attach
+ * and prints its own help): 0 to run, 1 when the help or the version was printed, or
+ * RUN_EXIT_USAGE after a one-line error on stderr. */
+int run_parse(const char *command, int argc, char **argv, struct run_options *options);
 
 #endif

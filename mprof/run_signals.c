@@ -15,6 +15,40 @@ static void run_forward_signal(int signal_number)
         kill((pid_t)run_forward_pid, signal_number);
 }
 
+/* Set by SIGINT, SIGTERM or SIGHUP while attached: the watch ends at once. */
+static volatile sig_atomic_t run_stop_requested;
+
+static void run_note_stop(int signal_number)
+{
+    (void)signal_number;
+    run_stop_requested = 1;
+}
+
+void run_signals_take_for_attach(struct run_signals *signals)
+{
+    struct sigaction on_stop = { .sa_handler = run_note_stop };
+    sigemptyset(&on_stop.sa_mask);
+    sigaction(SIGINT, &on_stop, &signals->saved_int);
+    sigaction(SIGTERM, &on_stop, &signals->saved_term);
+    sigaction(SIGHUP, &on_stop, &signals->saved_hup);
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
+    sigaddset(&stop_set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop_set, &signals->saved_mask);
+    signals->wait_mask = signals->saved_mask;
+    sigdelset(&signals->wait_mask, SIGINT);
+    sigdelset(&signals->wait_mask, SIGTERM);
+    sigdelset(&signals->wait_mask, SIGHUP);
+    signals->attach_taken = true;
+}
+
+const volatile sig_atomic_t *run_signals_stop_flag(void)
+{
+    return &run_stop_requested;
+}
+
 static void run_note_child(int signal_number)
 {
     (void)signal_number; /* only here to interrupt ppoll() */
@@ -58,6 +92,13 @@ void run_signals_restore(struct run_signals *signals)
         sigaction(SIGTERM, &signals->saved_term, NULL);
         sigaction(SIGHUP, &signals->saved_hup, NULL);
         signals->forwarding = false;
+    }
+    if (signals->attach_taken) {
+        sigaction(SIGINT, &signals->saved_int, NULL);
+        sigaction(SIGTERM, &signals->saved_term, NULL);
+        sigaction(SIGHUP, &signals->saved_hup, NULL);
+        sigprocmask(SIG_SETMASK, &signals->saved_mask, NULL);
+        signals->attach_taken = false;
     }
     if (signals->taken) {
         sigaction(SIGINT, &signals->saved_int, NULL);

@@ -12,7 +12,7 @@
 
 /* Our signal handling while the target runs, and what it replaced. */
 struct run_signals {
-    bool taken, forwarding;
+    bool taken, forwarding, attach_taken;
     struct sigaction saved_int, saved_quit, saved_child, saved_term, saved_hup;
     sigset_t saved_mask;       /* the mask before SIGCHLD was blocked */
     sigset_t wait_mask;        /* the same without SIGCHLD: ppoll's */
@@ -25,6 +25,12 @@ void run_signals_take(struct run_signals *signals);
 void run_signals_forward(struct run_signals *signals, pid_t pid);
 /* The program has ended: nothing more is forwarded. */
 void run_signals_stop_forwarding(void);
+/* Following a process we did not start (mprof attach): SIGINT, SIGTERM and SIGHUP end
+ * the recording and nothing else (the process is never signalled): they set the flag
+ * run_signals_stop_flag() gives, and are blocked but in signals->wait_mask, so that
+ * they wake ppoll and cannot slip in between its checks. */
+void run_signals_take_for_attach(struct run_signals *signals);
+const volatile sig_atomic_t *run_signals_stop_flag(void);
 /* Put back what was replaced, whatever of it was taken. */
 void run_signals_restore(struct run_signals *signals);
 /* In the forked child before exec: the program starts with the handling we found. */

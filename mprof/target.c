@@ -93,13 +93,35 @@ int target_check_script(const char *script)
     return 0;
 }
 
+/* --python NAME, where NAME is neither a python nor a .py nor any file: a module, as
+ * memory_profiler runs it (a file keeps running as a script, which it cannot). */
+static bool target_is_module(const struct target_spec *options)
+{
+    if (options->module != NULL || !options->python || options->nopython)
+        return false;
+    const char *first = options->args[0];
+    const char *base = strrchr(first, '/') != NULL ? strrchr(first, '/') + 1 : first;
+    struct stat info;
+    return strncmp(base, "python", 6) != 0 && !has_suffix(first, ".py") &&
+           strchr(first, '/') == NULL && stat(first, &info) < 0;
+}
+
 /* Build the argv the target is executed with: python3 in front of a script, as the
  * original does. Returns a malloc'd NULL-terminated array of borrowed strings. */
 char **target_argv(const struct target_spec *options, bool *is_python)
 {
     size_t extra = 0;
     *is_python = false;
-    if (options->module != NULL) {
+    const char *module = options->module;
+    char **args = options->args;
+    int arg_count = options->arg_count;
+    if (target_is_module(options)) {
+        /* memory_profiler's "Option 4": --python MODULE runs python -m MODULE. */
+        module = args[0];
+        args++;
+        arg_count--;
+    }
+    if (module != NULL) {
         extra = 3; /* python3 -m MODULE */
     } else {
         const char *first = options->args[0];
@@ -110,18 +132,18 @@ char **target_argv(const struct target_spec *options, bool *is_python)
             extra = 1;
         *is_python = extra == 1;
     }
-    char **argv = calloc((size_t)options->arg_count + extra + 1, sizeof(*argv));
+    char **argv = calloc((size_t)arg_count + extra + 1, sizeof(*argv));
     if (argv == NULL)
         return NULL;
     size_t at = 0;
     if (extra > 0)
         argv[at++] = TARGET_PYTHON;
-    if (options->module != NULL) {
+    if (module != NULL) {
         argv[at++] = "-m";
-        argv[at++] = (char *)options->module;
+        argv[at++] = (char *)module;
     }
-    for (int i = 0; i < options->arg_count; i++)
-        argv[at++] = options->args[i];
+    for (int i = 0; i < arg_count; i++)
+        argv[at++] = args[i];
     argv[at] = NULL;
     return argv;
 }

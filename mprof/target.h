@@ -32,8 +32,8 @@ int target_find_program(const char *name, char *path, size_t path_size);
  * returns SPAWN_EXIT_*. */
 int target_check_script(const char *script);
 
-/* The argv the target is executed with: python3 in front of a script (or of -m MODULE),
- * as the original does; *is_python says whether python3 was put there. Returns a
+/* The argv the target is executed with: python3 in front of a script (or of -m MODULE,
+ * or of -m NAME for --python NAME when NAME is no file: a module), as the original does; *is_python says whether python3 was put there. Returns a
  * malloc'd NULL-terminated array of borrowed strings, or NULL out of memory. */
 char **target_argv(const struct target_spec *options, bool *is_python);
 

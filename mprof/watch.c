@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -38,7 +39,7 @@ static void watch_sample_rss(struct watch *session)
     double time_s = watch_clock(CLOCK_REALTIME);
     uint64_t total;
     /* A zombie reads as 0: the process has ended and its last word is in the pipe. */
-    if (proc_rss_bytes(session->pid, &total) < 0 || total == 0)
+    if (proc_memory_bytes(session->pid, session->backend, &total) < 0 || total == 0)
         return;
     if (session->children != RECORDER_CHILDREN_IGNORE) {
         pid_t *pids = NULL;
@@ -46,7 +47,7 @@ static void watch_sample_rss(struct watch *session)
         if (proc_descendants(session->pid, &pids, &count) == 0) {
             for (size_t i = 0; i < count; i++) {
                 uint64_t rss;
-                if (proc_rss_bytes(pids[i], &rss) < 0 || rss == 0)
+                if (proc_memory_bytes(pids[i], session->backend, &rss) < 0 || rss == 0)
                     continue;
                 if (session->children & RECORDER_CHILDREN_SUM)
                     total += rss;
@@ -63,6 +64,15 @@ static void watch_sample_rss(struct watch *session)
 /* Read what the pipe has. Returns the bytes read, 0 at EOF (the pipe is then closed),
  * or -1 when nothing is there now. Bytes after a broken record are read and dropped,
  * so writers never block on a full pipe. */
+/* From now to the monotonic time `wake_at`, for ppoll (0 when it has passed). */
+static struct timespec watch_timeout(double wake_at)
+{
+    double wait_s = wake_at - watch_clock(CLOCK_MONOTONIC);
+    if (wait_s < 0)
+        wait_s = 0;
+    return (struct timespec){ (time_t)wait_s, (long)((wait_s - floor(wait_s)) * 1e9) };
+}
+
 static ssize_t watch_read_pipe(struct watch *session)
 {
     unsigned char buffer[16384];
@@ -79,13 +89,36 @@ static ssize_t watch_read_pipe(struct watch *session)
     return -1;
 }
 
+/* --timeout for our own child: SIGTERM when it comes, SIGKILL WATCH_KILL_GRACE_S later
+ * (the profile is the CLI's: the program only has to end). Returns when to act next
+ * (0: nothing more to do). */
+static double watch_enforce_timeout(struct watch *session, double start, double now)
+{
+    if (session->timeout_s <= 0)
+        return 0;
+    double term_at = start + session->timeout_s, kill_at = term_at + WATCH_KILL_GRACE_S;
+    if (now < term_at)
+        return term_at;
+    if (!session->timed_out) {
+        session->timed_out = true;
+        kill(session->pid, SIGTERM);
+    }
+    if (now < kill_at)
+        return kill_at;
+    kill(session->pid, SIGKILL);
+    return 0;
+}
+
 int watch_until_exit(struct watch *session, const sigset_t *wait_mask)
 {
     double interval = interval_seconds(session->interval_ns);
-    double next_tick = watch_clock(CLOCK_MONOTONIC);
+    double start = watch_clock(CLOCK_MONOTONIC);
+    double next_tick = start, act_at = session->timeout_s > 0 ? start : 0;
     int wait_status = 0;
     for (;;) {
         double now = watch_clock(CLOCK_MONOTONIC);
+        if (act_at > 0 && now >= act_at)
+            act_at = watch_enforce_timeout(session, start, now);
         if (now >= next_tick) {
             watch_sample_rss(session);
             next_tick += interval;
@@ -99,16 +132,62 @@ int watch_until_exit(struct watch *session, const sigset_t *wait_mask)
             mprof_error("%d: lost track of the program: %s", (int)session->pid, strerror(errno));
             return -1;
         }
-        double wait_s = next_tick - watch_clock(CLOCK_MONOTONIC);
-        if (wait_s < 0)
-            wait_s = 0;
-        struct timespec timeout = { (time_t)wait_s, (long)((wait_s - floor(wait_s)) * 1e9) };
+        double wake_at = act_at > 0 && act_at < next_tick ? act_at : next_tick;
+        struct timespec timeout = watch_timeout(wake_at);
         struct pollfd poller = { .fd = session->pipe_fd, .events = POLLIN };
         /* SIGCHLD is blocked except inside ppoll: the end of the target wakes us at
          * once instead of at the next tick, and cannot slip in between the checks. */
         int ready = ppoll(&poller, session->pipe_fd >= 0 ? 1 : 0, &timeout, wait_mask);
         if (ready > 0 && session->pipe_fd >= 0 && (poller.revents & (POLLIN | POLLHUP | POLLERR)))
             watch_read_pipe(session);
+    }
+}
+
+/* Without a pidfd: the process has ended (or its pid is another's now). */
+static bool watch_attached_gone(const struct watch *session)
+{
+    char state;
+    unsigned long long ticks;
+    return proc_state(session->pid, &state) < 0 || state == 'Z' || state == 'X' ||
+           proc_start_ticks(session->pid, &ticks) < 0 || ticks != session->start_ticks;
+}
+
+int watch_attached(struct watch *session, const sigset_t *wait_mask)
+{
+    double interval = interval_seconds(session->interval_ns);
+    double start = watch_clock(CLOCK_MONOTONIC);
+    double next_tick = start, end_at = start + session->timeout_s;
+    for (;;) {
+        if (session->stop != NULL && *session->stop) {
+            session->stopped = true;
+            return 0;
+        }
+        double now = watch_clock(CLOCK_MONOTONIC);
+        if (session->timeout_s > 0 && now >= end_at) {
+            session->timed_out = true;
+            return 0;
+        }
+        if (now >= next_tick) {
+            watch_sample_rss(session);
+            next_tick += interval;
+            if (next_tick <= now)
+                next_tick = now + interval;
+        }
+        double wake_at = session->timeout_s > 0 && end_at < next_tick ? end_at : next_tick;
+        struct timespec timeout = watch_timeout(wake_at);
+        struct pollfd poller = { .fd = session->pidfd, .events = POLLIN };
+        /* The pidfd turns readable when the process ends, however it ends: a pid that
+         * is reused meanwhile is never taken for it. Without one, /proc says so at the
+         * next tick. */
+        if (session->pidfd < 0 && watch_attached_gone(session))
+            return 0;
+        int ready = ppoll(&poller, session->pidfd >= 0 ? 1 : 0, &timeout, wait_mask);
+        if (ready > 0 && (poller.revents & (POLLIN | POLLHUP | POLLERR)))
+            return 0;
+        if (ready < 0 && errno != EINTR) {
+            mprof_error("%d: cannot follow the process: %s", (int)session->pid, strerror(errno));
+            return 0;
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 #define MPROF_WATCH_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,13 +19,32 @@ struct watch {
     int pipe_fd;               /* the pipe's read end, -1 once closed (EOF, error) */
     unsigned children;         /* enum recorder_children bits: which /proc pids to poll */
     uint64_t interval_ns;
+    enum backend backend;      /* what the MEM poll measures (proc_memory_bytes) */
+    double timeout_s;          /* --timeout, 0 for none: our child then gets SIGTERM and
+                                * WATCH_KILL_GRACE_S later SIGKILL; an attached process
+                                * is left alone and the watch ends */
+    int pidfd;                 /* an attached process: readable once it has ended; -1
+                                * where pidfds are not had (valgrind, Linux < 5.3): */
+    unsigned long long start_ticks; /* then its start time tells it from a reused pid */
+    const volatile sig_atomic_t *stop; /* attached: set by a signal to end the watch */
+    /* How it ended. */
+    bool timed_out;            /* the timeout came */
+    bool stopped;              /* *stop was set (attached) */
 };
+
+#define WATCH_KILL_GRACE_S 2.0 /* from --timeout's SIGTERM to its SIGKILL */
 
 /* Poll RSS every interval and the pipe in between until the main process ends, and
  * reap it. SIGCHLD must be blocked by the caller; `wait_mask` is the mask to wait with
  * (the caller's without SIGCHLD), so the end of the process wakes the loop at once.
  * Returns its wait status, or -1 when it cannot be waited for (said on stderr). */
 int watch_until_exit(struct watch *session, const sigset_t *wait_mask);
+
+/* Poll a process we did not start (session->pidfd) every interval until it ends, *stop
+ * is set or the timeout comes; it is never signalled. The signals that set *stop must
+ * be blocked by the caller and unblocked in `wait_mask`, so that they end the wait at
+ * once. Returns 0 (timed_out and stopped say why it ended). */
+int watch_attached(struct watch *session, const sigset_t *wait_mask);
 
 /* The main process has ended: take what the pipe already holds, without waiting for
  * EOF (a daemonized grandchild may hold the write end forever), at most a few MiB;

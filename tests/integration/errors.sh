@@ -165,7 +165,7 @@ t_full_disk() {
     # A file size limit stands for a full disk: the run says it failed to write (and
     # not "wrote"), exits non-zero, and leaves whole lines that read as the valid part.
     ( ulimit -f 2; trap '' XFSZ
-      exec "$MPROF" run -a -T 0.01 -o full.dat "$PROGRAMS/hold" 4 1 ) >out.txt 2>err.txt
+      exec "$MPROF" run --all-samples -T 0.01 -o full.dat "$PROGRAMS/hold" 4 1 ) >out.txt 2>err.txt
     local rc=$?
     [ "$rc" -ne 0 ] || fail "a run that could not write its file exited 0"
     grep -q '^mprof: full\.dat: write failed: File too large: it keeps the [0-9]* bytes of whole lines written before, not the run.s end$' err.txt ||

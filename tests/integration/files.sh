@@ -110,7 +110,7 @@ t_peaks_agree() {
     # A 64 MiB block held for 10 ms, touched: a sample at 0.1 s is unlikely to see it, the
     # high-water marks always do. Each peak is the higher of its mark and its highest
     # sample, exactly (MEM's six decimals of MiB are within 2 bytes).
-    expect_rc 0 mp run -a -o spike.dat "$PROGRAMS/hold" 64 0.01
+    expect_rc 0 mp run --all-samples -o spike.dat "$PROGRAMS/hold" 64 0.01
     check spike.dat "near(meta_int('heap_peak_bytes') - heap[0][1], 64*MiB, 0.01)" \
         "meta_int('heap_peak_bytes') >= heap_peak" \
         "meta_int('rss_hwm_bytes') >= 64*MiB" \

@@ -3,7 +3,7 @@
 # the examples: what a run records (mprof/cmd_run.c, watch.c, recorder.c, simplify.c,
 # envelope.c, dat_write.c) from what the preload library's malloc hooks and sampler send
 # (preload/core/, lifecycle/), however the program ends (exit, _exit, abort, SIGKILL),
-# with threads, statically linked (no hooks: one warning, RSS only), with -a and -T (one
+# with threads, statically linked (no hooks: one warning, RSS only), with --all-samples and -T (one
 # interval for the CLI and the library: interval.c) and without, and the .dat's default
 # and chosen names.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -84,7 +84,7 @@ register static_binary
 t_static_binary() {
     gcc -static -O2 -std=c11 -D_GNU_SOURCE "$SOURCES/hold.c" -o hold_static 2>gcc.txt ||
         fail "gcc -static failed: $(head -c 300 gcc.txt)"
-    expect_rc 0 mp run -a ./hold_static 16 0.8
+    expect_rc 0 mp run --all-samples ./hold_static 16 0.8
     # One warning line, whatever summary lines mprof run prints besides.
     local warnings
     warnings=$(grep -Eic '^mprof: .*static' err.txt)
@@ -92,13 +92,18 @@ t_static_binary() {
         fail "expected one 'mprof: ... static ...' warning on stderr, got: $(tr '\n' '|' <err.txt)"
     find_dat
     check "$DAT" "len(mem) >= 8" "len(heap) == 0" "mem_peak >= 16"
+    # MEM as the heap cannot be had from a static program: refused before it runs.
+    rm -f "$DAT"
+    expect_error '\./hold_static: statically linked: --backend tracemalloc needs the heap, which only the preload library counts$' \
+        mp run --backend tracemalloc ./hold_static 16 0.8
+    [ ! -e mprofile_*.dat ] 2>/dev/null || fail "a refused run left a .dat"
 }
 
 register simplify_and_all
 t_simplify_and_all() {
-    # A flat 1.5 s: every sample with -a (and -T 0.05), few lines without.
+    # A flat 1.5 s: every sample with --all-samples (and -T 0.05), few lines without.
     mkdir all simplified
-    (cd all && expect_rc 0 mp run -a -T 0.05 "$PROGRAMS/hold" 0 1) || exit 1
+    (cd all && expect_rc 0 mp run --all-samples -T 0.05 "$PROGRAMS/hold" 0 1) || exit 1
     (cd simplified && expect_rc 0 mp run "$PROGRAMS/hold" 0 1) || exit 1
     find_dat all
     check "$DAT" "len(mem) >= 20" "t_end >= 1.3"
@@ -151,7 +156,7 @@ t_examples() {
 }
 
 # -T at the floor: the CLI's MEM ticks and the library's HEAP ticks come from one
-# interval, so with -a their counts agree. 1.5 s at 1 ms is ~1,500 of each (1,453 to
+# interval, so with --all-samples their counts agree. 1.5 s at 1 ms is ~1,500 of each (1,453 to
 # 1,514 measured, with two busy loops beside it: the CLI skips ticks it is late for);
 # a library that fell back to another interval (100 ms gives ~15, 2 ms half as many)
 # cannot come within the 20% asserted, nor reach the 500 each must have.
@@ -330,12 +335,12 @@ t_cli_killed_keeps_samples() {
 
 register interval_floor_agrees
 t_interval_floor_agrees() {
-    expect_rc 0 mp run -a -T 0.001 -o floor.dat "$PROGRAMS/hold" 8 1
+    expect_rc 0 mp run --all-samples -T 0.001 -o floor.dat "$PROGRAMS/hold" 8 1
     check floor.dat "meta['interval'] == '0.001'" "meta_int('library_interval_ns') is None" \
         "len(mem) >= 500" "len(heap) >= 500" \
         "abs(len(mem) - len(heap)) <= 0.20 * max(len(mem), len(heap))"
     grep -q 'library samples every' err.txt && fail "interval mismatch said: $(cat err.txt)"
-    expect_rc 0 mp run -a -T 1e-2 -o centi.dat "$PROGRAMS/hold" 0 1
+    expect_rc 0 mp run --all-samples -T 1e-2 -o centi.dat "$PROGRAMS/hold" 0 1
     check centi.dat "meta['interval'] == '0.01'" "60 <= len(mem) <= 200" "60 <= len(heap) <= 200"
 }
 

@@ -222,6 +222,84 @@ static const char main_life_lines[] =
     "MPROF heap_peak_bytes 3145728\n"
     "MPROF rss_hwm_bytes 12582912\n";
 
+/* Under --backend tracemalloc MEM is the heap: each heap sample is a MEM point too, the
+ * CLI's RSS polls are not, VmHWM (a mark of RSS) is not taken, and the .dat names it. */
+START_TEST(tracemalloc_backend_makes_mem_the_heap)
+{
+    struct stream stream;
+    main_life(&stream);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_set_backend(&harness.recorder, BACKEND_TRACEMALLOC);
+    ck_assert_int_eq(recorder_write_header(&harness.recorder, "prog"), 0);
+    ck_assert_int_eq(recorder_mem(&harness.recorder, 1700000000.05, 7u << 20), 0);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_int_eq(recorder_end_of_run_sample(&harness.recorder), 0);
+    harness_close(&harness, 0,
+                  "CMDLINE prog\n"
+                  "MPROF version 3\n"
+                  "MPROF interval 0.1\n"
+                  "MPROF backend tracemalloc\n"
+                  "HEAP 1700000000.1000 1048576\n"
+                  "MEM 1.000000 1700000000.1000\n"
+                  "MPROF notice python layer on\n"
+                  "HEAP 1700000000.2000 3145728\n"
+                  "MEM 3.000000 1700000000.2000\n"
+                  "HEAP 1700000000.3000 2097152\n"
+                  "MEM 2.000000 1700000000.3000\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 3\n"
+                  "MPROF rss_peak_bytes 3145728\n"
+                  "MPROF heap_samples 3\n"
+                  "MPROF heap_peak_bytes 3145728\n",
+                  "mprof: python layer on\n");
+}
+END_TEST
+
+/* PSS or USS in MEM: the library's RSS neither ends the series nor marks its peak. */
+START_TEST(pss_backend_takes_no_rss_mark)
+{
+    struct stream stream;
+    main_life(&stream);
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_set_backend(&harness.recorder, BACKEND_PSUTIL_PSS);
+    ck_assert_int_eq(recorder_mem(&harness.recorder, 1700000000.05, 5u << 20), 0);
+    ck_assert_int_eq(recorder_feed(&harness.recorder, stream.bytes, stream.length), 0);
+    ck_assert_int_eq(recorder_end_of_run_sample(&harness.recorder), 0);
+    harness_close(&harness, 0,
+                  "MEM 5.000000 1700000000.0500\n"
+                  "HEAP 1700000000.1000 1048576\n"
+                  "MPROF notice python layer on\n"
+                  "HEAP 1700000000.2000 3145728\n"
+                  "HEAP 1700000000.3000 2097152\n"
+                  "MPROF exit_status 0\n"
+                  "MPROF samples 1\n"
+                  "MPROF rss_peak_bytes 5242880\n"
+                  "MPROF heap_samples 3\n"
+                  "MPROF heap_peak_bytes 3145728\n",
+                  "mprof: python layer on\n");
+}
+END_TEST
+
+/* An attached process has no exit status we know: its pid stands there; a timeout that
+ * ended the run is said. */
+START_TEST(attached_run_names_its_pid_and_timeout)
+{
+    struct harness harness;
+    harness_open(&harness, RECORDER_CHILDREN_IGNORE, true);
+    recorder_set_attached(&harness.recorder, 4242);
+    recorder_set_timeout(&harness.recorder, 1.5);
+    ck_assert_int_eq(recorder_mem(&harness.recorder, 1700000000.05, 5u << 20), 0);
+    harness_close(&harness, 0,
+                  "MEM 5.000000 1700000000.0500\n"
+                  "MPROF attached_pid 4242\n"
+                  "MPROF timeout 1.5\n"
+                  "MPROF samples 1\n"
+                  "MPROF rss_peak_bytes 5242880\n", "");
+}
+END_TEST
+
 START_TEST(whole_stream_at_once)
 {
     struct stream stream;
@@ -1173,6 +1251,9 @@ Suite *test_suite(void)
     tcase_add_test(profile_cases, range_no_source_holds_is_left_out);
     tcase_add_test(profile_cases, line_sums_saturate);
     tcase_add_test(profile_cases, rss_at_the_top_of_64_bits);
+    tcase_add_test(profile_cases, tracemalloc_backend_makes_mem_the_heap);
+    tcase_add_test(profile_cases, pss_backend_takes_no_rss_mark);
+    tcase_add_test(profile_cases, attached_run_names_its_pid_and_timeout);
     suite_add_tcase(suite, profile_cases);
     return suite;
 }

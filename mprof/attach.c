@@ -1,0 +1,223 @@
+/*
+ * attach.c — mprof attach (attach.h): find the process, check that it can be read,
+ * then poll it as mprof run polls its own child, into a .dat of the same lines.
+ *
+ * The heap is not recorded. The library's heap figure lives in the process (per-thread
+ * counters its sampler sums) and leaves it only through the record pipe of the mprof run
+ * that started it; the shared page that run made (MPROF_COUNTERS, which /proc/PID/fd
+ * and /proc/PID/map_files do reach) counts dropped records only. Opening the pipe
+ * through /proc/PID/fd would make a second reader, and each record would go to one of
+ * the two: it would take the records from the run that owns them. So a process that
+ * runs the library is said to, and recorded as RSS (or PSS, USS) only.
+ *
+ * Invariant: the attached process is never signalled; the end of it is learned from a
+ * pidfd (or, where there is none, from /proc and its start time), which a reused pid
+ * cannot fool.
+ */
+#include "attach.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dat.h"
+#include "interval.h"
+#include "proc.h"
+#include "recorder.h"
+#include "run_output.h"
+#include "run_signals.h"
+#include "target.h"
+#include "terminal_text.h"
+#include "watch.h"
+
+#define ATTACH_LIBRARY_NAME "libmprof.so"
+
+/* The pid `hint` names: a number is a pid, anything else part of a process's name, as
+ * memory_profiler reads it. 0, or -1 after the one-line error. */
+static int attach_find(const struct run_options *options, pid_t *pid)
+{
+    const char *command = options->command, *hint = options->attach_hint;
+    pid_t self = getpid();
+    if (strspn(hint, "0123456789") == strlen(hint)) {
+        errno = 0;
+        long number = strtol(hint, NULL, 10);
+        if (number <= 0 || number > INT_MAX || errno != 0) {
+            mprof_error("%s: %s: not a pid (1 to %d)", command, hint, INT_MAX);
+            return -1;
+        }
+        *pid = (pid_t)number;
+    } else if (proc_find_by_name(hint, self, pid) < 0) {
+        mprof_error("%s: %s: no such process: not a pid, nor part of the name of a running "
+                    "process", command, hint);
+        return -1;
+    }
+    char state;
+    if (*pid == self) {
+        mprof_error("%s: %s: that is this mprof itself", command, hint);
+        return -1;
+    }
+    if (proc_state(*pid, &state) < 0) {
+        mprof_error("%s: %s: no such process", command, hint);
+        return -1;
+    }
+    if (state == 'Z' || state == 'X') {
+        mprof_error("%s: %s: has ended already (a zombie, not yet reaped)", command, hint);
+        return -1;
+    }
+    uint64_t bytes;
+    if (proc_memory_bytes(*pid, options->backend, &bytes) < 0) {
+        const char *file = options->backend == BACKEND_PSUTIL_PSS ||
+                                   options->backend == BACKEND_PSUTIL_USS ? "smaps_rollup"
+                           : options->backend == BACKEND_POSIX ? "stat" : "statm";
+        mprof_error("%s: %d: cannot read its memory (/proc/%d/%s): %s", command, (int)*pid,
+                    (int)*pid, file, strerror(errno));
+        return -1;
+    }
+    if (bytes == 0 && proc_memory_bytes(*pid, BACKEND_PSUTIL, &bytes) == 0 && bytes == 0) {
+        mprof_error("%s: %s: a kernel thread, which has no memory of its own to record",
+                    command, hint);
+        return -1;
+    }
+    return 0;
+}
+
+/* Its command line as the .dat's CMDLINE, as mprof run writes its own. malloc'd, or
+ * NULL after the one-line error. */
+static char *attach_cmdline(const struct run_options *options, pid_t pid)
+{
+    char **argv = proc_cmdline_argv(pid);
+    char *cmdline = argv != NULL ? target_cmdline(argv) : NULL;
+    if (cmdline == NULL)
+        mprof_error("%s: %d: cannot read its command line: %s", options->command, (int)pid,
+                    strerror(errno != 0 ? errno : ENOMEM));
+    free(argv);
+    return cmdline;
+}
+
+struct attach_session {
+    const struct run_options *options;
+    pid_t pid;
+    int pidfd;                  /* -1 where the kernel (or valgrind) has none */
+    unsigned long long start_ticks;
+    char output_path[PATH_MAX];
+    FILE *out;
+    bool created;
+    struct recorder recorder;
+    struct run_signals signals;
+};
+
+/* Make the .dat and begin it. 0, or -1 after the one-line error. */
+static int attach_prepare(struct attach_session *session, const char *cmdline)
+{
+    const struct run_options *options = session->options;
+    /* Its start time first: a pidfd opened after it then names the same process. */
+    if (proc_start_ticks(session->pid, &session->start_ticks) < 0) {
+        mprof_error("%s: %d: no such process", options->command, (int)session->pid);
+        return -1;
+    }
+    session->pidfd = (int)syscall(SYS_pidfd_open, session->pid, 0);
+    if (session->pidfd < 0 && errno == ESRCH) {
+        mprof_error("%s: %d: no such process", options->command, (int)session->pid);
+        return -1;
+    }
+    session->out = run_output_open(options->output_path, session->output_path,
+                                   sizeof(session->output_path), &session->created);
+    if (session->out == NULL)
+        return -1;
+    recorder_init(&session->recorder, session->out, stderr, session->pid, options->children,
+                  options->all_samples, options->interval_ns);
+    recorder_set_backend(&session->recorder, options->backend);
+    recorder_set_attached(&session->recorder, session->pid);
+    if (recorder_write_header(&session->recorder, cmdline) < 0) {
+        mprof_error("%s: %s", session->output_path, strerror(session->recorder.write_errno));
+        return -1;
+    }
+    /* Said first: a name may have found another process than the user thought of. */
+    char until[64] = "";
+    if (options->timeout_s > 0)
+        snprintf(until, sizeof(until), " or %.9g s", options->timeout_s);
+    /* The command line is the process's: escaped for the terminal. */
+    char shown[512];
+    mprof_error("%s: recording %d (%s) every %.9g s until it ends, Ctrl-C%s",
+                options->command, (int)session->pid,
+                terminal_text_format(shown, sizeof(shown), cmdline),
+                interval_seconds(options->interval_ns), until);
+    if (proc_maps_file(session->pid, ATTACH_LIBRARY_NAME) == 1) {
+        char text[200];
+        snprintf(text, sizeof(text), "%d runs %s: its heap goes to the mprof run that "
+                 "started it, this file has its %s only", (int)session->pid,
+                 ATTACH_LIBRARY_NAME, backend_label(options->backend));
+        recorder_notice(&session->recorder, text);
+    }
+    return 0;
+}
+
+/* Follow it to the end, write the end of the .dat and say what it holds. */
+static int attach_record(struct attach_session *session)
+{
+    const struct run_options *options = session->options;
+    struct recorder *recorder = &session->recorder;
+    run_signals_take_for_attach(&session->signals);
+    struct watch watch = {
+        .recorder = recorder, .pid = session->pid, .pipe_fd = -1,
+        .children = options->children, .interval_ns = options->interval_ns,
+        .backend = options->backend, .timeout_s = options->timeout_s,
+        .pidfd = session->pidfd, .start_ticks = session->start_ticks,
+        .stop = run_signals_stop_flag(),
+    };
+    watch_attached(&watch, &session->signals.wait_mask);
+    run_signals_restore(&session->signals);
+    if (watch.timed_out)
+        recorder_set_timeout(recorder, options->timeout_s);
+    int write_failed = recorder_finish(recorder, 0) < 0;
+    int write_errno = recorder->write_errno;
+    if (fclose(session->out) != 0 && !write_failed) {
+        write_failed = 1;
+        write_errno = errno;
+    }
+    session->out = NULL;
+    if (write_failed) {
+        mprof_error("%s: write failed: %s", session->output_path,
+                    strerror(write_errno ? write_errno : EIO));
+        return RUN_EXIT_FAILURE;
+    }
+    char why[96];
+    if (watch.timed_out)
+        snprintf(why, sizeof(why), "stopped at the %.9g s timeout", options->timeout_s);
+    else if (watch.stopped)
+        snprintf(why, sizeof(why), "stopped by a signal");
+    else
+        snprintf(why, sizeof(why), "%d ended", (int)session->pid);
+    mprof_error("wrote %s (%llu samples, peak %s %.1f MiB; %s)", session->output_path,
+                (unsigned long long)recorder->mem_samples, backend_label(options->backend),
+                (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, why);
+    return 0;
+}
+
+int attach_run(const struct run_options *options)
+{
+    struct attach_session session = { .options = options, .pidfd = -1 };
+    if (attach_find(options, &session.pid) < 0)
+        return RUN_EXIT_FAILURE;
+    char *cmdline = attach_cmdline(options, session.pid);
+    if (cmdline == NULL)
+        return RUN_EXIT_FAILURE;
+    int status = attach_prepare(&session, cmdline) < 0 ? RUN_EXIT_FAILURE : 0;
+    free(cmdline);
+    if (status == 0)
+        status = attach_record(&session);
+    if (session.out != NULL) {
+        fclose(session.out);
+        if (session.created)
+            unlink(session.output_path);
+    }
+    if (session.pidfd >= 0)
+        close(session.pidfd);
+    recorder_free(&session.recorder);
+    return status;
+}

@@ -1,0 +1,304 @@
+# shellcheck shell=bash
+# tests/integration/attach.sh — following a process mprof did not start (mprof attach,
+# mprof run -a), and the run options memory_profiler has beside it: -t/--timeout,
+# --backend, --python MODULE. Real processes, their real /proc figures.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib.sh"
+
+# running PID: PID is there and not a zombie (a child of ours that ended is one until
+# bash reaps it, and kill -0 still reaches it).
+running() {
+    local state
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+
+register attach_pid
+t_attach_pid() {
+    # A process started without mprof: its command line, a MEM sample every interval
+    # until it ends by itself, its RSS (32 MiB touched), and exit status 0.
+    "$PROGRAMS/hold" 32 2 &
+    local pid=$!
+    sleep 0.8
+    expect_rc 0 mp attach --all-samples -T 0.05 -o a.dat "$pid"
+    [ "$(head -1 err.txt)" = "mprof: attach: recording $pid ($PROGRAMS/hold 32 2) every 0.05 s until it ends, Ctrl-C or 3600 s" ] ||
+        fail "first line: $(head -1 err.txt)"
+    [ "$(wc -l <err.txt)" -eq 2 ] || fail "stderr: $(cat err.txt)"
+    grep -Eq "^mprof: wrote a\.dat \([0-9]+ samples, peak RSS 3[2-4]\.[0-9] MiB; $pid ended\)$" err.txt ||
+        fail "summary: $(cat err.txt)"
+    # 1.7 s left of the program at 0.05 s: 34 samples, give or take a loaded machine.
+    check a.dat "cmdline == '$PROGRAMS/hold 32 2'" "20 <= len(mem) <= 36" \
+        "32 <= mem_peak <= 35" "meta_int('attached_pid') == $pid" \
+        "'exit_status' not in meta" "len(heap) == 0" "'end' in meta"
+    [ "$(wc -l <out.txt)" -eq 0 ] || fail "stdout: $(cat out.txt)"
+}
+
+register attach_by_name_timeout
+t_attach_by_name_timeout() {
+    # By a piece of its name, as memory_profiler finds it (the lowest pid whose name
+    # contains it), through mprof run -a; the timeout stops the recording, never the
+    # process, and the status is 0.
+    cp "$PROGRAMS/hold" ./mprofattachme
+    ./mprofattachme 0 6 &
+    local pid=$!
+    sleep 0.3
+    expect_rc 0 mp run -a -t 1 -o n.dat attachme
+    running "$pid" || fail "the attached process was ended"
+    kill "$pid"
+    grep -q "; stopped at the 1 s timeout)$" err.txt || fail "summary: $(cat err.txt)"
+    check n.dat "cmdline == './mprofattachme 0 6'" "meta['timeout'] == '1'" \
+        "meta_int('attached_pid') == $pid" "meta_int('samples') <= 11" "t_end <= 1.1"
+}
+
+register attach_stop_signals
+t_attach_stop_signals() {
+    # Ctrl-C, SIGTERM and SIGHUP to mprof attach end the recording with status 0 and
+    # a whole file; the process goes on. SIGKILL leaves the samples taken so far.
+    "$PROGRAMS/hold" 8 30 &
+    local pid=$! signal mprof_pid
+    sleep 0.6
+    for signal in INT TERM HUP KILL; do
+        "$MPROF" attach --all-samples -T 0.05 -o "$signal.dat" "$pid" >"$signal.out" 2>"$signal.err" &
+        mprof_pid=$!
+        sleep 0.6
+        kill -s "$signal" "$mprof_pid"
+        wait "$mprof_pid"
+        local rc=$?
+        running "$pid" || fail "SIG$signal to mprof ended the attached process"
+        if [ "$signal" = KILL ]; then
+            [ "$rc" -eq 137 ] || fail "SIGKILL: status $rc"
+            check KILL.dat "len(mem) >= 5" "mem_peak >= 8"
+            expect_rc 0 mp peak KILL.dat
+        else
+            [ "$rc" -eq 0 ] || fail "SIG$signal: status $rc, $(cat "$signal.err")"
+            grep -q "; stopped by a signal)$" "$signal.err" || fail "SIG$signal: $(cat "$signal.err")"
+            check "$signal.dat" "'end' in meta" "5 <= len(mem) <= 14" "mem_peak >= 8" \
+                "'timeout' not in meta"
+        fi
+    done
+    kill "$pid"
+}
+
+register attach_without_pidfd
+t_attach_without_pidfd() {
+    # Under valgrind, which has no pidfd_open (as Linux before 5.3), the end of the
+    # process is learned from /proc; memcheck-clean, as the file readers are.
+    command -v valgrind >/dev/null || skip_test "no valgrind"
+    ! ldd "$MPROF" | grep -q libasan || skip_test "an ASan build, which valgrind cannot run"
+    "$PROGRAMS/hold" 8 2.5 &
+    local pid=$!
+    sleep 0.7
+    expect_rc 0 timeout -k 5 60 valgrind --quiet --error-exitcode=97 --leak-check=full \
+        --errors-for-leak-kinds=definite "$MPROF" attach -C -M --backend psutil_pss -o v.dat "$pid"
+    grep -q "; $pid ended)$" err.txt || fail "$(cat err.txt)"
+    check v.dat "mem_peak >= 8" "meta['backend'] == 'psutil_pss'" "'end' in meta"
+}
+
+register attach_escapes_its_command_line
+t_attach_escapes_its_command_line() {
+    # The command line is the process's own text: no ESC of it reaches the terminal.
+    bash -c 'exec -a "evil$(printf "\033")[2J" "$0" 0 2' "$PROGRAMS/hold" &
+    local pid=$!
+    sleep 0.3
+    expect_rc 0 mp attach -t 0.3 -o e.dat "$pid"
+    if LC_ALL=C grep -q "$(printf '\x1b')" err.txt; then fail "an ESC reached stderr"; fi
+    grep -q "^mprof: attach: recording $pid (" err.txt || fail "$(cat err.txt)"
+    kill "$pid"
+}
+
+register attach_children
+t_attach_children() {
+    # -C sums the attached process's descendants into MEM; -M gives each its series.
+    sh -c "\"$PROGRAMS/hold\" 48 3; :" &
+    local pid=$!
+    sleep 0.9
+    expect_rc 0 mp attach -C -t 0.6 -o sum.dat "$pid"
+    expect_rc 0 mp attach -M -t 0.6 -o each.dat "$pid"
+    expect_rc 0 mp attach -t 0.6 -o alone.dat "$pid"
+    check sum.dat "mem_peak >= 48"
+    check each.dat "len(chld) == 1" "max(v for t, v in chld['0']) >= 48" "mem_peak < 10"
+    check alone.dat "mem_peak < 10" "len(chld) == 0"
+    kill "$pid"
+}
+
+register attach_errors
+t_attach_errors() {
+    expect_error 'attach: no process given: a PID or a process name \(see mprof attach --help\)$' \
+        mp attach
+    expect_error 'run: no process given: a PID or a process name \(see mprof run --help\)$' \
+        mp run -a
+    expect_error 'attach: 2147483647: no such process$' mp attach 2147483647
+    expect_error 'attach: 99999999999: not a pid \(1 to 2147483647\)$' mp attach 99999999999
+    expect_error 'attach: 0: not a pid \(1 to 2147483647\)$' mp attach 0
+    expect_error 'run: zz-no-such-process-qq: no such process: not a pid, nor part of the name of a running process$' \
+        mp run -a zz-no-such-process-qq
+    expect_error 'attach: 2: a kernel thread, which has no memory of its own to record$' mp attach 2
+    expect_error 'attach: 1 2: one process only, a PID or a process name \(see mprof attach --help\)$' \
+        mp attach 1 2
+    expect_error 'attach: --backend tracemalloc: the heap of a running process cannot be read from outside it \(psutil, psutil_pss, psutil_uss or posix\)$' \
+        mp attach --backend tracemalloc 1
+    # Its own pid: exec keeps the shell's.
+    expect_error "attach: ([0-9]+): that is this mprof itself$" sh -c "exec \"$MPROF\" attach \$\$"
+    # Another user's process: its smaps_rollup is its owner's to read (statm is not).
+    if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        sleep 5 &
+        local root_pid=$!
+        expect_error "attach: $root_pid: cannot read its memory \\(/proc/$root_pid/smaps_rollup\\): Permission denied$" \
+            setpriv --reuid=65534 --regid=65534 --clear-groups "$MPROF" attach --backend psutil_pss "$root_pid"
+        kill "$root_pid"
+    fi
+    [ ! -e mprofile_*.dat ] 2>/dev/null || fail "an error left a .dat: $(ls)"
+}
+
+register attach_help
+t_attach_help() {
+    expect_rc 0 mp attach --help
+    [ "$(head -1 out.txt)" = 'usage: mprof attach [options] PID|NAME' ] || fail "$(head -1 out.txt)"
+    grep -q '^  -t, --timeout SECONDS   stop recording after SECONDS (default 3600)$' out.txt ||
+        fail "no -t in: $(cat out.txt)"
+    expect_rc 0 mp run --help
+    grep -q '^  -a, --attach  ' out.txt || fail "run --help has no -a, --attach"
+    grep -q '^      --all-samples  ' out.txt || fail "run --help has no long-only --all-samples"
+    grep -q '^  -t, --timeout SECONDS  ' out.txt || fail "run --help has no -t"
+    grep -q '^      --backend NAME  ' out.txt || fail "run --help has no --backend"
+    expect_rc 0 mp --help
+    grep -q '^  mprof attach \[options\] PID|NAME$' out.txt || fail "mprof --help: $(cat out.txt)"
+    expect_rc 0 mp attach --version
+    grep -Eq '^mprof [0-9]' out.txt || fail "$(cat out.txt)"
+    # -a is --attach now: what followed it is a process to find, not a program to run.
+    expect_error 'run: \./prog: no such process: not a pid, nor part of the name of a running process$' \
+        mp run -a ./prog
+}
+
+register attach_under_library
+t_attach_under_library() {
+    # A process that runs under mprof run already: attach says its heap is that run's,
+    # records its RSS, and takes nothing from the other run, whose heap stays exact.
+    "$MPROF" run --all-samples -o inner.dat "$PROGRAMS/hold" 16 2.5 >inner.out 2>inner.err &
+    local run_pid=$! pid="" tries=0
+    while [ -z "$pid" ] && [ "$tries" -lt 50 ]; do
+        sleep 0.05
+        pid=$(pgrep -P "$run_pid" hold)
+        tries=$((tries + 1))
+    done
+    [ -n "$pid" ] || fail "hold never started under mprof run"
+    sleep 0.8
+    expect_rc 0 mp attach -t 1 -o outer.dat "$pid"
+    grep -qx "mprof: $pid runs libmprof.so: its heap goes to the mprof run that started it, this file has its RSS only" err.txt ||
+        fail "no notice: $(cat err.txt)"
+    wait "$run_pid" || fail "the inner run failed: $(cat inner.err)"
+    check outer.dat "mem_peak >= 16" "len(heap) == 0" \
+        "meta['notice'].startswith('$pid runs libmprof.so')"
+    check inner.dat "heap_peak == 16 * MiB" "len(heap) >= 25"
+}
+
+register run_timeout
+t_run_timeout() {
+    # -t stops the program: SIGTERM at the timeout, the profile whole, status 124, and
+    # its own status (143) in the .dat and the summary.
+    local start end
+    start=$(date +%s%N)
+    expect_rc 124 mp run -t 1 -o t.dat "$PROGRAMS/hold" 8 20
+    end=$(date +%s%N)
+    [ $(((end - start) / 1000000)) -lt 2500 ] || fail "took $(((end - start) / 1000000)) ms"
+    grep -Eq "^mprof: wrote t\.dat \([0-9]+ samples, peak RSS [0-9.]+ MiB, peak heap 8\.0 MiB; stopped at the 1 s timeout, exit status 143\)$" err.txt ||
+        fail "summary: $(cat err.txt)"
+    check t.dat "meta['timeout'] == '1'" "meta['exit_status'] == '143'" "meta['signal'] == '15'" \
+        "heap_peak == 8 * MiB" "t_end <= 1.2" "'end' in meta"
+    # One that ignores SIGTERM gets SIGKILL 2 s later.
+    start=$(date +%s%N)
+    expect_rc 124 mp run -t 0.5 -o k.dat /usr/bin/python3 -c \
+        'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(30)'
+    end=$(date +%s%N)
+    local took=$(((end - start) / 1000000))
+    [ "$took" -ge 2400 ] && [ "$took" -lt 4500 ] || fail "SIGKILL after $took ms"
+    check k.dat "meta['signal'] == '9'" "meta['exit_status'] == '137'" "meta['timeout'] == '0.5'"
+    # A program that ends first is not touched: its own status, no timeout.
+    expect_rc 3 mp run -t 5 -o early.dat /bin/sh -c 'exit 3'
+    check early.dat "'timeout' not in meta" "meta['exit_status'] == '3'"
+    expect_error 'run: -t 0: not a number of seconds above 0 \(at most a year; see mprof run --help\)$' \
+        mp run -t 0 /bin/true
+    expect_error 'run: -t soon: not a number of seconds above 0 \(at most a year; see mprof run --help\)$' \
+        mp run --timeout soon /bin/true
+}
+
+# backend_peak FILE: the highest MEM of FILE in bytes.
+backend_peak() {
+    /usr/bin/python3 -c 'import sys
+print(max(int(round(float(l.split()[1]) * 1048576)) for l in open(sys.argv[1]) if l.startswith("MEM ")))' "$1"
+}
+
+register run_backends
+t_run_backends() {
+    # What MEM holds: RSS (psutil, posix), PSS, USS of the same 64 MiB touched, the
+    # exact heap (tracemalloc); each named in the .dat, the default not.
+    local backend
+    for backend in psutil posix psutil_pss psutil_uss tracemalloc; do
+        expect_rc 0 mp run --backend "$backend" -o "$backend.dat" "$PROGRAMS/hold" 64 1
+        cp err.txt "$backend.err"
+    done
+    check psutil.dat "'backend' not in meta"
+    check posix.dat "meta['backend'] == 'posix'" "64 <= mem_peak <= 68"
+    check psutil_pss.dat "meta['backend'] == 'psutil_pss'" "64 <= mem_peak <= 68" \
+        "'rss_hwm_bytes' not in meta"
+    check psutil_uss.dat "meta['backend'] == 'psutil_uss'" "64 <= mem_peak <= 68"
+    grep -q 'peak PSS 6[4-8]\.[0-9] MiB' psutil_pss.err || fail "$(cat psutil_pss.err)"
+    grep -q 'peak USS 6[4-8]\.[0-9] MiB' psutil_uss.err || fail "$(cat psutil_uss.err)"
+    local rss pss uss
+    rss=$(backend_peak psutil.dat)
+    pss=$(backend_peak psutil_pss.dat)
+    uss=$(backend_peak psutil_uss.dat)
+    # Three runs of one program: the shared pages add to RSS, a share of them to PSS,
+    # none to USS; the private 64 MiB are in each.
+    [ "$uss" -le "$pss" ] && [ "$pss" -le "$rss" ] || fail "USS $uss, PSS $pss, RSS $rss"
+    # The heap, to the byte: hold allocates nothing but its block.
+    check tracemalloc.dat "meta['backend'] == 'tracemalloc'" "mem_peak == 64" \
+        "meta_int('rss_peak_bytes') == 64 * MiB" "heap_peak == 64 * MiB" \
+        "len(mem) == len(heap)"
+    grep -Eq '^mprof: wrote tracemalloc\.dat \([0-9]+ samples, peak heap 64\.0 MiB\)$' tracemalloc.err ||
+        fail "$(cat tracemalloc.err)"
+    # A plot says what MEM is: PSS's peak is labelled so, RSS stays RSS.
+    expect_rc 0 mp plot --terminal psutil_pss.dat
+    grep -Eq 'PSS peak 6[4-8]\.[0-9]{3} MiB at' out.txt || fail "no PSS peak: $(cat out.txt)"
+    if grep -q 'RSS' out.txt; then fail "a PSS plot says RSS: $(grep RSS out.txt)"; fi
+    expect_rc 0 mp plot --terminal psutil.dat
+    grep -q 'RSS peak' out.txt || fail "no RSS peak: $(cat out.txt)"
+    expect_error 'run: --backend rss: not a backend \(psutil, psutil_pss, psutil_uss, posix or tracemalloc; see mprof run --help\)$' \
+        mp run --backend rss /bin/true
+}
+
+register attach_pss_matches_smaps
+t_attach_pss_matches_smaps() {
+    # PSS and USS as the kernel gives them for that process at that moment.
+    "$PROGRAMS/hold" 40 4 &
+    local pid=$!
+    sleep 1
+    local kib_pss kib_uss
+    kib_pss=$(awk '$1 == "Pss:" { print $2 }' "/proc/$pid/smaps_rollup")
+    kib_uss=$(awk '$1 ~ /^Private_/ { s += $2 } END { print s }' "/proc/$pid/smaps_rollup")
+    expect_rc 0 mp attach --backend psutil_pss --all-samples -t 0.5 -o pss.dat "$pid"
+    expect_rc 0 mp attach --backend psutil_uss --all-samples -t 0.5 -o uss.dat "$pid"
+    check pss.dat "all(abs(v * 1024 - $kib_pss) <= 256 for t, v in mem)" "len(mem) >= 4"
+    check uss.dat "all(abs(v * 1024 - $kib_uss) <= 256 for t, v in mem)" \
+        "max(v for t, v in mem) <= min(v for t, v in mem) + 0.25"
+    [ "$kib_uss" -le "$kib_pss" ] || fail "USS $kib_uss kB above PSS $kib_pss kB"
+    kill "$pid"
+}
+
+register run_python_module
+t_run_python_module() {
+    # memory_profiler's "Option 4": --python MODULE is python3 -m MODULE; a file that is
+    # not .py still runs as a script.
+    printf '{"b": [1, 2]}\n' >in.json
+    expect_rc 0 mp run --python -o m.dat json.tool in.json
+    [ "$(cat out.txt)" = "$(python3 -m json.tool in.json)" ] || fail "stdout: $(cat out.txt)"
+    check m.dat "cmdline == 'python3 -m json.tool in.json'" "len(heap) >= 1"
+    printf 'import sys\nprint("script", sys.argv[1])\n' >plainscript
+    expect_rc 0 mp run --python -o s.dat plainscript x
+    [ "$(cat out.txt)" = "script x" ] || fail "stdout: $(cat out.txt)"
+    check s.dat "cmdline == 'python3 plainscript x'"
+    expect_rc 1 mp run --python -o bad.dat no_such_module_qq
+    grep -q 'No module named no_such_module_qq' err.txt || fail "$(cat err.txt)"
+}
+
+[ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
