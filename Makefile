@@ -7,6 +7,9 @@
 #                     3.10-3.13 and, in a Debian sid tree (built when absent, needs
 #                     root), 3.13-3.15
 #   make check-valgrind     the file-reading CLI tests with the CLI under valgrind
+#   make check-long   the stress suite (tests/long/): threads x fork x exec, signals,
+#                     dlopen, spawn, C++/Rust/jemalloc programs, and CPython's own
+#                     regression tests under mprof against bare (CPYTHON_TESTS=all: all)
 #   make bench        overhead against the bare run and memory_profiler, per CPython version
 #   make fuzz         the fuzz targets of tests/fuzz/ (libFuzzer, clang), FUZZ_SECONDS each
 #   make install PREFIX=/usr/local
@@ -85,7 +88,7 @@ PYTHON_FILES := $(addprefix $(PYTHON_DIR)/,$(PYTHON_MODULES)) $(PYTHON_DIR)/mpro
 CHECK_FLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-.PHONY: all deps demo check check-pythons check-valgrind structure unit integration bench install clean programs plugins fuzz
+.PHONY: all deps demo check check-pythons check-valgrind check-long long-programs structure unit integration bench install clean programs plugins fuzz
 all: $(MPROF_BIN) $(MPROF_LIB) plugins programs $(PYTHON_FILES)
 
 # One line on what this build gives @profile, and what it could not.
@@ -210,6 +213,42 @@ check-valgrind: all
 # Each interpreter's run ends on its own "N passed, N failed" line (tests/check-pythons.sh).
 check-pythons: all
 	@bash tests/check-pythons.sh $(BUILD)
+
+# The stress suite's programs (tests/long/programs/), built into the build folder: the C
+# ones by the rule above (each includes finish.h), the C++ one, jemalloc_mix.cpp linked
+# with jemalloc, the library dlopen_loop loads, and the Rust one when Debian's rustc is
+# here (tests/long/run.sh says it skips it otherwise).
+LONG_DIR := $(BUILD)/tests/long/programs
+LONG_C_BIN := $(patsubst tests/long/programs/%.c,$(LONG_DIR)/%,$(wildcard tests/long/programs/*.c))
+RUSTC ?= $(wildcard /usr/bin/rustc)
+LONG_BIN := $(LONG_C_BIN) $(LONG_DIR)/cxx_new_delete $(LONG_DIR)/jemalloc_mix $(LONG_DIR)/libctor_alloc.so \
+    $(if $(RUSTC),$(LONG_DIR)/rust_alloc)
+
+$(LONG_C_BIN): tests/long/programs/finish.h
+
+$(LONG_DIR)/cxx_new_delete: tests/long/programs/cxx_new_delete.cpp tests/long/programs/finish.h
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -D_GNU_SOURCE $(WARN) $(OPT) -pthread $< -o $@
+
+$(LONG_DIR)/jemalloc_mix: tests/programs/jemalloc_mix.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(WARN) $(OPT) $< -o $@ -ljemalloc
+
+$(LONG_DIR)/libctor_alloc.so: tests/long/programs/dso/ctor_alloc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared $< -o $@
+
+$(LONG_DIR)/rust_alloc: tests/long/programs/rust_alloc.rs
+	@mkdir -p $(dir $@)
+	$(RUSTC) -O --edition 2021 -D warnings $< -o $@
+
+long-programs: $(LONG_BIN)
+
+# CPYTHON_TESTS: the regression tests each interpreter runs (default: the list in
+# tests/long/cpython.sh; "all": each one's whole suite).
+check-long: deps
+	@$(MAKE) --no-print-directory all long-programs
+	@CPYTHON_TESTS="$(CPYTHON_TESTS)" bash tests/long/run.sh $(BUILD)
 
 bench: deps
 	@$(MAKE) --no-print-directory all

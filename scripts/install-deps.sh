@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Install, from Debian's packages, whatever mprof's build, demo, tests, fuzz targets
-# (clang: libFuzzer) and bench need and the machine lacks. Quiet and quick when
-# everything is there already.
+# (clang: libFuzzer), stress suite (rustc: its Rust program) and bench need and the
+# machine lacks. Quiet and quick when everything is there already.
 set -euo pipefail
 packages=(gcc g++ make pkg-config check gnuplot-nox libjemalloc-dev python3 python3-dev python3-memory-profiler
-          python3-pytest valgrind time clang)
+          python3-pytest valgrind time clang rustc)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
