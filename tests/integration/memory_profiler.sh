@@ -428,4 +428,37 @@ t_mp_logger_ways() {
     done
 }
 
+register mp_memtimer_start_methods
+t_mp_memtimer_start_methods() {
+    # MemTimer is a module-level class that `from memory_profiler import *` binds, as the
+    # original's is, and that pickles: under spawn and forkserver (3.14's default) it
+    # started (it failed: "Can't pickle local object"). Their child imports
+    # memory_profiler afresh, outside the plugin: Debian's python3, which has the
+    # original installed, runs them; every interpreter runs fork.
+    local python method
+    for method in spawn forkserver; do
+        expect_rc 0 mp run --no-report -o timer.dat /usr/bin/python3 "$SOURCES/mp_memtimer_spawn.py" "$method"
+        expect_out_line "MemTimer: $method 0 True True tuple 0"
+    done
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run --no-report -o timer.dat "$python" "$SOURCES/mp_memtimer_spawn.py" fork
+        expect_out_line "MemTimer: fork 0 True True tuple 0"
+    done
+}
+
+register mp_stream_raised_calls
+t_mp_stream_raised_calls() {
+    # @profile(stream=fp) writes a call's table after it returns, and none for a call
+    # that raised (a function's and a coroutine's), as the original: it wrote all three.
+    local python
+    original_rc 0 original /usr/bin/python3 "$SOURCES/mp_stream_raise.py" original.log
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run --no-report -o raise.dat "$python" "$SOURCES/mp_stream_raise.py" ours.log
+        expect_out_line "raised 5000"
+        expect_out_line "returned 10"
+        expect_out_line "coroutine raised 2000"
+        same_tables ours.log original.log 1 "$python: @profile(stream=fp) of calls that raised"
+    done
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
