@@ -461,4 +461,27 @@ t_mp_stream_raised_calls() {
     done
 }
 
+register mp_func_bracket_names
+t_mp_func_bracket_names() {
+    # A method's and a nested function's FUNC lines are named module.name, as the
+    # original's (they were module.qualname: `__main__.A.m`, and `peak --func
+    # __main__.m` said NaN); their tables keep the qualified name in their header.
+    local python
+    original_rc 0 original /usr/bin/python3 -m memory_profiler --timestamp -o original.func \
+        "$SOURCES/mp_func_names.py"
+    [ "$(awk '$1 == "FUNC" { print $2 }' original.func | sort | tr '\n' ' ')" = "__main__.inner __main__.m " ] ||
+        fail "the original's names: $(tr '\n' '|' <original.func)"
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run -o names.dat "$python" "$SOURCES/mp_func_names.py"
+        expect_out_line "m 20000000 inner 1"
+        [ "$(awk '$1 == "FUNC" { print $2 }' names.dat | sort | tr '\n' ' ')" = "__main__.inner __main__.m " ] ||
+            fail "$python: the .dat's names: $(grep '^FUNC' names.dat | tr '\n' '|')"
+        grep -q '^PROFILE_FUNC .* __main__\.A\.m ' names.dat || fail "$python: m's table: $(grep '^PROFILE_FUNC' names.dat)"
+        grep -q '^PROFILE_FUNC .* __main__\.outer\.<locals>\.inner ' names.dat ||
+            fail "$python: inner's table: $(grep '^PROFILE_FUNC' names.dat)"
+        expect_rc 0 mp peak --func __main__.m names.dat
+        awk '{ exit !($2 >= 19.0) }' out.txt || fail "$python: peak --func __main__.m: $(cat out.txt)"
+    done
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
