@@ -60,7 +60,10 @@ $(foreach version,$(PLUGIN_KNOWN_VERSIONS),$(eval PLUGIN_CONFIG_$(version) := $(
 PLUGIN_VERSIONS := $(strip $(foreach version,$(PLUGIN_KNOWN_VERSIONS),$(if $(PLUGIN_CONFIG_$(version)),$(version))))
 PLUGIN_MISSING := $(filter-out $(PLUGIN_VERSIONS),$(PLUGIN_KNOWN_VERSIONS))
 PLUGIN_SRC := $(wildcard preload/plugin/*.c)
-PLUGIN_GLUE := preload/plugin/glue.py
+# The glue's source, by job (the decorator; the builtin and the finders), joined into the
+# one source the plugins embed.
+PLUGIN_GLUE_PARTS := preload/plugin/glue.py preload/plugin/glue_builtin.py
+PLUGIN_GLUE := $(BUILD)/obj/preload/plugin/glue.py
 plugin_tag = $(subst .,,$(1))
 PLUGIN_LIBS := $(foreach version,$(PLUGIN_VERSIONS),$(BUILD)/lib/mprof/libmprof-python$(call plugin_tag,$(version)).so)
 # The plugin is dlopened, so its TLS is global-dynamic; on x86-64 the gnu2 dialect (TLS
@@ -158,6 +161,10 @@ $(BUILD)/lib/mprof/libmprof-python$(2).so: $$(PY$(2)_OBJ)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LIB_CFLAGS) -shared $$^ -o $$@
 endef
+$(PLUGIN_GLUE): $(PLUGIN_GLUE_PARTS)
+	@mkdir -p $(dir $@)
+	cat $^ >$@
+
 $(foreach version,$(PLUGIN_VERSIONS),$(eval $(call plugin_rules,$(version),$(call plugin_tag,$(version)))))
 
 $(MPROF_LIB): $(LIB_OBJ) preload/libmprof.map

@@ -49,6 +49,7 @@ void dat_free(struct dat_profile *profile)
 void dat_free_profiled_function(struct dat_profiled_function *function)
 {
     free(function->name);
+    free(function->bracket_name);
     free(function->filename);
     for (size_t i = 0; i < function->line_count; i++)
         free(function->lines[i].contents);

@@ -101,6 +101,9 @@ struct dat_profiled_function {  /* PROFILE_FUNC and the PROFILE_LINEs that follo
     uint32_t first_line, last_line;
     uint32_t call_count;
     char *name;                  /* module.qualname */
+    char *bracket_name;          /* its FUNC lines' name (module.name, as memory_profiler
+                                  * names them) when another; NULL: name. The recorder's
+                                  * only: the .dat keeps it in the FUNC lines alone */
     char *filename;              /* as the interpreter named it; "" when unknown */
     struct dat_profiled_line *lines;  /* ascending by line */
     size_t line_count;

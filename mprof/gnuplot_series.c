@@ -335,15 +335,33 @@ void gnuplot_series_add_profile(struct gnuplot_builder *builder,
     gnuplot_series_children(builder, profile, n, count, start);
 }
 
+/* Whether the table `table_name` (PROFILE_FUNC's module.qualname) is of the function
+ * whose FUNC lines are `bracket_name` (module.name, as memory_profiler names them): the
+ * same, or the module's prefix and then a qualified name that ends in the name
+ * (`__main__.A.m` and `__main__.m`). */
+static bool gnuplot_table_of(const char *table_name, const char *bracket_name)
+{
+    if (strcmp(table_name, bracket_name) == 0)
+        return true;
+    const char *dot = strrchr(bracket_name, '.');
+    if (dot == NULL)
+        return false;
+    size_t module_length = (size_t)(dot - bracket_name) + 1, plain_length = strlen(dot);
+    size_t length = strlen(table_name);
+    return length > module_length + plain_length &&
+           strncmp(table_name, bracket_name, module_length) == 0 &&
+           strcmp(table_name + length - plain_length, dot) == 0;
+}
+
 /* How many calls of `name` the run made: the decorated functions' own count
- * (PROFILE_FUNC), which the FUNC brackets can fall short of (a process keeps at most
- * 10,000 of them); `drawn` when the file has none (memory_profiler's). */
+ * (PROFILE_FUNC), which the FUNC brackets can fall short of (a process keeps 10,000 of
+ * them and then each function's first); `drawn` when the file has none (memory_profiler's). */
 static size_t gnuplot_calls_made(const struct dat_profile *profile, const char *name,
                                  size_t drawn)
 {
     size_t made = 0;
     for (size_t p = 0; p < profile->profiled_count; p++)
-        if (strcmp(profile->profiled[p].name, name) == 0)
+        if (gnuplot_table_of(profile->profiled[p].name, name))
             made += profile->profiled[p].call_count;
     return made > drawn ? made : drawn;
 }

@@ -66,6 +66,18 @@ static void recorder_keep_function(struct recorder *recorder, const unsigned cha
         recorder_lose_profile_data(recorder);
         return;
     }
+    /* A third string, when there is one, names the FUNC lines (protocol.h). */
+    size_t pair_length = strlen(function.name) + 1 + strlen(function.filename) + 1;
+    if (pair_length < text_length) {
+        const char *third = record.text + pair_length;
+        size_t third_length = strnlen(third, text_length - pair_length);
+        if (third_length > 0 && strcmp(third, function.name) != 0 &&
+            (function.bracket_name = strndup(third, third_length)) == NULL) {
+            dat_free_profiled_function(&function);
+            recorder_lose_profile_data(recorder);
+            return;
+        }
+    }
     recorder->functions[recorder->function_count++] = function;
 }
 
@@ -509,7 +521,7 @@ int recorder_tables_write(struct recorder *recorder)
             continue;  /* a call of a function never described: nothing to name it by */
         double start_s = (double)call->start_ns / 1e9, end_s = (double)call->end_ns / 1e9;
         struct dat_func func = {
-            .name = function->name,
+            .name = function->bracket_name != NULL ? function->bracket_name : function->name,
             .mem_start_mib = recorder_rss_mib_at(recorder, call->header.pid, start_s,
                                                  call->heap_start_bytes),
             .start_s = start_s,

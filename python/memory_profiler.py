@@ -177,56 +177,70 @@ class _Sampler(threading.Thread):
         return self.mem_usage, self.n_measurements
 
 
-def _mem_timer_class():
-    """memory_profiler's MemTimer, made when first asked for (it needs multiprocessing,
-    which a script that never names it does not pay for)."""
-    from multiprocessing import Process
+class MemTimer:
+    """A process that samples monitor_pid's memory (by backend) every interval: it
+    sends 0 down the pipe when it starts, samples until something comes up the pipe
+    (one more sample then), and sends back the samples (with max_usage the highest
+    alone) and how many it took. As memory_profiler's, which memory_usage ran.
 
-    class MemTimer(Process):
-        """A process that samples monitor_pid's memory (by backend) every interval: it
-        sends 0 down the pipe when it starts, samples until something comes up the pipe
-        (one more sample then), and sends back the samples (with max_usage the highest
-        alone) and how many it took. As memory_profiler's, which memory_usage ran."""
+    The original subclasses multiprocessing.Process; this one runs `run` in a Process
+    it makes and answers for it (start, join, pid, exitcode, daemon...): importing
+    multiprocessing costs a script that never makes one ~6 ms, and a module-level class
+    pickles by name, as the spawn and forkserver start methods need."""
 
-        def __init__(self, monitor_pid, interval, pipe, backend, max_usage=False,
-                     *args, **kw):
-            self.monitor_pid, self.interval, self.pipe = monitor_pid, interval, pipe
-            self.cont = True
-            self.backend, self.max_usage = backend, max_usage
-            self.n_measurements = 1
-            self.timestamps = kw.pop('timestamps', False)
-            self.include_children = kw.pop('include_children', False)
-            self.mem_usage = [self._read()]
-            super().__init__(*args, **kw)
+    def __init__(self, monitor_pid, interval, pipe, backend, max_usage=False,
+                 *args, **kw):
+        self.monitor_pid, self.interval, self.pipe = monitor_pid, interval, pipe
+        self.cont = True
+        self.backend, self.max_usage = backend, max_usage
+        self.n_measurements = 1
+        self.timestamps = kw.pop('timestamps', False)
+        self.include_children = kw.pop('include_children', False)
+        self.mem_usage = [self._read()]
+        import multiprocessing
+        # What the original hands to Process.__init__ (group, name, daemon); the
+        # target is our run, as a Process subclass's is.
+        options = dict(zip(('group', 'target', 'name'), args), **kw)
+        for ours in ('target', 'args', 'kwargs'):
+            options.pop(ours, None)
+        self.__dict__['_process'] = multiprocessing.Process(target=self.run, **options)
 
-        def _read(self):
-            return _get_memory(self.monitor_pid, self.backend, timestamps=self.timestamps,
-                               include_children=self.include_children)
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop('_process', None)  # the process pickles us, not we it
+        return state
 
-        def run(self):
-            self.pipe.send(0)
-            stop = False
-            while True:
-                current = self._read()
-                if self.max_usage:
-                    self.mem_usage[0] = max(current, self.mem_usage[0])
-                else:
-                    self.mem_usage.append(current)
-                self.n_measurements += 1
-                if stop:
-                    break
-                stop = self.pipe.poll(self.interval)
-            self.pipe.send(self.mem_usage)
-            self.pipe.send(self.n_measurements)
+    def __getattr__(self, name):
+        process = self.__dict__.get('_process')
+        if process is None or name.startswith('__'):
+            raise AttributeError(name)
+        return getattr(process, name)
 
-    return MemTimer
+    def __setattr__(self, name, value):
+        if name in ('daemon', 'name', 'authkey'):
+            setattr(self.__dict__['_process'], name, value)
+        else:
+            self.__dict__[name] = value
 
+    def _read(self):
+        return _get_memory(self.monitor_pid, self.backend, timestamps=self.timestamps,
+                           include_children=self.include_children)
 
-def __getattr__(name):
-    if name == 'MemTimer':
-        globals()['MemTimer'] = _mem_timer_class()
-        return globals()['MemTimer']
-    raise AttributeError("module 'memory_profiler' has no attribute %r" % name)
+    def run(self):
+        self.pipe.send(0)
+        stop = False
+        while True:
+            current = self._read()
+            if self.max_usage:
+                self.mem_usage[0] = max(current, self.mem_usage[0])
+            else:
+                self.mem_usage.append(current)
+            self.n_measurements += 1
+            if stop:
+                break
+            stop = self.pipe.poll(self.interval)
+        self.pipe.send(self.mem_usage)
+        self.pipe.send(self.n_measurements)
 
 
 def _exact_peak_call(f, args, kw, timestamps):
@@ -393,19 +407,17 @@ def _original_profile(func=None, stream=None, precision=1, backend='psutil'):
         @functools.wraps(func)
         async def coroutine_wrapper(*args, **kwargs):
             prof = LineProfiler(backend=backend)
-            try:
-                return await prof(func)(*args, **kwargs)
-            finally:
-                show_results(prof, stream=stream, precision=precision)
+            returned = await prof(func)(*args, **kwargs)
+            show_results(prof, stream=stream, precision=precision)  # a call that raised: none
+            return returned
         return coroutine_wrapper
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         prof = LineProfiler(backend=backend)
-        try:
-            return prof(func)(*args, **kwargs)
-        finally:
-            show_results(prof, stream=stream, precision=precision)
+        returned = prof(func)(*args, **kwargs)
+        show_results(prof, stream=stream, precision=precision)  # a call that raised: none
+        return returned
     return wrapper
 
 

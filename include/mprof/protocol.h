@@ -115,7 +115,9 @@ struct mprof_notice {
 };
 
 /* A decorated function. Lines first_line..last_line are its source (first_line is
- * co_firstlineno: the first decorator). text = qualified name NUL file name NUL.
+ * co_firstlineno: the first decorator). text = qualified name NUL file name NUL, then
+ * optionally the name its CALL records' FUNC lines take, NUL (memory_profiler's
+ * module.name, where the table's header keeps module.qualname); without it, the first.
  * first_line and last_line both 0 (no source has a line 0) is no function but a named
  * bracket, a block the program timed (memory_profiler's `with profile.timestamp(name):`):
  * it has no table and no LINE records; its CALL records are its brackets, named by `text`. */

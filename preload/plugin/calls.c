@@ -197,7 +197,7 @@ static void call_end(struct thread_profile *profile, const struct function_stats
         .heap_start_bytes = call->start_heap,
         .heap_end_bytes = heap,
     };
-    tables_record_call(&record);
+    tables_record_call(call->function, &record);
     memmove(&profile->calls[index], &profile->calls[index + 1],
             (size_t)(profile->depth - 1 - index) * sizeof(profile->calls[0]));
     profile->depth--;

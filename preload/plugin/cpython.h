@@ -199,7 +199,10 @@ struct function_stats {
     uint32_t last_line;
     uint32_t first_call_order; /* 0 until called */
     uint64_t calls;
+    uint64_t calls_kept;       /* calls tables_record_call was given (kept or not) */
+    struct mprof_call own_call;/* its first call, when the shared pool was full by then */
     const char *name;          /* "module.qualname" */
+    const char *bracket_name;  /* "module.name", its FUNC brackets'; NULL: the same */
     const char *filename;
     struct line_stats *lines;  /* [last_line - first_line + 1]; [0] is the decorator's row */
     /* Traced only: the byte offsets [start, end] of the comprehensions inlined in the
@@ -222,14 +225,17 @@ void tables_init(const struct mprof_core_api *core);
 struct function_stats *tables_function_of(const PyObject *code);
 /* Register `code` (a new strong reference is kept) as a decorated function spanning
  * first_line..last_line (clamped to a sane range), named `name` ("module.qualname") in
- * `filename` (the file system's bytes). The new function, or NULL with a Python
- * exception set (too many functions, no memory). */
+ * `filename` (the file system's bytes), its FUNC brackets `bracket_name` ("module.name",
+ * memory_profiler's). The new function, or NULL with a Python exception set (too many
+ * functions, no memory). */
 struct function_stats *tables_add_function(PyObject *code, const char *name,
-                                           const char *filename, long first_line,
-                                           long last_line);
+                                           const char *bracket_name, const char *filename,
+                                           long first_line, long last_line);
 /* Register a named bracket (protocol.h: a FUNCTION of lines 0 to 0): calls_start and
- * calls_stop on it time a block, sent as CALL records named `name`, with no table. The
- * new bracket, or NULL with a Python exception set (too many functions, no memory). */
+ * calls_stop on it time a block, sent as CALL records named `name`, with no table. In a
+ * table of its own, apart from the decorated functions'. The new bracket, or NULL, with
+ * no exception set, when there is no room or memory for another (said once): the block
+ * then runs untimed. */
 struct function_stats *tables_add_bracket(const char *name);
 /* Keep `count` [start, end] byte ranges of comprehensions inlined in `function`'s code
  * (copied). 0, or -1 with a Python exception set (no memory). */
@@ -240,9 +246,10 @@ int tables_offset_inlined(const struct function_stats *function, int offset);
 /* A call of `function` is entered with the process's heap at `heap_bytes`: its
  * decorator row counts it, as memory_profiler's does. */
 void tables_count_entry(struct function_stats *function, int64_t heap_bytes);
-/* Keep one finished call for the plot's brackets (the header is filled when sent);
- * calls past the limit, or when there is no memory for them, are dropped. */
-void tables_record_call(const struct mprof_call *call);
+/* Keep one finished call of `function` for the plot's brackets (the header is filled
+ * when sent): in a shared pool while it has room, then only each function's first call;
+ * the others are dropped, counted, and said in one notice when the tables are sent. */
+void tables_record_call(struct function_stats *function, const struct mprof_call *call);
 /* In a fork child: every table starts empty (the parent reports what came before). */
 void tables_fork_child(void);
 /* Send every table to the CLI (FUNCTION, LINE, CALL, then the sites' SITE records),

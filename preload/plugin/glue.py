@@ -3,7 +3,7 @@
 Embedded in the plugin at build time and executed once; `_make(_mprof)` returns the
 `profile` decorator over the plugin's primitives:
 
-    _mprof.register(code, name, last_line) -> handle
+    _mprof.register(code, name, last_line, bracket_name) -> handle
     _mprof.marker(handle, line) -> a line marker (negating it is a hit)
     _mprof.start(handle, traced), _mprof.stop(handle, traced)  (a decorated call begins / ends)
     _mprof.step(handle, traced, awaitable, value, error) -> (finished, result)
@@ -20,10 +20,13 @@ Markers are placed among the code's constants, so a hit costs LOAD_CONST,
 UNARY_NEGATIVE and POP_TOP and allocates nothing, and the function keeps its globals, closure cells (`__class__`
 for super() too), defaults, names and line numbers. When that cannot be done (no
 source, a lambda, the file changed), the call is traced instead: slower, same numbers.
+
+The builtin and the finders the plugin installs with it are glue_builtin.py's.
 """
 
 
-# _make, _profile_object and the finders run at start-up, where the plugin's entry point
+# _make (and glue_builtin.py's _profile_object and finders, joined after this file at
+# build time) run at start-up, where the plugin's entry point
 # may interrupt the import of any module (os, seen half made on 3.12): they import nothing
 # but sys, which is whole from the first; everything else is imported when a function is
 # decorated or a module asked for.
@@ -353,8 +356,11 @@ def _make(_mprof):
         import functools
         import inspect
         module = getattr(func, '__module__', None) or '?'
+        # The table's header names it module.qualname; its FUNC brackets, as the
+        # original's, module.name.
         handle = _mprof.register(code, module + '.' + qualname_of(func, code),
-                                 last_line_of(func, code))
+                                 last_line_of(func, code),
+                                 module + '.' + str(getattr(func, '__name__', code.co_name)))
         try:
             target = instrument(func, handle)
         except Exception:
@@ -469,11 +475,13 @@ def _make(_mprof):
             self.handle = handle
 
         def __enter__(self):
-            _mprof.start(self.handle, False)
+            if self.handle is not None:
+                _mprof.start(self.handle, False)
             return self
 
         def __exit__(self, *exception):
-            _mprof.stop(self.handle, False)
+            if self.handle is not None:
+                _mprof.stop(self.handle, False)
 
     brackets = {}
 
@@ -483,123 +491,11 @@ def _make(_mprof):
         table: memory_profiler's profile.timestamp() under mprof run."""
         handle = brackets.get(name)
         if handle is None:
-            handle = brackets[name] = _mprof.bracket(str(name))
+            handle = _mprof.bracket(str(name))  # None past the plugin's bound: untimed
+            if handle is not None:
+                brackets[name] = handle
         return Bracket(handle)
 
     profile.bracket = bracket
     return profile
 
-
-def _profile_object(decorate):
-    """The builtin profile, as `python -m memory_profiler` gives it: called, it is mprof's
-    decorator (`decorate`, from _make); used as an object, a memory_profiler LineProfiler
-    on the exact heap (`with profile:`, enable_by_count(), disable_by_count(),
-    add_function(f), print_stats(), and the rest of LineProfiler's names), made by the
-    memory_profiler module the first time it is asked for, which prints what it measured
-    when the program ends unless print_stats() did."""
-
-    class Profile:
-        """memory_profiler's profile under mprof run: @profile gives mprof's exact line
-        tables; with profile:, add_function and print_stats a LineProfiler's."""
-        _lines = None
-        _settings = {'backend': 'mprof'}
-        _shown = False
-
-        def __call__(self, func=None, stream=None, precision=1, backend=None):
-            if func is None and stream is None:
-                return self
-            return decorate(func, stream, precision, backend)
-
-        def timestamp(self, name='<block>'):
-            """memory_profiler's TimeStamper.timestamp (what `mprof run` gives a script
-            there): `with profile.timestamp(name):` is a FUNC bracket named '.' + name, as
-            the original names it, in mprof's .dat."""
-            return decorate.bracket('.' + name)
-
-        def bracket(self, name):
-            """A context manager: a FUNC bracket named `name` (whole) in mprof's .dat."""
-            return decorate.bracket(name)
-
-        def lines(self):
-            """The LineProfiler behind the object's other names."""
-            if self._lines is None:
-                import atexit
-                import memory_profiler
-                self._lines = memory_profiler.LineProfiler(**self._settings)
-                atexit.register(self.show_pending)
-            return self._lines
-
-        def configure(self, **settings):
-            """The LineProfiler's settings (backend, include_children), before its first use."""
-            self._settings = dict(self._settings, **settings)
-
-        def __enter__(self):
-            self.lines().enable_by_count()
-            return self
-
-        def __exit__(self, *exception):
-            self.lines().disable_by_count()
-
-        def print_stats(self, stream=None, precision=1):
-            self._shown = True
-            self.lines().print_stats(stream=stream, precision=precision)
-
-        def show_pending(self, stream=None, precision=1):
-            """The tables, when there are some and print_stats() has not printed them."""
-            if self._lines is not None and not self._shown:
-                self.print_stats(stream=stream, precision=precision)
-
-        def __repr__(self):
-            return "<memory_profiler's profile under mprof run>"
-
-        def __getattr__(self, name):
-            if name.startswith('_'):
-                raise AttributeError(name)
-            return getattr(self.lines(), name)
-
-    return Profile()
-
-
-def _module_finder(directory, profile):
-    """What gives `import memory_profiler` mprof's module (directory/memory_profiler.py
-    and its two helpers) even where the original package is installed: a finder for the
-    front of sys.meta_path that knows those names alone, and hands `profile` (the builtin)
-    to the module in its spec's loader_state. Nothing is read until they are imported."""
-    names = ('memory_profiler', '_memory_profiler_lines', '_memory_profiler_calls')
-
-    class MemoryProfilerFinder:
-        def find_spec(self, name, path=None, target=None):
-            if path is not None or name not in names:
-                return None
-            import importlib.util
-            spec = importlib.util.spec_from_file_location(name, directory + '/' + name + '.py')
-            spec.loader_state = {'profile': profile}
-            return spec
-
-    return MemoryProfilerFinder()
-
-
-def _pytest_finder(directory):
-    """What offers pytest mprof's plugin, with sys.path and the environment untouched:
-    a finder for the end of sys.meta_path that knows the distribution mprof
-    (directory/mprof.dist-info, whose pytest11 entry point is the module pytest_mprof)
-    and that module (directory/pytest_mprof.py), asked only after every other finder
-    has said no. It imports nothing until pytest (or anyone) asks."""
-
-    class PytestPluginFinder:
-        def find_spec(self, name, path=None, target=None):
-            if name != 'pytest_mprof' or path is not None:
-                return None
-            import importlib.util
-            return importlib.util.spec_from_file_location(name, directory + '/pytest_mprof.py')
-
-        def find_distributions(self, context=None):
-            name = getattr(context, 'name', None)
-            if name is not None and name.lower() != 'mprof':
-                return iter(())
-            import importlib.metadata
-            import pathlib
-            return iter((importlib.metadata.PathDistribution(
-                pathlib.Path(directory, 'mprof.dist-info')),))
-
-    return PytestPluginFinder()

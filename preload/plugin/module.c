@@ -79,28 +79,31 @@ static PyObject *mprof_marker(PyObject *self, PyObject *const *args, Py_ssize_t 
     return (PyObject *)marker;
 }
 
-/* register(code, name, last_line) -> handle: make `code` a decorated function. */
+/* register(code, name, last_line, bracket_name) -> handle: make `code` a decorated
+ * function, its table named `name`, its FUNC brackets `bracket_name`. */
 static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    if (nargs != 3 || !PyCode_Check(args[0]) || !PyUnicode_Check(args[1]) || !PyLong_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "register(code, name, last_line)");
+    if (nargs != 4 || !PyCode_Check(args[0]) || !PyUnicode_Check(args[1]) ||
+        !PyLong_Check(args[2]) || !PyUnicode_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "register(code, name, last_line, bracket_name)");
         return NULL;
     }
     PyCodeObject *code = (PyCodeObject *)args[0];
     struct function_stats *function = tables_function_of((PyObject *)code);
     if (function == NULL) {
         const char *name = PyUnicode_AsUTF8(args[1]);
+        const char *bracket_name = name != NULL ? PyUnicode_AsUTF8(args[3]) : NULL;
         /* A path need not be UTF-8: send the file system's own bytes. */
         PyObject *filename_bytes = PyUnicode_EncodeFSDefault(code->co_filename);
         const char *filename = filename_bytes ? PyBytes_AS_STRING(filename_bytes) : NULL;
         long last_line = PyLong_AsLong(args[2]);
-        if (name == NULL || filename == NULL || (last_line == -1 && PyErr_Occurred())) {
+        if (bracket_name == NULL || filename == NULL || (last_line == -1 && PyErr_Occurred())) {
             Py_XDECREF(filename_bytes);
             return NULL;
         }
-        function = tables_add_function((PyObject *)code, name, filename, code->co_firstlineno,
-                                       last_line);
+        function = tables_add_function((PyObject *)code, name, bracket_name, filename,
+                                       code->co_firstlineno, last_line);
         Py_DECREF(filename_bytes);
         if (function == NULL)
             return NULL;
@@ -114,7 +117,9 @@ static PyObject *mprof_register(PyObject *self, PyObject *const *args, Py_ssize_
 
 /* bracket(name) -> handle: a named bracket (protocol.h), no function's: start(handle,
  * False) and stop(handle, False) around a block make one FUNC bracket `name` in the .dat,
- * nested in the decorated calls and brackets open on the thread, with no table. */
+ * nested in the decorated calls and brackets open on the thread, with no table. None
+ * when there is no room for another name (said once): the block runs untimed, for a
+ * profiler must not make the program fail. */
 static PyObject *mprof_bracket(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
@@ -123,9 +128,11 @@ static PyObject *mprof_bracket(PyObject *self, PyObject *const *args, Py_ssize_t
         return NULL;
     }
     const char *name = PyUnicode_AsUTF8(args[0]);
+    if (name == NULL)
+        PyErr_Clear();  /* a name with lone surrogates: no bracket */
     struct function_stats *function = name != NULL ? tables_add_bracket(name) : NULL;
     if (function == NULL)
-        return NULL;
+        Py_RETURN_NONE;
     struct function_handle *handle = PyObject_New(struct function_handle, &function_handle_type);
     if (handle == NULL)
         return NULL;

@@ -428,4 +428,60 @@ t_mp_logger_ways() {
     done
 }
 
+register mp_memtimer_start_methods
+t_mp_memtimer_start_methods() {
+    # MemTimer is a module-level class that `from memory_profiler import *` binds, as the
+    # original's is, and that pickles: under spawn and forkserver (3.14's default) it
+    # started (it failed: "Can't pickle local object"). Their child imports
+    # memory_profiler afresh, outside the plugin: Debian's python3, which has the
+    # original installed, runs them; every interpreter runs fork.
+    local python method
+    for method in spawn forkserver; do
+        expect_rc 0 mp run --no-report -o timer.dat /usr/bin/python3 "$SOURCES/mp_memtimer_spawn.py" "$method"
+        expect_out_line "MemTimer: $method 0 True True tuple 0"
+    done
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run --no-report -o timer.dat "$python" "$SOURCES/mp_memtimer_spawn.py" fork
+        expect_out_line "MemTimer: fork 0 True True tuple 0"
+    done
+}
+
+register mp_stream_raised_calls
+t_mp_stream_raised_calls() {
+    # @profile(stream=fp) writes a call's table after it returns, and none for a call
+    # that raised (a function's and a coroutine's), as the original: it wrote all three.
+    local python
+    original_rc 0 original /usr/bin/python3 "$SOURCES/mp_stream_raise.py" original.log
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run --no-report -o raise.dat "$python" "$SOURCES/mp_stream_raise.py" ours.log
+        expect_out_line "raised 5000"
+        expect_out_line "returned 10"
+        expect_out_line "coroutine raised 2000"
+        same_tables ours.log original.log 1 "$python: @profile(stream=fp) of calls that raised"
+    done
+}
+
+register mp_func_bracket_names
+t_mp_func_bracket_names() {
+    # A method's and a nested function's FUNC lines are named module.name, as the
+    # original's (they were module.qualname: `__main__.A.m`, and `peak --func
+    # __main__.m` said NaN); their tables keep the qualified name in their header.
+    local python
+    original_rc 0 original /usr/bin/python3 -m memory_profiler --timestamp -o original.func \
+        "$SOURCES/mp_func_names.py"
+    [ "$(awk '$1 == "FUNC" { print $2 }' original.func | sort | tr '\n' ' ')" = "__main__.inner __main__.m " ] ||
+        fail "the original's names: $(tr '\n' '|' <original.func)"
+    for python in "${TEST_PYTHONS[@]}"; do
+        expect_rc 0 mp run -o names.dat "$python" "$SOURCES/mp_func_names.py"
+        expect_out_line "m 20000000 inner 1"
+        [ "$(awk '$1 == "FUNC" { print $2 }' names.dat | sort | tr '\n' ' ')" = "__main__.inner __main__.m " ] ||
+            fail "$python: the .dat's names: $(grep '^FUNC' names.dat | tr '\n' '|')"
+        grep -q '^PROFILE_FUNC .* __main__\.A\.m ' names.dat || fail "$python: m's table: $(grep '^PROFILE_FUNC' names.dat)"
+        grep -q '^PROFILE_FUNC .* __main__\.outer\.<locals>\.inner ' names.dat ||
+            fail "$python: inner's table: $(grep '^PROFILE_FUNC' names.dat)"
+        expect_rc 0 mp peak --func __main__.m names.dat
+        awk '{ exit !($2 >= 19.0) }' out.txt || fail "$python: peak --func __main__.m: $(cat out.txt)"
+    done
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

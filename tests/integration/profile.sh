@@ -318,7 +318,7 @@ t_profile_glue_at_startup() {
     cat >startup.py <<'PY'
 import sys
 glue = {'__builtins__': __builtins__}
-exec(compile(open(sys.argv[1]).read(), 'glue.py', 'exec'), glue)
+exec(compile(''.join(open(part).read() for part in sys.argv[1:]), 'glue.py', 'exec'), glue)
 saved = {name: sys.modules[name] for name in ('os', 'types', 'inspect') if name in sys.modules}
 for name in ('os', 'types', 'inspect'):
     sys.modules[name] = type(sys)(name)   # half made: none of its names yet
@@ -333,7 +333,7 @@ finally:
 spec = finder.find_spec('memory_profiler')  # after the install, as an import would
 print('installed', callable(profile), spec.loader_state['profile'] is profile, spec.name)
 PY
-    expect_rc 0 python3 startup.py "$ROOT/preload/plugin/glue.py"
+    expect_rc 0 python3 startup.py "$ROOT/preload/plugin/glue.py" "$ROOT/preload/plugin/glue_builtin.py"
     grep -qx 'installed True True memory_profiler' out.txt || fail "the glue did not install: $(head -c 400 err.txt)"
 }
 
@@ -786,6 +786,39 @@ t_heap_exit() {
     truth=$(keep_pair_buffer)
     keep_pair_holds "$kept" "$empty" "$truth" ||
         fail "heap at exit: $kept - $empty = $((kept - empty)), not $truth"
+}
+
+register calls_not_crowded_out
+t_calls_not_crowded_out() {
+    # preload/plugin/tables.c: 10,002 uses of a block fill the 10,000 calls kept for the
+    # plot's brackets; the decorated g's one call after them is kept all the same (it
+    # was dropped: no FUNC line, and `peak --func` said NaN), and what was left out is
+    # said, in the .dat and to the user.
+    expect_rc 0 "$MPROF" run -o crowded.dat "$TEST_PYTHON" "$SOURCES/profile_calls_crowded.py"
+    grep -qx 'g 30000000' out.txt || fail "the program: $(cat out.txt)"
+    [ "$(grep -c '^FUNC \.tick ' crowded.dat)" -eq 10000 ] || fail "tick's brackets: $(grep -c '^FUNC \.tick ' crowded.dat)"
+    [ "$(grep -c '^FUNC __main__\.g ' crowded.dat)" -eq 1 ] || fail "g's brackets: $(grep -c '^FUNC __main__\.g ' crowded.dat)"
+    local said='brackets in the .dat: 10001 kept (the first 10000 calls and blocks, then each function'"'"'s and block'"'"'s first), 2 more left out; the tables count every call'
+    grep -qF "$said" err.txt || fail "no notice of what was left out: $(tail -c 600 err.txt)"
+    grep -qF "MPROF notice $said" crowded.dat || fail "no MPROF notice in the .dat: $(grep '^MPROF notice' crowded.dat)"
+    expect_rc 0 "$MPROF" peak --func __main__.g crowded.dat
+    local peak
+    peak=$(awk '{ print $2 }' out.txt)
+    awk -v p="$peak" 'BEGIN { exit !(p >= 28.6) }' || fail "peak --func __main__.g: $(cat out.txt)"
+}
+
+register blocks_table_apart
+t_blocks_table_apart() {
+    # 5,000 differently named blocks: each a FUNC bracket, as the original writes them,
+    # and a decorated function after them has its table (the 4,097th name raised into
+    # the program, and every @profile after it failed).
+    expect_rc 0 "$MPROF" run -o blocks.dat "$TEST_PYTHON" "$SOURCES/profile_many_blocks.py"
+    grep -qx 'after 7' out.txt || fail "the program: $(cat out.txt) $(tail -c 400 err.txt)"
+    [ "$(grep -c '^FUNC \.step[0-9]* ' blocks.dat)" -eq 5000 ] || fail "blocks: $(grep -c '^FUNC \.step' blocks.dat)"
+    [ "$(awk '$1 == "FUNC" && $2 ~ /^\.step/ { print $2 }' blocks.dat | sort -u | wc -l)" -eq 5000 ] ||
+        fail "the blocks' names are not 5000"
+    grep -q '^PROFILE_FUNC .*__main__\.after ' blocks.dat || fail "no table for after: $(grep '^PROFILE_FUNC' blocks.dat)"
+    [ "$(grep -c '^FUNC __main__\.after ' blocks.dat)" -eq 1 ] || fail "after's bracket"
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -247,6 +247,36 @@ START_TEST(test_legend_counts_every_call)
 }
 END_TEST
 
+/* A method's FUNC lines are memory_profiler's module.name (`__main__.grow`), its table
+ * module.qualname (`__main__.Box.grow`): the legend's count is still the table's, and a
+ * table whose qualified name only begins so (`__main__.Box.grown`) is another's. */
+START_TEST(test_legend_counts_a_methods_calls)
+{
+    struct dat_profile profile = known_profile();
+    static struct dat_func two[2];
+    two[0] = funcs[0];
+    two[1] = funcs[0];
+    two[0].name = two[1].name = (char *)"__main__.grow";
+    profile.funcs = two;
+    profile.func_count = 2;
+    struct dat_profiled_function profiled = {
+        .pid = 1, .id = 0, .first_line = 1, .last_line = 2, .call_count = 200000,
+        .name = (char *)"__main__.Box.grow", .filename = (char *)"grow.py",
+    };
+    profile.profiled = &profiled;
+    profile.profiled_count = 1;
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG, .function_marks = true };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "title '__main__.grow (200000 calls, the first 2 drawn)'");
+    profiled.name = (char *)"__main__.Box.grown";
+    script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "title '__main__.grow (2 calls)'");
+    profiled.name = (char *)"other.Box.grow";
+    script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "title '__main__.grow (2 calls)'");
+}
+END_TEST
+
 /* With -M the marker stands at the highest of the program's and its children's peaks,
  * a child's own mark included, and says whose it was. */
 START_TEST(test_marker_at_a_childs_peak)
@@ -727,6 +757,7 @@ Suite *test_suite(void)
     tcase_add_checked_fixture(script, setup, teardown);
     tcase_add_test(script, test_script_known_profile);
     tcase_add_test(script, test_legend_counts_every_call);
+    tcase_add_test(script, test_legend_counts_a_methods_calls);
     tcase_add_test(script, test_marker_at_a_childs_peak);
     tcase_add_test(script, test_heap_marker_at_a_childs_peak);
     tcase_add_test(script, test_script_marks_the_high_water_mark);

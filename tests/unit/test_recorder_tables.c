@@ -139,6 +139,45 @@ START_TEST(brackets_have_func_lines_and_no_table)
 }
 END_TEST
 
+/* A FUNCTION record's third string names its FUNC lines (memory_profiler's module.name
+ * for a method), while its table keeps module.qualname; one that repeats the first, or
+ * is empty, changes nothing. */
+START_TEST(a_third_string_names_the_func_lines)
+{
+    struct recorder recorder;
+    struct capture capture;
+    capture_open(&capture, &recorder);
+    static const char method[] = "__main__.A.m\0a.py\0__main__.m";
+    static const char same[] = "__main__.f\0a.py\0__main__.f";
+    static const char empty[] = "__main__.g\0a.py\0";
+    const char *const texts[] = { method, same, empty };
+    const size_t sizes[] = { sizeof method, sizeof same, sizeof empty };
+    for (uint32_t id = 0; id < 3; id++) {
+        struct mprof_function record;
+        memset(&record, 0, sizeof(record));
+        memcpy(record.text, texts[id], sizes[id]);
+        size_t size = offsetof(struct mprof_function, text) + sizes[id];
+        mprof_record_header_init(&record.header, MPROF_RECORD_FUNCTION, (uint32_t)size, MAIN_PID);
+        record.function_id = id;
+        record.first_line = record.last_line = 1;
+        record.call_count = 1;
+        feed(&recorder, &record, size);
+        feed_call(&recorder, MAIN_PID, id, 10 * id);
+    }
+    ck_assert_int_eq(recorder_finish(&recorder, 0), 0);
+    ck_assert_uint_eq(recorder.profiled_count, 3);
+    ck_assert_str_eq(recorder.profiled[0].name, "__main__.A.m");
+    fflush(capture.out);
+    ck_assert_uint_eq(count_of(capture.text, "\nFUNC __main__.m "), 1);
+    ck_assert_uint_eq(count_of(capture.text, "\nFUNC __main__.f "), 1);
+    ck_assert_uint_eq(count_of(capture.text, "\nFUNC __main__.g "), 1);
+    ck_assert_uint_eq(count_of(capture.text, "FUNC __main__.A.m"), 0);
+    ck_assert_ptr_nonnull(strstr(capture.text, "PROFILE_FUNC "));
+    ck_assert_ptr_nonnull(strstr(capture.text, " __main__.A.m "));
+    capture_close(&capture, &recorder);
+}
+END_TEST
+
 /* Thousands of functions over many pids, each sent twice, and a call of each: every
  * table once, in order, every call named (nested loops over them were cubic). */
 START_TEST(many_functions_and_calls)
@@ -185,6 +224,7 @@ Suite *test_suite(void)
     tcase_add_test(tcase, repeats_count_once_and_pids_keep_their_order);
     tcase_add_test(tcase, many_functions_and_calls);
     tcase_add_test(tcase, brackets_have_func_lines_and_no_table);
+    tcase_add_test(tcase, a_third_string_names_the_func_lines);
     suite_add_tcase(suite, tcase);
     return suite;
 }
