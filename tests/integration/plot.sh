@@ -466,7 +466,8 @@ t_plot_flame() {
     plot_capturing -f -o f.png f.dat || fail "--flame exited $?: $(cat err.txt)"
     [ ! -s err.txt ] && [ "$(cat out.txt)" = "wrote f.png" ] || fail "--flame said '$(cat out.txt)' '$(cat err.txt)'"
     grep -qx 'set y2range \[0:4\]' script.gp || fail "levels axis: $(grep y2 script.gp)"
-    grep -E '^set (object|label) 10[0-9]{2} ' script.gp >bars.txt
+    # (in tag order: the script gives them last tag first, each object before its label)
+    grep -E '^set (object|label) 10[0-9]{2} ' script.gp | sort -s -k3,3n >bars.txt
     cat >want.txt <<'EOF'
 set object 1000 rect from first 0.400000, second 0 to first 2.400000, second 1 fc rgb '#ff8080' fs solid 1.0 border lc rgb '#ffffff' lw 0.5 back
 set label 1000 'outer' at first 1.400000, second 0.500000 center front noenhanced
@@ -552,6 +553,20 @@ t_plot_flame_text_and_notices() {
     expect_rc 0 mp plot --help
     grep -q -- '-f, --flame' out.txt && grep -q -- '--backend NAME' out.txt &&
         grep -q '.jpg (.jpeg) or .eps' out.txt || fail "plot --help: $(cat out.txt)"
+}
+
+register plot_flame_window_colours
+t_plot_flame_window_colours() {
+    # gnuplot_flame.c: a call's colour is its turn among its level's calls, whatever the
+    # window: with the first middle and inner left of -w 1.6,2.8, the second ones are
+    # still orange, as in the whole picture (and as the original colours them).
+    flame_fixture f.dat
+    plot_capturing --flame -w 1.6,2.8 -o w.png f.dat || fail "--flame -w: $(cat err.txt)"
+    grep -qF "rect from first 1.600000, second 1 to first 2.200000, second 2 fc rgb '#ffd99f' " script.gp ||
+        fail "-w 1.6,2.8: the second middle $(grep 'second 1 to' script.gp)"
+    grep -qF "rect from first 1.800000, second 2 to first 2.000000, second 3 fc rgb '#ffe6bf' " script.gp ||
+        fail "-w 1.6,2.8: the second inner $(grep 'second 2 to' script.gp)"
+    ! grep -Eq "'#ff9f9f'|'#ffbfbf'" script.gp || fail "-w 1.6,2.8: a red bar at level 1 or 2"
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"
