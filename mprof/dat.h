@@ -223,10 +223,12 @@ uint64_t dat_child_peak_heap_bytes(const struct dat_profile *profile,
  * (a high-water mark has no time to place it inside a call).
  */
 struct dat_func_spans {
-    double *start_s, *end_s;  /* the calls' spans merged: disjoint, ascending */
+    double *start_s, *end_s;  /* the calls' spans merged: disjoint, ascending; a call
+                               * written end first has none (it holds no sample) */
     size_t span_count;
     size_t call_count;        /* FUNC lines of the name; 0: the file has none */
-    double total_s;           /* the calls' durations summed (nested calls each count) */
+    double total_s;           /* the calls' durations summed (nested calls each count;
+                               * one written end first counts 0) */
 };
 
 /* The spans of the FUNC lines named `name` (compared exactly, as the original does).

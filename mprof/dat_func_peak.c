@@ -1,7 +1,8 @@
 /*
  * dat_func_peak.c — the peak within one function's calls (`mprof peak --func`, contract
  * in dat.h): the highest sample whose time falls within one of the function's FUNC
- * spans, both ends included, as memory_profiler 0.61 filters them.
+ * spans, both ends included, as memory_profiler 0.61 filters them (so a call whose end
+ * is before its start holds none).
  *
  * Invariant: the spans are merged into disjoint ascending ones before any sample is
  * looked at, so each sample costs one binary search, whatever the order of the file's
@@ -42,12 +43,13 @@ int dat_func_spans_of(const struct dat_profile *profile, const char *name,
         const struct dat_func *func = &profile->funcs[i];
         if (strcmp(func->name, name) != 0)
             continue;
-        /* A span written end first (a foreign file) is the same span. */
-        double start = func->start_s < func->end_s ? func->start_s : func->end_s;
-        double end = func->start_s < func->end_s ? func->end_s : func->start_s;
-        all[n].start_s = start;
-        all[n].end_s = end;
-        spans->total_s += end - start;
+        /* A call written end first (a foreign file) holds no sample: the original's
+         * start <= t <= end is never true of it. It still counts as a call. */
+        if (!(func->start_s <= func->end_s))
+            continue;
+        all[n].start_s = func->start_s;
+        all[n].end_s = func->end_s;
+        spans->total_s += func->end_s - func->start_s;
         n++;
     }
     qsort(all, n, sizeof *all, dat_span_compare);
@@ -59,6 +61,10 @@ int dat_func_spans_of(const struct dat_profile *profile, const char *name,
             continue;
         }
         all[merged++] = all[i];
+    }
+    if (merged == 0) {   /* only calls written end first: no span (malloc(0) may fail) */
+        free(all);
+        return 0;
     }
     spans->start_s = malloc(merged * sizeof *spans->start_s);
     spans->end_s = malloc(merged * sizeof *spans->end_s);

@@ -6,6 +6,7 @@
  *   gnuplot_text.c    what the text plot (gnuplot's dumb terminal) draws differently
  *   gnuplot_fit.c     least-squares fits and a profile's start
  *   gnuplot_flame.c   --flame: the FUNC calls as bars by nesting level
+ *   gnuplot_flame_names.c  --flame: the bars' labels, each name's shortest unambiguous tail
  *
  * Invariant: every number goes to the data file (gnuplot_builder_point and friends) or is
  * formatted by us from a finite double; every string goes through gnuplot_script.h.
@@ -69,9 +70,11 @@ void gnuplot_flame_add(struct gnuplot_builder *builder, const struct dat_profile
  * memory_profiler's red and orange by turns, paler with depth, as its half-transparent
  * fill shows on white. */
 unsigned gnuplot_flame_colour(int level, int levels, size_t nth);
-/* The shortest dotted tail of `name` ("b.f" of "a.b.f") that no other of `names`
- * (count, `name` among them) ends in; a pointer into `name`. */
-const char *gnuplot_flame_short_name(const char *name, const char *const *names, size_t count);
+/* For each of `names` (count of them, a name any number of times), its shortest dotted
+ * tail ("b.f" of "a.b.f") that no other name among them ends in, into short_names[i]: a
+ * pointer into names[i] (gnuplot_flame_names.c). In O(n log n) comparisons of names.
+ * 0, or -1 when out of memory (short_names then unset). */
+int gnuplot_flame_short_names(const char *const *names, size_t count, const char **short_names);
 
 /* "start at 19:49:23.537, 01 / 12 / 2026": when profile time `start` was, in local time
  * (or as a number of seconds when it is no date). */

@@ -9,7 +9,8 @@
  * Where the original names a bar only under the mouse, a picture names it inside the
  * bar, when the name fits (its shortest unambiguous dotted tail, as the original's
  * labels). Invariant: a bar and its label are clipped to the frame (the window of -w),
- * and the name reaches the script only as a quoted literal.
+ * and the name reaches the script only as a quoted literal; a bar's colour is its turn
+ * among all its level's calls in time order, so the window changes no colour.
  *
  * The bars are gnuplot rectangles behind the curves, filled with the colour the
  * original's half-transparent fill shows on white, so every terminal (EPS and JPEG too)
@@ -52,36 +53,18 @@ unsigned gnuplot_flame_colour(int level, int levels, size_t nth)
     return packed;
 }
 
-/* Whether `name` ends in the dotted tail `tail` (the whole name, or after a '.'). */
-static bool gnuplot_flame_ends_in(const char *name, const char *tail)
-{
-    size_t name_length = strlen(name), tail_length = strlen(tail);
-    if (tail_length > name_length)
-        return false;
-    const char *end = name + name_length - tail_length;
-    return strcmp(end, tail) == 0 && (end == name || end[-1] == '.');
-}
-
-const char *gnuplot_flame_short_name(const char *name, const char *const *names, size_t count)
-{
-    /* From the last component leftwards, the first tail no other name ends in. */
-    const char *tail = name + strlen(name);
-    while (tail > name) {
-        do
-            tail--;
-        while (tail > name && tail[-1] != '.');
-        bool shared = false;
-        for (size_t i = 0; i < count && !shared; i++)
-            shared = strcmp(names[i], name) != 0 && gnuplot_flame_ends_in(names[i], tail);
-        if (!shared)
-            return tail;
-    }
-    return name;
-}
-
+/* One call's bar: where and how it is drawn, worked out in time order (each level's
+ * colours take turns in it) before any is written. */
 struct gnuplot_flame_bar {
     const struct dat_func *func;
+    size_t index;        /* in the profile's funcs, for its short name */
     int level;
+    bool drawn;          /* within the window */
+    bool roomy;          /* wide enough for a label of one character */
+    int tag;
+    double x0, x1, width;
+    unsigned colour;
+    const char *label;   /* NULL: none fits */
 };
 
 static int gnuplot_flame_bar_order(const void *left, const void *right)
@@ -90,25 +73,6 @@ static int gnuplot_flame_bar_order(const void *left, const void *right)
     if (a->level != b->level)
         return a->level < b->level ? -1 : 1;
     return (a->func->start_s > b->func->start_s) - (a->func->start_s < b->func->start_s);
-}
-
-/* The distinct names of the profile's calls, for the short labels; NULL when out of
- * memory. */
-static const char **gnuplot_flame_names(const struct dat_profile *profile, size_t *count)
-{
-    const char **names = malloc((profile->func_count + 1) * sizeof *names);
-    if (names == NULL)
-        return NULL;
-    size_t n = 0;
-    for (size_t f = 0; f < profile->func_count; f++) {
-        bool seen = false;
-        for (size_t g = 0; g < n && !seen; g++)
-            seen = strcmp(names[g], profile->funcs[f].name) == 0;
-        if (!seen)
-            names[n++] = profile->funcs[f].name;
-    }
-    *count = n;
-    return names;
 }
 
 /* The frame's size in the units a label is measured in: pixels, or characters and
@@ -130,20 +94,92 @@ static void gnuplot_flame_frame(const struct gnuplot_builder *builder, double *w
     }
 }
 
-/* The label of one bar, when its short name fits in the bar's share of the frame. */
-static void gnuplot_flame_label(struct gnuplot_builder *builder, int tag, const char *label,
-                                double x0, double x1, int level, double bar_width,
-                                double bar_height, double char_width, double line_height)
+/* Whether `label` fits in a bar `bar_width` wide and `bar_height` high. */
+static bool gnuplot_flame_label_fits(const char *label, double bar_width, double bar_height,
+                                     double char_width, double line_height)
 {
     size_t characters = 0;
     for (const char *c = label; *c != '\0'; c++)
         characters += ((unsigned char)*c & 0xc0) != 0x80;  /* UTF-8 characters */
-    if (bar_height < line_height || (double)(characters + 1) * char_width > bar_width)
-        return;
-    gnuplot_script_append(&builder->script, "set label %d ", tag);
-    gnuplot_script_append_string(&builder->script, label);
-    gnuplot_script_append(&builder->script, " at first %.6f, second %.6f center front "
-                                            "noenhanced\n", (x0 + x1) / 2, level + 0.5);
+    return bar_height >= line_height && (double)(characters + 1) * char_width <= bar_width;
+}
+
+/* The short names of the profile's calls, by index in its funcs, or NULL when out of
+ * memory. */
+static const char **gnuplot_flame_labels(const struct dat_profile *profile)
+{
+    const char **names = malloc((profile->func_count + 1) * sizeof *names);
+    const char **short_names = malloc((profile->func_count + 1) * sizeof *short_names);
+    if (names != NULL && short_names != NULL) {
+        for (size_t f = 0; f < profile->func_count; f++)
+            names[f] = profile->funcs[f].name;
+        if (gnuplot_flame_short_names(names, profile->func_count, short_names) == 0) {
+            free(names);
+            return short_names;
+        }
+    }
+    free(names);
+    free(short_names);
+    return NULL;
+}
+
+/* Each bar's place, colour and label, in time order by level. Returns 0, or -1 when out
+ * of memory. */
+static int gnuplot_flame_lay_out(const struct gnuplot_builder *builder,
+                                 const struct dat_profile *profile,
+                                 struct gnuplot_flame_bar *bars, int levels)
+{
+    double start = gnuplot_profile_start(profile);
+    double x_min = builder->x_min, x_max = builder->x_max;
+    double span = x_max - x_min > 0 ? x_max - x_min : 1.0;
+    double frame_width, frame_height, char_width, line_height;
+    gnuplot_flame_frame(builder, &frame_width, &frame_height, &char_width, &line_height);
+    double bar_height = frame_height / (levels + 1);
+    bool room = bar_height >= line_height;   /* a level lower than a line holds no label */
+    size_t nth = 0;
+    int tag = GNUPLOT_FLAME_TAG_FIRST;
+    for (size_t b = 0; b < profile->func_count; b++) {
+        struct gnuplot_flame_bar *bar = &bars[b];
+        if (b > 0 && bar->level != bars[b - 1].level)
+            nth = 0;   /* each level starts on red */
+        /* Every call takes its turn, drawn or not: its colour is the same in any window. */
+        bar->colour = gnuplot_flame_colour(bar->level, levels, nth++);
+        /* A call written end first covers the same span, as the original fills it. */
+        double x0 = bar->func->start_s - start, x1 = bar->func->end_s - start;
+        if (x1 < x0) {
+            double swap = x0;
+            x0 = x1;
+            x1 = swap;
+        }
+        bar->drawn = !(x1 < x_min || x0 > x_max);
+        bar->label = NULL;
+        if (!bar->drawn)
+            continue;   /* outside the window */
+        bar->x0 = x0 < x_min ? x_min : x0;
+        bar->x1 = x1 > x_max ? x_max : x1;
+        bar->width = (bar->x1 - bar->x0) / span * frame_width;
+        bar->tag = tag++;
+        /* The narrowest label, one character and its margin: a bar narrower holds none,
+         * and needs no name worked out. */
+        bar->roomy = room && bar->width >= 2 * char_width;
+    }
+    const char **short_names = NULL;
+    int labels = 0;
+    for (size_t b = 0; b < profile->func_count && labels < GNUPLOT_FLAME_LABELS_MAX; b++) {
+        if (!bars[b].roomy)
+            continue;
+        /* Worked out once, and only when some bar has room for a label. */
+        if (short_names == NULL && (short_names = gnuplot_flame_labels(profile)) == NULL)
+            return -1;
+        const char *label = short_names[bars[b].index];
+        if (gnuplot_flame_label_fits(label, bars[b].width, bar_height, char_width,
+                                     line_height)) {
+            bars[b].label = label;
+            labels++;
+        }
+    }
+    free(short_names);   /* the labels point into the profile's names, not into this */
+    return 0;
 }
 
 void gnuplot_flame_add(struct gnuplot_builder *builder, const struct dat_profile *profile)
@@ -151,12 +187,8 @@ void gnuplot_flame_add(struct gnuplot_builder *builder, const struct dat_profile
     const struct gnuplot_options *options = builder->options;
     struct gnuplot_script *script = &builder->script;
     struct gnuplot_flame_bar *bars = malloc((profile->func_count + 1) * sizeof *bars);
-    size_t name_count = 0;
-    const char **names = gnuplot_flame_names(profile, &name_count);
-    if (bars == NULL || names == NULL) {
+    if (bars == NULL) {
         script->failed = true;   /* out of memory: said as such by gnuplot_build */
-        free(bars);
-        free(names);
         return;
     }
     int levels = 0;
@@ -164,61 +196,43 @@ void gnuplot_flame_add(struct gnuplot_builder *builder, const struct dat_profile
         int level = profile->funcs[f].stack_level > 0 ? profile->funcs[f].stack_level : 0;
         if (level > GNUPLOT_FLAME_LEVELS_MAX - 1)
             level = GNUPLOT_FLAME_LEVELS_MAX - 1;   /* a file's level is any int */
-        bars[f].func = &profile->funcs[f];
-        bars[f].level = level;
+        bars[f] = (struct gnuplot_flame_bar){ .func = &profile->funcs[f], .index = f,
+                                              .level = level };
         if (level + 1 > levels)
             levels = level + 1;
     }
     qsort(bars, profile->func_count, sizeof *bars, gnuplot_flame_bar_order);
+    if (gnuplot_flame_lay_out(builder, profile, bars, levels) < 0) {
+        script->failed = true;
+        free(bars);
+        return;
+    }
     gnuplot_script_append(script, "set y2range [0:%d]\nunset y2tics\n", levels + 1);
-
-    double start = gnuplot_profile_start(profile);
-    double x_min = builder->x_min, x_max = builder->x_max;
-    double span = x_max - x_min > 0 ? x_max - x_min : 1.0;
-    double frame_width, frame_height, char_width, line_height;
-    gnuplot_flame_frame(builder, &frame_width, &frame_height, &char_width, &line_height);
-    double bar_height = frame_height / (levels + 1);
     bool text = options->format == GNUPLOT_FORMAT_DUMB;
-    int tag = GNUPLOT_FLAME_TAG_FIRST, labels = 0;
-    size_t nth = 0;
-    for (size_t b = 0; b < profile->func_count; b++) {
-        const struct dat_func *func = bars[b].func;
-        if (b > 0 && bars[b].level != bars[b - 1].level)
-            nth = 0;   /* each level starts on red */
-        double x0 = func->start_s - start, x1 = func->end_s - start;
-        if (x1 < x0) {
-            double swap = x0;
-            x0 = x1;
-            x1 = swap;
-        }
-        if (x1 < x_min || x0 > x_max)
-            continue;   /* outside the window: not drawn, and its colour not taken */
-        x0 = x0 < x_min ? x_min : x0;
-        x1 = x1 > x_max ? x_max : x1;
-        unsigned colour = gnuplot_flame_colour(bars[b].level, levels, nth++);
+    /* Last tag first: gnuplot looks a tag up from the head of its list of objects, so
+     * each is put at the head at once (in ascending order, 50,000 bars took seconds). */
+    for (size_t b = profile->func_count; b-- > 0;) {
+        const struct gnuplot_flame_bar *bar = &bars[b];
+        if (!bar->drawn)
+            continue;
         gnuplot_script_append(script, "set object %d rect from first %.6f, second %d to "
-                                      "first %.6f, second %d fc rgb '#%06x' ", tag, x0,
-                              bars[b].level, x1, bars[b].level + 1, colour);
-        double bar_width = (x1 - x0) / span * frame_width;
+                                      "first %.6f, second %d fc rgb '#%06x' ", bar->tag,
+                              bar->x0, bar->level, bar->x1, bar->level + 1, bar->colour);
         if (text)
-            gnuplot_script_append(script, "fs empty border lc rgb '#%06x' back\n", colour);
-        else if (bar_width >= 4 * GNUPLOT_FLAME_HAIRLINE_PX)
+            gnuplot_script_append(script, "fs empty border lc rgb '#%06x' back\n",
+                                  bar->colour);
+        else if (bar->width >= 4 * GNUPLOT_FLAME_HAIRLINE_PX)
             /* A hairline of white between two calls side by side, as the original's edges */
             gnuplot_script_append(script, "fs solid 1.0 border lc rgb '#ffffff' lw 0.5 back\n");
         else
             gnuplot_script_append(script, "fs solid 1.0 noborder back\n");  /* or it is all edge */
-        if (labels < GNUPLOT_FLAME_LABELS_MAX) {
-            const char *label = gnuplot_flame_short_name(func->name, names, name_count);
-            int before = labels;
-            size_t length = script->length;
-            gnuplot_flame_label(builder, tag, label, x0, x1, bars[b].level,
-                                bar_width, bar_height, char_width,
-                                line_height);
-            if (script->length != length)
-                labels = before + 1;
+        if (bar->label != NULL) {
+            gnuplot_script_append(script, "set label %d ", bar->tag);
+            gnuplot_script_append_string(script, bar->label);
+            gnuplot_script_append(script, " at first %.6f, second %.6f center front "
+                                          "noenhanced\n", (bar->x0 + bar->x1) / 2,
+                                  bar->level + 0.5);
         }
-        tag++;
     }
     free(bars);
-    free(names);
 }

@@ -258,4 +258,26 @@ t_peak_func_run() {
         fail "RSS within inner not above 30 MiB: '$(cat out.txt)'"
 }
 
+register peak_func_reversed_call
+t_peak_func_reversed_call() {
+    # dat_func_peak.c: a call written end first holds no sample, as the original reads
+    # it (start <= t <= end never holds; its max() of nothing then fails): alone, it is
+    # the NaN line, the reason, exit 1. A sample between its two times is not counted.
+    printf '%s\n' 'CMDLINE x' 'MEM 1.0 10.0' 'MEM 4.0 11.0' 'MEM 2.0 12.0' \
+        'FUNC m.b 1 11.5 1 10.5 0' >rev.dat
+    expect_rc 1 mp peak --func m.b rev.dat
+    [ "$(cat out.txt)" = "$(printf 'rev.dat\tNaN MiB')" ] || fail "peak --func m.b: '$(cat out.txt)'"
+    [ "$(cat err.txt)" = "mprof: rev.dat: m.b: no sample within its 1 call (0.0000 s in all); record with a shorter interval (mprof run -T)" ] ||
+        fail "peak --func m.b said: '$(cat err.txt)'"
+    python3-mprof peak --func m.b rev.dat >out.txt 2>err.txt && fail "python3-mprof found a peak in a reversed call"
+    grep -q 'max() arg is an empty sequence' err.txt || fail "python3-mprof said: $(tail -n 1 err.txt)"
+    # With a call the right way round too, only that call's samples count.
+    printf '%s\n' 'FUNC m.b 1 11.9 1 12.0 0' >>rev.dat
+    expect_rc 0 mp peak --func m.b rev.dat
+    [ "$(cat out.txt)" = "$(printf 'rev.dat\t2.000 MiB at 2.000 s\theap n/a')" ] ||
+        fail "peak --func m.b, two calls: '$(cat out.txt)'"
+    expect_rc 0 python3-mprof peak --func m.b rev.dat
+    [ "$(cat out.txt)" = "$(printf 'rev.dat\t2.000 MiB')" ] || fail "python3-mprof, two calls: '$(cat out.txt)'"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

@@ -385,6 +385,37 @@ sys.exit('no frame')
 PY
 }
 
+# image_difference A B: "WORST MEAN", the largest and the mean difference of a channel
+# between two pictures of the same size (PNG or JPEG, by their names), decoded by gnuplot.
+image_difference() {
+    local file
+    for file in "$1" "$2"; do
+        local type=png
+        case $file in *.jpg | *.JPG | *.jpeg) type=jpeg ;; esac
+        gnuplot -e "set table '$file.txt'; plot '$file' binary filetype=$type with rgbimage" \
+            2>&1 || return 1
+    done
+    # The same raster order in both: x y red green blue alpha, line by line.
+    paste "$1.txt" "$2.txt" | awk '
+        NF == 14 && $1 ~ /^[0-9]/ {
+            if ($1 != $8 || $2 != $9) { print "pixel " $1 "," $2 " against " $8 "," $9; bad = 1; exit }
+            n++
+            for (i = 3; i <= 5; i++) { d = $i - $(i + 7); d = d < 0 ? -d : d; sum += d; if (d > worst) worst = d }
+        }
+        END {
+            if (bad) exit 1
+            if (n == 0) { print "no pixels"; exit 1 }
+            printf "%d %.3f\n", worst, sum / (3 * n)
+        }'
+}
+
+# same_picture WORST MEAN: whether two pictures differ only by JPEG's loss: no channel
+# of a pixel by more than 80, under 1.5 a channel on average (the JPEG of a PNG: at most
+# about 50, and 0.3; the same picture moved by one pixel: 255, and 2.6 to 4.8).
+same_picture() {
+    [ "$1" -le 80 ] && awk -v mean="$2" 'BEGIN { exit !(mean < 1.5) }'
+}
+
 register plot_jpeg_eps
 t_plot_jpeg_eps() {
     # -o x.jpg and -o x.eps (cmd_plot.c, gnuplot_jpeg.c): the PNG's and the PDF's picture.
@@ -404,16 +435,10 @@ t_plot_jpeg_eps() {
     [ "$(jpeg_size f.jpg)" = "1260 540" ] || fail "JPEG size: $(jpeg_size f.jpg 2>&1)"
     [ "$(stat -c %s f.jpg)" -gt 20000 ] || fail "JPEG of $(stat -c %s f.jpg) bytes"
     [ -z "$(ls -A tmp)" ] || fail "left in TMPDIR: $(ls -A tmp)"
-    # Pixel for pixel the PNG, but for JPEG's quantisation (where an imaging library is).
-    if /usr/bin/python3 -c 'import PIL' 2>/dev/null; then
-        /usr/bin/python3 - f.png f.jpg <<'PY' || fail "the JPEG is not the PNG's picture"
-import sys
-from PIL import Image, ImageChops
-png, jpg = (Image.open(p).convert('RGB') for p in sys.argv[1:3])
-worst = max(max(p) for p in ImageChops.difference(png, jpg).getdata())
-sys.exit(0 if worst <= 80 else 'a pixel differs by %d' % worst)
-PY
-    fi
+    # Pixel for pixel the PNG, but for JPEG's quantisation: both decoded by gnuplot.
+    local difference
+    difference=$(image_difference f.png f.jpg) || fail "decoding the PNG and the JPEG: $difference"
+    same_picture $difference || fail "the JPEG is not the PNG's picture (worst, mean difference: $difference)"
     expect_rc 0 mp plot -o F.JPEG f.dat
     [ "$(jpeg_size F.JPEG)" = "1260 540" ] || fail ".JPEG: $(jpeg_size F.JPEG 2>&1)"
     # EPS: the PDF's script but for the terminal, a page of 945 x 405 points.
@@ -466,7 +491,8 @@ t_plot_flame() {
     plot_capturing -f -o f.png f.dat || fail "--flame exited $?: $(cat err.txt)"
     [ ! -s err.txt ] && [ "$(cat out.txt)" = "wrote f.png" ] || fail "--flame said '$(cat out.txt)' '$(cat err.txt)'"
     grep -qx 'set y2range \[0:4\]' script.gp || fail "levels axis: $(grep y2 script.gp)"
-    grep -E '^set (object|label) 10[0-9]{2} ' script.gp >bars.txt
+    # (in tag order: the script gives them last tag first, each object before its label)
+    grep -E '^set (object|label) 10[0-9]{2} ' script.gp | sort -s -k3,3n >bars.txt
     cat >want.txt <<'EOF'
 set object 1000 rect from first 0.400000, second 0 to first 2.400000, second 1 fc rgb '#ff8080' fs solid 1.0 border lc rgb '#ffffff' lw 0.5 back
 set label 1000 'outer' at first 1.400000, second 0.500000 center front noenhanced
@@ -552,6 +578,50 @@ t_plot_flame_text_and_notices() {
     expect_rc 0 mp plot --help
     grep -q -- '-f, --flame' out.txt && grep -q -- '--backend NAME' out.txt &&
         grep -q '.jpg (.jpeg) or .eps' out.txt || fail "plot --help: $(cat out.txt)"
+}
+
+register plot_flame_window_colours
+t_plot_flame_window_colours() {
+    # gnuplot_flame.c: a call's colour is its turn among its level's calls, whatever the
+    # window: with the first middle and inner left of -w 1.6,2.8, the second ones are
+    # still orange, as in the whole picture (and as the original colours them).
+    flame_fixture f.dat
+    plot_capturing --flame -w 1.6,2.8 -o w.png f.dat || fail "--flame -w: $(cat err.txt)"
+    grep -qF "rect from first 1.600000, second 1 to first 2.200000, second 2 fc rgb '#ffd99f' " script.gp ||
+        fail "-w 1.6,2.8: the second middle $(grep 'second 1 to' script.gp)"
+    grep -qF "rect from first 1.800000, second 2 to first 2.000000, second 3 fc rgb '#ffe6bf' " script.gp ||
+        fail "-w 1.6,2.8: the second inner $(grep 'second 2 to' script.gp)"
+    ! grep -Eq "'#ff9f9f'|'#ffbfbf'" script.gp || fail "-w 1.6,2.8: a red bar at level 1 or 2"
+}
+
+register plot_jpeg_is_the_png
+t_plot_jpeg_is_the_png() {
+    # The comparison t_plot_jpeg_eps makes: a JPEG of the PNG's picture passes it; one of
+    # the picture moved by a pixel, or of another picture, does not.
+    write_fixture f.dat
+    expect_rc 0 mp plot -o f.png f.dat
+    expect_rc 0 mp plot -o f.jpg f.dat
+    local difference worst mean
+    difference=$(image_difference f.png f.jpg) || fail "decoding: $difference"
+    read -r worst mean <<<"$difference"
+    [ "$worst" -gt 0 ] && awk -v m="$mean" 'BEGIN { exit !(m > 0) }' ||
+        fail "the JPEG is its PNG exactly: the comparison compares nothing? $difference"
+    same_picture $difference || fail "the JPEG against its PNG: $difference"
+    # The re-encoding's own script, the picture one pixel right, then one pixel up.
+    local origin
+    for origin in '(1,0)' '(0,1)'; do
+        local move="set terminal jpeg size 1260,540; set output 'moved.jpg'; "
+        move+="set lmargin at screen 0; set rmargin at screen 1; set tmargin at screen 1; "
+        move+="set bmargin at screen 0; unset border; unset tics; unset key; "
+        move+="set xrange [0:1259]; set yrange [1:540]; "
+        move+="plot 'f.png' binary filetype=png origin=$origin with rgbimage notitle"
+        gnuplot -e "$move" || fail "gnuplot could not move the picture to $origin"
+        difference=$(image_difference f.png moved.jpg) || fail "decoding the moved picture: $difference"
+        ! same_picture $difference || fail "the picture moved to $origin passed: $difference"
+    done
+    expect_rc 0 mp plot -o other.png -t 'Another title' f.dat
+    difference=$(image_difference f.png other.png) || fail "decoding another picture: $difference"
+    ! same_picture $difference || fail "another picture passed: $difference"
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

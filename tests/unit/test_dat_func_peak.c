@@ -128,13 +128,38 @@ START_TEST(nested_calls_merge)
     struct dat_func_spans spans;
     ck_assert_int_eq(dat_func_spans_of(&profile, "r", &spans), 0);
     ck_assert_uint_eq(spans.call_count, 4);
-    ck_assert_uint_eq(spans.span_count, 2);   /* 10.5-13.0 and 13.8-13.9 (written backwards) */
+    /* 10.5-13.0 only: the call written end first (13.9 to 13.8) holds no time, as the
+     * original's start <= t <= end is never true of it */
+    ck_assert_uint_eq(spans.span_count, 1);
     ck_assert_double_eq_tol(spans.end_s[0], 13.0, 1e-9);
-    ck_assert_double_eq_tol(spans.start_s[1], 13.8, 1e-9);
+    ck_assert_double_eq_tol(spans.total_s, 2.5 + 1.0 + 0.6, 1e-9);
+    ck_assert(!dat_func_spans_cover(&spans, 13.85));
     double when;
     ck_assert_double_eq(dat_func_spans_peak_mem_mib(&spans, profile.mem, profile.mem_count,
                                                     &when), 4.0);
     ck_assert_double_eq_tol(when, 11.0, 1e-9);
+    dat_func_spans_free(&spans);
+    dat_free(&profile);
+}
+END_TEST
+
+/* A call written end first holds no sample, as in the original (whose max() of no
+ * sample fails): alone, it leaves the function with no peak. */
+START_TEST(reversed_call_holds_no_sample)
+{
+    struct dat_profile profile;
+    read_fixture("MEM 1.0 10.0\nMEM 4.0 11.0\nMEM 2.0 12.0\nFUNC b 1 11.5 1 10.5 0\n",
+                 &profile);
+    struct dat_func_spans spans;
+    ck_assert_int_eq(dat_func_spans_of(&profile, "b", &spans), 0);
+    ck_assert_uint_eq(spans.call_count, 1);
+    ck_assert_uint_eq(spans.span_count, 0);
+    ck_assert_double_eq(spans.total_s, 0.0);
+    ck_assert(!dat_func_spans_cover(&spans, 11.0));
+    double when = 5.0;
+    ck_assert_double_eq(dat_func_spans_peak_mem_mib(&spans, profile.mem, profile.mem_count,
+                                                    &when), -1.0);
+    ck_assert_double_eq(when, 0.0);
     dat_func_spans_free(&spans);
     dat_free(&profile);
 }
@@ -148,6 +173,7 @@ Suite *test_suite(void)
     tcase_add_test(tcase, peak_within_the_calls);
     tcase_add_test(tcase, no_sample_and_no_call);
     tcase_add_test(tcase, nested_calls_merge);
+    tcase_add_test(tcase, reversed_call_holds_no_sample);
     suite_add_tcase(suite, tcase);
     return suite;
 }
