@@ -33,7 +33,7 @@ int run_channel_open(struct run_channel *channel, int write_fd)
         return -1;
     snprintf(channel->pipe_id, sizeof(channel->pipe_id), "%" PRIu64 ":%" PRIu64,
              (uint64_t)pipe_info.st_dev, (uint64_t)pipe_info.st_ino);
-    channel->counters_fd = memfd_create("mprof-counters", MFD_CLOEXEC);
+    channel->counters_fd = memfd_create(MPROF_COUNTERS_MEMFD_NAME, MFD_CLOEXEC);
     if (channel->counters_fd < 0)
         return -1;
     if (ftruncate(channel->counters_fd, (off_t)sizeof(struct mprof_counters)) < 0 ||

@@ -67,6 +67,8 @@ int writer_open(int fd, uint64_t device, uint64_t inode)
 int writer_counters_open(int fd, uint64_t device, uint64_t inode)
 {
     struct stat info;
+    /* A page of another protocol's size is another build's: refused whole, as its
+     * version would be. */
     if (!fd_is_file(fd, S_IFREG, device, inode, &info) ||
         info.st_size < (off_t)sizeof(struct mprof_counters))
         return -1;
@@ -81,6 +83,11 @@ int writer_counters_open(int fd, uint64_t device, uint64_t inode)
     }
     writer_counters = counters;
     return 0;
+}
+
+struct mprof_counters *writer_counters_page(void)
+{
+    return writer_counters;
 }
 
 int writer_is_open(void)
