@@ -25,10 +25,10 @@
 /* Why no page of this process did, from the least telling to the most. */
 enum page_miss { MISS_NO_DESCRIPTOR, MISS_NO_SLOT, MISS_VERSION };
 
-/* The index of `pid`'s slot in `page`, or -1. */
-static int page_find_slot(const struct mprof_counters *page, pid_t pid)
+/* The index of `pid`'s slot among the page's `count`, or -1. */
+static int page_find_slot(const struct mprof_counters *page, unsigned count, pid_t pid)
 {
-    for (unsigned i = 0; i < MPROF_HEAP_SLOT_COUNT; i++)
+    for (unsigned i = 0; i < count; i++)
         if (__atomic_load_n(&page->slots[i].pid, __ATOMIC_ACQUIRE) == (int32_t)pid)
             return (int)i;
     return -1;
@@ -44,13 +44,13 @@ static int page_try(struct heap_page *heap, pid_t pid, int fd_directory, const c
         return -1;
     struct stat info;
     void *mapped = MAP_FAILED;
-    /* A page smaller than ours is another version's: its magic and version are read. */
+    /* Our layout's size at most; a smaller page has fewer slots (its header says how
+     * many), or is another version's, whose magic and version are read. */
     size_t size = 0;
-    if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode))
-        size = info.st_size >= (off_t)sizeof(struct mprof_counters)
-                   ? sizeof(struct mprof_counters)
-               : info.st_size >= (off_t)offsetof(struct mprof_counters, dropped_records)
-                   ? offsetof(struct mprof_counters, dropped_records) : 0;
+    if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
+        info.st_size >= (off_t)offsetof(struct mprof_counters, dropped_records))
+        size = info.st_size < (off_t)sizeof(struct mprof_counters)
+                   ? (size_t)info.st_size : sizeof(struct mprof_counters);
     if (size > 0)
         mapped = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
     close(fd);
@@ -60,10 +60,11 @@ static int page_try(struct heap_page *heap, pid_t pid, int fd_directory, const c
     int slot = -1;
     if (page->magic != MPROF_COUNTERS_MAGIC) {
         /* Not a page of ours under our name: not counted as one. */
-    } else if (page->version != MPROF_PROTOCOL_VERSION ||
-               size < sizeof(struct mprof_counters)) {
+    } else if (page->version != MPROF_PROTOCOL_VERSION || size < mprof_counters_size(0) ||
+               page->slot_count > MPROF_HEAP_SLOT_COUNT ||
+               mprof_counters_size(page->slot_count) > size) {
         *miss = MISS_VERSION;
-    } else if ((slot = page_find_slot(page, pid)) < 0) {
+    } else if ((slot = page_find_slot(page, page->slot_count, pid)) < 0) {
         if (*miss < MISS_NO_SLOT)
             *miss = MISS_NO_SLOT;
     }
@@ -71,6 +72,7 @@ static int page_try(struct heap_page *heap, pid_t pid, int fd_directory, const c
         munmap(mapped, size);
         return -1;
     }
+    heap->size = size;
     heap->page = page;
     heap->pid = pid;
     heap->slot = (unsigned)slot;
@@ -153,6 +155,6 @@ bool heap_page_read(const struct heap_page *heap, struct heap_reading *reading)
 void heap_page_close(struct heap_page *heap)
 {
     if (heap->page != NULL)
-        munmap((void *)heap->page, sizeof(struct mprof_counters));
+        munmap((void *)heap->page, heap->size);
     heap->page = NULL;
 }

@@ -19,6 +19,7 @@
 
 struct heap_page {
     const struct mprof_counters *page; /* mapped read-only; NULL when closed */
+    size_t size;                       /* the bytes mapped */
     pid_t pid;                         /* whose slot is read */
     unsigned slot;                     /* its index in page->slots */
 };

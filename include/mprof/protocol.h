@@ -64,7 +64,7 @@ struct mprof_heap_slot {
     int64_t  heap_peak_bytes;  /* as mprof_sample's: the image's high-water mark so far */
 };
 
-#define MPROF_HEAP_SLOT_COUNT 256 /* processes of one run that report at once */
+#define MPROF_HEAP_SLOT_COUNT 256 /* processes of one run that report at once, at most */
 
 /* What the library could not send, counted where the CLI reads it even when the pipe
  * was full to the end (a stopped or slow CLI: a write waits a bounded time, then the
@@ -76,9 +76,19 @@ struct mprof_counters {
     uint32_t version;          /* MPROF_PROTOCOL_VERSION */
     uint64_t dropped_records;  /* records not sent: the pipe stayed full */
     uint64_t dropped_bytes;    /* their bytes */
-    uint64_t reserved;         /* zero: keeps the slots 32-byte aligned */
-    struct mprof_heap_slot slots[MPROF_HEAP_SLOT_COUNT];
+    uint32_t slot_count;       /* slots the page holds (its size is mprof_counters_size of
+                                * it): MPROF_HEAP_SLOT_COUNT, or fewer where a file size
+                                * limit (ulimit -f) made the CLI's memfd smaller */
+    uint32_t reserved;         /* zero */
+    struct mprof_heap_slot slots[MPROF_HEAP_SLOT_COUNT]; /* the first slot_count exist */
 };
+
+/* The bytes of a counters page with `slot_count` slots. */
+static inline size_t mprof_counters_size(uint32_t slot_count)
+{
+    return offsetof(struct mprof_counters, slots) +
+           (size_t)slot_count * sizeof(struct mprof_heap_slot);
+}
 
 /* The sampling interval's contract. The CLI alone validates what the user asked for
  * and hands the library a whole number of nanoseconds within these bounds; the library

@@ -54,13 +54,16 @@ int heap_slot_claim(struct mprof_counters *page, int32_t pid)
     struct mprof_heap_slot *taken = NULL;
     /* A slot of this very pid first: this image's before an exec (exec keeps the pid and
      * releases nothing), or a dead process's whose pid came back to us. */
-    for (unsigned i = 0; i < MPROF_HEAP_SLOT_COUNT && taken == NULL; i++)
+    /* The CLI wrote the count before any process of the run began; it is within the
+     * page (writer_counters_open checked). */
+    unsigned count = page->slot_count;
+    for (unsigned i = 0; i < count && taken == NULL; i++)
         if (__atomic_load_n(&page->slots[i].pid, __ATOMIC_ACQUIRE) == pid)
             taken = &page->slots[i];
     /* Then a free one, and only then one whose process has ended: each of those costs a
      * system call, which a fork child of a run with -C should not pay 256 times. */
     for (int pass = 0; pass < 2 && taken == NULL; pass++)
-        for (unsigned i = 0; i < MPROF_HEAP_SLOT_COUNT && taken == NULL; i++) {
+        for (unsigned i = 0; i < count && taken == NULL; i++) {
             struct mprof_heap_slot *slot = &page->slots[i];
             int32_t owner = __atomic_load_n(&slot->pid, __ATOMIC_ACQUIRE);
             if (pass == 0 ? owner != 0 : owner == 0 || !slot_owner_gone(owner))

@@ -42,7 +42,7 @@ struct mprof_counters *writer_counters_page(void);
 
 /* ---- heap_slot.c: this process's heap where mprof attach can read it ------------- */
 
-/* Claim a slot of `page` (NULL: none) for `pid`: the one that holds `pid` already (this
+/* Claim one of the page->slot_count slots of `page` (NULL: none) for `pid`: the one that holds `pid` already (this
  * image's before an exec), else a free one or one whose process has ended, taken with a
  * compare-and-swap; its figures start at zero. It is never given back: it is free again
  * once its process has ended. 0, or -1 when every slot is taken. */

@@ -25,6 +25,7 @@ static struct mprof_counters *new_page(void)
     ck_assert_ptr_ne(page, MAP_FAILED);
     page->magic = MPROF_COUNTERS_MAGIC;
     page->version = MPROF_PROTOCOL_VERSION;
+    page->slot_count = MPROF_HEAP_SLOT_COUNT;
     return page;
 }
 
@@ -109,6 +110,12 @@ START_TEST(a_full_table_takes_only_an_ended_process_slot)
     page->slots[100].pid = dead_pid();
     ck_assert_int_eq(heap_slot_claim(page, 2001), 0);
     ck_assert_int_eq(slot_index(page), 3);
+    /* A page cut to fewer slots (a file size limit): none past them is taken. */
+    struct mprof_counters *small = new_page();
+    small->slot_count = 2;
+    small->slots[0].pid = small->slots[1].pid = live;
+    ck_assert_int_eq(heap_slot_claim(small, 2102), -1);
+    ck_assert_int_eq(small->slots[2].pid, 0);
     end_process(live);
 }
 END_TEST
