@@ -2,13 +2,16 @@
  * attach.c — mprof attach (attach.h): find the process, check that it can be read,
  * then poll it as mprof run polls its own child, into a .dat of the same lines.
  *
- * The heap is not recorded. The library's heap figure lives in the process (per-thread
- * counters its sampler sums) and leaves it only through the record pipe of the mprof run
- * that started it; the shared page that run made (MPROF_COUNTERS, which /proc/PID/fd
- * and /proc/PID/map_files do reach) counts dropped records only. Opening the pipe
- * through /proc/PID/fd would make a second reader, and each record would go to one of
- * the two: it would take the records from the run that owns them. So a process that
- * runs the library is said to, and recorded as RSS (or PSS, USS) only.
+ * The heap is recorded when the process runs mprof's library under an mprof run of this
+ * build: its library publishes each sample's heap into its slot of the counters page
+ * that run shares with every process it starts (heap_page.h), which /proc/PID/fd
+ * reaches. Reading it takes nothing from that run: its records stay on its own pipe,
+ * which a second reader would have taken them from. Each sample published while we are
+ * attached is a HEAP point, at the library's own sample time, and its high-water mark
+ * counts toward the peak once it rose while we watched (a peak before we came is not
+ * this file's). Where the page cannot be read (the program closed the descriptor,
+ * another user's process, another build's run), or the library runs without a run, the
+ * file holds RSS (or PSS, USS) only, and says why.
  *
  * Invariant: the attached process is never signalled; the end of it is learned from a
  * pidfd (or, where there is none, from /proc and its start time), which a reused pid
@@ -22,10 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "dat.h"
+#include "heap_page.h"
 #include "interval.h"
 #include "proc.h"
 #include "recorder.h"
@@ -99,6 +104,43 @@ static char *attach_cmdline(const struct run_options *options, pid_t pid)
     return cmdline;
 }
 
+/* The library's heap slot, read at every tick. */
+struct attach_heap {
+    struct heap_page page;      /* page NULL: the heap is not read */
+    struct recorder *recorder;
+    uint64_t since_ns;          /* when we began (CLOCK_REALTIME): earlier samples are not ours */
+    uint64_t last_time_ns;      /* the latest sample taken */
+    bool have_mark;
+    int64_t mark_bytes;         /* its high-water mark at the latest reading */
+};
+
+/* One tick: the slot's sample, if it is a new one, as a SAMPLE of the attached pid. */
+static void attach_heap_tick(void *context)
+{
+    struct attach_heap *heap = context;
+    struct heap_reading reading;
+    if (!heap_page_read(&heap->page, &reading) || reading.time_ns == 0 ||
+        reading.time_ns <= heap->last_time_ns)
+        return;
+    heap->last_time_ns = reading.time_ns;
+    /* The mark is the image's since it began: only a rise since our first reading is a
+     * peak of this file (one that came between two of our samples). */
+    int64_t mark = heap->have_mark && reading.peak_bytes > heap->mark_bytes
+                       ? reading.peak_bytes : 0;
+    heap->have_mark = true;
+    heap->mark_bytes = reading.peak_bytes;
+    if (reading.time_ns < heap->since_ns)
+        return;
+    struct mprof_sample sample;
+    memset(&sample, 0, sizeof(sample));
+    mprof_record_header_init(&sample.header, MPROF_RECORD_SAMPLE, sizeof(sample),
+                             (int32_t)heap->page.pid);
+    sample.time_ns = reading.time_ns;
+    sample.heap_live_bytes = reading.live_bytes;
+    sample.heap_peak_bytes = mark;
+    recorder_sample(heap->recorder, &sample);
+}
+
 struct attach_session {
     const struct run_options *options;
     pid_t pid;
@@ -109,7 +151,15 @@ struct attach_session {
     bool created;
     struct recorder recorder;
     struct run_signals signals;
+    struct attach_heap heap;
 };
+
+static uint64_t attach_realtime_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
 
 /* Make the .dat and begin it. 0, or -1 after the one-line error. */
 static int attach_prepare(struct attach_session *session, const char *cmdline)
@@ -147,12 +197,26 @@ static int attach_prepare(struct attach_session *session, const char *cmdline)
                 options->command, (int)session->pid,
                 terminal_text_format(shown, sizeof(shown), cmdline),
                 interval_seconds(options->interval_ns), until);
-    if (proc_maps_file(session->pid, ATTACH_LIBRARY_NAME) == 1) {
+    int maps = proc_maps_file(session->pid, ATTACH_LIBRARY_NAME);
+    if (maps < 0 && (errno == EACCES || errno == EPERM)) {
+        /* Its maps, as its descriptors, are its owner's to read: whether it runs the
+         * library cannot be told, and its page could not be opened if it did. */
         char text[200];
-        snprintf(text, sizeof(text), "%d runs %s: its heap goes to the mprof run that "
-                 "started it, this file has its %s only", (int)session->pid,
-                 ATTACH_LIBRARY_NAME, backend_label(options->backend));
+        snprintf(text, sizeof(text), "/proc/%d/maps cannot be read (%s: another user's "
+                 "process): its heap, if it runs %s, is not recorded; this file has its %s "
+                 "only", (int)session->pid, strerror(errno), ATTACH_LIBRARY_NAME,
+                 backend_label(options->backend));
         recorder_notice(&session->recorder, text);
+    } else if (maps == 1) {
+        char why[200], text[320];
+        session->heap.recorder = &session->recorder;
+        session->heap.since_ns = attach_realtime_ns();
+        if (heap_page_open(&session->heap.page, session->pid, why, sizeof(why)) < 0) {
+            snprintf(text, sizeof(text), "%d runs %s, but its heap cannot be read: %s; "
+                     "this file has its %s only", (int)session->pid, ATTACH_LIBRARY_NAME,
+                     why, backend_label(options->backend));
+            recorder_notice(&session->recorder, text);
+        }
     }
     return 0;
 }
@@ -169,6 +233,8 @@ static int attach_record(struct attach_session *session)
         .backend = options->backend, .timeout_s = options->timeout_s,
         .pidfd = session->pidfd, .start_ticks = session->start_ticks,
         .stop = run_signals_stop_flag(),
+        .on_tick = session->heap.page.page != NULL ? attach_heap_tick : NULL,
+        .tick_context = &session->heap,
     };
     watch_attached(&watch, &session->signals.wait_mask);
     run_signals_restore(&session->signals);
@@ -193,9 +259,13 @@ static int attach_record(struct attach_session *session)
         snprintf(why, sizeof(why), "stopped by a signal");
     else
         snprintf(why, sizeof(why), "%d ended", (int)session->pid);
-    mprof_error("wrote %s (%llu samples, peak %s %.1f MiB; %s)", session->output_path,
+    char heap_text[48] = "";
+    if (recorder->heap_samples > 0)
+        snprintf(heap_text, sizeof(heap_text), ", peak heap %.1f MiB",
+                 (double)recorder_peak_heap_bytes(recorder) / DAT_BYTES_PER_MIB);
+    mprof_error("wrote %s (%llu samples, peak %s %.1f MiB%s; %s)", session->output_path,
                 (unsigned long long)recorder->mem_samples, backend_label(options->backend),
-                (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, why);
+                (double)recorder_peak_rss_bytes(recorder) / DAT_BYTES_PER_MIB, heap_text, why);
     return 0;
 }
 
@@ -218,6 +288,7 @@ int attach_run(const struct run_options *options)
     }
     if (session.pidfd >= 0)
         close(session.pidfd);
+    heap_page_close(&session.heap.page);
     recorder_free(&session.recorder);
     return status;
 }

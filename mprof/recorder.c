@@ -262,6 +262,11 @@ static int recorder_on_sample(struct recorder *recorder, const struct mprof_samp
     return status;
 }
 
+int recorder_sample(struct recorder *recorder, const struct mprof_sample *sample)
+{
+    return recorder_on_sample(recorder, sample);
+}
+
 /* A notice is said on `notices` and kept in the .dat (MPROF notice), so what the run
  * could not record is still known when the file is read: `report --top` quotes it. */
 static int recorder_on_notice(struct recorder *recorder, const struct mprof_notice *notice)

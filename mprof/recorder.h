@@ -188,6 +188,12 @@ void recorder_free(struct recorder *recorder);
  * ignored. Returns 0, or -1 when writing the .dat failed. */
 int recorder_feed(struct recorder *recorder, const void *bytes, size_t length);
 
+/* A library's SAMPLE that did not come through the pipe (mprof attach reads the heap
+ * slot of the run's shared page): recorded as recorder_feed records one. Its rss fields
+ * may be 0 (the CLI polls RSS itself), its heap_peak_bytes 0 when no mark is known.
+ * Returns 0, or -1 when writing the .dat failed. */
+int recorder_sample(struct recorder *recorder, const struct mprof_sample *sample);
+
 /* A MEM point: the main process's memory as the backend measures it (with -C, plus its
  * descendants'). */
 int recorder_mem(struct recorder *recorder, double time_s, uint64_t rss_bytes);

@@ -17,6 +17,7 @@
 struct run_channel {
     int counters_fd;                  /* the page's descriptor, until the child has it */
     struct mprof_counters *counters;  /* the page, mapped here; NULL before */
+    size_t counters_size;             /* its bytes (its slots as the size limit allows) */
     char pipe_id[48];                 /* MPROF_PIPE_ID's value */
     char counters_id[80];             /* MPROF_COUNTERS's value */
 };

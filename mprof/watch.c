@@ -152,7 +152,7 @@ static bool watch_attached_gone(const struct watch *session)
            proc_start_ticks(session->pid, &ticks) < 0 || ticks != session->start_ticks;
 }
 
-int watch_attached(struct watch *session, const sigset_t *wait_mask)
+static int watch_attached_loop(struct watch *session, const sigset_t *wait_mask)
 {
     double interval = interval_seconds(session->interval_ns);
     double start = watch_clock(CLOCK_MONOTONIC);
@@ -168,6 +168,8 @@ int watch_attached(struct watch *session, const sigset_t *wait_mask)
             return 0;
         }
         if (now >= next_tick) {
+            if (session->on_tick != NULL)
+                session->on_tick(session->tick_context);
             watch_sample_rss(session);
             next_tick += interval;
             if (next_tick <= now)
@@ -189,6 +191,15 @@ int watch_attached(struct watch *session, const sigset_t *wait_mask)
             return 0;
         }
     }
+}
+
+int watch_attached(struct watch *session, const sigset_t *wait_mask)
+{
+    int status = watch_attached_loop(session, wait_mask);
+    /* What the process published last, at its very end too. */
+    if (session->on_tick != NULL)
+        session->on_tick(session->tick_context);
+    return status;
 }
 
 void watch_drain(struct watch *session)

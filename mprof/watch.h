@@ -27,6 +27,9 @@ struct watch {
                                 * where pidfds are not had (valgrind, Linux < 5.3): */
     unsigned long long start_ticks; /* then its start time tells it from a reused pid */
     const volatile sig_atomic_t *stop; /* attached: set by a signal to end the watch */
+    void (*on_tick)(void *context); /* attached: called at every tick before the RSS
+                                     * poll and once at the end, or NULL */
+    void *tick_context;
     /* How it ended. */
     bool timed_out;            /* the timeout came */
     bool stopped;              /* *stop was set (attached) */
@@ -41,7 +44,8 @@ struct watch {
 int watch_until_exit(struct watch *session, const sigset_t *wait_mask);
 
 /* Poll a process we did not start (session->pidfd) every interval until it ends, *stop
- * is set or the timeout comes; it is never signalled. The signals that set *stop must
+ * is set or the timeout comes (on_tick with it, and once more at the end, whichever way
+ * it ends); it is never signalled. The signals that set *stop must
  * be blocked by the caller and unblocked in `wait_mask`, so that they end the wait at
  * once. Returns 0 (timed_out and stopped say why it ended). */
 int watch_attached(struct watch *session, const sigset_t *wait_mask);

@@ -22,10 +22,11 @@
 #endif
 
 #define MPROF_PROTOCOL_MAGIC   0x4650524dU /* bytes "MRPF" */
-#define MPROF_PROTOCOL_VERSION 3  /* 2: ENDING records; a CLI of 1 refuses them whole.
+#define MPROF_PROTOCOL_VERSION 4  /* 2: ENDING records; a CLI of 1 refuses them whole.
                                   * 3: MPROF_PIPE_ID and MPROF_COUNTERS: a library of 3
                                   * writes only into the pipe the CLI names, and
-                                  * ends its SITE records with one of rank 0 */
+                                  * ends its SITE records with one of rank 0.
+                                  * 4: the counters page holds the heap slots */
 #define MPROF_RECORD_MAX       4096        /* PIPE_BUF on Linux: one write is atomic */
 #define MPROF_NOTICE_TEXT_MAX  256
 
@@ -44,16 +45,50 @@
  * process of the run updates in place (it needs no room in a full pipe). */
 #define MPROF_ENV_COUNTERS    "MPROF_COUNTERS"
 
+/* The name the CLI gives the page's memfd: /proc/PID/fd/N of a process that holds it
+ * reads "/memfd:" MPROF_COUNTERS_MEMFD_NAME " (deleted)". */
+#define MPROF_COUNTERS_MEMFD_NAME "mprof-counters"
+
+/* One process's live heap, published where a reader outside the process (mprof attach,
+ * through /proc/PID/fd of the page) can see it. `pid` says whose it is: 0 is a free
+ * slot, and a process claims one with a compare-and-swap of 0 (or of a pid that is no
+ * longer alive) to its own. Only its owner writes the rest, as a sequence lock: it makes
+ * `sequence` odd (a compare-and-swap from even, so a second writer of the same process
+ * skips rather than interleaves), stores the figures, then makes it even again. A reader
+ * takes the figures only when `sequence` was the same even number before and after. */
+struct mprof_heap_slot {
+    int32_t  pid;              /* the owner (its own pid namespace's number), 0: free */
+    uint32_t sequence;         /* odd while the owner writes */
+    uint64_t sample_time_ns;   /* CLOCK_REALTIME of the sample, 0 before the first */
+    int64_t  heap_live_bytes;  /* as mprof_sample's */
+    int64_t  heap_peak_bytes;  /* as mprof_sample's: the image's high-water mark so far */
+};
+
+#define MPROF_HEAP_SLOT_COUNT 256 /* processes of one run that report at once, at most */
+
 /* What the library could not send, counted where the CLI reads it even when the pipe
  * was full to the end (a stopped or slow CLI: a write waits a bounded time, then the
- * record is dropped). Every field is updated with atomic adds. */
+ * record is dropped), and each reporting process's heap slot. The counters are updated
+ * with atomic adds, the slots as struct mprof_heap_slot says. */
 #define MPROF_COUNTERS_MAGIC 0x434d524dU /* bytes "MRMC" */
 struct mprof_counters {
     uint32_t magic;            /* MPROF_COUNTERS_MAGIC, set by the CLI */
     uint32_t version;          /* MPROF_PROTOCOL_VERSION */
     uint64_t dropped_records;  /* records not sent: the pipe stayed full */
     uint64_t dropped_bytes;    /* their bytes */
+    uint32_t slot_count;       /* slots the page holds (its size is mprof_counters_size of
+                                * it): MPROF_HEAP_SLOT_COUNT, or fewer where a file size
+                                * limit (ulimit -f) made the CLI's memfd smaller */
+    uint32_t reserved;         /* zero */
+    struct mprof_heap_slot slots[MPROF_HEAP_SLOT_COUNT]; /* the first slot_count exist */
 };
+
+/* The bytes of a counters page with `slot_count` slots. */
+static inline size_t mprof_counters_size(uint32_t slot_count)
+{
+    return offsetof(struct mprof_counters, slots) +
+           (size_t)slot_count * sizeof(struct mprof_heap_slot);
+}
 
 /* The sampling interval's contract. The CLI alone validates what the user asked for
  * and hands the library a whole number of nanoseconds within these bounds; the library
@@ -184,7 +219,8 @@ _Static_assert(sizeof(struct mprof_site) == MPROF_RECORD_MAX, "site layout");
 _Static_assert(sizeof(struct mprof_hello) == 40, "hello layout");
 _Static_assert(sizeof(struct mprof_sample) == 56, "sample layout");
 _Static_assert(sizeof(struct mprof_notice) <= MPROF_RECORD_MAX, "notice fits");
-_Static_assert(sizeof(struct mprof_counters) == 24, "counters layout");
+_Static_assert(sizeof(struct mprof_heap_slot) == 32, "heap slot layout");
+_Static_assert(sizeof(struct mprof_counters) == 32 + 32 * MPROF_HEAP_SLOT_COUNT, "counters layout");
 
 static inline void mprof_record_header_init(struct mprof_record_header *header,
                                             enum mprof_record_type type,

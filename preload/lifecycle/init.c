@@ -135,11 +135,16 @@ static void send_hello(void)
     writer_send(&hello, sizeof(hello));
 }
 
-/* Start reporting from this process: HELLO, then the sampler. */
+/* Start reporting from this process: HELLO, its heap slot, then the sampler. */
 static void start_reporting(void)
 {
     reporting_pid = getpid();
     send_hello();
+    /* Without a slot mprof attach sees only its RSS; the run itself loses nothing. */
+    if (writer_counters_page() != NULL &&
+        heap_slot_claim(writer_counters_page(), (int32_t)reporting_pid) != 0)
+        diag_notice("every heap slot of the run is taken: mprof attach %d records its RSS only",
+                    (int)reporting_pid);
     if (sampler_start(interval_ns) != 0)
         diag_notice("cannot start the sampling thread; heap samples are missing");
 }
@@ -148,6 +153,7 @@ static void fork_child(void)
 {
     stats_atfork_child();
     python_fork_child();
+    heap_slot_forget();
     /* The sampler did not survive the fork. A child reports on its own only when asked. */
     if (children_report && writer_is_open()) {
         start_reporting();

@@ -1,5 +1,6 @@
 /*
- * sampler.c — the sampling thread: every interval, RSS and the live heap go to the CLI.
+ * sampler.c — the sampling thread: every interval, RSS and the live heap go to the CLI
+ * (and the heap to this process's slot of the shared page, for mprof attach).
  *
  * Everything expensive lives here, off the hot path: summing the per-thread counter
  * blocks, reading /proc, writing the pipe. The thread blocks every signal, so signals
@@ -94,6 +95,7 @@ void sampler_sample_now(void)
     if (sample.heap_live_bytes > sample.heap_peak_bytes)
         sample.heap_peak_bytes = sample.heap_live_bytes;
     lines_heap_sampled(sample.heap_live_bytes);
+    heap_slot_publish(sample.time_ns, sample.heap_live_bytes, sample.heap_peak_bytes);
     writer_send(&sample, sizeof(sample));
     tls_in_library = was_in_library;
 }

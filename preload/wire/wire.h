@@ -1,7 +1,7 @@
 /*
  * wire.h — how libmprof.so speaks: records to the CLI through the pipe (writer.c), one-
- * line messages on stderr or as NOTICE records (diag.c), and the clock that stamps them
- * (clock.c).
+ * line messages on stderr or as NOTICE records (diag.c), the clock that stamps them
+ * (clock.c), and this process's heap in the CLI's shared page (heap_slot.c).
  *
  * The rule that binds every line in wire/: it is the bottom layer and calls nothing else
  * of ours, and it may be called from anywhere (a hook's rare path, the sampler thread,
@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct mprof_counters;
 
 /* Hidden, as everything of the library's (core.h says why). */
 #pragma GCC visibility push(hidden)
@@ -35,6 +37,21 @@ int writer_send(const void *record, size_t size);
 int writer_is_open(void);
 /* Forget the pipe (a quiet child, or after the CLI went away). */
 void writer_close(void);
+/* The CLI's counters page writer_counters_open adopted, or NULL. */
+struct mprof_counters *writer_counters_page(void);
+
+/* ---- heap_slot.c: this process's heap where mprof attach can read it ------------- */
+
+/* Claim one of the page->slot_count slots of `page` (NULL: none) for `pid`: the one that holds `pid` already (this
+ * image's before an exec), else a free one or one whose process has ended, taken with a
+ * compare-and-swap; its figures start at zero. It is never given back: it is free again
+ * once its process has ended. 0, or -1 when every slot is taken. */
+int heap_slot_claim(struct mprof_counters *page, int32_t pid);
+/* Publish a sample into the claimed slot (nothing without one). From any thread; a
+ * second thread of the same process writing at that moment makes this one a no-op. */
+void heap_slot_publish(uint64_t time_ns, int64_t live_bytes, int64_t peak_bytes);
+/* In a fork child: the slot is the parent's, never this process's to write or free. */
+void heap_slot_forget(void);
 
 /* ---- diag.c: messages ------------------------------------------------------------ */
 

@@ -67,20 +67,30 @@ int writer_open(int fd, uint64_t device, uint64_t inode)
 int writer_counters_open(int fd, uint64_t device, uint64_t inode)
 {
     struct stat info;
+    /* A page of another protocol's layout is another build's: refused whole, as its
+     * version is. Its slots are as many as its size holds, and as its header says. */
     if (!fd_is_file(fd, S_IFREG, device, inode, &info) ||
-        info.st_size < (off_t)sizeof(struct mprof_counters))
+        info.st_size < (off_t)mprof_counters_size(0))
         return -1;
-    void *page = mmap(NULL, sizeof(struct mprof_counters), PROT_READ | PROT_WRITE,
-                      MAP_SHARED, fd, 0);
+    size_t size = info.st_size < (off_t)sizeof(struct mprof_counters)
+                      ? (size_t)info.st_size : sizeof(struct mprof_counters);
+    void *page = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (page == MAP_FAILED)
         return -1;
     struct mprof_counters *counters = page;
-    if (counters->magic != MPROF_COUNTERS_MAGIC || counters->version != MPROF_PROTOCOL_VERSION) {
-        munmap(page, sizeof(struct mprof_counters));
+    if (counters->magic != MPROF_COUNTERS_MAGIC || counters->version != MPROF_PROTOCOL_VERSION ||
+        counters->slot_count > MPROF_HEAP_SLOT_COUNT ||
+        mprof_counters_size(counters->slot_count) > size) {
+        munmap(page, size);
         return -1;
     }
     writer_counters = counters;
     return 0;
+}
+
+struct mprof_counters *writer_counters_page(void)
+{
+    return writer_counters;
 }
 
 int writer_is_open(void)

@@ -170,26 +170,137 @@ t_attach_help() {
         mp run -a ./prog
 }
 
-register attach_under_library
-t_attach_under_library() {
-    # A process that runs under mprof run already: attach says its heap is that run's,
-    # records its RSS, and takes nothing from the other run, whose heap stays exact.
-    "$MPROF" run --all-samples -o inner.dat "$PROGRAMS/hold" 16 2.5 >inner.out 2>inner.err &
-    local run_pid=$! pid="" tries=0
+# run_target RUN_PID NAME: the pid of RUN_PID's child NAME once it runs (empty if never).
+run_target() {
+    local pid="" tries=0
     while [ -z "$pid" ] && [ "$tries" -lt 50 ]; do
         sleep 0.05
-        pid=$(pgrep -P "$run_pid" hold)
+        pid=$(pgrep -P "$1" "$2")
         tries=$((tries + 1))
     done
+    echo "$pid"
+}
+
+# no_new_heap OUTER INNER: every HEAP line of OUTER (attach's) is one INNER (the run's)
+# has, to the byte and the time: attach made none up.
+no_new_heap() {
+    comm -23 <(grep '^HEAP ' "$1" | sort) <(grep '^HEAP ' "$2" | sort) >extra.txt
+    [ ! -s extra.txt ] || fail "HEAP lines the run never had: $(head -3 extra.txt)"
+}
+
+register attach_under_library
+t_attach_under_library() {
+    # A process that runs under mprof run already: attach records its RSS and its exact
+    # heap, read from the run's shared page, and takes nothing from the other run, whose
+    # heap stays exact.
+    "$MPROF" run --all-samples -o inner.dat "$PROGRAMS/hold" 16 2.5 >inner.out 2>inner.err &
+    local run_pid=$! pid
+    pid=$(run_target "$run_pid" hold)
     [ -n "$pid" ] || fail "hold never started under mprof run"
     sleep 0.8
     expect_rc 0 mp attach -t 1 -o outer.dat "$pid"
-    grep -qx "mprof: $pid runs libmprof.so: its heap goes to the mprof run that started it, this file has its RSS only" err.txt ||
-        fail "no notice: $(cat err.txt)"
+    [ "$(wc -l <err.txt)" -eq 2 ] || fail "stderr: $(cat err.txt)"
+    grep -Eq "^mprof: wrote outer\.dat \([0-9]+ samples, peak RSS [0-9.]+ MiB, peak heap 16\.0 MiB; stopped at the 1 s timeout\)$" err.txt ||
+        fail "summary: $(cat err.txt)"
     wait "$run_pid" || fail "the inner run failed: $(cat inner.err)"
-    check outer.dat "mem_peak >= 16" "len(heap) == 0" \
-        "meta['notice'].startswith('$pid runs libmprof.so')"
+    check outer.dat "mem_peak >= 16" "meta_int('heap_samples') >= 5" "len(heap) >= 2" \
+        "all(v == 16 * MiB for t, v in heap)" "heap_peak == 16 * MiB" \
+        "meta_int('heap_peak_bytes') == 16 * MiB" "'notice' not in meta"
     check inner.dat "heap_peak == 16 * MiB" "len(heap) >= 25"
+    no_new_heap outer.dat inner.dat
+}
+
+register attach_heap_peak_between_samples
+t_attach_heap_peak_between_samples() {
+    # A 48 MiB spike between two of attach's samples (0.5 s apart) is its peak all the
+    # same, from the library's high-water mark, as it is the run's; the last sample,
+    # sent at the program's exit, is the file's last HEAP.
+    "$MPROF" run --all-samples -o inner.dat "$PROGRAMS/hold" 16 1 48 0.02 16 1 >inner.out 2>inner.err &
+    local run_pid=$! pid
+    pid=$(run_target "$run_pid" hold)
+    [ -n "$pid" ] || fail "hold never started under mprof run"
+    sleep 0.7
+    expect_rc 0 mp attach --all-samples -T 0.5 -o outer.dat "$pid"
+    grep -Eq "peak heap 48\.0 MiB; $pid ended\)$" err.txt || fail "summary: $(cat err.txt)"
+    wait "$run_pid" || fail "the inner run failed: $(cat inner.err)"
+    check inner.dat "meta_int('heap_peak_bytes') == 48 * MiB"
+    check outer.dat "meta_int('heap_peak_bytes') == 48 * MiB" "len(heap) >= 3" "heap[-1][1] == 0" \
+        "all(v in (0, 16 * MiB, 48 * MiB) for t, v in heap)" "16 * MiB in [v for t, v in heap]"
+    no_new_heap outer.dat inner.dat
+}
+
+register attach_library_without_page
+t_attach_library_without_page() {
+    # The library without its run's page: loaded by hand (no run), or under a run whose
+    # program closed the page's descriptor. RSS is recorded, and why the heap is not.
+    local why
+    LD_PRELOAD=$BUILD/lib/mprof/libmprof.so "$PROGRAMS/hold" 8 2 &
+    local pid=$!
+    sleep 0.8
+    expect_rc 0 mp attach -t 0.6 -o hand.dat "$pid"
+    why="$pid runs libmprof.so, but its heap cannot be read: it holds no mprof-counters page (not started by this mprof's run, or it closed the descriptor); this file has its RSS only"
+    grep -qxF "mprof: $why" err.txt || fail "no notice: $(cat err.txt)"
+    grep -qxF "MPROF notice $why" hand.dat || fail "no notice in the .dat: $(grep MPROF hand.dat)"
+    check hand.dat "mem_peak >= 8" "len(heap) == 0"
+    kill "$pid"
+    "$MPROF" run -o inner.dat /usr/bin/python3 -c 'import os, time
+os.close(int(os.environ["MPROF_COUNTERS"].split(":")[0]))
+block = bytearray(24 << 20)
+time.sleep(2.5)' >inner.out 2>inner.err &
+    local run_pid=$!
+    pid=$(run_target "$run_pid" python3)
+    [ -n "$pid" ] || fail "python3 never started under mprof run"
+    sleep 0.8
+    expect_rc 0 mp attach -t 0.6 -o closed.dat "$pid"
+    why="$pid runs libmprof.so, but its heap cannot be read: it holds no mprof-counters page (not started by this mprof's run, or it closed the descriptor); this file has its RSS only"
+    grep -qxF "mprof: $why" err.txt || fail "no notice: $(cat err.txt)"
+    grep -qxF "MPROF notice $why" closed.dat || fail "no notice in the .dat: $(grep MPROF closed.dat)"
+    check closed.dat "mem_peak >= 24" "len(heap) == 0"
+    wait "$run_pid" || fail "the inner run failed: $(cat inner.err)"
+    # The run itself keeps the heap: the page stays mapped in the library.
+    check inner.dat "heap_peak >= 24 * MiB"
+    # A child of a run without -C holds the page but reports nothing, so has no slot;
+    # with -C it reports, and its heap is read.
+    local children
+    for children in "" -C; do
+        "$MPROF" run $children -o "run$children.dat" /bin/sh -c "\"$PROGRAMS/hold\" 12 2.5; :" \
+            >tree.out 2>tree.err &
+        run_pid=$!
+        local shell_pid
+        shell_pid=$(run_target "$run_pid" sh)
+        pid=$(run_target "$shell_pid" hold)
+        [ -n "$pid" ] || fail "hold never started under mprof run $children"
+        sleep 0.8
+        expect_rc 0 mp attach -t 0.6 -o "attach$children.dat" "$pid"
+        wait "$run_pid" || fail "the run $children failed: $(cat tree.err)"
+        if [ -z "$children" ]; then
+            why="$pid runs libmprof.so, but its heap cannot be read: its library publishes no heap (a child process of a run without -C or -M, or every slot taken); this file has its RSS only"
+            grep -qxF "mprof: $why" err.txt || fail "no notice: $(cat err.txt)"
+            check attach.dat "mem_peak >= 12" "len(heap) == 0"
+        else
+            check attach-C.dat "mem_peak >= 12" "heap_peak == 12 * MiB" \
+                "meta_int('heap_peak_bytes') == 12 * MiB" "'notice' not in meta"
+            check run-C.dat "meta_int('heap_peak_bytes') >= 12 * MiB"  # with the shell's own
+        fi
+    done
+    # Another user's run: its maps and descriptors are its owner's to read.
+    if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        "$MPROF" run -o root.dat "$PROGRAMS/hold" 8 2.5 >root.out 2>root.err &
+        run_pid=$!
+        pid=$(run_target "$run_pid" hold)
+        [ -n "$pid" ] || fail "hold never started under mprof run"
+        sleep 0.6
+        local other
+        other=$(mktemp -d)
+        chmod 777 "$other"
+        expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups "$MPROF" attach -t 0.6 \
+            -o "$other/other.dat" "$pid"
+        grep -qxF "mprof: /proc/$pid/maps cannot be read (Permission denied: another user's process): its heap, if it runs libmprof.so, is not recorded; this file has its RSS only" err.txt ||
+            fail "no notice: $(cat err.txt)"
+        check "$other/other.dat" "mem_peak >= 8" "len(heap) == 0"
+        rm -rf "$other"
+        wait "$run_pid" || fail "the root run failed: $(cat root.err)"
+    fi
 }
 
 register run_timeout

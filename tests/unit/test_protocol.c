@@ -35,14 +35,20 @@ START_TEST(layout_is_little_endian_and_fixed)
 {
     struct mprof_sample sample = make_sample();
     const unsigned char *bytes = (const unsigned char *)&sample;
-    /* "MRPF" on the wire, then version 3, type 2, size 56, pid 4242 (0x1092). */
+    /* "MRPF" on the wire, then version 4, type 2, size 56, pid 4242 (0x1092). */
     ck_assert_mem_eq(bytes, "MRPF", 4);
-    ck_assert_uint_eq(bytes[4], 3);
+    ck_assert_uint_eq(bytes[4], 4);
     ck_assert_uint_eq(bytes[5], 0);
     ck_assert_uint_eq(bytes[6], 2);
     ck_assert_uint_eq(bytes[8], 56);
     ck_assert_uint_eq(bytes[12], 0x92);
     ck_assert_uint_eq(bytes[13], 0x10);
+    /* The counters page: its header, then the heap slots, where mprof attach reads them. */
+    ck_assert_uint_eq(offsetof(struct mprof_counters, slots), 32);
+    ck_assert_uint_eq(offsetof(struct mprof_heap_slot, sequence), 4);
+    ck_assert_uint_eq(offsetof(struct mprof_heap_slot, sample_time_ns), 8);
+    ck_assert_uint_eq(offsetof(struct mprof_heap_slot, heap_live_bytes), 16);
+    ck_assert_uint_eq(offsetof(struct mprof_heap_slot, heap_peak_bytes), 24);
 }
 END_TEST
 

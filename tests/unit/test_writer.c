@@ -162,6 +162,10 @@ START_TEST(counters_only_from_the_named_page)
     ck_assert_int_eq(writer_counters_open(page_fd, page_id.device, page_id.inode), -1);
     ck_assert_ptr_null(writer_counters);
     page->version = MPROF_PROTOCOL_VERSION;
+    /* More slots than the page holds: refused, as another layout. */
+    page->slot_count = MPROF_HEAP_SLOT_COUNT + 1;
+    ck_assert_int_eq(writer_counters_open(page_fd, page_id.device, page_id.inode), -1);
+    page->slot_count = MPROF_HEAP_SLOT_COUNT;
     ck_assert_int_eq(writer_counters_open(page_fd, page_id.device, page_id.inode), 0);
 }
 END_TEST
