@@ -42,6 +42,17 @@
 
 #define ATTACH_LIBRARY_NAME "libmprof.so"
 
+/* How an error names the process: the pid typed, or the name typed and the pid it
+ * found (the user did not see that pid yet). Returns `text`. */
+static const char *attach_who(char *text, size_t size, const char *hint, pid_t pid)
+{
+    if (strspn(hint, "0123456789") == strlen(hint))
+        snprintf(text, size, "%s", hint);
+    else
+        snprintf(text, size, "%s (process %d)", hint, (int)pid);
+    return text;
+}
+
 /* The pid `hint` names: a number is a pid, anything else part of a process's name, as
  * memory_profiler reads it. 0, or -1 after the one-line error. */
 static int attach_find(const struct run_options *options, pid_t *pid)
@@ -79,8 +90,11 @@ static int attach_find(const struct run_options *options, pid_t *pid)
         const char *file = options->backend == BACKEND_PSUTIL_PSS ||
                                    options->backend == BACKEND_PSUTIL_USS ? "smaps_rollup"
                            : options->backend == BACKEND_POSIX ? "stat" : "statm";
-        mprof_error("%s: %d: cannot read its memory (/proc/%d/%s): %s", command, (int)*pid,
-                    (int)*pid, file, strerror(errno));
+        int read_errno = errno;
+        char who[96];
+        mprof_error("%s: %s: cannot read its memory (/proc/%d/%s): %s", command,
+                    attach_who(who, sizeof(who), hint, *pid), (int)*pid, file,
+                    strerror(read_errno));
         return -1;
     }
     if (bytes == 0 && proc_memory_bytes(*pid, BACKEND_PSUTIL, &bytes) == 0 && bytes == 0) {
@@ -97,9 +111,13 @@ static char *attach_cmdline(const struct run_options *options, pid_t pid)
 {
     char **argv = proc_cmdline_argv(pid);
     char *cmdline = argv != NULL ? target_cmdline(argv) : NULL;
-    if (cmdline == NULL)
-        mprof_error("%s: %d: cannot read its command line: %s", options->command, (int)pid,
-                    strerror(errno != 0 ? errno : ENOMEM));
+    if (cmdline == NULL) {
+        int read_errno = errno != 0 ? errno : ENOMEM;
+        char who[96];
+        mprof_error("%s: %s: cannot read its command line: %s", options->command,
+                    attach_who(who, sizeof(who), options->attach_hint, pid),
+                    strerror(read_errno));
+    }
     free(argv);
     return cmdline;
 }
@@ -175,6 +193,14 @@ static int attach_prepare(struct attach_session *session, const char *cmdline)
         mprof_error("%s: %d: no such process", options->command, (int)session->pid);
         return -1;
     }
+    /* And again after: the process may have ended and its pid gone to another between
+     * the two, and the pidfd would follow that other. */
+    unsigned long long ticks_after;
+    if (proc_start_ticks(session->pid, &ticks_after) < 0 || ticks_after != session->start_ticks) {
+        mprof_error("%s: %d: has ended (its pid now names another process)", options->command,
+                    (int)session->pid);
+        return -1;
+    }
     session->out = run_output_open(options->output_path, session->output_path,
                                    sizeof(session->output_path), &session->created);
     if (session->out == NULL)
@@ -240,7 +266,8 @@ static int attach_record(struct attach_session *session)
     run_signals_restore(&session->signals);
     if (watch.timed_out)
         recorder_set_timeout(recorder, options->timeout_s);
-    int write_failed = recorder_finish(recorder, 0) < 0;
+    /* After a failed sample the end is not written: it would fail the same way. */
+    int write_failed = watch.write_failed || recorder_finish(recorder, 0) < 0;
     int write_errno = recorder->write_errno;
     if (fclose(session->out) != 0 && !write_failed) {
         write_failed = 1;
@@ -248,8 +275,16 @@ static int attach_record(struct attach_session *session)
     }
     session->out = NULL;
     if (write_failed) {
-        mprof_error("%s: write failed: %s", session->output_path,
-                    strerror(write_errno ? write_errno : EIO));
+        /* As mprof run: the file keeps its whole lines, read as a cut one. */
+        uint64_t kept_bytes = 0;
+        if (dat_cut_to_whole_lines(session->output_path, &kept_bytes) == 0)
+            mprof_error("%s: write failed: %s: it keeps the %llu bytes of whole lines "
+                        "written before, not the end", session->output_path,
+                        strerror(write_errno ? write_errno : EIO),
+                        (unsigned long long)kept_bytes);
+        else
+            mprof_error("%s: write failed: %s", session->output_path,
+                        strerror(write_errno ? write_errno : EIO));
         return RUN_EXIT_FAILURE;
     }
     char why[96];

@@ -158,8 +158,15 @@ int check_evaluate(const struct check_request *request, const struct dat_profile
                                          .limit_bytes = request->max_leak_bytes };
         check_result_compare(result);
     }
-    for (size_t i = 0; i < outcome->result_count; i++)
-        outcome->passed = outcome->passed && outcome->results[i].passed;
+    for (size_t i = 0; i < outcome->result_count; i++) {
+        struct check_result *result = &outcome->results[i];
+        outcome->passed = outcome->passed && result->passed;
+        if (result->kind == CHECK_MAX_LEAK)
+            snprintf(result->figure, sizeof(result->figure), "heap at exit");
+        else
+            snprintf(result->figure, sizeof(result->figure), "peak %s",
+                     result->metric == CHECK_METRIC_RSS ? dat_mem_label(current) : "heap");
+    }
 
     outcome->compared = baseline != NULL;
     outcome->lines_recorded = current->top_site_count > 0 &&

@@ -48,6 +48,9 @@ struct check_result {
     int64_t growth_bytes;      /* value - baseline */
     uint64_t allowed_growth_bytes;
     bool passed;
+    char figure[24];           /* what value_bytes is: "peak RSS", "peak PSS", "peak USS"
+                                * or "peak heap" by the new run's backend (--metric rss
+                                * is MEM, whatever that holds), or "heap at exit" */
 };
 
 /* One source line, as the lines list shows it. The strings are the profiles'. */

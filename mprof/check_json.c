@@ -2,7 +2,7 @@
  * check_json.c — `mprof check --json` (contract in check_output.h): one object,
  *   { "file", "baseline" (path or null), "metric", "exit_status", "passed",
  *     "error" (the input error's line, or null),
- *     "checks": [ { "name", "metric", "limit", "value", "baseline_value", "growth",
+ *     "checks": [ { "name", "metric", "figure", "limit", "value", "baseline_value", "growth",
  *                   "growth_percent", "allowed_growth", "passed" } ... ],
  *     "skipped": [ { "name", "reason" } ... ],
  *     "lines_recorded", "lines": [ { "file", "line", "function", "baseline_bytes",
@@ -56,6 +56,8 @@ static void check_json_put_result(FILE *out, const struct check_result *result)
     check_json_put_string(out, check_kind_name(result->kind));
     fputs(", \"metric\": ", out);
     check_json_put_string(out, check_metric_name(result->metric));
+    fputs(", \"figure\": ", out);
+    check_json_put_string(out, result->figure);
     fprintf(out, ", \"limit\": %" PRIu64 ", \"value\": %" PRIu64, result->limit_bytes,
             result->value_bytes);
     if (result->has_baseline) {

@@ -25,19 +25,12 @@ static void check_text_format_growth_percent(char *text, size_t text_size, int64
         snprintf(text, text_size, "%+.2f%%", (double)growth * 100.0 / (double)baseline);
 }
 
-static const char *check_text_figure_name(const struct check_result *result)
-{
-    if (result->kind == CHECK_MAX_LEAK)
-        return "heap at exit";
-    return result->metric == CHECK_METRIC_RSS ? "peak RSS" : "peak heap";
-}
-
 static void check_text_put_result(FILE *out, const struct check_result *result)
 {
     char value[LIMIT_TEXT_MAX], limit[LIMIT_TEXT_MAX], over[LIMIT_TEXT_MAX];
     limit_format_bytes(value, sizeof value, result->value_bytes);
     fprintf(out, "%s %s: %s %s (%" PRIu64 " B)", result->passed ? "PASS" : "FAIL",
-            check_kind_name(result->kind), check_text_figure_name(result), value,
+            check_kind_name(result->kind), result->figure, value,
             result->value_bytes);
     if (result->kind == CHECK_MAX_GROWTH) {
         char baseline[LIMIT_TEXT_MAX], growth[LIMIT_TEXT_MAX], percent[LIMIT_TEXT_MAX];
@@ -86,7 +79,7 @@ static void check_text_put_peaks(FILE *out, const struct check_result *result)
     snprintf(exact[1], sizeof exact[1], "%" PRIu64 " B", result->value_bytes);
     snprintf(exact[2], sizeof exact[2], "%+" PRId64 " B", result->growth_bytes);
     fprintf(out, "\n%-12s  %-16s  %-16s  %s\n", "", "baseline", "new", "growth");
-    fprintf(out, "%-12s  %-16s  %-16s  %s (%s)\n", check_text_figure_name(result), baseline,
+    fprintf(out, "%-12s  %-16s  %-16s  %s (%s)\n", result->figure, baseline,
             current, growth, percent);
     fprintf(out, "%-12s  %-16s  %-16s  %s\n", "", exact[0], exact[1], exact[2]);
 }

@@ -241,9 +241,10 @@ static void plot_print_fits(const struct dat_profile *profiles,
     for (size_t i = 0; i < count; i++) {
         printf("%s: slope", profiles[i].path);
         if (fits[i].mem.valid)
-            printf(" %.5f MiB/s (RSS)", fits[i].mem.slope_mib_per_s);
+            printf(" %.5f MiB/s (%s)", fits[i].mem.slope_mib_per_s,
+                   dat_mem_label(&profiles[i]));
         else
-            printf(" n/a (RSS: too few samples)");
+            printf(" n/a (%s: too few samples)", dat_mem_label(&profiles[i]));
         if (fits[i].heap.valid)
             printf(", %.5f MiB/s (heap)", fits[i].heap.slope_mib_per_s);
         putchar('\n');

@@ -207,9 +207,14 @@ static int run_start(struct run_session *session)
                     session->target_argv[0]);
     run_signals_take(&session->signals);
     session->cli_pid = getpid();
+    /* Under --timeout the program leads a process group, which the timeout ends whole;
+     * in the foreground that group has the terminal, so Ctrl-C reaches it as before. */
+    bool own_group = session->options->timeout_s > 0;
+    int terminal_fd = own_group ? spawn_terminal() : -1;
     struct spawn_request request = {
         .argv = session->target_argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
         .prepare = run_prepare_child, .context = session,
+        .own_group = own_group, .terminal_fd = terminal_fd,
     };
     bool exec_failed;
     pid_t pid;
@@ -229,7 +234,7 @@ static int run_start(struct run_session *session)
         .recorder = &session->recorder, .pid = pid, .pipe_fd = session->watch.pipe_fd,
         .children = session->options->children, .interval_ns = session->options->interval_ns,
         .backend = session->options->backend, .timeout_s = session->options->timeout_s,
-        .pidfd = -1,
+        .pidfd = -1, .own_group = own_group, .terminal_fd = terminal_fd,
     };
     recorder_set_main_pid(&session->recorder, pid);
     close(session->write_fd);
@@ -237,6 +242,18 @@ static int run_start(struct run_session *session)
     run_channel_started(&session->channel);
     run_signals_forward(&session->signals, pid);
     return 0;
+}
+
+/* The program's own RSS peak, to set against the children's RSS: its VmHWM as its library
+ * saw it last, and under an RSS backend the highest sample too. Under PSS, USS or
+ * tracemalloc the recorded peak is another figure, which RSS would always exceed. */
+static uint64_t run_program_rss_peak(const struct run_options *options,
+                                     const struct recorder *recorder)
+{
+    uint64_t peak = recorder->vm_hwm_bytes;
+    if (backend_is_rss(options->backend) && recorder_peak_rss_bytes(recorder) > peak)
+        peak = recorder_peak_rss_bytes(recorder);
+    return peak;
 }
 
 /* Without -C/-M children go unrecorded, and a program whose memory is in a child (a
@@ -277,13 +294,15 @@ static void run_print_tables(const struct run_options *options, const struct rec
 }
 
 /* Follow the program to its end, then write the end of the .dat and say what it holds.
- * Returns the program's exit status (or RUN_EXIT_FAILURE when the .dat could not be
- * written and the program exited 0). */
+ * Returns the program's exit status, RUN_EXIT_TIMEOUT when --timeout ended it, and
+ * RUN_EXIT_FAILURE whenever the .dat could not be written (over both). */
 static int run_record(struct run_session *session)
 {
     const struct run_options *options = session->options;
     struct recorder *recorder = &session->recorder;
     int wait_status = watch_until_exit(&session->watch, &session->signals.wait_mask);
+    if (session->watch.own_group)
+        spawn_terminal_give(session->watch.terminal_fd, getpgrp());
     run_signals_stop_forwarding();
     watch_drain(&session->watch);
 
@@ -330,7 +349,9 @@ static int run_record(struct run_session *session)
                         strerror(write_errno ? write_errno : EIO));
         if (!options->no_report && recorder->profiled_count > 0)
             run_print_tables(options, recorder);
-        return exit_status == 0 ? RUN_EXIT_FAILURE : exit_status;
+        /* The write failure wins over the program's status and the timeout: the
+         * file is not what was asked for. */
+        return RUN_EXIT_FAILURE;
     }
 
     char heap_text[64] = "no heap data";
@@ -341,7 +362,7 @@ static int run_record(struct run_session *session)
     /* Only a program that ended by itself sent its final VmHWM: otherwise its own peak
      * could be the one the kernel kept, and would read as a child's. */
     uint64_t child_rss_bytes = recorder->main_bye && recorder->end_signal == 0
-                                   ? run_child_above(options, recorder_peak_rss_bytes(recorder))
+                                   ? run_child_above(options, run_program_rss_peak(options, recorder))
                                    : 0;
     if (child_rss_bytes > 0)
         snprintf(child_text, sizeof(child_text), "; a child process peaked at %.1f MiB RSS, "

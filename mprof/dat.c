@@ -83,13 +83,18 @@ const char *dat_meta_text_prefixed(const struct dat_profile *profile, const char
     return NULL;
 }
 
-const char *dat_mem_label(const struct dat_profile *profile)
+enum backend dat_backend(const struct dat_profile *profile)
 {
     enum backend backend = BACKEND_PSUTIL;
     const char *name = dat_meta_text_prefixed(profile, "backend", "");
     if (name != NULL && backend_parse(name, &backend) < 0)
         backend = BACKEND_PSUTIL;
-    return backend_label(backend);
+    return backend;
+}
+
+const char *dat_mem_label(const struct dat_profile *profile)
+{
+    return backend_label(dat_backend(profile));
 }
 
 int dat_main_pid(const struct dat_profile *profile)

@@ -56,6 +56,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "backend.h"
+
 #define DAT_ERROR_MAX 512
 
 struct dat_sample {        /* MEM and CHLD */
@@ -257,6 +259,9 @@ int dat_meta_u64(const struct dat_profile *profile, const char *key, uint64_t *v
  * such line: the default, and every file of memory_profiler's own), "PSS", "USS" or
  * "heap", for legends and labels. */
 const char *dat_mem_label(const struct dat_profile *profile);
+/* The backend of its `MPROF backend` line (BACKEND_PSUTIL without one, or for a name
+ * this build does not know). */
+enum backend dat_backend(const struct dat_profile *profile);
 /* The rest of the first `MPROF key` value that starts with `prefix` (a notice the run
  * printed, say), or NULL. The text is the profile's. */
 const char *dat_meta_text_prefixed(const struct dat_profile *profile, const char *key,

@@ -38,7 +38,10 @@ struct gnuplot_peaks gnuplot_marks_peaks(const struct gnuplot_builder *builder,
         any_rss = any_rss || child->mem_count > 0;
     }
     peaks.rss_time_s -= start;
-    peaks.has_rss = any_rss && !options->hide_rss &&
+    /* Under tracemalloc that peak is the heap's, which has its own label. */
+    bool mem_is_heap = dat_backend(profile) == BACKEND_TRACEMALLOC &&
+                       profile->heap_count > 0 && !options->hide_heap;
+    peaks.has_rss = any_rss && !options->hide_rss && !mem_is_heap &&
                     gnuplot_marks_in_window(options, peaks.rss_time_s);
 
     uint64_t heap_bytes = dat_peak_heap_bytes(profile, &time_s);

@@ -311,8 +311,11 @@ void gnuplot_series_add_profile(struct gnuplot_builder *builder,
         if (x < first_x) first_x = x;
         if (x > last_x) last_x = x;
     }
+    /* Under tracemalloc MEM is HEAP point for point: drawn once, as the heap. */
+    bool mem_is_heap_drawn = dat_backend(profile) == BACKEND_TRACEMALLOC &&
+                             profile->heap_count > 0 && !options->hide_heap;
     /* RSS: a line through dots on the samples, as the original's "+-". */
-    if (profile->mem_count > 0 && !options->hide_rss) {
+    if (profile->mem_count > 0 && !options->hide_rss && !mem_is_heap_drawn) {
         gnuplot_series_mem(builder, profile->mem, profile->mem_count, start);
         gnuplot_series_label(label, sizeof label, dat_mem_label(profile), profile, count,
                              local_fits.mem);

@@ -216,10 +216,12 @@ int proc_descendants(pid_t root, pid_t **pids, size_t *count)
         }
     }
     size_t head = 0;
-    pid_t parent = root;
+    pid_t parent = root, self = getpid();
     for (;;) {
+        /* This process is never one: attached to an ancestor of its own, it would
+         * count itself (and whatever it started) as the target's. */
         for (size_t i = 0; i < node_count && found_count < node_count; i++)
-            if (nodes[i].parent == parent && nodes[i].pid != root)
+            if (nodes[i].parent == parent && nodes[i].pid != root && nodes[i].pid != self)
                 found[found_count++] = nodes[i].pid;
         if (head == found_count)
             break;

@@ -21,7 +21,8 @@ int proc_rss_bytes(pid_t pid, uint64_t *rss_bytes);
 
 /* Every live descendant of `root` (children, grandchildren, ...), found by scanning the
  * parent pid of each /proc/<pid>/stat. Zombies are left out: they hold no memory, and
- * their own children have been reparented already. The pids come in ascending order
+ * their own children have been reparented already, and so is the calling process with
+ * its own descendants (`mprof attach` to its shell). The pids come in ascending order
  * in a malloc'd array the caller frees (NULL when there are none).
  * Returns 0, or -1 when /proc cannot be listed. */
 int proc_descendants(pid_t root, pid_t **pids, size_t *count);

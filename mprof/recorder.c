@@ -226,6 +226,8 @@ static int recorder_on_sample(struct recorder *recorder, const struct mprof_samp
         recorder->have_main_sample = true;
         recorder->main_sample_time_s = time_s;
         recorder->main_sample_rss_bytes = sample->rss_bytes;
+        if (sample->rss_peak_bytes > recorder->vm_hwm_bytes)
+            recorder->vm_hwm_bytes = sample->rss_peak_bytes;
         /* VmHWM is a mark of RSS: under PSS, USS or the heap it marks nothing of MEM. */
         if (backend_is_rss(recorder->backend) && sample->rss_peak_bytes > recorder->rss_hwm_bytes)
             recorder->rss_hwm_bytes = sample->rss_peak_bytes;

@@ -101,7 +101,9 @@ struct recorder {
     double last_mem_time_s;
     uint64_t rss_sample_peak_bytes;  /* highest MEM point, before simplification */
     uint64_t heap_sample_peak_bytes; /* highest HEAP point, before simplification */
-    uint64_t rss_hwm_bytes;    /* the main process's VmHWM as its library last saw it */
+    uint64_t rss_hwm_bytes;    /* the main process's VmHWM as its library last saw it,
+                                * under an RSS backend (a mark of MEM) */
+    uint64_t vm_hwm_bytes;     /* the same whatever the backend: its RSS peak */
     uint64_t heap_hwm_bytes;   /* the main process's heap high-water mark, likewise */
     bool have_heap_exit;       /* the main image's first ENDING since its HELLO came */
     int64_t heap_exit_bytes;   /* the heap it left (MPROF heap_exit_bytes) */

@@ -179,7 +179,11 @@ int run_parse(const char *command, int argc, char **argv, struct run_options *op
     opterr = 0;
     optind = 0;
     int option;
-    while ((option = getopt_long(argc, argv, attach_command ? "+:T:o:CMEat:h" : "+:T:o:CMEalt:m:h", long_options, NULL)) != -1) {
+    /* The first option given that only a run's own program can use: refused once the
+     * command is known to be an attach (-a may come after it). */
+    const char *program_only = NULL;
+    int long_index = 0; /* which long option getopt_long found: those are long only */
+    while ((option = getopt_long(argc, argv, attach_command ? "+:T:o:CMEat:h" : "+:T:o:CMEalt:m:h", long_options, &long_index)) != -1) {
         switch (option) {
         case 'T': {
             char error[128];
@@ -205,9 +209,11 @@ int run_parse(const char *command, int argc, char **argv, struct run_options *op
         case 'E':
             break; /* the exit status is always passed on */
         case 'p':
+            program_only = program_only != NULL ? program_only : long_options[long_index].name;
             options->target.python = true;
             break;
         case 'P':
+            program_only = program_only != NULL ? program_only : long_options[long_index].name;
             options->target.nopython = true;
             break;
         case 'S':
@@ -229,12 +235,14 @@ int run_parse(const char *command, int argc, char **argv, struct run_options *op
             }
             break;
         case 'U':
+            program_only = program_only != NULL ? program_only : long_options[long_index].name;
             if (report_parse_unit(optarg, &options->report.unit) < 0) {
                 mprof_error("run: --unit %s: not a unit (B, KiB or MiB)", optarg);
                 return RUN_EXIT_USAGE;
             }
             break;
         case 'R':
+            program_only = program_only != NULL ? program_only : long_options[long_index].name;
             if (report_parse_precision(optarg, &options->report.precision) < 0) {
                 mprof_error("run: --precision %s: not a precision (0 to %d)", optarg,
                             REPORT_PRECISION_MAX);
@@ -242,9 +250,11 @@ int run_parse(const char *command, int argc, char **argv, struct run_options *op
             }
             break;
         case 'N':
+            program_only = program_only != NULL ? program_only : long_options[long_index].name;
             options->no_report = true;
             break;
         case 'F':
+            program_only = program_only != NULL ? program_only : long_options[long_index].name;
             if (optarg[0] == '\0') {
                 mprof_error("%s: --report-file: needs a file name (see mprof %s --help)", command,
                             command);
@@ -290,6 +300,11 @@ int run_parse(const char *command, int argc, char **argv, struct run_options *op
                             argv[optind - 1], command);
             return RUN_EXIT_USAGE;
         }
+    }
+    if (options->attach && program_only != NULL) {
+        mprof_error("%s: --%s: for a program mprof starts (the @profile tables, python3), not "
+                    "one attached to (see mprof %s --help)", command, program_only, command);
+        return RUN_EXIT_USAGE;
     }
     if (options->attach)
         return run_parse_attach(argc, argv, options);

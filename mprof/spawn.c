@@ -10,8 +10,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 
@@ -23,8 +25,40 @@ static void spawn_child_fail(int status_fd, int child_errno)
     _exit(child_errno == ENOENT ? SPAWN_EXIT_NOT_FOUND : SPAWN_EXIT_NOT_EXEC);
 }
 
+int spawn_terminal(void)
+{
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
+        if (isatty(fd) && tcgetpgrp(fd) == getpgrp())
+            return fd;
+    return -1;
+}
+
+void spawn_terminal_give(int terminal_fd, pid_t group)
+{
+    if (terminal_fd < 0)
+        return;
+    sigset_t ttou, saved;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    sigprocmask(SIG_BLOCK, &ttou, &saved);
+    /* It fails only when the terminal is gone (a hangup): nothing is left to give. */
+    (void)tcsetpgrp(terminal_fd, group);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+}
+
+/* Both the child and the parent make the group and hand it the terminal, as shells do:
+ * whichever runs first, the group exists before the exec and before the parent goes on. */
+static void spawn_make_group(const struct spawn_request *request, pid_t child)
+{
+    if (!request->own_group)
+        return;
+    (void)setpgid(child, child); /* the parent's call fails once the child has exec'd */
+    spawn_terminal_give(request->terminal_fd, child);
+}
+
 static void spawn_child(const struct spawn_request *request, int status_fd)
 {
+    spawn_make_group(request, getpid());
     /* dup2 clears close-on-exec on the copy, so exactly these reach the program. */
     if ((request->stdin_fd >= 0 && dup2(request->stdin_fd, STDIN_FILENO) < 0) ||
         (request->stdout_fd >= 0 && dup2(request->stdout_fd, STDOUT_FILENO) < 0) ||
@@ -59,6 +93,7 @@ int spawn_start(const struct spawn_request *request, pid_t *pid, bool *exec_fail
         close(status_pipe[0]);
         spawn_child(request, status_pipe[1]);
     }
+    spawn_make_group(request, child);
     close(status_pipe[1]);
     int child_errno = 0;
     ssize_t got;
@@ -69,6 +104,8 @@ int spawn_start(const struct spawn_request *request, pid_t *pid, bool *exec_fail
     if (got == (ssize_t)sizeof child_errno) {
         int ignored;
         spawn_wait(child, &ignored);
+        if (request->own_group)
+            spawn_terminal_give(request->terminal_fd, getpgrp());
         *exec_failed = true;
         errno = child_errno;
         return -1;

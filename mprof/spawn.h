@@ -30,7 +30,24 @@ struct spawn_request {
      * return to the caller's code, only set up and return. */
     int (*prepare)(void *context);
     void *context;
+    /* The child leads a process group of its own (its pid), so that it and whatever it
+     * starts can be signalled as one, as timeout(1) does. */
+    bool own_group;
+    /* With own_group: a terminal whose foreground group is ours (spawn_terminal), which
+     * the child's group gets, so that Ctrl-C, Ctrl-\ and reading the terminal stay the
+     * program's; -1 for none. spawn_terminal_back() takes it back. */
+    int terminal_fd;
 };
+
+/* Of stdin, stdout and stderr, one that is a terminal whose foreground process group
+ * is ours (we run in the foreground), or -1. */
+int spawn_terminal(void);
+
+/* Make `group` the foreground process group of `terminal_fd` (nothing for -1): the
+ * child's, or ours (getpgrp()) again once it has ended. SIGTTOU, which a background
+ * group gets for this, is held off meanwhile. */
+void spawn_terminal_give(int terminal_fd, pid_t group);
+
 
 /* Start the program. Returns 0 with *pid once it has exec'd. Returns -1 with errno
  * when it did not start: *exec_failed is false when no child was made (pipe, fork),

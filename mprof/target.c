@@ -93,8 +93,10 @@ int target_check_script(const char *script)
     return 0;
 }
 
-/* --python NAME, where NAME is neither a python nor a .py nor any file: a module, as
- * memory_profiler runs it (a file keeps running as a script, which it cannot). */
+/* --python NAME, where NAME is neither a python nor a .py nor a file (a directory, a
+ * package, or nothing here): a module, as memory_profiler runs it (a file keeps running
+ * as a script, which it cannot). A directory named with a '/' is no module name: it is
+ * run as python runs a directory, its __main__.py as a script. */
 static bool target_is_module(const struct target_spec *options)
 {
     if (options->module != NULL || !options->python || options->nopython)
@@ -103,7 +105,7 @@ static bool target_is_module(const struct target_spec *options)
     const char *base = strrchr(first, '/') != NULL ? strrchr(first, '/') + 1 : first;
     struct stat info;
     return strncmp(base, "python", 6) != 0 && !has_suffix(first, ".py") &&
-           strchr(first, '/') == NULL && stat(first, &info) < 0;
+           strchr(first, '/') == NULL && (stat(first, &info) < 0 || S_ISDIR(info.st_mode));
 }
 
 /* Build the argv the target is executed with: python3 in front of a script, as the

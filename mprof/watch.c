@@ -17,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "interval.h"
 #include "proc.h"
+#include "spawn.h"
 
 #define WATCH_DRAIN_LIMIT_BYTES (4u << 20) /* a chatty straggler cannot keep us draining */
 
@@ -33,7 +35,33 @@ static double watch_clock(clockid_t clock)
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
-/* One tick: RSS of the main process (and with -C/-M of its descendants) from /proc. */
+/* Without a pidfd: the process has ended (or its pid is another's now). */
+static bool watch_attached_gone(const struct watch *session)
+{
+    char state;
+    unsigned long long ticks;
+    return proc_state(session->pid, &state) < 0 || state == 'Z' || state == 'X' ||
+           proc_start_ticks(session->pid, &ticks) < 0 || ticks != session->start_ticks;
+}
+
+/* Whether what was just read of session->pid was read of the process we follow. Our
+ * own child cannot be another until we reap it; an attached one can have ended and its
+ * pid been given to a new process since the last tick: its pidfd is then readable, or
+ * (without one) its start time differs. */
+static bool watch_still_ours(const struct watch *session)
+{
+    if (!session->attached)
+        return true;
+    if (session->pidfd >= 0) {
+        struct pollfd poller = { .fd = session->pidfd, .events = POLLIN };
+        return poll(&poller, 1, 0) == 0;
+    }
+    return !watch_attached_gone(session);
+}
+
+/* One tick: RSS of the main process (and with -C/-M of its descendants) from /proc,
+ * kept only when it was read of the process followed (watch_still_ours). A failed
+ * write sets write_failed. */
 static void watch_sample_rss(struct watch *session)
 {
     double time_s = watch_clock(CLOCK_REALTIME);
@@ -41,29 +69,38 @@ static void watch_sample_rss(struct watch *session)
     /* A zombie reads as 0: the process has ended and its last word is in the pipe. */
     if (proc_memory_bytes(session->pid, session->backend, &total) < 0 || total == 0)
         return;
-    if (session->children != RECORDER_CHILDREN_IGNORE) {
-        pid_t *pids = NULL;
-        size_t count = 0;
-        if (proc_descendants(session->pid, &pids, &count) == 0) {
-            for (size_t i = 0; i < count; i++) {
-                uint64_t rss;
-                if (proc_memory_bytes(pids[i], session->backend, &rss) < 0 || rss == 0)
-                    continue;
-                if (session->children & RECORDER_CHILDREN_SUM)
-                    total += rss;
-                recorder_child_mem(session->recorder, pids[i], time_s, rss);
-            }
-            recorder_children_alive(session->recorder, pids, count);
-            free(pids);
-        }
+    pid_t *pids = NULL;
+    uint64_t *child_bytes = NULL;
+    size_t count = 0;
+    bool have_children = false;
+    if (session->children != RECORDER_CHILDREN_IGNORE &&
+        proc_descendants(session->pid, &pids, &count) == 0) {
+        child_bytes = count > 0 ? calloc(count, sizeof(*child_bytes)) : NULL;
+        have_children = count == 0 || child_bytes != NULL;
+        for (size_t i = 0; have_children && i < count; i++)
+            if (proc_memory_bytes(pids[i], session->backend, &child_bytes[i]) < 0)
+                child_bytes[i] = 0;
     }
-    recorder_mem(session->recorder, time_s, total);
-    recorder_sync(session->recorder);
+    if (watch_still_ours(session)) {
+        for (size_t i = 0; have_children && i < count; i++) {
+            if (child_bytes[i] == 0)
+                continue;
+            if (session->children & RECORDER_CHILDREN_SUM)
+                total += child_bytes[i];
+            recorder_child_mem(session->recorder, pids[i], time_s, child_bytes[i]);
+        }
+        if (have_children)
+            recorder_children_alive(session->recorder, pids, count);
+        recorder_mem(session->recorder, time_s, total);
+        /* write_errno keeps the first failure of any write, which a flush after it
+         * may not see again. */
+        if (recorder_sync(session->recorder) < 0 || session->recorder->write_errno != 0)
+            session->write_failed = true;
+    }
+    free(pids);
+    free(child_bytes);
 }
 
-/* Read what the pipe has. Returns the bytes read, 0 at EOF (the pipe is then closed),
- * or -1 when nothing is there now. Bytes after a broken record are read and dropped,
- * so writers never block on a full pipe. */
 /* From now to the monotonic time `wake_at`, for ppoll (0 when it has passed). */
 static struct timespec watch_timeout(double wake_at)
 {
@@ -73,6 +110,9 @@ static struct timespec watch_timeout(double wake_at)
     return (struct timespec){ (time_t)wait_s, (long)((wait_s - floor(wait_s)) * 1e9) };
 }
 
+/* Read what the pipe has. Returns the bytes read, 0 at EOF (the pipe is then closed),
+ * or -1 when nothing is there now. Bytes after a broken record are read and dropped,
+ * so writers never block on a full pipe. */
 static ssize_t watch_read_pipe(struct watch *session)
 {
     unsigned char buffer[16384];
@@ -99,14 +139,33 @@ static double watch_enforce_timeout(struct watch *session, double start, double 
     double term_at = start + session->timeout_s, kill_at = term_at + WATCH_KILL_GRACE_S;
     if (now < term_at)
         return term_at;
+    /* The group is the program and what it started (timeout(1)'s rule): a child left
+     * running would outlive the timeout. */
+    pid_t target = session->own_group ? -session->pid : session->pid;
     if (!session->timed_out) {
         session->timed_out = true;
-        kill(session->pid, SIGTERM);
+        kill(target, SIGTERM);
+        if (session->own_group)
+            kill(target, SIGCONT); /* a stopped group cannot act on the SIGTERM */
     }
     if (now < kill_at)
         return kill_at;
-    kill(session->pid, SIGKILL);
+    kill(target, SIGKILL);
     return 0;
+}
+
+/* Ctrl-Z stopped the program's group, which has the terminal: stop with it, as we
+ * would in its group, and give the terminal back and it SIGCONT once we are
+ * continued (fg, bg). */
+static void watch_follow_stop(const struct watch *session)
+{
+    spawn_terminal_give(session->terminal_fd, getpgrp());
+    raise(SIGTSTP);
+    /* Continued: the program goes on in the foreground again (for bg, the shell took
+     * the terminal back from us, and the program's reads stop it, as they would). */
+    if (tcgetpgrp(session->terminal_fd) == getpgrp())
+        spawn_terminal_give(session->terminal_fd, session->pid);
+    kill(-session->pid, SIGCONT);
 }
 
 int watch_until_exit(struct watch *session, const sigset_t *wait_mask)
@@ -125,7 +184,14 @@ int watch_until_exit(struct watch *session, const sigset_t *wait_mask)
             if (next_tick <= now)
                 next_tick = now + interval; /* we were late: do not burst to catch up */
         }
-        pid_t done = waitpid(session->pid, &wait_status, WNOHANG);
+        bool terminal_stops = session->own_group && session->terminal_fd >= 0;
+        pid_t done = waitpid(session->pid, &wait_status, WNOHANG | (terminal_stops ? WUNTRACED : 0));
+        if (done == session->pid && WIFSTOPPED(wait_status)) {
+            int stop = WSTOPSIG(wait_status);
+            if (stop == SIGTSTP || stop == SIGTTIN || stop == SIGTTOU)
+                watch_follow_stop(session);
+            continue;
+        }
         if (done == session->pid)
             return wait_status;
         if (done < 0 && errno != EINTR) {
@@ -143,20 +209,12 @@ int watch_until_exit(struct watch *session, const sigset_t *wait_mask)
     }
 }
 
-/* Without a pidfd: the process has ended (or its pid is another's now). */
-static bool watch_attached_gone(const struct watch *session)
-{
-    char state;
-    unsigned long long ticks;
-    return proc_state(session->pid, &state) < 0 || state == 'Z' || state == 'X' ||
-           proc_start_ticks(session->pid, &ticks) < 0 || ticks != session->start_ticks;
-}
-
 static int watch_attached_loop(struct watch *session, const sigset_t *wait_mask)
 {
     double interval = interval_seconds(session->interval_ns);
     double start = watch_clock(CLOCK_MONOTONIC);
     double next_tick = start, end_at = start + session->timeout_s;
+    session->attached = true;
     for (;;) {
         if (session->stop != NULL && *session->stop) {
             session->stopped = true;
@@ -171,6 +229,8 @@ static int watch_attached_loop(struct watch *session, const sigset_t *wait_mask)
             if (session->on_tick != NULL)
                 session->on_tick(session->tick_context);
             watch_sample_rss(session);
+            if (session->write_failed)
+                return 0; /* the file would only lose more: the caller says so */
             next_tick += interval;
             if (next_tick <= now)
                 next_tick = now + interval;
@@ -187,7 +247,7 @@ static int watch_attached_loop(struct watch *session, const sigset_t *wait_mask)
         if (ready > 0 && (poller.revents & (POLLIN | POLLHUP | POLLERR)))
             return 0;
         if (ready < 0 && errno != EINTR) {
-            mprof_error("%d: cannot follow the process: %s", (int)session->pid, strerror(errno));
+            mprof_error("attach: %d: cannot follow the process: %s", (int)session->pid, strerror(errno));
             return 0;
         }
     }
@@ -196,8 +256,8 @@ static int watch_attached_loop(struct watch *session, const sigset_t *wait_mask)
 int watch_attached(struct watch *session, const sigset_t *wait_mask)
 {
     int status = watch_attached_loop(session, wait_mask);
-    /* What the process published last, at its very end too. */
-    if (session->on_tick != NULL)
+    /* What the process published last, at its very end too (unless the file failed). */
+    if (session->on_tick != NULL && !session->write_failed)
         session->on_tick(session->tick_context);
     return status;
 }

@@ -20,9 +20,12 @@ struct watch {
     unsigned children;         /* enum recorder_children bits: which /proc pids to poll */
     uint64_t interval_ns;
     enum backend backend;      /* what the MEM poll measures (proc_memory_bytes) */
-    double timeout_s;          /* --timeout, 0 for none: our child then gets SIGTERM and
-                                * WATCH_KILL_GRACE_S later SIGKILL; an attached process
-                                * is left alone and the watch ends */
+    double timeout_s;          /* --timeout, 0 for none: our child's process group then
+                                * gets SIGTERM and WATCH_KILL_GRACE_S later SIGKILL; an
+                                * attached process is left alone and the watch ends */
+    bool own_group;            /* our child leads a process group of its own (--timeout) */
+    int terminal_fd;           /* which then has this terminal (-1: none): handed back to
+                                * us while Ctrl-Z has the program stopped */
     int pidfd;                 /* an attached process: readable once it has ended; -1
                                 * where pidfds are not had (valgrind, Linux < 5.3): */
     unsigned long long start_ticks; /* then its start time tells it from a reused pid */
@@ -33,6 +36,10 @@ struct watch {
     /* How it ended. */
     bool timed_out;            /* the timeout came */
     bool stopped;              /* *stop was set (attached) */
+    bool write_failed;         /* a sample could not be written (attached: the watch
+                                * ended at it) */
+    bool attached;             /* set by watch_attached: samples are kept only while
+                                * the pid still names the process */
 };
 
 #define WATCH_KILL_GRACE_S 2.0 /* from --timeout's SIGTERM to its SIGKILL */
@@ -47,7 +54,9 @@ int watch_until_exit(struct watch *session, const sigset_t *wait_mask);
  * is set or the timeout comes (on_tick with it, and once more at the end, whichever way
  * it ends); it is never signalled. The signals that set *stop must
  * be blocked by the caller and unblocked in `wait_mask`, so that they end the wait at
- * once. Returns 0 (timed_out and stopped say why it ended). */
+ * once; the first sample that cannot be written ends it too. A sample is kept only when
+ * the pid still named the process after it was read. Returns 0 (timed_out, stopped
+ * and write_failed say why it ended). */
 int watch_attached(struct watch *session, const sigset_t *wait_mask);
 
 /* The main process has ended: take what the pipe already holds, without waiting for

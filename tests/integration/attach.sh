@@ -84,8 +84,9 @@ t_attach_without_pidfd() {
     # Under valgrind, which has no pidfd_open (as Linux before 5.3), the end of the
     # process is learned from /proc; memcheck-clean, as the file readers are.
     command -v valgrind >/dev/null || skip_test "no valgrind"
-    ! ldd "$MPROF" | grep -q libasan || skip_test "an ASan build, which valgrind cannot run"
-    "$PROGRAMS/hold" 8 2.5 &
+    [[ $(ldd "$MPROF") != *libasan* ]] || skip_test "an ASan build, which valgrind cannot run"
+    # (5 s: valgrind's start-up alone can take 2 s on a busy machine.)
+    "$PROGRAMS/hold" 8 5 &
     local pid=$!
     sleep 0.7
     expect_rc 0 timeout -k 5 60 valgrind --quiet --error-exitcode=97 --leak-check=full \
@@ -410,6 +411,157 @@ t_run_python_module() {
     check s.dat "cmdline == 'python3 plainscript x'"
     expect_rc 1 mp run --python -o bad.dat no_such_module_qq
     grep -q 'No module named no_such_module_qq' err.txt || fail "$(cat err.txt)"
+}
+
+register run_python_package_directory
+t_run_python_package_directory() {
+    # --python NAME where NAME is a package directory here runs it as the module it is
+    # (python3 -m NAME, as memory_profiler does), so its relative imports work; named
+    # with a '/', it is a directory python runs as given.
+    mkdir -p apkg
+    printf 'VALUE = 42\n' >apkg/util.py
+    : >apkg/__init__.py
+    printf 'from .util import VALUE\nprint("ok", VALUE)\n' >apkg/__main__.py
+    expect_rc 0 mp run --python -o pkg.dat apkg
+    [ "$(cat out.txt)" = "ok 42" ] || fail "stdout: $(cat out.txt); stderr: $(cat err.txt)"
+    check pkg.dat "cmdline == 'python3 -m apkg'"
+    expect_rc 1 mp run --python -o pkg2.dat ./apkg
+    grep -q 'ImportError' err.txt || fail "./apkg: $(cat err.txt)"
+    check pkg2.dat "cmdline == 'python3 ./apkg'"
+}
+
+register run_child_hint_is_rss_against_rss
+t_run_child_hint_is_rss_against_rss() {
+    # The "a child process peaked" hint sets the children's RSS against the program's own
+    # RSS peak under every backend: PSS, USS and the heap are below RSS by nature, and a
+    # program with no child has no hint. One with a 48 MiB child has it under each.
+    local backend
+    for backend in psutil psutil_pss psutil_uss posix tracemalloc; do
+        expect_rc 0 mp run --backend "$backend" -o nochild.dat /usr/bin/python3 -c 'import time; time.sleep(0.3)'
+        if grep -q 'a child process peaked' err.txt; then fail "$backend, no child: $(cat err.txt)"; fi
+        expect_rc 0 mp run --backend "$backend" -o child.dat /bin/sh -c "/usr/bin/python3 -c 'x = bytearray(48 << 20)'"
+        grep -q 'a child process peaked at [5-9][0-9]\.[0-9] MiB RSS' err.txt || fail "$backend, child: $(cat err.txt)"
+    done
+}
+
+register attach_refuses_program_options
+t_attach_refuses_program_options() {
+    # What only a started program has (python3, the @profile tables) is refused by attach,
+    # in either spelling, with one line and the usage status.
+    local option
+    for option in --python --nopython --no-report "--unit KiB" "--report-file r.txt" "--precision 2"; do
+        # shellcheck disable=SC2086 # the option and its value are two words
+        expect_error "attach: ${option%% *}: for a program mprof starts \(the @profile tables, python3\), not one attached to \(see mprof attach --help\)$" \
+            mp attach $option 1
+        [ "$(wc -l <err.txt)" -eq 1 ] || fail "$option: $(cat err.txt)"
+        # shellcheck disable=SC2086
+        expect_error "run: ${option%% *}: for a program mprof starts" mp run $option -a 1
+    done
+}
+
+register attach_write_failure_stops
+t_attach_write_failure_stops() {
+    # A full disk (a file size limit) ends the recording at the first failed write, with
+    # the error, status 1, and a file of whole lines; the process goes on.
+    "$PROGRAMS/hold" 4 12 &
+    local pid=$! start end
+    sleep 0.3
+    start=$(date +%s%N)
+    ( ulimit -f 2; trap '' XFSZ
+      exec "$MPROF" attach --all-samples -T 0.005 -o full.dat "$pid" ) >out.txt 2>err.txt
+    local rc=$?
+    end=$(date +%s%N)
+    running "$pid" || fail "the attached process was ended"
+    kill "$pid"
+    [ "$rc" -eq 1 ] || fail "status $rc: $(cat err.txt)"
+    grep -q '^mprof: full\.dat: write failed: File too large: it keeps the [0-9]* bytes of whole lines written before, not the end$' err.txt ||
+        fail "no write failure said: '$(cat err.txt)'"
+    if grep -q 'wrote' err.txt; then fail "a failed write said 'wrote': '$(cat err.txt)'"; fi
+    [ "$(tail -c 1 full.dat | od -An -c | tr -d ' ')" = '\n' ] || fail "full.dat ends in a cut line"
+    # 2 KiB of samples at 5 ms take well under 6 s; polling on would last the 12 s.
+    [ $(( (end - start) / 1000000 )) -lt 6000 ] || fail "went on after the failure: $(( (end - start) / 1000000 )) ms"
+    expect_rc 0 mp peak full.dat
+}
+
+register run_write_failure_beats_timeout
+t_run_write_failure_beats_timeout() {
+    # The write failure wins over -t's 124 and the program's own status: 1.
+    ( ulimit -f 2; trap '' XFSZ
+      exec "$MPROF" run --all-samples -T 0.005 -t 2 -o full.dat "$PROGRAMS/hold" 4 20 ) >out.txt 2>err.txt
+    local rc=$?
+    [ "$rc" -eq 1 ] || fail "status $rc: $(cat err.txt)"
+    grep -q '^mprof: full\.dat: write failed: File too large' err.txt || fail "$(cat err.txt)"
+}
+
+register attach_children_skip_this_mprof
+t_attach_children_skip_this_mprof() {
+    # Attached to its own shell with -M, mprof is not one of the shell's children: only
+    # the sleep is.
+    expect_rc 0 timeout 20 sh -c 'sleep 3 & sleep 0.2; "$0" attach -M --all-samples -T 0.05 -t 1 -o self.dat $$; wait' "$MPROF"
+    check self.dat "len(chld) == 1" "meta_int('attached_pid') > 0"
+}
+
+register attach_error_names_what_was_typed
+t_attach_error_names_what_was_typed() {
+    # Found by a name, the process is named by it and the pid it found.
+    if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then skip_test "needs root and setpriv"; fi
+    cp "$PROGRAMS/hold" ./mprofnamedhold
+    ./mprofnamedhold 0 5 &
+    local pid=$!
+    sleep 0.2
+    expect_error "attach: namedhold \\(process $pid\\): cannot read its memory \\(/proc/$pid/smaps_rollup\\): Permission denied$" \
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$MPROF" attach --backend psutil_pss namedhold
+    kill "$pid"
+}
+
+register run_timeout_ends_the_group
+t_run_timeout_ends_the_group() {
+    # As timeout(1): the program runs in a process group of its own, which the timeout
+    # signals whole, so what it started does not outlive it.
+    expect_rc 124 mp run -t 1 -o grp.dat sh -c 'sleep 37 & echo $! >sleeper.pid; sleep 38; echo hi'
+    local sleeper
+    sleeper=$(cat sleeper.pid)
+    sleep 0.2
+    if running "$sleeper"; then kill "$sleeper"; fail "the program's child outlived the timeout"; fi
+    [ "$(cat out.txt)" = "" ] || fail "stdout: $(cat out.txt)"
+}
+
+# A Python program that runs mprof run ARGS... on a new terminal, types Ctrl-C at it
+# after 1 s, and prints what the terminal showed and "status N".
+PTY_CTRL_C='
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "run", *sys.argv[2:]])
+time.sleep(1.0)
+os.write(fd, b"\x03")
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+status = os.waitpid(pid, 0)[1]
+sys.stdout.write(out.decode(errors="replace"))
+print("status", os.waitstatus_to_exitcode(status))
+'
+
+register run_timeout_keeps_ctrl_c
+t_run_timeout_keeps_ctrl_c() {
+    # At a terminal, the program's group has it under -t: Ctrl-C reaches the program (and
+    # what it started) as without -t, and mprof writes the file and passes the status on.
+    local option
+    for option in "" "-t 20"; do
+        # shellcheck disable=SC2086 # no option, or -t and its value
+        "$TEST_PYTHON" -c "$PTY_CTRL_C" "$MPROF" $option -o int.dat sh -c 'sleep 30; echo after' \
+            >pty.txt 2>&1 || fail "${option:-no -t}: $(cat pty.txt)"
+        grep -q '^status 130' pty.txt || fail "${option:-no -t}: $(cat pty.txt)"
+        grep -q 'mprof: wrote int\.dat' pty.txt || fail "${option:-no -t}: $(cat pty.txt)"
+        if grep -q after pty.txt; then fail "${option:-no -t}: the program went on: $(cat pty.txt)"; fi
+    done
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || run_tests "$@"

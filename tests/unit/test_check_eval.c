@@ -131,6 +131,43 @@ START_TEST(rss_peak_is_the_high_water_mark)
 }
 END_TEST
 
+START_TEST(rss_metric_is_named_by_the_backend)
+{
+    /* --metric rss checks MEM, which under --backend psutil_pss holds PSS: the figure
+     * says so; a heap check and the heap at exit keep their names. */
+    static const char pss_dat[] =
+        "CMDLINE python3 app.py\n"
+        "MPROF version 2\n"
+        "MPROF backend psutil_pss\n"
+        "MEM 20.000000 1767225600.0000\n"
+        "HEAP 1767225600.0000 1000000\n"
+        "MPROF exit_status 0\n"
+        "MPROF samples 1\n"
+        "MPROF rss_peak_bytes 20971520\n"
+        "MPROF heap_peak_bytes 1000000\n"
+        "MPROF heap_exit_bytes 1000\n";
+    struct dat_profile current;
+    read_fixture("pss.dat", pss_dat, &current);
+    struct check_request request = { .metric = CHECK_METRIC_RSS, .max_peak_set = true,
+                                     .max_peak_bytes = 30000000, .max_leak_set = true,
+                                     .max_leak_bytes = 2000 };
+    struct check_outcome outcome;
+    char error[DAT_ERROR_MAX] = "";
+    ck_assert_msg(check_evaluate(&request, &current, NULL, &outcome, error, sizeof error) == 0,
+                  "%s", error);
+    ck_assert_uint_eq(outcome.result_count, 2);
+    ck_assert_str_eq(outcome.results[0].figure, "peak PSS");
+    ck_assert_uint_eq(outcome.results[0].value_bytes, 20971520);
+    ck_assert_str_eq(outcome.results[1].figure, "heap at exit");
+    check_outcome_free(&outcome);
+    request.metric = CHECK_METRIC_HEAP;
+    ck_assert_int_eq(check_evaluate(&request, &current, NULL, &outcome, error, sizeof error), 0);
+    ck_assert_str_eq(outcome.results[0].figure, "peak heap");
+    check_outcome_free(&outcome);
+    dat_free(&current);
+}
+END_TEST
+
 START_TEST(growth_against_a_baseline)
 {
     struct dat_profile current, baseline;
@@ -347,6 +384,7 @@ Suite *test_suite(void)
     tcase_add_test(tcase, growth_against_a_baseline);
     tcase_add_test(tcase, leak_is_the_heap_at_exit);
     tcase_add_test(tcase, missing_figures_are_errors);
+    tcase_add_test(tcase, rss_metric_is_named_by_the_backend);
     tcase_add_test(tcase, lines_are_capped_and_ordered);
     suite_add_tcase(suite, tcase);
     return suite;

@@ -307,6 +307,28 @@ END_TEST
 
 /* A child's heap above the program's: the heap marker stands at it, says whose it is,
  * and takes the child's heap colour (its line's), not the program's. */
+START_TEST(test_tracemalloc_draws_the_heap_once)
+{
+    /* Under tracemalloc MEM is the heap: one heap series and one heap peak label, not a
+     * "heap" MEM line and a heap line over it with two labels. */
+    struct dat_profile profile = known_profile();
+    static struct dat_meta backend[] = { { (char *)"backend", (char *)"tracemalloc" } };
+    profile.meta = backend;
+    profile.meta_count = 1;
+    struct gnuplot_options options = { .format = GNUPLOT_FORMAT_PNG };
+    const char *script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "title 'heap'");
+    ASSERT_HAS_NOT(script, "with linespoints");
+    ASSERT_HAS(script, "'heap peak 40.000 MiB'");
+    ASSERT_HAS_NOT(script, "'heap peak 50.000 MiB'");  /* MEM's peak, labelled "heap" */
+    /* With the heap hidden, MEM is drawn in its place, named by what it holds. */
+    options.hide_heap = true;
+    script = build(&profile, 1, &options, NULL);
+    ASSERT_HAS(script, "with linespoints");
+    ASSERT_HAS(script, "'heap peak 50.000 MiB'");
+}
+END_TEST
+
 START_TEST(test_heap_marker_at_a_childs_peak)
 {
     struct dat_profile profile = known_profile();
@@ -756,6 +778,7 @@ Suite *test_suite(void)
     TCase *script = tcase_create("script");
     tcase_add_checked_fixture(script, setup, teardown);
     tcase_add_test(script, test_script_known_profile);
+    tcase_add_test(script, test_tracemalloc_draws_the_heap_once);
     tcase_add_test(script, test_legend_counts_every_call);
     tcase_add_test(script, test_legend_counts_a_methods_calls);
     tcase_add_test(script, test_marker_at_a_childs_peak);
