@@ -137,8 +137,8 @@ t_check_growth() {
     grep -q '^FAIL max-growth: ' out.txt || fail "no FAIL line: $(cat out.txt)"
     grep -Eq '^ +baseline +new +growth$' out.txt || fail "no side-by-side peaks: $(cat out.txt)"
     # 800,000 B of cache, and the interpreter's own start-up, which moves by up to a
-    # couple of KiB between two runs of different programs.
-    grep -Eq '^peak heap +[0-9.]+ MiB +[0-9.]+ MiB +\+78[0-3]\.[0-9] KiB \(\+[5-9]\.[0-9]{2}%\)$' out.txt ||
+    # few KiB between two runs of different programs (3.10 once: -1,898 B).
+    grep -Eq '^peak heap +[0-9.]+ MiB +[0-9.]+ MiB +\+(77[6-9]|78[0-4])\.[0-9] KiB \(\+[5-9]\.[0-9]{2}%\)$' out.txt ||
         fail "no peak row: $(cat out.txt)"
     sed -n '/^lines whose heap/{n;p}' out.txt | grep -Eq '^ *\+781\.2 KiB  .*/app\.py:16 load_cache\(\)$' ||
         fail "first grown line is not load_cache's +781.2 KiB: $(cat out.txt)"
